@@ -1,0 +1,119 @@
+// The one typed configuration: environment variables (and a .env file) parsed once by a zod schema.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/** The project root: every relative path in the configuration is resolved against it. */
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+const bool = (fallback: boolean) =>
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).default(fallback ? 'true' : 'false').transform((v) => ['true', '1', 'yes'].includes(v));
+
+const schema = z.object({
+  /** Local-mode services keep their data here, with the lake, caches, logs and pid files. Git-ignored. */
+  STRATA_DATA_DIR: z.string().min(1).default('.strata'),
+  /** Where the lake lives: file://<folder> (default: <data dir>/lake) or s3://<bucket>[/<prefix>]. */
+  STRATA_LAKE_URL: z.string().regex(/^(file|s3):\/\/.+/, 'must start with file:// or s3://').optional(),
+  /** Local ports are offset from the usual ones so a system Redis or PostgreSQL is never taken over by mistake. */
+  REDIS_URL: z.url().default('redis://127.0.0.1:6390/0'),
+  DATABASE_URL: z.url().default('postgres://strata:strata@127.0.0.1:5440/strata'),
+  /** The S3 endpoint; local mode runs s3rver here. MinIO and s3rver need path-style addressing. */
+  S3_ENDPOINT: z.url().default('http://127.0.0.1:9010'),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().default('S3RVER'),
+  S3_SECRET_ACCESS_KEY: z.string().default('S3RVER'),
+  S3_FORCE_PATH_STYLE: bool(true),
+  STRATA_API_HOST: z.string().default('127.0.0.1'),
+  STRATA_API_PORT: port(8787),
+  /** The demo's fixture API (weather observations) listens here. */
+  STRATA_FIXTURES_PORT: port(8788),
+  /** How long an exact dedup key is kept in Redis; past it, silver removes a late duplicate by key. */
+  STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  /** A bronze batch is flushed at this many rows. */
+  STRATA_BRONZE_MAX_BATCH_ROWS: z.coerce.number().int().positive().default(50_000),
+  STRATA_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  readonly dataDir: string;
+  readonly lakeUrl: string;
+  readonly redisUrl: string;
+  readonly databaseUrl: string;
+  readonly s3: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly forcePathStyle: boolean;
+  };
+  readonly api: { readonly host: string; readonly port: number };
+  readonly fixturesPort: number;
+  readonly dedupRetentionDays: number;
+  readonly bronzeMaxBatchRows: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Reads `<root>/.env` (without overriding real environment variables). */
+export function readDotenv(root = PROJECT_ROOT): Record<string, string> {
+  const file = path.join(root, '.env');
+  return existsSync(file) ? parseDotenv(readFileSync(file)) : {};
+}
+
+/** Parses an environment into a frozen Config; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = { ...readDotenv(), ...process.env }): Config {
+  const known = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
+  const parsed = schema.safeParse(known);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      return `- ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}. Fix it in the environment or in .env (see docs/configuration.md).`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(PROJECT_ROOT, e.STRATA_DATA_DIR);
+  return deepFreeze({
+    dataDir,
+    lakeUrl: normaliseLakeUrl(e.STRATA_LAKE_URL ?? `file://${path.join(dataDir, 'lake')}`),
+    redisUrl: e.REDIS_URL,
+    databaseUrl: e.DATABASE_URL,
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    },
+    api: { host: e.STRATA_API_HOST, port: e.STRATA_API_PORT },
+    fixturesPort: e.STRATA_FIXTURES_PORT,
+    dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
+    bronzeMaxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,
+    logLevel: e.STRATA_LOG_LEVEL,
+  });
+}
+
+/** file:// URLs with a relative folder are resolved against the project root. */
+function normaliseLakeUrl(url: string): string {
+  if (!url.startsWith('file://')) return url.replace(/\/+$/, '');
+  return `file://${path.resolve(PROJECT_ROOT, url.slice('file://'.length))}`;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) if (child && typeof child === 'object') deepFreeze(child);
+  return Object.freeze(value);
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, parsed on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

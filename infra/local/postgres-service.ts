@@ -1,0 +1,119 @@
+// PostgreSQL in local mode: the OS binaries (initdb, pg_ctl), data under <data dir>/postgres, loopback only.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { Config } from '../../core/config.ts';
+import { TerminalError } from '../../core/errors.ts';
+import { ensureOsPackages, findBinary, isRoot, run, waitUntil } from './process.ts';
+import { logDir, pidFileOf, type LocalService } from './service.ts';
+
+/** pg_ctl lives outside PATH on Debian (/usr/lib/postgresql/<major>/bin); the newest major wins. */
+function postgresBinDir(): string | undefined {
+  const onPath = findBinary('pg_ctl');
+  if (onPath && findBinary('initdb')) return path.dirname(onPath);
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const majors = readdirSync(root).filter((d) => existsSync(path.join(root, d, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a));
+  return majors[0] ? path.join(root, majors[0], 'bin') : undefined;
+}
+
+/** PostgreSQL refuses to run as root: as root, its files belong to the `postgres` system user (created if absent). */
+function osUser(): string | undefined {
+  if (!isRoot()) return undefined;
+  if (spawnSync('id', ['-u', 'postgres']).status !== 0) {
+    run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+  }
+  return 'postgres';
+}
+
+function asUser(user: string | undefined, command: string, args: string[]): [string, string[]] {
+  return user ? ['runuser', ['-u', user, '--', command, ...args]] : [command, args];
+}
+
+export function postgresService(config: Config): LocalService {
+  const url = new URL(config.databaseUrl);
+  const host = url.hostname;
+  const port = Number(url.port || 5432);
+  const user = decodeURIComponent(url.username || 'postgres');
+  const password = decodeURIComponent(url.password);
+  const database = url.pathname.slice(1) || user;
+  const adminUrl = () => {
+    const u = new URL(config.databaseUrl);
+    u.pathname = '/postgres';
+    return u.toString();
+  };
+  const canConnect = async (connectionString: string) => {
+    const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+  return {
+    name: 'postgres',
+    // SIGINT is PostgreSQL's "fast" shutdown; SIGTERM would wait for every client to disconnect.
+    stopSignal: 'SIGINT',
+    host,
+    port,
+    isHealthy: () => canConnect(adminUrl()),
+    async start() {
+      if (!postgresBinDir()) ensureOsPackages(['postgresql'], 'PostgreSQL (initdb, pg_ctl)');
+      const bin = postgresBinDir()!;
+      const dataDir = path.join(config.dataDir, 'postgres');
+      const owner = osUser();
+      const logFile = path.join(logDir(config), 'postgres.log');
+      mkdirSync(logDir(config), { recursive: true });
+      if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+        rmSync(dataDir, { recursive: true, force: true });
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+        const pwFile = path.join(config.dataDir, 'run', 'pg-password');
+        mkdirSync(path.dirname(pwFile), { recursive: true });
+        writeFileSync(pwFile, password || user, { mode: 0o644 });
+        if (owner) run('chown', ['-R', owner, dataDir, pwFile]);
+        const [cmd, args] = asUser(owner, path.join(bin, 'initdb'), [
+          '-D', dataDir, '-U', user, '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--locale=C.UTF-8',
+        ]);
+        try {
+          run(cmd, args, { stdio: 'pipe' });
+        } catch (error) {
+          throw new TerminalError(
+            `initdb failed for ${dataDir}. If the ${owner ?? 'current'} user cannot enter a parent folder, set STRATA_DATA_DIR to a folder it can reach.`,
+            { cause: error },
+          );
+        } finally {
+          rmSync(pwFile, { force: true });
+        }
+      }
+      if (owner) {
+        run('chown', ['-R', owner, dataDir]);
+        writeFileSync(logFile, '', { flag: 'a' });
+        chmodSync(logFile, 0o666);
+      }
+      // No unix socket: its path length is limited and /var/run/postgresql may not be writable; TCP on loopback only.
+      const options = `-c listen_addresses=${host} -p ${port} -c unix_socket_directories=''`;
+      const [cmd, args] = asUser(owner, path.join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
+      run(cmd, args, { stdio: 'pipe' });
+      // postmaster.pid's first line is the server's pid: link it as ours so infra:down stops it.
+      const pid = run('head', ['-1', path.join(dataDir, 'postmaster.pid')]).trim();
+      mkdirSync(path.dirname(pidFileOf(config, 'postgres')), { recursive: true });
+      writeFileSync(pidFileOf(config, 'postgres'), pid);
+      await waitUntil(() => canConnect(adminUrl()), `PostgreSQL on ${host}:${port} (log: ${logFile})`);
+    },
+    async prepare() {
+      if (await canConnect(config.databaseUrl)) return;
+      const client = new pg.Client({ connectionString: adminUrl() });
+      await client.connect();
+      try {
+        await client.query(`create database ${pg.escapeIdentifier(database)}`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
