@@ -21,6 +21,8 @@ const schema = z.object({
   STRATA_LAKE_URL: z.string().regex(/^(file|s3):\/\/.+/, 'must start with file:// or s3://').optional(),
   /** Local ports are offset from the usual ones so a system Redis or PostgreSQL is never taken over by mistake. */
   REDIS_URL: z.url().default('redis://127.0.0.1:6390/0'),
+  /** Every Redis key Strata writes starts with this prefix (streams, dead letters, dedup keys). */
+  STRATA_REDIS_PREFIX: z.string().regex(/^[\w.-]+$/, 'use letters, digits, dots, dashes or underscores').default('strata'),
   DATABASE_URL: z.url().default('postgres://strata:strata@127.0.0.1:5440/strata'),
   /** The S3 endpoint; local mode runs s3rver here. MinIO and s3rver need path-style addressing. */
   S3_ENDPOINT: z.url().default('http://127.0.0.1:9010'),
@@ -45,6 +47,7 @@ export interface Config {
   readonly dataDir: string;
   readonly lakeUrl: string;
   readonly redisUrl: string;
+  readonly redisPrefix: string;
   readonly databaseUrl: string;
   readonly s3: {
     readonly endpoint: string;
@@ -83,6 +86,7 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     dataDir,
     lakeUrl: normaliseLakeUrl(e.STRATA_LAKE_URL ?? `file://${path.join(dataDir, 'lake')}`),
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.STRATA_REDIS_PREFIX,
     databaseUrl: e.DATABASE_URL,
     s3: {
       endpoint: e.S3_ENDPOINT,

@@ -1,0 +1,53 @@
+-- The lake catalog (DESIGN.md contract 4): tables, snapshots, the data files of each snapshot, and runs.
+-- A file is live in snapshot S when added_snapshot_id <= S and (removed_snapshot_id is null or removed_snapshot_id > S).
+create schema if not exists strata_catalog;
+
+create table if not exists strata_catalog.tables (
+  table_id            bigserial primary key,
+  layer               text not null check (layer in ('bronze', 'silver', 'gold')),
+  name                text not null,
+  current_snapshot_id bigint,
+  created_at          timestamptz not null default now(),
+  unique (layer, name)
+);
+
+create table if not exists strata_catalog.snapshots (
+  snapshot_id        bigserial primary key,
+  table_id           bigint not null references strata_catalog.tables,
+  parent_snapshot_id bigint references strata_catalog.snapshots,
+  operation          text not null,
+  run_id             text,
+  committed_at       timestamptz not null default clock_timestamp(),
+  summary            jsonb not null default '{}'
+);
+
+create table if not exists strata_catalog.files (
+  file_id             bigserial primary key,
+  table_id            bigint not null references strata_catalog.tables,
+  path                text not null unique,
+  row_count           bigint not null,
+  bytes               bigint not null,
+  partition_values    jsonb not null default '{}',
+  column_stats        jsonb not null default '{}',
+  -- Bronze files record the Redis stream id range they hold, so a restarted writer skips what is committed.
+  stream_first_id     text,
+  stream_last_id      text,
+  added_snapshot_id   bigint not null references strata_catalog.snapshots,
+  removed_snapshot_id bigint references strata_catalog.snapshots
+);
+create index if not exists files_live on strata_catalog.files (table_id) where removed_snapshot_id is null;
+
+create table if not exists strata_catalog.runs (
+  run_id           text primary key,
+  kind             text not null,
+  target           text not null,
+  started_at       timestamptz not null default clock_timestamp(),
+  finished_at      timestamptz,
+  status           text not null default 'running',
+  rows_in          bigint,
+  rows_out         bigint,
+  rows_quarantined bigint,
+  error            text,
+  details          jsonb not null default '{}'
+);
+create index if not exists runs_started on strata_catalog.runs (started_at desc);

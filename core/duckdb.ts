@@ -1,0 +1,75 @@
+// A thin DuckDB session over @duckdb/node-api: queries return plain JS rows; the session closes what it opened.
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+export type Row = Record<string, unknown>;
+
+/** Quotes a string as a SQL literal ('it''s'). */
+export const sqlString = (value: string) => `'${value.replaceAll("'", "''")}'`;
+/** Quotes an identifier ("my ""col"""). */
+export const sqlIdent = (value: string) => `"${value.replaceAll('"', '""')}"`;
+
+export interface DuckSessionOptions {
+  /** Caps DuckDB's memory (e.g. '2GB'); DuckDB spills to its temp folder past it. */
+  memoryLimit?: string;
+  threads?: number;
+  tempDirectory?: string;
+}
+
+export class DuckSession {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+  ) {}
+
+  /** An in-memory database; nothing is persisted unless a query writes files. */
+  static async open(options: DuckSessionOptions = {}): Promise<DuckSession> {
+    const settings: Record<string, string> = {};
+    if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
+    if (options.threads) settings.threads = String(options.threads);
+    if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+    const instance = await DuckDBInstance.create(':memory:', settings);
+    const connection = await instance.connect();
+    // Timestamps are UTC everywhere in Strata.
+    await connection.run("set TimeZone = 'UTC'");
+    return new DuckSession(instance, connection);
+  }
+
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  /** Runs a query and returns its rows as JS objects (BIGINT as bigint, timestamps as Date). */
+  async all(sql: string): Promise<Row[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJS() as Row[];
+  }
+
+  /** Rows with JSON-safe values (BIGINT → number when safe, dates → ISO strings): what an API or PostgreSQL wants. */
+  async allJson(sql: string): Promise<{ columns: { name: string; type: string }[]; rows: Row[] }> {
+    const reader = await this.connection.runAndReadAll(sql);
+    const columns = reader.columnNames().map((name, i) => ({ name, type: String(reader.columnTypes()[i]) }));
+    return { columns, rows: reader.getRowObjectsJson() as Row[] };
+  }
+
+  /** The first column of the first row. */
+  async scalar<T = unknown>(sql: string): Promise<T> {
+    const rows = await this.all(sql);
+    const first = rows[0];
+    return (first ? Object.values(first)[0] : undefined) as T;
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Opens a session, runs `fn`, and always closes it. */
+export async function withDuck<T>(fn: (duck: DuckSession) => Promise<T>, options?: DuckSessionOptions): Promise<T> {
+  const duck = await DuckSession.open(options);
+  try {
+    return await fn(duck);
+  } finally {
+    duck.close();
+  }
+}

@@ -1,0 +1,71 @@
+// What a command needs to talk to the platform, opened once and closed once: config, PostgreSQL, catalog, lake, Redis.
+import { Redis } from 'ioredis';
+import { Catalog } from './catalog/catalog.ts';
+import { RunLog } from './catalog/runs.ts';
+import type { Config } from './config.ts';
+import { TransientError } from './errors.ts';
+import { createPool, type Pool } from './postgres.ts';
+import { openStore, type ObjectStore } from './storage/index.ts';
+
+export interface Runtime {
+  config: Config;
+  pool: Pool;
+  catalog: Catalog;
+  runs: RunLog;
+  store: ObjectStore;
+  /** Redis, connected on first use. */
+  redis(): Redis;
+  close(): Promise<void>;
+}
+
+/** Connects to PostgreSQL, migrates the catalog, and opens the lake. */
+export async function openRuntime(config: Config): Promise<Runtime> {
+  const pool = createPool(config.databaseUrl);
+  const catalog = new Catalog(pool);
+  try {
+    await catalog.migrate();
+  } catch (error) {
+    await pool.end();
+    throw new TransientError(
+      `Cannot reach the catalog database at ${redact(config.databaseUrl)}. Start local services with \`pnpm infra:up\` or set DATABASE_URL.`,
+      { cause: error },
+    );
+  }
+  let redis: Redis | undefined;
+  return {
+    config,
+    pool,
+    catalog,
+    runs: new RunLog(pool),
+    store: openStore(config),
+    redis() {
+      redis ??= new Redis(config.redisUrl, { maxRetriesPerRequest: 20, enableAutoPipelining: false, lazyConnect: false });
+      return redis;
+    },
+    async close() {
+      await redis?.quit().catch(() => redis?.disconnect());
+      await pool.end();
+    },
+  };
+}
+
+/** Opens a runtime, runs `fn`, and always closes it. */
+export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await openRuntime(config);
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.close();
+  }
+}
+
+/** A connection URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,82 @@
+// The file:// backend: a local folder. Writes go to a temporary name and are renamed, so readers see whole files.
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ObjectInfo, ObjectStore } from './object-store.ts';
+
+const TMP_SUFFIX = '.tmp-';
+
+export class FileStore implements ObjectStore {
+  readonly url: string;
+  constructor(readonly root: string) {
+    this.url = `file://${root}`;
+  }
+
+  private pathOf(key: string): string {
+    const full = path.resolve(this.root, key);
+    if (!full.startsWith(this.root + path.sep)) throw new Error(`Object key escapes the lake root: ${key}`);
+    return full;
+  }
+
+  private async info(key: string): Promise<ObjectInfo> {
+    const s = await stat(this.pathOf(key));
+    return { key, bytes: s.size, etag: `${s.size}-${Math.trunc(s.mtimeMs)}` };
+  }
+
+  async putFile(key: string, localPath: string): Promise<ObjectInfo> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}${TMP_SUFFIX}${randomUUID()}`;
+    await copyFile(localPath, tmp);
+    await rename(tmp, target);
+    return this.info(key);
+  }
+
+  async putBytes(key: string, bytes: Uint8Array | string): Promise<ObjectInfo> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}${TMP_SUFFIX}${randomUUID()}`;
+    await writeFile(tmp, bytes);
+    await rename(tmp, target);
+    return this.info(key);
+  }
+
+  getBytes(key: string): Promise<Buffer> {
+    return readFile(this.pathOf(key));
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      return await this.info(key);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    let entries: string[];
+    try {
+      entries = (await readdir(this.root, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(this.root, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const keys = entries.filter((k) => k.startsWith(prefix) && !k.includes(TMP_SUFFIX)).sort();
+    return Promise.all(keys.map((k) => this.info(k)));
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async localPath(key: string): Promise<string> {
+    return this.pathOf(key);
+  }
+
+  urlOf(key: string): string {
+    return `${this.url}/${key}`;
+  }
+}

@@ -1,0 +1,26 @@
+// One interface over the lake's two backends (file:// and s3://); every stage reads and writes the lake through it.
+
+export interface ObjectInfo {
+  key: string;
+  bytes: number;
+  /** A version tag: the S3 ETag, or size+mtime for local files. Cached copies are keyed by it. */
+  etag: string;
+}
+
+export interface ObjectStore {
+  /** The lake root, e.g. file:///srv/lake or s3://bucket/prefix. */
+  readonly url: string;
+  /** Copies a local file to `key`; readers never see a partial object. */
+  putFile(key: string, localPath: string): Promise<ObjectInfo>;
+  putBytes(key: string, bytes: Uint8Array | string): Promise<ObjectInfo>;
+  getBytes(key: string): Promise<Buffer>;
+  /** Info of one object, or undefined when absent. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Every object under a prefix, sorted by key. */
+  list(prefix: string): Promise<ObjectInfo[]>;
+  delete(key: string): Promise<void>;
+  /** A local path DuckDB can read: the file itself for file://, a cached copy (by key and ETag) for s3://. */
+  localPath(key: string): Promise<string>;
+  /** Full URL of a key, for logs and docs. */
+  urlOf(key: string): string;
+}

@@ -1,0 +1,99 @@
+// Loads gold tables into PostgreSQL atomically (DESIGN.md contract 7): rows go into a fresh staging table, which
+// replaces the served table inside one transaction. Readers see the old rows or the new ones, never a mix; a
+// failed load drops its staging table and leaves the previous data serving.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { newRunId } from '../../core/catalog/runs.ts';
+import type { DuckSession } from '../../core/duckdb.ts';
+import { sqlIdent } from '../../core/duckdb.ts';
+import { describeError, TerminalError } from '../../core/errors.ts';
+import { attachTable } from '../../core/jobs/lake-views.ts';
+import type { TableDefinition } from '../../core/jobs/table-spec.ts';
+import { inTransaction } from '../../core/postgres.ts';
+import type { Runtime } from '../../core/runtime.ts';
+
+/** The PostgreSQL schema gold tables are served from. */
+export const GOLD_SCHEMA = 'gold';
+
+export interface LoadResult {
+  table: string;
+  status: 'succeeded' | 'failed';
+  rows: number;
+  snapshotId: number | null;
+  durationMillis: number;
+  error?: string;
+}
+
+const PG_TYPES: [RegExp, string][] = [
+  [/^(VARCHAR|TEXT|UUID)$/, 'text'],
+  [/^BIGINT$|^HUGEINT$|^UBIGINT$/, 'bigint'],
+  [/^(INTEGER|SMALLINT|TINYINT|UINTEGER|USMALLINT|UTINYINT)$/, 'integer'],
+  [/^(DOUBLE|FLOAT)$/, 'double precision'],
+  [/^DECIMAL/, 'numeric'],
+  [/^BOOLEAN$/, 'boolean'],
+  [/^DATE$/, 'date'],
+  [/^TIMESTAMP WITH TIME ZONE$|^TIMESTAMPTZ$/, 'timestamptz'],
+  [/^TIMESTAMP/, 'timestamp'],
+  [/\[\]$|^STRUCT|^MAP|^JSON$/, 'jsonb'],
+];
+
+function pgTypeOf(duckType: string, column: string, table: string): string {
+  const found = PG_TYPES.find(([pattern]) => pattern.test(duckType));
+  if (!found) throw new TerminalError(`${table}.${column}: DuckDB type ${duckType} has no PostgreSQL mapping; cast it in the table's SQL`);
+  return found[1];
+}
+
+const MAX_PARAMS_PER_INSERT = 60_000;
+
+export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: TableDefinition): Promise<LoadResult> {
+  const started = Date.now();
+  const name = `${table.layer}.${table.name}`;
+  const runId = await rt.runs.start('load', name, newRunId('load'));
+  const staging = `${table.name}__load_${randomUUID().slice(0, 8)}`;
+  const q = (id: string) => `${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(id)}`;
+  const result: LoadResult = { table: name, status: 'succeeded', rows: 0, snapshotId: null, durationMillis: 0 };
+  try {
+    const attached = await attachTable(rt, duck, { layer: 'gold', name: table.name });
+    result.snapshotId = attached.snapshotId;
+    const described = await duck.all(`describe ${sqlIdent('gold')}.${sqlIdent(table.name)}`);
+    const columns = described.map((c) => ({ name: String(c.column_name), pgType: pgTypeOf(String(c.column_type), String(c.column_name), name) }));
+    const pk = table.primaryKey.map((c) => pg.escapeIdentifier(c)).join(', ');
+    await rt.pool.query(`create schema if not exists ${pg.escapeIdentifier(GOLD_SCHEMA)}`);
+    await rt.pool.query(
+      `create table ${q(staging)} (${columns.map((c) => `${pg.escapeIdentifier(c.name)} ${c.pgType}`).join(', ')}, primary key (${pk}))`,
+    );
+    const { rows } = await duck.allJson(`select * from ${sqlIdent('gold')}.${sqlIdent(table.name)}`);
+    const perInsert = Math.max(1, Math.floor(MAX_PARAMS_PER_INSERT / columns.length));
+    for (let i = 0; i < rows.length; i += perInsert) {
+      const chunk = rows.slice(i, i + perInsert);
+      const params: unknown[] = [];
+      const tuples = chunk.map((row) => `(${columns.map((c) => {
+        const v = row[c.name];
+        params.push(v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
+        return `$${params.length}`;
+      }).join(', ')})`);
+      await rt.pool.query(`insert into ${q(staging)} (${columns.map((c) => pg.escapeIdentifier(c.name)).join(', ')}) values ${tuples.join(', ')}`, params);
+    }
+    // Indexes for filters beyond the primary key's leading column.
+    for (const column of table.primaryKey.slice(1)) {
+      await rt.pool.query(`create index on ${q(staging)} (${pg.escapeIdentifier(column)})`);
+    }
+    await inTransaction(rt.pool, async (client) => {
+      await client.query(`drop table if exists ${q(table.name)}`);
+      await client.query(`alter table ${q(staging)} rename to ${pg.escapeIdentifier(table.name)}`);
+      await client.query(`alter index ${q(`${staging}_pkey`)} rename to ${pg.escapeIdentifier(`${table.name}_pkey`)}`);
+      await client.query(`comment on table ${q(table.name)} is ${pg.escapeLiteral(`${table.description} (lake snapshot ${attached.snapshotId}, run ${runId})`)}`);
+      for (const [column, text] of Object.entries(table.columns ?? {})) {
+        if (columns.some((c) => c.name === column)) await client.query(`comment on column ${q(table.name)}.${pg.escapeIdentifier(column)} is ${pg.escapeLiteral(text)}`);
+      }
+    });
+    result.rows = rows.length;
+  } catch (error) {
+    result.status = 'failed';
+    result.error = describeError(error);
+    await rt.pool.query(`drop table if exists ${q(staging)}`).catch(() => {});
+  }
+  result.durationMillis = Date.now() - started;
+  await rt.runs.finish(runId, { status: result.status, rowsIn: result.rows, rowsOut: result.rows, error: result.error, details: { snapshotId: result.snapshotId } });
+  return result;
+}

@@ -1,0 +1,12 @@
+-- One row per city and UTC day from the cleaned hourly observations.
+select
+  city,
+  any_value(country)                        as country,
+  cast(observed_at as date)                 as date,
+  min(temperature_c)                        as temperature_min_c,
+  max(temperature_c)                        as temperature_max_c,
+  round(avg(temperature_c), 2)              as temperature_mean_c,
+  round(sum(precipitation_mm), 2)           as precipitation_mm,
+  count(*)                                  as observation_count
+from silver.weather_observations
+group by city, cast(observed_at as date)

@@ -1,0 +1,24 @@
+// One error shape for every API answer: { "error": { "code", "message" } }, never a stack trace.
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+const CODES: Record<number, string> = { 400: 'bad_request', 404: 'not_found', 413: 'payload_too_large', 429: 'rate_limited', 503: 'unavailable' };
+
+/** Throws an HTTPException whose JSON body carries a stable code. */
+export function apiError(status: ContentfulStatusCode, message: string, code = CODES[status] ?? 'error'): never {
+  throw new HTTPException(status, { res: new Response(JSON.stringify({ error: { code, message } }), { status, headers: { 'content-type': 'application/json' } }) });
+}
+
+/** Maps anything thrown by a handler to the JSON error shape; unknown errors are logged and answered as 500. */
+export function onError(error: Error, c: Context): Response {
+  if (error instanceof HTTPException) {
+    return error.res ?? c.json({ error: { code: CODES[error.status] ?? 'error', message: error.message } }, error.status);
+  }
+  const pgCode = (error as { code?: string }).code;
+  // PostgreSQL rejected a filter value (bad date, number out of range, …): the client's mistake, said plainly.
+  if (pgCode && /^22/.test(pgCode)) return c.json({ error: { code: 'bad_request', message: `invalid filter value: ${error.message}` } }, 400);
+  if (pgCode && /^(08|57P)/.test(pgCode)) return c.json({ error: { code: 'unavailable', message: 'the database is unavailable; retry shortly' } }, 503);
+  console.error(`[api] ${c.req.method} ${c.req.path}:`, error);
+  return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
+}
