@@ -1,0 +1,87 @@
+// `pnpm demo`: starts the local services, serves the weather fixture API, runs collect → bronze → silver → gold →
+// PostgreSQL, starts the API in the background, and prints what each stage holds and where to look.
+import { formatTable, parseCommand, runMain } from '../core/cli.ts';
+import { config } from '../core/config.ts';
+import { redact, withRuntime } from '../core/runtime.ts';
+import { deadLetterKey, streamKey } from '../core/streams/keys.ts';
+import { servicesUp, type ServiceName } from '../infra/local/index.ts';
+import { FIXTURE_PATH, startWeatherFixtureServer } from '../ingest/sources/weather/fixtures/server.ts';
+import { jobSummary } from './job-summary.ts';
+import { deadLetterReasons, runWeatherPipeline, stageTotals } from './weather-pipeline.ts';
+
+const { values } = parseCommand({
+  usage: 'pnpm demo [--no-api]',
+  summary:
+    'Runs the weather pipeline end to end on local services (started if needed, reused if running):\n' +
+    'fixture API → collector → Redis stream → bronze Parquet → silver → gold → PostgreSQL → REST API.\n' +
+    'Idempotent: a second run collects only duplicates and changes no totals. Stop everything with `pnpm infra:down`.',
+  options: { 'no-api': { type: 'boolean', description: 'Do not start the API in the background at the end' } },
+});
+
+runMain(async () => {
+  const cfg = config();
+  const services: ServiceName[] = ['redis', 'postgres', 's3'];
+  console.log('Strata demo: weather observations, end to end\n\n1. Local services');
+  await servicesUp(cfg, services, (s) => console.log(`   ${s.name.padEnd(9)} ${s.address.padEnd(16)} ${s.state}`));
+
+  // An ephemeral port: the demo never collides with a fixture server a user started by hand.
+  const fixtures = await startWeatherFixtureServer(0);
+  let ok = true;
+  try {
+    await withRuntime(cfg, async (rt) => {
+      const run = await runWeatherPipeline(rt, fixtures.url, {
+        onCollected(r) {
+          console.log(`\n2. Collect   ${fixtures.url}${FIXTURE_PATH} → Redis stream ${streamKey(cfg.redisPrefix, 'weather')}`);
+          console.log(`   ${r.collected} records: ${r.appended} new, ${r.duplicates} duplicates dropped, ${r.deadLettered} dead-lettered (${r.deadLetterDuplicates} already dead-lettered earlier)`);
+          if (r.error) console.log(`   error: ${r.error}`);
+        },
+        onBronze(r) {
+          console.log(`\n3. Bronze    ${r.rowsWritten} events → ${r.filesWritten} Parquet files in ${cfg.lakeUrl}/bronze/weather/`);
+          if (r.error) console.log(`   error: ${r.error}`);
+        },
+        onLayer(layer, results) {
+          console.log(`\n${layer === 'silver' ? '4. Silver' : '5. Gold'}\n${indent(jobSummary(results))}`);
+        },
+      });
+      for (const l of run.loads) console.log(`   loaded ${l.table} into PostgreSQL: ${l.rows} rows (${l.status}${l.error ? `: ${l.error}` : ''})`);
+      ok = run.ingest.status === 'succeeded' && run.bronze.status === 'succeeded' && [...run.silver, ...run.gold].every((r) => r.status === 'succeeded') && run.loads.every((l) => l.status === 'succeeded');
+
+      const totals = await stageTotals(rt);
+      const reasons = await deadLetterReasons(rt, 'weather');
+      console.log('\n6. What each stage holds now (a second `pnpm demo` leaves these unchanged)');
+      console.log(indent(formatTable(['stage', 'rows'], [
+        [`stream ${streamKey(cfg.redisPrefix, 'weather')}`, totals.stream],
+        [`dead letters ${deadLetterKey(cfg.redisPrefix, 'weather')}`, totals.deadLetters],
+        ['bronze.weather (lake)', totals.bronze],
+        ['silver.weather_observations (lake)', totals.silver],
+        ['silver.weather_observations__quarantine (lake)', totals.quarantine],
+        ['gold.weather_daily (lake)', totals.goldLake],
+        ['gold.weather_daily (PostgreSQL)', totals.goldPostgres],
+      ])));
+      console.log(`   dead-letter reasons: ${Object.entries(reasons).map(([r, n]) => `${r} (${n})`).join('; ') || 'none'}`);
+    });
+  } finally {
+    await fixtures.close();
+  }
+
+  const api = `http://${cfg.api.host}:${cfg.api.port}`;
+  if (!values['no-api']) {
+    const [status] = await servicesUp(cfg, ['api']);
+    const sample = (await (await fetch(`${api}/v1/tables/weather_daily?city=Paris&limit=1`)).json()) as { total: number; rows: unknown[] };
+    console.log(`\n7. API       ${api} (${status!.state}); GET /v1/tables/weather_daily?city=Paris → ${sample.total} rows, first: ${JSON.stringify(sample.rows[0])}`);
+  }
+  const redisPort = new URL(cfg.redisUrl).port;
+  console.log(`
+Where to look
+   API          curl '${api}/v1/tables/weather_daily?city=Paris'
+   Lake         ${cfg.lakeUrl}
+   SQL          pnpm sql -c "select * from gold.weather_daily where city = 'Paris' order by date"
+   PostgreSQL   psql '${redact(cfg.databaseUrl)}' -c 'select * from gold.weather_daily limit 5'   (password in DATABASE_URL)
+   Dead letters redis-cli -p ${redisPort} XRANGE ${deadLetterKey(cfg.redisPrefix, 'weather')} - + COUNT 3
+   Stop         pnpm infra:down`);
+  return ok ? 0 : 1;
+});
+
+function indent(text: string): string {
+  return text.split('\n').map((l) => `   ${l}`).join('\n');
+}

@@ -1,0 +1,79 @@
+// The demo's pipeline, shared by `pnpm demo` and the end-to-end test: collect → bronze → silver → gold → PostgreSQL,
+// and the per-stage totals both of them report.
+import { drainSource, type BronzeResult } from '../bronze/bronze-writer.ts';
+import { runLayer } from '../core/jobs/job-runner.ts';
+import type { TableRunResult } from '../core/jobs/table-spec.ts';
+import { quarantineRef } from '../core/jobs/table-runner.ts';
+import type { Runtime } from '../core/runtime.ts';
+import { deadLetterKey, streamKey } from '../core/streams/keys.ts';
+import type { LoadResult } from '../gold/loader/postgres-loader.ts';
+import { GOLD_SCHEMA } from '../gold/loader/postgres-loader.ts';
+import { runGoldJob } from '../gold/gold-job.ts';
+import { runIngest, type IngestResult } from '../ingest/ingest-runner.ts';
+import { weatherSource } from '../ingest/sources/weather/source.ts';
+
+export interface PipelineRun {
+  ingest: IngestResult;
+  bronze: BronzeResult;
+  silver: TableRunResult[];
+  gold: TableRunResult[];
+  loads: LoadResult[];
+}
+
+export interface PipelineHooks {
+  onCollected?: (result: IngestResult) => void;
+  onBronze?: (result: BronzeResult) => void;
+  onLayer?: (layer: 'silver' | 'gold', results: TableRunResult[]) => void;
+}
+
+/** Runs every stage for the weather source; each stage returns a result, none throws on bad data. */
+export async function runWeatherPipeline(rt: Runtime, fixtureUrl: string, hooks: PipelineHooks = {}): Promise<PipelineRun> {
+  const ingest = await runIngest(rt, weatherSource, { context: { baseUrl: fixtureUrl } });
+  hooks.onCollected?.(ingest);
+  const bronze = await drainSource(rt, weatherSource.name);
+  hooks.onBronze?.(bronze);
+  const silver = await runLayer(rt, 'silver');
+  hooks.onLayer?.('silver', silver);
+  const { tables: gold, loads } = await runGoldJob(rt);
+  hooks.onLayer?.('gold', gold);
+  return { ingest, bronze, silver, gold, loads };
+}
+
+export interface StageTotals {
+  stream: number;
+  deadLetters: number;
+  bronze: number;
+  silver: number;
+  quarantine: number;
+  goldLake: number;
+  goldPostgres: number;
+}
+
+/** What each stage holds now, read from Redis, the catalog and PostgreSQL (not from the run's own counters). */
+export async function stageTotals(rt: Runtime): Promise<StageTotals> {
+  const redis = rt.redis();
+  const prefix = rt.config.redisPrefix;
+  const silverRef = { layer: 'silver', name: 'weather_observations' } as const;
+  const pg = await rt.pool.query<{ n: number }>(`select count(*)::bigint as n from ${GOLD_SCHEMA}.weather_daily`).catch(() => ({ rows: [{ n: 0 }] }));
+  return {
+    stream: await redis.xlen(streamKey(prefix, 'weather')),
+    deadLetters: await redis.xlen(deadLetterKey(prefix, 'weather')),
+    bronze: await rt.catalog.rowCount({ layer: 'bronze', name: 'weather' }),
+    silver: await rt.catalog.rowCount(silverRef),
+    quarantine: await rt.catalog.rowCount(quarantineRef(silverRef)),
+    goldLake: await rt.catalog.rowCount({ layer: 'gold', name: 'weather_daily' }),
+    goldPostgres: pg.rows[0]!.n,
+  };
+}
+
+/** Dead-lettered records grouped by reason, for the demo's report. */
+export async function deadLetterReasons(rt: Runtime, source: string): Promise<Record<string, number>> {
+  const entries = (await rt.redis().xrange(deadLetterKey(rt.config.redisPrefix, source), '-', '+')) as [string, string[]][];
+  const reasons: Record<string, number> = {};
+  for (const [, fields] of entries) {
+    const reason = fields[fields.indexOf('reason') + 1] ?? '?';
+    const general = reason.replace(/"[^"]*"/g, '"…"');
+    reasons[general] = (reasons[general] ?? 0) + 1;
+  }
+  return reasons;
+}
