@@ -9,7 +9,7 @@ import { SOURCES } from '../ingest/sources/index.ts';
 const { values, positionals } = parseCommand({
   usage: 'pnpm collect <source> [--base-url <url>]',
   summary: `Collects one source into its Redis stream, with dedup and a dead-letter stream. Sources: ${Object.keys(SOURCES).join(', ')}.`,
-  options: { 'base-url': { type: 'string', valueName: 'url', description: 'Base URL of the source API (weather: the fixture API, default http://127.0.0.1:<STRATA_FIXTURES_PORT>)' } },
+  options: { 'base-url': { type: 'string', valueName: 'url', description: 'Base URL of the source API (default: WEATHER_API_URL)' } },
   allowPositionals: true,
 });
 
@@ -18,7 +18,7 @@ runMain(async () => {
   const source = name ? SOURCES[name] : undefined;
   if (!source) throw new TerminalError(`Name a source: pnpm collect <${Object.keys(SOURCES).join('|')}>`);
   const cfg = config();
-  const result = await withRuntime(cfg, (rt) => runIngest(rt, source, { context: { baseUrl: values['base-url'] ?? `http://127.0.0.1:${cfg.fixturesPort}` } }));
+  const result = await withRuntime(cfg, (rt) => runIngest(rt, source, { context: { baseUrl: values['base-url'] ?? cfg.weatherApiUrl } }));
   console.log(formatTable(['source', 'status', 'collected', 'appended', 'duplicates', 'dead-lettered', 'duration'], [
     [result.source, result.status, result.collected, result.appended, result.duplicates, result.deadLettered, `${result.durationMillis} ms`],
   ]));

@@ -22,6 +22,8 @@ export interface BronzeWriterOptions {
   consumer?: string;
   maxBatchRows?: number;
   onBatch?: (result: BronzeResult) => void;
+  /** Called after a batch is committed and before it is acknowledged: the crash window tests inject faults into. */
+  afterCommit?: () => void | Promise<void>;
 }
 
 export interface BronzeResult {
@@ -70,6 +72,7 @@ export async function drainSource(rt: Runtime, source: string, options: BronzeWr
         if (fresh.length) {
           const written = await writeBatch(rt, duck, table, fresh, tmpDir, runId, result);
           if (written) committed.push(written);
+          await options.afterCommit?.();
         }
         await redis.xack(key, BRONZE_GROUP, ...entries.map(([id]) => id));
         options.onBatch?.({ ...result, durationMillis: Date.now() - started });

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
@@ -32,8 +33,12 @@ const schema = z.object({
   S3_FORCE_PATH_STYLE: bool(true),
   STRATA_API_HOST: z.string().default('127.0.0.1'),
   STRATA_API_PORT: port(8787),
-  /** The demo's fixture API (weather observations) listens here. */
+  /** `pnpm fixtures:serve` listens here (the demo itself uses an ephemeral port). */
   STRATA_FIXTURES_PORT: port(8788),
+  /** Base URL of the weather API the `weather` source collects from (the fixture API by default). */
+  WEATHER_API_URL: z.url().default('http://127.0.0.1:8788'),
+  /** When `pnpm scheduler` runs the silver and gold jobs (cron syntax, UTC). */
+  STRATA_JOBS_SCHEDULE: z.string().refine(validateCron, 'is not a valid cron expression (e.g. "*/15 * * * *")').default('*/15 * * * *'),
   /** How long an exact dedup key is kept in Redis; past it, silver removes a late duplicate by key. */
   STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().positive().default(30),
   /** A bronze batch is flushed at this many rows. */
@@ -58,6 +63,8 @@ export interface Config {
   };
   readonly api: { readonly host: string; readonly port: number };
   readonly fixturesPort: number;
+  readonly weatherApiUrl: string;
+  readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
   readonly bronzeMaxBatchRows: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
@@ -97,6 +104,8 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     },
     api: { host: e.STRATA_API_HOST, port: e.STRATA_API_PORT },
     fixturesPort: e.STRATA_FIXTURES_PORT,
+    weatherApiUrl: e.WEATHER_API_URL.replace(/\/+$/, ''),
+    jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
     bronzeMaxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,
     logLevel: e.STRATA_LOG_LEVEL,

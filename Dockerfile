@@ -1,0 +1,11 @@
+# One image for Strata's own services (API, scheduler, bronze writer, fixture API); docker-compose.yml picks the command.
+FROM node:20-bookworm-slim
+WORKDIR /app
+RUN npm i -g pnpm
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+RUN pnpm install --frozen-lockfile --prod=false
+COPY . .
+ENV STRATA_DATA_DIR=/var/lib/strata
+RUN mkdir -p /var/lib/strata && chown node:node /var/lib/strata
+USER node
+CMD ["pnpm", "serve"]

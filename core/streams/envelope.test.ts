@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { eventIdOf, fromStreamFields, toStreamFields, type EventEnvelope } from './envelope.ts';
+import { compareStreamIds } from './keys.ts';
+
+describe('event envelope', () => {
+  it('derives the same id for the same record and a new one when any part changes', () => {
+    const id = eventIdOf('weather', 'S1|2026-11-01T00:00:00.000Z', '{"t":1}');
+    assert.match(id, /^[0-9a-f]{32}$/);
+    assert.equal(eventIdOf('weather', 'S1|2026-11-01T00:00:00.000Z', '{"t":1}'), id);
+    assert.notEqual(eventIdOf('weather', 'S1|2026-11-01T00:00:00.000Z', '{"t":2}'), id);
+    assert.notEqual(eventIdOf('odds', 'S1|2026-11-01T00:00:00.000Z', '{"t":1}'), id);
+    assert.notEqual(eventIdOf('weather', 'S1|2026-11-01T00:00:00.000', 'Z{"t":1}'), id, 'fields are separated, not concatenated');
+  });
+
+  it('survives a round trip through stream fields, payload byte for byte', () => {
+    const envelope: EventEnvelope = {
+      source: 'weather', event_id: 'abc', natural_key: 'k', observed_at: '2026-11-01T00:00:00.000Z', ingested_at: '2026-11-01T00:00:01.000Z',
+      schema_version: 3, run_id: 'r', payload: '{ "spaced" : "ü\\n" }',
+    };
+    assert.deepEqual(fromStreamFields(toStreamFields(envelope)), envelope);
+  });
+
+  it('rejects an entry that lacks envelope fields, naming them', () => {
+    assert.throws(() => fromStreamFields(['source', 'weather', 'payload', '{}']), /lacks envelope fields: event_id, natural_key, observed_at/);
+  });
+});
+
+describe('compareStreamIds', () => {
+  it('orders by time then sequence, numerically', () => {
+    const ids = ['1700000000000-10', '1700000000000-9', '999999999999-0', '1700000000001-0'];
+    assert.deepEqual([...ids].sort(compareStreamIds), ['999999999999-0', '1700000000000-9', '1700000000000-10', '1700000000001-0']);
+    assert.equal(compareStreamIds('5-5', '5-5'), 0);
+  });
+});

@@ -1,0 +1,65 @@
+// One contract for the lake's object store, run against both backends: file:// (a folder) and s3:// (s3rver).
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openStore, type ObjectStore } from '../core/storage/index.ts';
+import { isolatedConfig, type LakeKind } from './support/isolated.ts';
+
+for (const kind of ['file', 's3'] as LakeKind[]) {
+  describe(`object store contract (${kind}://)`, () => {
+    let store: ObjectStore;
+    let cleanup: () => Promise<void>;
+    let scratch: string;
+
+    before(async () => {
+      const isolated = await isolatedConfig(kind);
+      cleanup = isolated.cleanup;
+      store = openStore(isolated.config);
+      scratch = path.join(isolated.config.dataDir, 'tmp', `scratch-${process.pid}-${kind}`);
+      writeFileSync(scratch, 'parquet bytes stand-in');
+    });
+    after(async () => cleanup?.());
+
+    it('stores bytes and reads them back unchanged', async () => {
+      const info = await store.putBytes('a/one.txt', 'héllo');
+      assert.equal(info.bytes, Buffer.byteLength('héllo'));
+      assert.equal((await store.getBytes('a/one.txt')).toString(), 'héllo');
+      assert.equal((await store.head('a/one.txt'))?.bytes, info.bytes);
+    });
+
+    it('uploads a local file under a nested key', async () => {
+      const info = await store.putFile('bronze/weather/dt=2026-11-01/1-0_2-0.parquet', scratch);
+      assert.equal(info.bytes, 22);
+      assert.equal((await store.getBytes('bronze/weather/dt=2026-11-01/1-0_2-0.parquet')).toString(), 'parquet bytes stand-in');
+    });
+
+    it('lists only keys under a prefix, sorted', async () => {
+      await store.putBytes('a/three.txt', '3');
+      await store.putBytes('b/other.txt', 'x');
+      assert.deepEqual((await store.list('a/')).map((o) => o.key), ['a/one.txt', 'a/three.txt']);
+      assert.deepEqual((await store.list('bronze/')).map((o) => [o.key, o.bytes]), [['bronze/weather/dt=2026-11-01/1-0_2-0.parquet', 22]]);
+    });
+
+    it('answers undefined for a missing key and forgets a deleted one', async () => {
+      assert.equal(await store.head('a/missing.txt'), undefined);
+      await store.delete('a/three.txt');
+      assert.equal(await store.head('a/three.txt'), undefined);
+      assert.deepEqual((await store.list('a/')).map((o) => o.key), ['a/one.txt']);
+    });
+
+    it('gives DuckDB a local path holding the current version of an object', async () => {
+      const first = await store.localPath('a/one.txt');
+      assert.equal(readFileSync(first, 'utf8'), 'héllo');
+      await store.putBytes('a/one.txt', 'changed');
+      const second = await store.localPath('a/one.txt');
+      assert.equal(readFileSync(second, 'utf8'), 'changed');
+    });
+
+    it('replaces an object whole when the same key is written again', async () => {
+      await store.putBytes('a/one.txt', 'v3');
+      assert.equal((await store.getBytes('a/one.txt')).toString(), 'v3');
+      assert.equal((await store.list('a/')).length, 1);
+    });
+  });
+}
