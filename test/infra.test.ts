@@ -12,11 +12,16 @@ describe('local services', () => {
   let strangerPort: number;
   before(async () => {
     // Something that listens but does not speak Redis.
-    stranger = net.createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    stranger = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+    });
     await new Promise<void>((resolve) => stranger.listen(0, '127.0.0.1', resolve));
     strangerPort = (stranger.address() as AddressInfo).port;
   });
-  after(() => new Promise<void>((resolve) => stranger.close(() => resolve())));
+  after(() => {
+    stranger.close();
+  });
 
   it('reuses healthy services already on their ports instead of starting more', async () => {
     const statuses = await servicesUp(baseConfig(), ['redis', 'postgres', 's3']);
@@ -27,6 +32,6 @@ describe('local services', () => {
     const config = loadConfig({ ...readDotenv(), ...process.env, REDIS_URL: `redis://127.0.0.1:${strangerPort}/0` });
     await assert.rejects(servicesUp(config, ['redis']), new RegExp(`Port 127\\.0\\.0\\.1:${strangerPort} is taken by something that is not a usable redis server.*docs/configuration\\.md`));
     const [status] = await servicesStatus(config, ['redis']);
-    assert.equal(status!.state, 'running (not ours)');
+    assert.equal(status!.state, 'port taken by another program');
   });
 });

@@ -16,7 +16,7 @@ export function isPortOpen(host: string, port: number, timeoutMillis = 500): Pro
     };
     socket.setTimeout(timeoutMillis, () => done(false));
     socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
+    socket.on('error', () => done(false));
   });
 }
 

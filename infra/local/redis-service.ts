@@ -10,12 +10,18 @@ import { logDir, pidFileOf, type LocalService } from './service.ts';
 function ping(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    socket.setTimeout(1000, () => (socket.destroy(), resolve(false)));
-    socket.once('error', () => resolve(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
+    let answer = '';
+    const done = (ok: boolean) => {
       socket.destroy();
-      resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('close', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => {
+      answer += data.toString();
+      if (answer.includes('\r\n')) done(/^(\+PONG|-NOAUTH)/.test(answer));
     });
   });
 }

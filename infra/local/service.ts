@@ -21,7 +21,7 @@ export interface LocalService {
   prepare?(): Promise<void>;
 }
 
-export type ServiceState = 'started' | 'reused' | 'stopped' | 'not running' | 'running (ours)' | 'running (not ours)';
+export type ServiceState = 'started' | 'reused' | 'stopped' | 'not running' | 'running (ours)' | 'running (not ours)' | 'port taken by another program';
 
 export interface ServiceStatus {
   name: ServiceName;
@@ -65,6 +65,7 @@ export async function ensureDown(config: Config, service: LocalService): Promise
 export async function statusOf(config: Config, service: LocalService): Promise<ServiceStatus> {
   const pid = livePid(pidFileOf(config, service.name));
   const open = await isPortOpen(service.host, service.port);
-  const state: ServiceState = !open ? 'not running' : pid ? 'running (ours)' : 'running (not ours)';
+  const healthy = open && (await service.isHealthy());
+  const state: ServiceState = !open ? 'not running' : !healthy ? 'port taken by another program' : pid ? 'running (ours)' : 'running (not ours)';
   return { name: service.name, address: `${service.host}:${service.port}`, state, pid };
 }
