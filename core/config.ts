@@ -9,8 +9,6 @@ import { ConfigError } from './errors.ts';
 /** The project root: every relative path in the configuration is resolved against it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 const bool = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0', 'yes', 'no']).default(fallback ? 'true' : 'false').transform((v) => ['true', '1', 'yes'].includes(v));
@@ -43,7 +41,6 @@ const schema = z.object({
   STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().positive().default(30),
   /** A bronze batch is flushed at this many rows. */
   STRATA_BRONZE_MAX_BATCH_ROWS: z.coerce.number().int().positive().default(50_000),
-  STRATA_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
 
 export type Env = z.input<typeof schema>;
@@ -67,7 +64,6 @@ export interface Config {
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
   readonly bronzeMaxBatchRows: number;
-  readonly logLevel: (typeof LOG_LEVELS)[number];
 }
 
 /** Reads `<root>/.env` (without overriding real environment variables). */
@@ -108,7 +104,6 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
     bronzeMaxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,
-    logLevel: e.STRATA_LOG_LEVEL,
   });
 }
 
