@@ -5,18 +5,17 @@ import { after, before, describe, it } from 'node:test';
 import { drainSource } from '../bronze/bronze-writer.ts';
 import { withDuck } from '../core/duckdb.ts';
 import { attachTable } from '../core/jobs/lake-views.ts';
-import { eventIdOf, type EventEnvelope } from '../core/streams/envelope.ts';
 import { BRONZE_GROUP, streamKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
+import { envelope } from './support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
 const SOURCE = 'weather';
-const events = (from: number, count: number): EventEnvelope[] =>
+const events = (from: number, count: number) =>
   Array.from({ length: count }, (_, j) => {
     const i = from + j;
-    const observedAt = new Date(Date.UTC(2026, 10, 1 + (i % 3), i % 24)).toISOString();
     const payload = JSON.stringify({ i, note: 'ünïcode, "quotes" and\nnewlines' });
-    return { source: SOURCE, event_id: eventIdOf(SOURCE, `k${i}`, payload), natural_key: `k${i}`, observed_at: observedAt, ingested_at: observedAt, schema_version: 1, run_id: 'r', payload };
+    return envelope(SOURCE, `k${i}`, payload, new Date(Date.UTC(2026, 10, 1 + (i % 3), i % 24)).toISOString());
   });
 
 async function bronzeRows(env: Isolated) {

@@ -1,15 +1,13 @@
 // Exact dedup on the stream (contract 2), against real Redis: a repeat is dropped, a changed record is kept.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventIdOf, fromStreamFields, type EventEnvelope } from '../core/streams/envelope.ts';
+import { fromStreamFields } from '../core/streams/envelope.ts';
 import { deadLetterKey, seenKey, streamKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
+import { envelope } from './support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
-const event = (key: string, payload: string): EventEnvelope => ({
-  source: 'weather', event_id: eventIdOf('weather', key, payload), natural_key: key, observed_at: '2026-11-01T00:00:00.000Z',
-  ingested_at: '2026-11-01T00:05:00.000Z', schema_version: 1, run_id: 'run-1', payload,
-});
+const event = (key: string, payload: string) => envelope('weather', key, payload);
 
 describe('StreamPublisher', () => {
   let env: Isolated;

@@ -23,22 +23,22 @@ export class FileStore implements ObjectStore {
     return { key, bytes: s.size, etag: `${s.size}-${Math.trunc(s.mtimeMs)}` };
   }
 
-  async putFile(key: string, localPath: string): Promise<ObjectInfo> {
+  /** Writes through a temporary sibling and renames it into place, so readers never see a partial file. */
+  private async writeAtomically(key: string, write: (tmp: string) => Promise<void>): Promise<ObjectInfo> {
     const target = this.pathOf(key);
     await mkdir(path.dirname(target), { recursive: true });
     const tmp = `${target}${TMP_SUFFIX}${randomUUID()}`;
-    await copyFile(localPath, tmp);
+    await write(tmp);
     await rename(tmp, target);
     return this.info(key);
   }
 
-  async putBytes(key: string, bytes: Uint8Array | string): Promise<ObjectInfo> {
-    const target = this.pathOf(key);
-    await mkdir(path.dirname(target), { recursive: true });
-    const tmp = `${target}${TMP_SUFFIX}${randomUUID()}`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, target);
-    return this.info(key);
+  putFile(key: string, localPath: string): Promise<ObjectInfo> {
+    return this.writeAtomically(key, (tmp) => copyFile(localPath, tmp));
+  }
+
+  putBytes(key: string, bytes: Uint8Array | string): Promise<ObjectInfo> {
+    return this.writeAtomically(key, (tmp) => writeFile(tmp, bytes));
   }
 
   getBytes(key: string): Promise<Buffer> {
