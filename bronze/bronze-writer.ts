@@ -66,8 +66,9 @@ export async function drainSource(rt: Runtime, source: string, options: BronzeWr
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length === 0) break;
         result.entriesRead += entries.length;
+        // Only re-delivered (pending) entries can already be committed: an entry read with '>' is new to the group.
         const isCommitted = (id: string) => committed.some((r) => compareStreamIds(id, r.first) >= 0 && compareStreamIds(id, r.last) <= 0);
-        const fresh = entries.filter(([id]) => !isCommitted(id));
+        const fresh = phase === '0' ? entries.filter(([id]) => !isCommitted(id)) : entries;
         result.skippedCommitted += entries.length - fresh.length;
         if (fresh.length) {
           const written = await writeBatch(rt, duck, table, fresh, tmpDir, runId, result);
@@ -118,7 +119,9 @@ async function writeBatch(
       const envelope = fromStreamFields(fields);
       const dt = envelope.observed_at.slice(0, 10);
       if (!/^\d{4}-\d\d-\d\d$/.test(dt)) throw new Error(`observed_at "${envelope.observed_at}" is not ISO-8601`);
-      byDate.set(dt, [...(byDate.get(dt) ?? []), { ...envelope, _stream_id: id }]);
+      const rows = byDate.get(dt) ?? [];
+      if (rows.length === 0) byDate.set(dt, rows);
+      rows.push({ ...envelope, _stream_id: id });
     } catch (error) {
       invalid.push({ raw: JSON.stringify({ id, fields }), reason: `invalid envelope: ${(error as Error).message}` });
     }

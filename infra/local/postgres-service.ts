@@ -1,6 +1,6 @@
 // PostgreSQL in local mode: the OS binaries (initdb, pg_ctl), data under <data dir>/postgres, loopback only.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../core/config.ts';
@@ -100,7 +100,7 @@ export function postgresService(config: Config): LocalService {
       const [cmd, args] = asUser(owner, path.join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
       run(cmd, args, { stdio: 'pipe' });
       // postmaster.pid's first line is the server's pid: link it as ours so infra:down stops it.
-      const pid = run('head', ['-1', path.join(dataDir, 'postmaster.pid')]).trim();
+      const pid = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
       mkdirSync(path.dirname(pidFileOf(config, 'postgres')), { recursive: true });
       writeFileSync(pidFileOf(config, 'postgres'), pid);
       await waitUntil(() => canConnect(adminUrl()), `PostgreSQL on ${host}:${port} (log: ${logFile})`);

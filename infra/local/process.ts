@@ -59,8 +59,8 @@ export function ensureOsPackages(packages: string[], why: string): void {
   }
   console.log(`  installing ${packages.join(', ')} from the OS package manager (${why} is missing)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const known = spawnSync('apt-cache', ['policy', ...packages], { encoding: 'utf8' }).stdout.includes('Candidate: ') &&
-    !spawnSync('apt-cache', ['policy', ...packages], { encoding: 'utf8' }).stdout.includes('Candidate: (none)');
+  const policy = spawnSync('apt-cache', ['policy', ...packages], { encoding: 'utf8' }).stdout ?? '';
+  const known = policy.includes('Candidate: ') && !policy.includes('Candidate: (none)');
   if (!known) run('apt-get', ['update', '-qq'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
