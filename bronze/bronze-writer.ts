@@ -1,29 +1,30 @@
-// The bronze writer: reads a source's stream in a consumer group, writes Parquet (zstd) into the lake, commits the
-// files in the catalog, and only then acknowledges the entries (DESIGN.md contract 3). A restarted writer first
-// re-reads its pending entries and skips those whose stream id range is already committed.
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { once } from 'node:events';
+// The bronze writer (DESIGN.md contract 3): reads a source's stream in the `bronze` consumer group, writes each batch
+// as zstd Parquet per observation date under deterministic names, commits the files in the catalog in one snapshot,
+// and only then acknowledges. On start it first settles entries re-delivered to it (its own pending ones and ones
+// claimed from dead writers): those already in a committed file are only acknowledged.
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { BRONZE_COLUMNS, bronzePartitionPrefix } from '../core/bronze-schema.ts';
 import type { DataFile, TableRef } from '../core/catalog/catalog.ts';
 import { newRunId } from '../core/catalog/runs.ts';
-import { DuckSession, sqlString } from '../core/duckdb.ts';
-import { CommitConflictError, describeError, TransientError } from '../core/errors.ts';
+import { DuckSession } from '../core/duckdb.ts';
+import { describeError, TransientError } from '../core/errors.ts';
+import { failpoint } from '../core/failpoints.ts';
 import { withRetry } from '../core/retry.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { fromStreamFields, type EventEnvelope } from '../core/streams/envelope.ts';
+import { streamKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
-import { BRONZE_GROUP, compareStreamIds, streamKey } from '../core/streams/keys.ts';
+import { bronzePartitionPrefix } from '../core/bronze-schema.ts';
+import { writeBatchFiles } from './batch-files.ts';
+import { committedIds } from './recovery.ts';
+import { StreamReader, type StreamEntry, type StreamReaderOptions } from './stream-reader.ts';
 
-export interface BronzeWriterOptions {
-  /** This writer's name in the consumer group; a restart under the same name resumes its pending entries. */
+export interface BronzeWriterOptions extends Partial<StreamReaderOptions> {
+  /** This writer's name in the consumer group; a restart under the same name settles its own pending entries first. */
   consumer?: string;
-  maxBatchRows?: number;
   onBatch?: (result: BronzeResult) => void;
-  /** Called after a batch is committed and before it is acknowledged: the crash window tests inject faults into. */
-  afterCommit?: () => void | Promise<void>;
+  /** Called at each crash point (bronze-before-upload, bronze-after-upload, bronze-after-commit); tests throw here. */
+  onFailpoint?: (name: string) => void;
 }
 
 export interface BronzeResult {
@@ -33,146 +34,175 @@ export interface BronzeResult {
   entriesRead: number;
   rowsWritten: number;
   filesWritten: number;
-  /** Entries found already committed (a crash after commit, before acknowledge) and only acknowledged now. */
+  batches: number;
+  /** Re-delivered entries found in committed files (a crash between commit and acknowledge): acknowledged only. */
   skippedCommitted: number;
-  /** Entries that do not carry a valid envelope: dead-lettered with the reason. */
+  /** Entries claimed from writers idle past the claim threshold. */
+  claimed: number;
+  /** Entries that are not valid envelopes: dead-lettered with the reason. */
   invalidEntries: number;
+  /** Batches given up before commit because another writer claimed them meanwhile (they write them instead). */
+  abandonedBatches: number;
   durationMillis: number;
   error?: string;
 }
 
-type StreamEntry = [id: string, fields: string[] | null];
+/** Deterministic object name of one date's file of a batch: the stream id range names the batch. */
+export const bronzeObjectKey = (source: string, dt: string, first: string, last: string) => `${bronzePartitionPrefix(source, dt)}${first}_${last}.parquet`;
 
-/** Reads the stream until it is empty, writing every batch to the lake. Returns a result, never throws. */
-export async function drainSource(rt: Runtime, source: string, options: BronzeWriterOptions = {}): Promise<BronzeResult> {
-  const started = Date.now();
-  const runId = await rt.runs.start('bronze', source, newRunId('bronze'));
-  const result: BronzeResult = { source, runId, status: 'succeeded', entriesRead: 0, rowsWritten: 0, filesWritten: 0, skippedCommitted: 0, invalidEntries: 0, durationMillis: 0 };
-  const redis = rt.redis();
-  const key = streamKey(rt.config.redisPrefix, source);
-  const consumer = options.consumer ?? 'bronze-1';
-  const maxBatchRows = options.maxBatchRows ?? rt.config.bronzeMaxBatchRows;
-  const table: TableRef = { layer: 'bronze', name: source };
-  const tmpDir = path.join(rt.config.dataDir, 'tmp', 'bronze', runId);
-  const duck = await DuckSession.open({ tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
-  try {
-    await ensureGroup(redis, key);
-    await mkdir(tmpDir, { recursive: true });
-    const committed = await rt.catalog.committedStreamRanges(table);
-    // First our own pending entries (read but never acknowledged: a previous run crashed), then new ones.
-    for (const phase of ['0', '>'] as const) {
+export class BronzeWriter {
+  private readonly blocking: Redis;
+  private readonly duck: Promise<DuckSession>;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly options: BronzeWriterOptions = {},
+  ) {
+    this.blocking = rt.redis().duplicate();
+    this.duck = DuckSession.open({ tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
+  }
+
+  private readerFor(source: string): StreamReader {
+    const b = this.rt.config.bronze;
+    return new StreamReader(this.rt.redis(), this.blocking, streamKey(this.rt.config.redisPrefix, source), this.options.consumer ?? 'bronze-1', {
+      maxBatchRows: this.options.maxBatchRows ?? b.maxBatchRows,
+      maxBatchBytes: this.options.maxBatchBytes ?? b.maxBatchBytes,
+      flushIntervalMillis: this.options.flushIntervalMillis ?? b.flushIntervalMillis,
+      claimIdleMillis: this.options.claimIdleMillis ?? b.claimIdleMillis,
+    });
+  }
+
+  /**
+   * Settles re-delivered entries, then writes new ones until the stream has nothing more (waitMillis = 0) or until
+   * one read waited waitMillis for nothing. Returns a result; never throws.
+   */
+  async drain(source: string, waitMillis = 0): Promise<BronzeResult> {
+    const started = Date.now();
+    const runId = newRunId('bronze');
+    const result: BronzeResult = {
+      source, runId, status: 'succeeded', entriesRead: 0, rowsWritten: 0, filesWritten: 0, batches: 0, skippedCommitted: 0, claimed: 0,
+      invalidEntries: 0, abandonedBatches: 0, durationMillis: 0,
+    };
+    const table: TableRef = { layer: 'bronze', name: source };
+    const tmpDir = path.join(this.rt.config.dataDir, 'tmp', 'bronze', runId);
+    const reader = this.readerFor(source);
+    try {
+      await mkdir(tmpDir, { recursive: true });
+      await reader.ensureGroup();
+      // 1. Entries delivered before and never acknowledged: ours, then those of dead writers.
       for (;;) {
-        const reply = (await redis.xreadgroup('GROUP', BRONZE_GROUP, consumer, 'COUNT', maxBatchRows, 'STREAMS', key, phase)) as [string, StreamEntry[]][] | null;
-        const entries = reply?.[0]?.[1] ?? [];
+        let entries = await reader.ownPending();
+        if (entries.length === 0) {
+          const claim = await reader.claimAbandoned();
+          entries = claim.entries;
+          result.claimed += entries.length;
+        }
         if (entries.length === 0) break;
         result.entriesRead += entries.length;
-        // Only re-delivered (pending) entries can already be committed: an entry read with '>' is new to the group.
-        const isCommitted = (id: string) => committed.some((r) => compareStreamIds(id, r.first) >= 0 && compareStreamIds(id, r.last) <= 0);
-        const fresh = phase === '0' ? entries.filter(([id]) => !isCommitted(id)) : entries;
-        result.skippedCommitted += entries.length - fresh.length;
-        if (fresh.length) {
-          const written = await writeBatch(rt, duck, table, fresh, tmpDir, runId, result);
-          if (written) committed.push(written);
-          await options.afterCommit?.();
-        }
-        await redis.xack(key, BRONZE_GROUP, ...entries.map(([id]) => id));
-        options.onBatch?.({ ...result, durationMillis: Date.now() - started });
+        const done = await committedIds(this.rt, await this.duck, table, entries, tmpDir);
+        result.skippedCommitted += done.size;
+        await reader.ack(entries.filter((e) => done.has(e.id)));
+        const rest = entries.filter((e) => !done.has(e.id));
+        if (rest.length) await this.writeBatch(reader, table, rest, tmpDir, runId, result);
       }
-    }
-  } catch (error) {
-    result.status = 'failed';
-    result.error = describeError(error);
-  } finally {
-    duck.close();
-    await rm(tmpDir, { recursive: true, force: true });
-  }
-  result.durationMillis = Date.now() - started;
-  await rt.runs.finish(runId, {
-    status: result.status, rowsIn: result.entriesRead, rowsOut: result.rowsWritten, error: result.error,
-    details: { filesWritten: result.filesWritten, skippedCommitted: result.skippedCommitted, invalidEntries: result.invalidEntries },
-  });
-  return result;
-}
-
-async function ensureGroup(redis: Redis, key: string): Promise<void> {
-  try {
-    await redis.xgroup('CREATE', key, BRONZE_GROUP, '0', 'MKSTREAM');
-  } catch (error) {
-    if (!String((error as Error).message).includes('BUSYGROUP')) throw new TransientError(`cannot create consumer group on ${key}`, { cause: error });
-  }
-}
-
-/**
- * Writes one batch as one Parquet file per observation date and commits them all in one snapshot, so the batch's
- * stream id range is either wholly committed or not at all. Returns the committed range.
- */
-async function writeBatch(
-  rt: Runtime, duck: DuckSession, table: TableRef, entries: StreamEntry[], tmpDir: string, runId: string, result: BronzeResult,
-): Promise<{ first: string; last: string } | undefined> {
-  const first = entries[0]![0];
-  const last = entries[entries.length - 1]![0];
-  const byDate = new Map<string, (EventEnvelope & { _stream_id: string })[]>();
-  const invalid: { raw: string; reason: string }[] = [];
-  for (const [id, fields] of entries) {
-    try {
-      if (!fields) throw new Error('entry has no fields');
-      const envelope = fromStreamFields(fields);
-      const dt = envelope.observed_at.slice(0, 10);
-      if (!/^\d{4}-\d\d-\d\d$/.test(dt)) throw new Error(`observed_at "${envelope.observed_at}" is not ISO-8601`);
-      const rows = byDate.get(dt) ?? [];
-      if (rows.length === 0) byDate.set(dt, rows);
-      rows.push({ ...envelope, _stream_id: id });
+      // 2. New entries. The next batch is read while this one is written: Redis parsing overlaps DuckDB's COPY.
+      let next = reader.readNew(waitMillis);
+      for (;;) {
+        const entries = await next;
+        if (entries.length === 0) break;
+        result.entriesRead += entries.length;
+        next = reader.readNew(0);
+        try {
+          await this.writeBatch(reader, table, entries, tmpDir, runId, result);
+        } catch (error) {
+          await next.catch(() => {}); // read-ahead entries stay pending for us; the next drain settles them
+          throw error;
+        }
+        this.options.onBatch?.({ ...result, durationMillis: Date.now() - started });
+      }
     } catch (error) {
-      invalid.push({ raw: JSON.stringify({ id, fields }), reason: `invalid envelope: ${(error as Error).message}` });
+      result.status = 'failed';
+      result.error = describeError(error);
+    } finally {
+      await rm(tmpDir, { recursive: true, force: true });
     }
+    result.durationMillis = Date.now() - started;
+    if (result.entriesRead > 0 || result.status === 'failed') await this.record(result).catch(() => {});
+    return result;
   }
-  if (invalid.length) {
-    result.invalidEntries += invalid.length;
-    await new StreamPublisher(rt.redis(), rt.config.redisPrefix, rt.config.dedupRetentionDays * 86_400).deadLetter(table.name, runId, invalid);
-  }
-  if (byDate.size === 0) return undefined;
-  const files: DataFile[] = [];
-  for (const [dt, rows] of byDate) {
-    const key = `${bronzePartitionPrefix(table.name, dt)}${first}_${last}.parquet`;
-    const local = path.join(tmpDir, `${dt}.parquet`);
-    await writeParquet(duck, rows, path.join(tmpDir, `${dt}.ndjson`), local);
-    const info = await rt.store.putFile(key, local);
-    const observed = rows.map((r) => r.observed_at).sort();
-    files.push({
-      path: key, rowCount: rows.length, bytes: info.bytes, partitionValues: { dt },
-      columnStats: { observed_at: { min: observed[0], max: observed[observed.length - 1] } },
-      streamFirstId: first, streamLastId: last,
+
+  private async record(result: BronzeResult): Promise<void> {
+    await this.rt.runs.start('bronze', result.source, result.runId);
+    await this.rt.runs.finish(result.runId, {
+      status: result.status, rowsIn: result.entriesRead, rowsOut: result.rowsWritten, error: result.error,
+      details: {
+        files: result.filesWritten, batches: result.batches, skippedCommitted: result.skippedCommitted, claimed: result.claimed,
+        invalidEntries: result.invalidEntries, abandonedBatches: result.abandonedBatches, durationMillis: result.durationMillis,
+      },
     });
-    await rm(local, { force: true });
   }
-  await withRetry(
-    async () => {
-      const base = await rt.catalog.currentSnapshot(table);
-      await rt.catalog.commit({ table, baseSnapshotId: base?.snapshotId ?? null, operation: 'append', add: files, runId, summary: { first, last } });
-    },
-    { attempts: 10, isRetryable: (e) => e instanceof CommitConflictError || e instanceof TransientError },
-  );
-  result.filesWritten += files.length;
-  result.rowsWritten += files.reduce((n, f) => n + f.rowCount, 0);
-  return { first, last };
+
+  /** Parquet per date → upload → ownership check → one catalog commit → dead letters → acknowledge. */
+  private async writeBatch(reader: StreamReader, table: TableRef, entries: StreamEntry[], tmpDir: string, runId: string, result: BronzeResult): Promise<void> {
+    const first = entries[0]!.id;
+    const last = entries[entries.length - 1]!.id;
+    const batchDir = path.join(tmpDir, `${first}_${last}`);
+    await mkdir(batchDir, { recursive: true });
+    const { files: parts, invalid } = await writeBatchFiles(await this.duck, entries, batchDir);
+    this.crashPoint('bronze-before-upload');
+    const files: DataFile[] = [];
+    for (const part of parts) {
+      const key = bronzeObjectKey(table.name, part.dt, first, last);
+      const info = await this.rt.store.putFile(key, part.localPath);
+      files.push({
+        path: key, rowCount: part.rowCount, bytes: info.bytes, partitionValues: { dt: part.dt },
+        columnStats: { observed_at: { min: part.minObservedAt, max: part.maxObservedAt } }, streamFirstId: first, streamLastId: last,
+      });
+    }
+    this.crashPoint('bronze-after-upload');
+    if (!(await reader.stillOwns(entries))) {
+      // Another writer took these entries for abandoned; it writes them. Committing too would duplicate them.
+      result.abandonedBatches++;
+      await rm(batchDir, { recursive: true, force: true });
+      return;
+    }
+    if (files.length) {
+      await withRetry(
+        () => this.rt.catalog.commit({ table, baseSnapshotId: null, operation: 'append', add: files, runId, summary: { first, last, consumer: reader.consumer } }),
+        { attempts: 10, isRetryable: (e) => e instanceof TransientError },
+      );
+    }
+    this.crashPoint('bronze-after-commit');
+    if (invalid.length) {
+      result.invalidEntries += invalid.length;
+      await new StreamPublisher(this.rt.redis(), this.rt.config.redisPrefix, this.rt.config.dedupRetentionDays * 86_400).deadLetter(
+        table.name, runId, invalid.map((i) => ({ raw: i.raw, reason: `${i.reason} (stream entry ${i.id})`, key: `bronze:${i.id}` })),
+      );
+    }
+    await reader.ack(entries);
+    result.batches++;
+    result.filesWritten += files.length;
+    result.rowsWritten += parts.reduce((n, p) => n + p.rowCount, 0);
+    await rm(batchDir, { recursive: true, force: true });
+  }
+
+  private crashPoint(name: string): void {
+    failpoint(name);
+    this.options.onFailpoint?.(name);
+  }
+
+  async close(): Promise<void> {
+    (await this.duck).close();
+    this.blocking.disconnect();
+  }
 }
 
-/** NDJSON → DuckDB COPY → Parquet (zstd): the fastest write path measured (docs/decisions/0003-parquet-write-path.md). */
-async function writeParquet(duck: DuckSession, rows: object[], ndjsonPath: string, parquetPath: string): Promise<void> {
-  const out = createWriteStream(ndjsonPath);
-  for (const row of rows) if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain');
-  out.end();
-  await once(out, 'finish');
-  const columns = Object.entries(BRONZE_COLUMNS)
-    .map(([name, type]) => `${name}: '${type === 'TIMESTAMPTZ' ? 'VARCHAR' : type}'`)
-    .join(', ');
-  const select = Object.entries(BRONZE_COLUMNS)
-    .map(([name, type]) => (type === 'TIMESTAMPTZ' ? `cast(${name} as TIMESTAMPTZ) as ${name}` : name))
-    .join(', ');
-  await duck.run(
-    `copy (select ${select} from read_json(${sqlString(ndjsonPath)}, format = 'newline_delimited', columns = {${columns}}))
-       to ${sqlString(parquetPath)} (format parquet, compression zstd)`,
-  );
-  await stat(parquetPath);
-  await rm(ndjsonPath, { force: true });
+/** Drains one source once with a writer of its own: what the demo, the scheduler and tests call. */
+export async function drainSource(rt: Runtime, source: string, options: BronzeWriterOptions = {}): Promise<BronzeResult> {
+  const writer = new BronzeWriter(rt, options);
+  try {
+    return await writer.drain(source);
+  } finally {
+    await writer.close();
+  }
 }

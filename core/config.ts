@@ -41,6 +41,12 @@ const schema = z.object({
   STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().positive().default(30),
   /** A bronze batch is flushed at this many rows. */
   STRATA_BRONZE_MAX_BATCH_ROWS: z.coerce.number().int().positive().default(50_000),
+  /** …or at this many bytes of envelopes. */
+  STRATA_BRONZE_MAX_BATCH_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  /** …or this long after its first entry arrived, when following the streams. */
+  STRATA_BRONZE_FLUSH_INTERVAL_MILLIS: z.coerce.number().int().positive().default(1000),
+  /** Entries another writer left unacknowledged this long are claimed (its process is taken for dead). */
+  STRATA_BRONZE_CLAIM_IDLE_MILLIS: z.coerce.number().int().min(0).default(60_000),
 });
 
 export type Env = z.input<typeof schema>;
@@ -63,7 +69,12 @@ export interface Config {
   readonly weatherApiUrl: string;
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
-  readonly bronzeMaxBatchRows: number;
+  readonly bronze: {
+    readonly maxBatchRows: number;
+    readonly maxBatchBytes: number;
+    readonly flushIntervalMillis: number;
+    readonly claimIdleMillis: number;
+  };
 }
 
 /** Reads `<root>/.env` (without overriding real environment variables). */
@@ -103,7 +114,12 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     weatherApiUrl: e.WEATHER_API_URL.replace(/\/+$/, ''),
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
-    bronzeMaxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,
+    bronze: {
+      maxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,
+      maxBatchBytes: e.STRATA_BRONZE_MAX_BATCH_BYTES,
+      flushIntervalMillis: e.STRATA_BRONZE_FLUSH_INTERVAL_MILLIS,
+      claimIdleMillis: e.STRATA_BRONZE_CLAIM_IDLE_MILLIS,
+    },
   });
 }
 

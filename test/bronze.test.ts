@@ -50,11 +50,17 @@ describe('bronze writer', () => {
 
   it('skips entries already committed when it restarts after dying between commit and acknowledge', async () => {
     await publisher.publish(SOURCE, events(300, 250));
-    const crashed = await drainSource(env.rt, SOURCE, { maxBatchRows: 100, afterCommit: () => { throw new Error('killed after commit'); } });
+    const crashed = await drainSource(env.rt, SOURCE, {
+      maxBatchRows: 100,
+      onFailpoint: (name) => {
+        if (name === 'bronze-after-commit') throw new Error('killed after commit');
+      },
+    });
     assert.equal(crashed.status, 'failed');
-    assert.equal(crashed.rowsWritten, 100);
+    assert.match(crashed.error ?? '', /killed after commit/);
+    assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: SOURCE }), 300 + 100, 'the first batch was committed');
     const pending = (await env.rt.redis().xpending(streamKey(env.config.redisPrefix, SOURCE), BRONZE_GROUP)) as [number, ...unknown[]];
-    assert.equal(pending[0], 100);
+    assert.equal(pending[0], 200, 'the committed batch and the batch read ahead are both pending');
 
     const resumed = await drainSource(env.rt, SOURCE, { maxBatchRows: 100 });
     assert.equal(resumed.status, 'succeeded', resumed.error);

@@ -22,20 +22,38 @@ describe('catalog', () => {
     assert.ok(s1 < s2 && s2 < s3);
   });
 
-  it('refuses a commit based on a snapshot that is no longer current, and changes nothing', async () => {
+  it('refuses a replace based on a snapshot that is no longer current, and changes nothing', async () => {
     const current = (await env.rt.catalog.currentSnapshot(table))!;
     await assert.rejects(
-      env.rt.catalog.commit({ table, baseSnapshotId: current.snapshotId - 1, operation: 'append', add: [file('silver/things/late.parquet', 1)] }),
+      env.rt.catalog.commit({ table, baseSnapshotId: current.snapshotId - 1, operation: 'replace', remove: 'all', add: [file('silver/things/late.parquet', 1)] }),
       CommitConflictError,
     );
     assert.deepEqual((await env.rt.catalog.currentSnapshot(table))!, current);
   });
 
-  it('lets exactly one of two racing writers commit', async () => {
+  it('lets exactly one of two racing replaces commit', async () => {
     const base = (await env.rt.catalog.currentSnapshot(table))!.snapshotId;
     const outcomes = await Promise.allSettled([1, 2].map((n) =>
-      env.rt.catalog.commit({ table, baseSnapshotId: base, operation: 'append', add: [file(`silver/things/race-${n}.parquet`, 1)] })));
+      env.rt.catalog.commit({ table, baseSnapshotId: base, operation: 'replace', remove: 'all', add: [file(`silver/things/race-${n}.parquet`, n)] })));
     assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
-    assert.equal(await env.rt.catalog.rowCount(table), 4);
+    const winner = outcomes.findIndex((o) => o.status === 'fulfilled') + 1;
+    assert.equal(await env.rt.catalog.rowCount(table), winner);
+  });
+
+  it('never conflicts on pure appends, even from the same base', async () => {
+    const before = await env.rt.catalog.rowCount(table);
+    const base = (await env.rt.catalog.currentSnapshot(table))!.snapshotId;
+    await Promise.all([1, 2, 3].map((n) => env.rt.catalog.commit({ table, baseSnapshotId: base, operation: 'append', add: [file(`silver/things/app-${n}.parquet`, 10)] })));
+    assert.equal(await env.rt.catalog.rowCount(table), before + 30);
+  });
+
+  it('refuses to replace listed files once another commit removed one of them', async () => {
+    const live = (await env.rt.catalog.currentSnapshot(table))!.files;
+    const [a, b] = live.slice(-2);
+    const s = await env.rt.catalog.commit({ table, baseSnapshotId: null, operation: 'compact', remove: [a!.fileId], add: [file('silver/things/a2.parquet', a!.rowCount)] });
+    await assert.rejects(
+      env.rt.catalog.commit({ table, baseSnapshotId: s - 1, operation: 'compact', remove: [a!.fileId, b!.fileId], add: [file('silver/things/ab.parquet', 20)] }),
+      CommitConflictError,
+    );
   });
 });

@@ -1,7 +1,7 @@
 // Exact dedup on the stream (contract 2), against real Redis: a repeat is dropped, a changed record is kept.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fromStreamFields } from '../core/streams/envelope.ts';
+import { decodeEnvelope } from '../core/streams/envelope.ts';
 import { deadLetterKey, seenKey, streamKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
 import { envelope } from './support/envelopes.ts';
@@ -23,7 +23,8 @@ describe('StreamPublisher', () => {
     assert.deepEqual(await publisher.publish('weather', events), { appended: 450, duplicates: 0 });
     const entries = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'weather'), '-', '+')) as [string, string[]][];
     assert.equal(entries.length, 450);
-    assert.deepEqual(fromStreamFields(entries[7]![1]), events[7]);
+    assert.deepEqual(entries[7]![1], ['envelope', JSON.stringify(events[7])]);
+    assert.deepEqual(decodeEnvelope(entries[7]![1][1]!), events[7]);
   });
 
   it('drops an event seen before, and keeps a changed record under the same key', async () => {

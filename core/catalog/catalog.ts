@@ -43,9 +43,13 @@ export interface Snapshot {
 
 export interface CommitRequest {
   table: TableRef;
-  /** The snapshot the writer read; the commit fails with CommitConflictError if another commit landed since. */
+  /**
+   * The snapshot the writer read. What conflicts depends on what the commit removes: a pure append never conflicts;
+   * removing 'all' (replace) needs the table unchanged since this snapshot; removing listed files (compaction) needs
+   * each of them still live. A conflict throws CommitConflictError and changes nothing.
+   */
   baseSnapshotId: number | null;
-  operation: 'append' | 'replace' | 'overwrite-partitions';
+  operation: 'append' | 'replace' | 'compact';
   add: DataFile[];
   /** Files to remove in the same snapshot: 'all' (replace) or ids of live files. */
   remove?: 'all' | number[];
@@ -111,11 +115,22 @@ export class Catalog {
         [table.layer, table.name],
       );
       const row = (await this.tableRow(client, table, true))!;
-      if (row.current_snapshot_id !== request.baseSnapshotId) {
+      if (request.remove === 'all' && row.current_snapshot_id !== request.baseSnapshotId) {
         throw new CommitConflictError(
           `${qualifiedName(table)} moved from snapshot ${request.baseSnapshotId} to ${row.current_snapshot_id} while this writer worked; re-read and retry`,
           { context: { table: qualifiedName(table), runId: request.runId } },
         );
+      }
+      if (Array.isArray(request.remove) && request.remove.length) {
+        const { rows: live } = await client.query<{ n: number }>(
+          'select count(*)::int as n from strata_catalog.files where table_id = $1 and removed_snapshot_id is null and file_id = any($2)',
+          [row.table_id, request.remove],
+        );
+        if (live[0]!.n !== new Set(request.remove).size) {
+          throw new CommitConflictError(`${qualifiedName(table)}: files this commit replaces were removed by another commit; re-read and retry`, {
+            context: { table: qualifiedName(table), runId: request.runId },
+          });
+        }
       }
       const { rows } = await client.query<{ snapshot_id: number }>(
         `insert into strata_catalog.snapshots (table_id, parent_snapshot_id, operation, run_id, summary)

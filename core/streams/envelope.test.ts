@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eventIdOf, fromStreamFields, toStreamFields, type EventEnvelope } from './envelope.ts';
+import { decodeEnvelope, encodeEnvelope, eventIdOf, type EventEnvelope } from './envelope.ts';
 import { compareStreamIds } from './keys.ts';
 
 describe('event envelope', () => {
@@ -13,16 +13,17 @@ describe('event envelope', () => {
     assert.notEqual(eventIdOf('weather', 'S1|2026-11-01T00:00:00.000', 'Z{"t":1}'), id, 'fields are separated, not concatenated');
   });
 
-  it('survives a round trip through stream fields, payload byte for byte', () => {
+  it('survives a round trip through its stream encoding, payload byte for byte', () => {
     const envelope: EventEnvelope = {
       source: 'weather', event_id: 'abc', natural_key: 'k', observed_at: '2026-11-01T00:00:00.000Z', ingested_at: '2026-11-01T00:00:01.000Z',
       schema_version: 3, run_id: 'r', payload: '{ "spaced" : "ü\\n" }',
     };
-    assert.deepEqual(fromStreamFields(toStreamFields(envelope)), envelope);
+    assert.deepEqual(decodeEnvelope(encodeEnvelope(envelope)), envelope);
   });
 
-  it('rejects an entry that lacks envelope fields, naming them', () => {
-    assert.throws(() => fromStreamFields(['source', 'weather', 'payload', '{}']), /lacks envelope fields: event_id, natural_key, observed_at/);
+  it('rejects an entry that lacks or mistypes envelope fields, naming them', () => {
+    assert.throws(() => decodeEnvelope('{"source":"weather","payload":"{}","schema_version":"1"}'), /lacks or mistypes fields: event_id, natural_key, observed_at, ingested_at, schema_version, run_id$/);
+    assert.throws(() => decodeEnvelope('{"source":'), /not valid JSON/);
   });
 });
 

@@ -23,25 +23,25 @@ export function eventIdOf(source: string, naturalKey: string, payload: string): 
   return createHash('sha256').update(source).update('\0').update(naturalKey).update('\0').update(payload).digest('hex').slice(0, 32);
 }
 
-/** Flattens an envelope into XADD field/value pairs. */
-export function toStreamFields(envelope: EventEnvelope): string[] {
-  return ENVELOPE_FIELDS.flatMap((field) => [field, String(envelope[field])]);
+/** The one field of a stream entry: the envelope as a JSON document (every contract field, one value to parse). */
+export const ENVELOPE_FIELD = 'envelope';
+
+/** The JSON text stored in the stream; keys in ENVELOPE_FIELDS order. */
+export function encodeEnvelope(envelope: EventEnvelope): string {
+  return JSON.stringify(Object.fromEntries(ENVELOPE_FIELDS.map((f) => [f, envelope[f]])));
 }
 
-/** Rebuilds an envelope from a stream entry's field list; missing fields are a contract violation. */
-export function fromStreamFields(fields: string[]): EventEnvelope {
-  const map = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-  const missing = ENVELOPE_FIELDS.filter((f) => !map.has(f));
-  if (missing.length) throw new Error(`stream entry lacks envelope fields: ${missing.join(', ')}`);
-  return {
-    source: map.get('source')!,
-    event_id: map.get('event_id')!,
-    natural_key: map.get('natural_key')!,
-    observed_at: map.get('observed_at')!,
-    ingested_at: map.get('ingested_at')!,
-    schema_version: Number(map.get('schema_version')),
-    run_id: map.get('run_id')!,
-    payload: map.get('payload')!,
-  };
+/** Parses a stream entry's envelope text; a missing or mistyped field is a contract violation, named. */
+export function decodeEnvelope(text: string): EventEnvelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error('envelope is not valid JSON');
+  }
+  if (!value || typeof value !== 'object') throw new Error('envelope is not a JSON object');
+  const v = value as Record<string, unknown>;
+  const missing = ENVELOPE_FIELDS.filter((f) => (f === 'schema_version' ? typeof v[f] !== 'number' : typeof v[f] !== 'string'));
+  if (missing.length) throw new Error(`envelope lacks or mistypes fields: ${missing.join(', ')}`);
+  return v as unknown as EventEnvelope;
 }

@@ -2,7 +2,7 @@
 // and appends it in the same atomic step, so a crash in between cannot turn a retry into a "duplicate".
 import type { Redis } from 'ioredis';
 import { TransientError } from '../errors.ts';
-import { ENVELOPE_FIELDS, eventIdOf, type EventEnvelope } from './envelope.ts';
+import { encodeEnvelope, ENVELOPE_FIELD, eventIdOf, type EventEnvelope } from './envelope.ts';
 import { deadLetterKey, seenKey, streamKey } from './keys.ts';
 
 // KEYS[1] = stream; KEYS[2..] = one seen-key per event.
@@ -33,6 +33,8 @@ export const DEAD_LETTER_FIELDS = ['source', 'event_id', 'reason', 'raw', 'run_i
 export interface DeadLetter {
   reason: string;
   raw: string;
+  /** What makes two dead letters the same one (default: the raw text, so a re-collected bad record is kept once). */
+  key?: string;
 }
 
 export interface PublishCounts {
@@ -61,8 +63,8 @@ export class StreamPublisher {
   publish(source: string, events: EventEnvelope[]): Promise<PublishCounts> {
     return this.append(
       streamKey(this.prefix, source),
-      ENVELOPE_FIELDS,
-      events.map((e) => ({ seen: seenKey(this.prefix, source, e.event_id), values: ENVELOPE_FIELDS.map((f) => String(e[f])) })),
+      [ENVELOPE_FIELD],
+      events.map((e) => ({ seen: seenKey(this.prefix, source, e.event_id), values: [encodeEnvelope(e)] })),
     );
   }
 
@@ -73,7 +75,7 @@ export class StreamPublisher {
       deadLetterKey(this.prefix, source),
       DEAD_LETTER_FIELDS,
       letters.map((l) => {
-        const id = eventIdOf(source, 'dead-letter', l.raw);
+        const id = eventIdOf(source, l.key ?? 'dead-letter', l.raw);
         return { seen: seenKey(this.prefix, source, `dlq:${id}`), values: [source, id, l.reason, l.raw, runId, failedAt] };
       }),
     );

@@ -1,0 +1,119 @@
+// Reads one source stream for one consumer of the bronze group: entries re-delivered to it (its own pending ones,
+// or ones claimed from consumers idle past claimIdleMillis), then new entries batched by rows, bytes and time.
+import type { Redis } from 'ioredis';
+import { TransientError } from '../core/errors.ts';
+import { BRONZE_GROUP } from '../core/streams/keys.ts';
+
+/** One stream entry: its id and its envelope text (undefined when the entry is not a well-formed envelope entry). */
+export interface StreamEntry {
+  id: string;
+  text?: string;
+  /** What the entry held when it is not an envelope entry, for the dead-letter record. */
+  raw?: string;
+}
+
+export interface StreamReaderOptions {
+  maxBatchRows: number;
+  maxBatchBytes: number;
+  /** A batch waits at most this long for more entries before it is written (following mode). */
+  flushIntervalMillis: number;
+  /** Pending entries idle this long belong to a dead consumer and are claimed. */
+  claimIdleMillis: number;
+}
+
+type RawEntry = [id: string, fields: string[] | null];
+const READ_CHUNK = 10_000;
+
+function toEntry([id, fields]: RawEntry): StreamEntry {
+  if (fields && fields.length === 2 && fields[0] === 'envelope') return { id, text: fields[1] };
+  return { id, raw: JSON.stringify(fields) };
+}
+
+export class StreamReader {
+  constructor(
+    private readonly redis: Redis,
+    /** A connection of its own: a blocking read must not hold up acknowledges. */
+    private readonly blocking: Redis,
+    readonly key: string,
+    readonly consumer: string,
+    private readonly options: StreamReaderOptions,
+  ) {}
+
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.key, BRONZE_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String((error as Error).message).includes('BUSYGROUP')) throw new TransientError(`cannot create consumer group on ${this.key}`, { cause: error });
+    }
+  }
+
+  /** This consumer's own unacknowledged entries, oldest first (a previous run of it died mid-batch). */
+  async ownPending(): Promise<StreamEntry[]> {
+    const reply = (await this.redis.xreadgroup('GROUP', BRONZE_GROUP, this.consumer, 'COUNT', this.options.maxBatchRows, 'STREAMS', this.key, '0')) as
+      | [string, RawEntry[]][]
+      | null;
+    return (reply?.[0]?.[1] ?? []).map(toEntry);
+  }
+
+  /** Claims entries other consumers left pending past claimIdleMillis (XAUTOCLAIM); they are ours from now on. */
+  async claimAbandoned(): Promise<{ entries: StreamEntry[]; deleted: number }> {
+    const entries: StreamEntry[] = [];
+    let deleted = 0;
+    let start = '0-0';
+    do {
+      const [next, claimed, deletedIds] = (await this.redis.xautoclaim(
+        this.key, BRONZE_GROUP, this.consumer, this.options.claimIdleMillis, start, 'COUNT', Math.min(READ_CHUNK, this.options.maxBatchRows - entries.length),
+      )) as [string, RawEntry[], string[]];
+      entries.push(...claimed.map(toEntry));
+      deleted += deletedIds?.length ?? 0;
+      start = next;
+    } while (start !== '0-0' && entries.length < this.options.maxBatchRows);
+    return { entries, deleted };
+  }
+
+  /**
+   * New entries, up to maxBatchRows or maxBatchBytes. With `waitMillis` > 0 it blocks for the first entry that long,
+   * then keeps filling the batch until flushIntervalMillis after that entry.
+   */
+  async readNew(waitMillis = 0): Promise<StreamEntry[]> {
+    const { maxBatchRows, maxBatchBytes, flushIntervalMillis } = this.options;
+    const entries: StreamEntry[] = [];
+    let bytes = 0;
+    let deadline = Number.POSITIVE_INFINITY;
+    while (entries.length < maxBatchRows && bytes < maxBatchBytes) {
+      const remaining = entries.length ? deadline - Date.now() : waitMillis;
+      const block = entries.length === 0 ? waitMillis : Math.max(0, Math.min(remaining, 250));
+      const count = Math.min(READ_CHUNK, maxBatchRows - entries.length);
+      const args: (string | number)[] = ['GROUP', BRONZE_GROUP, this.consumer, 'COUNT', count];
+      if (block > 0) args.push('BLOCK', block);
+      const reply = (await (this.blocking.xreadgroup as (...a: (string | number)[]) => Promise<unknown>)(...args, 'STREAMS', this.key, '>')) as
+        | [string, RawEntry[]][]
+        | null;
+      const got = reply?.[0]?.[1] ?? [];
+      for (const raw of got) {
+        const entry = toEntry(raw);
+        entries.push(entry);
+        bytes += (entry.text ?? entry.raw ?? '').length;
+      }
+      if (entries.length && deadline === Number.POSITIVE_INFINITY) deadline = waitMillis > 0 ? Date.now() + flushIntervalMillis : Date.now();
+      if (got.length === 0 && (entries.length === 0 || Date.now() >= deadline)) break;
+      if (got.length < count && waitMillis === 0) break;
+    }
+    return entries;
+  }
+
+  /** True while both ends of a batch are still pending for this consumer (nobody claimed them from under us). */
+  async stillOwns(entries: StreamEntry[]): Promise<boolean> {
+    for (const id of new Set([entries[0]!.id, entries[entries.length - 1]!.id])) {
+      const reply = (await this.redis.xpending(this.key, BRONZE_GROUP, id, id, 1, this.consumer)) as unknown[];
+      if (reply.length === 0) return false;
+    }
+    return true;
+  }
+
+  async ack(entries: StreamEntry[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += READ_CHUNK) {
+      await this.redis.xack(this.key, BRONZE_GROUP, ...entries.slice(i, i + READ_CHUNK).map((e) => e.id));
+    }
+  }
+}
