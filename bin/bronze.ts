@@ -1,50 +1,66 @@
-// `pnpm bronze`: drains source streams into Parquet in the lake, exactly once.
+// `pnpm bronze`: the long-running bronze writer (or `--once` to drain and exit), one loop per source stream.
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
-import { TerminalError } from '../core/errors.ts';
 import { sleep } from '../core/retry.ts';
 import { withRuntime } from '../core/runtime.ts';
-import { drainSource, type BronzeResult } from '../bronze/bronze-writer.ts';
+import { BronzeWriter, type BronzeResult } from '../bronze/bronze-writer.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
 
 const { values } = parseCommand({
-  usage: 'pnpm bronze [--source <name>] [--follow] [--consumer <name>]',
-  summary: 'Reads every source stream (or one) in the "bronze" consumer group, writes zstd Parquet under bronze/<source>/dt=YYYY-MM-DD/, commits the files in the catalog, then acknowledges the entries. Exits when the streams are drained, or keeps following them with --follow.',
+  usage: 'pnpm bronze [--once] [--source <name>] [--consumer <name>]',
+  summary:
+    'Reads every source stream (or one) in the "bronze" consumer group, writes zstd Parquet under bronze/<source>/dt=YYYY-MM-DD/,\n' +
+    'commits the files in the catalog, then acknowledges the entries. On start it settles entries left unacknowledged by\n' +
+    'its previous run or claimed from writers idle past STRATA_BRONZE_CLAIM_IDLE_MILLIS. Runs until SIGTERM/SIGINT, or\n' +
+    'with --once until the streams are drained. Several writers (distinct --consumer names) share a stream.',
   options: {
+    once: { type: 'boolean', description: 'Drain the streams and exit (exit code 1 if a source failed)' },
     source: { type: 'string', valueName: 'name', description: `Only this source (${Object.keys(SOURCES).join(', ')})` },
-    follow: { type: 'boolean', description: 'Keep running: drain again every --interval-seconds until SIGTERM/SIGINT' },
-    'interval-seconds': { type: 'string', valueName: 's', description: 'Pause between drains with --follow', default: '5' },
-    consumer: { type: 'string', valueName: 'name', description: 'Consumer name in the group; a restart under the same name resumes its pending entries', default: 'bronze-1' },
+    consumer: { type: 'string', valueName: 'name', description: 'This writer\'s name in the group; restart under the same name to resume its batch', default: `bronze-${process.env.HOSTNAME ?? 'local'}` },
   },
+  details: 'Batching: STRATA_BRONZE_MAX_BATCH_ROWS, STRATA_BRONZE_MAX_BATCH_BYTES, STRATA_BRONZE_FLUSH_INTERVAL_MILLIS (docs/configuration.md).',
 });
 
-function print(results: BronzeResult[]): void {
-  console.log(formatTable(['source', 'status', 'entries', 'rows written', 'files', 'already committed', 'duration'],
-    results.map((r) => [r.source, r.status, r.entriesRead, r.rowsWritten, r.filesWritten, r.skippedCommitted, `${r.durationMillis} ms`])));
-  for (const r of results) if (r.error) console.error(`${r.source}: ${r.error}`);
-}
+const line = (r: BronzeResult) =>
+  `${new Date().toISOString()} bronze ${r.source}: ${r.status}, ${r.entriesRead} read, ${r.rowsWritten} rows in ${r.filesWritten} files` +
+  `${r.skippedCommitted ? `, ${r.skippedCommitted} already committed` : ''}${r.claimed ? `, ${r.claimed} claimed` : ''}` +
+  `${r.invalidEntries ? `, ${r.invalidEntries} dead-lettered` : ''}, ${r.durationMillis} ms${r.error ? ` — ${r.error}` : ''}`;
 
 runMain(async () => {
   const sources = values.source ? [values.source] : Object.keys(SOURCES);
-  const intervalMillis = Number(values['interval-seconds']) * 1000;
-  if (!(intervalMillis > 0)) throw new TerminalError('--interval-seconds must be a positive number');
-  let stopping = false;
-  const stop = () => (stopping = true);
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
   return withRuntime(config(), async (rt) => {
-    for (;;) {
+    if (values.once) {
       const results: BronzeResult[] = [];
-      for (const source of sources) results.push(await drainSource(rt, source, { consumer: values.consumer }));
-      if (!values.follow) {
-        print(results);
-        return results.every((r) => r.status === 'succeeded') ? 0 : 1;
+      for (const source of sources) {
+        const writer = new BronzeWriter(rt, { consumer: values.consumer });
+        results.push(await writer.drain(source));
+        await writer.close();
       }
-      // In follow mode only batches that moved something (or failed) are worth a line.
-      const busy = results.filter((r) => r.entriesRead > 0 || r.status === 'failed');
-      if (busy.length) print(busy);
-      for (let waited = 0; waited < intervalMillis && !stopping; waited += 250) await sleep(250);
-      if (stopping) return 0;
+      console.log(formatTable(['source', 'status', 'entries', 'rows written', 'files', 'already committed', 'claimed', 'duration'],
+        results.map((r) => [r.source, r.status, r.entriesRead, r.rowsWritten, r.filesWritten, r.skippedCommitted, r.claimed, `${r.durationMillis} ms`])));
+      for (const r of results) if (r.error) console.error(`${r.source}: ${r.error}`);
+      return results.every((r) => r.status === 'succeeded') ? 0 : 1;
     }
+    let stopping = false;
+    const stop = () => {
+      if (!stopping) console.log('stopping after the current batch…');
+      stopping = true;
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    console.log(`bronze writer "${values.consumer}" following ${sources.join(', ')} (Ctrl-C to stop)`);
+    await Promise.all(sources.map(async (source) => {
+      const writer = new BronzeWriter(rt, { consumer: values.consumer });
+      let failures = 0;
+      while (!stopping) {
+        const result = await writer.drain(source, 1000);
+        if (result.entriesRead > 0 || result.status === 'failed') console.log(line(result));
+        // A failed drain (Redis, S3 or PostgreSQL away) is retried with growing pauses; pending entries wait in Redis.
+        failures = result.status === 'failed' ? failures + 1 : 0;
+        if (failures) await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
+      }
+      await writer.close();
+    }));
+    return 0;
   });
 });

@@ -11,7 +11,7 @@ import { SOURCES } from '../ingest/sources/index.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm scheduler [--run-now]',
-  summary: `Schedules the collectors (${Object.entries(SOURCES).map(([n, s]) => `${n}: "${s.schedule}"`).join(', ')}) and the silver+gold jobs (STRATA_JOBS_SCHEDULE). The bronze writer runs beside it: \`pnpm bronze --follow\`.`,
+  summary: `Schedules the collectors (${Object.entries(SOURCES).map(([n, s]) => `${n}: "${s.schedule}"`).join(', ')}) and the silver+gold jobs (STRATA_JOBS_SCHEDULE). The bronze writer runs beside it: \`pnpm bronze\`.`,
   options: { 'run-now': { type: 'boolean', description: 'Run every collector and the jobs once at start, then follow the schedules' } },
 });
 

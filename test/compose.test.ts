@@ -28,7 +28,7 @@ describe('docker-compose.yml', () => {
   });
 
   it("builds Strata's API, bronze writer and scheduler from the Dockerfile, pointed at the compose services", () => {
-    for (const [name, command] of [['api', 'pnpm serve'], ['bronze', 'pnpm bronze --follow'], ['scheduler', 'pnpm scheduler --run-now']] as const) {
+    for (const [name, command] of [['api', 'pnpm serve'], ['bronze', 'pnpm bronze'], ['scheduler', 'pnpm scheduler --run-now']] as const) {
       const service = compose.services[name]!;
       assert.equal(service.build, '.');
       assert.equal(service.command?.join(' '), command);
