@@ -4,17 +4,22 @@ import path from 'node:path';
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { DuckSession } from '../core/duckdb.ts';
-import { describeError } from '../core/errors.ts';
+import { describeError, TerminalError } from '../core/errors.ts';
 import { attachTable } from '../core/jobs/lake-views.ts';
 import { withRuntime } from '../core/runtime.ts';
 
 const { values } = parseCommand({
-  usage: 'pnpm sql [-c "<query>"]',
+  usage: 'pnpm sql [-c "<query>"] [--as-of <time>]',
   summary:
     'Opens DuckDB with a view per lake table (bronze.*, silver.*, gold.*), each over the files of its current snapshot.\n' +
     'With -c, runs one query and prints the result; without, reads queries (ending with ;) from the prompt.',
-  options: { command: { type: 'string', short: 'c', valueName: 'query', description: 'Run this query and exit' } },
-  details: 'Examples:\n  pnpm sql -c "select count(*) from gold.weather_daily"\n  pnpm sql -c "select city, avg(temperature_c) from silver.weather_observations group by all"',
+  options: {
+    command: { type: 'string', short: 'c', valueName: 'query', description: 'Run this query and exit' },
+    'as-of': { type: 'string', valueName: 'time', description: 'Read every table as it was at this time (ISO-8601), while retention keeps its files' },
+  },
+  details:
+    'Examples:\n  pnpm sql -c "select count(*) from gold.weather_daily"\n  pnpm sql -c "select city, avg(temperature_c) from silver.weather_observations group by all"\n' +
+    '  pnpm sql --as-of 2026-11-23T08:00:00Z -c "select count(*) from bronze.weather"',
 });
 
 async function print(duck: DuckSession, query: string): Promise<void> {
@@ -28,8 +33,15 @@ runMain(async () =>
   withRuntime(config(), async (rt) => {
     const duck = await DuckSession.open({ tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
     try {
-      const tables = (await rt.catalog.listTables()).filter((t) => t.snapshotId !== null);
-      for (const t of tables) await attachTable(rt, duck, t);
+      const asOf = values['as-of'] === undefined ? undefined : new Date(values['as-of']);
+      if (asOf && Number.isNaN(asOf.getTime())) throw new TerminalError(`--as-of "${values['as-of']}" is not a time; use ISO-8601, e.g. 2026-11-23T08:00:00Z`);
+      const tables = [];
+      for (const t of (await rt.catalog.listTables()).filter((t) => t.snapshotId !== null)) {
+        const snapshot = asOf ? await rt.catalog.snapshotAsOf(t, asOf) : undefined;
+        if (asOf && !snapshot) continue; // the table did not exist yet
+        await attachTable(rt, duck, t, snapshot);
+        tables.push(t);
+      }
       if (values.command !== undefined) {
         await print(duck, values.command);
         return 0;

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { DataFile, TableRef } from '../core/catalog/catalog.ts';
 import { newRunId } from '../core/catalog/runs.ts';
 import { DuckSession } from '../core/duckdb.ts';
-import { describeError, TransientError } from '../core/errors.ts';
+import { describeError, FencedError, TransientError } from '../core/errors.ts';
 import { failpoint } from '../core/failpoints.ts';
 import { withRetry } from '../core/retry.ts';
 import type { Runtime } from '../core/runtime.ts';
@@ -23,8 +23,8 @@ export interface BronzeWriterOptions extends Partial<StreamReaderOptions> {
   /** This writer's name in the consumer group; a restart under the same name settles its own pending entries first. */
   consumer?: string;
   onBatch?: (result: BronzeResult) => void;
-  /** Called at each crash point (bronze-before-upload, bronze-after-upload, bronze-after-commit); tests throw here. */
-  onFailpoint?: (name: string) => void;
+  /** Called at each crash point (bronze-before-upload, bronze-after-upload, bronze-after-commit); tests throw or wait here. */
+  onFailpoint?: (name: string) => void | Promise<void>;
 }
 
 export interface BronzeResult {
@@ -89,36 +89,10 @@ export class BronzeWriter {
     try {
       await mkdir(tmpDir, { recursive: true });
       await reader.ensureGroup();
-      // 1. Entries delivered before and never acknowledged: ours, then those of dead writers.
       for (;;) {
-        let entries = await reader.ownPending();
-        if (entries.length === 0) {
-          const claim = await reader.claimAbandoned();
-          entries = claim.entries;
-          result.claimed += entries.length;
-        }
-        if (entries.length === 0) break;
-        result.entriesRead += entries.length;
-        const done = await committedIds(this.rt, await this.duck, table, entries, tmpDir);
-        result.skippedCommitted += done.size;
-        await reader.ack(entries.filter((e) => done.has(e.id)));
-        const rest = entries.filter((e) => !done.has(e.id));
-        if (rest.length) await this.writeBatch(reader, table, rest, tmpDir, runId, result);
-      }
-      // 2. New entries. The next batch is read while this one is written: Redis parsing overlaps DuckDB's COPY.
-      let next = reader.readNew(waitMillis);
-      for (;;) {
-        const entries = await next;
-        if (entries.length === 0) break;
-        result.entriesRead += entries.length;
-        next = reader.readNew(0);
-        try {
-          await this.writeBatch(reader, table, entries, tmpDir, runId, result);
-        } catch (error) {
-          await next.catch(() => {}); // read-ahead entries stay pending for us; the next drain settles them
-          throw error;
-        }
-        this.options.onBatch?.({ ...result, durationMillis: Date.now() - started });
+        await this.settleRedelivered(reader, table, tmpDir, runId, result);
+        if ((await this.writeNew(reader, table, waitMillis, tmpDir, runId, result, started)) === 'drained') break;
+        // A batch was abandoned to a fence: what is still pending for us is settled again before reading on.
       }
     } catch (error) {
       result.status = 'failed';
@@ -129,6 +103,56 @@ export class BronzeWriter {
     result.durationMillis = Date.now() - started;
     if (result.entriesRead > 0 || result.status === 'failed') await this.record(result).catch(() => {});
     return result;
+  }
+
+  /**
+   * Entries delivered before and never acknowledged: ours (a previous run died), then those of writers idle past the
+   * claim threshold. Taking them over moves the table's fence first, so the writer they were taken from (if it is
+   * still alive) cannot commit them too; then whatever a committed file already holds is only acknowledged.
+   */
+  private async settleRedelivered(reader: StreamReader, table: TableRef, tmpDir: string, runId: string, result: BronzeResult): Promise<void> {
+    for (;;) {
+      let entries = await reader.ownPending();
+      if (entries.length === 0) {
+        entries = (await reader.claimAbandoned()).entries;
+        result.claimed += entries.length;
+      }
+      if (entries.length === 0) return;
+      result.entriesRead += entries.length;
+      const fenceEpoch = await this.rt.catalog.bumpFence(table);
+      const done = await committedIds(this.rt, await this.duck, table, entries, tmpDir);
+      result.skippedCommitted += done.size;
+      await reader.ack(entries.filter((e) => done.has(e.id)));
+      const rest = entries.filter((e) => !done.has(e.id));
+      if (rest.length) await this.writeBatch(reader, table, rest, fenceEpoch, tmpDir, runId, result);
+    }
+  }
+
+  /** New entries, batch after batch; the next batch is read while this one is written (Redis parsing overlaps DuckDB). */
+  private async writeNew(
+    reader: StreamReader, table: TableRef, waitMillis: number, tmpDir: string, runId: string, result: BronzeResult, started: number,
+  ): Promise<'drained' | 'abandoned'> {
+    // The fence epoch is read before the entries, so a takeover of those entries is always seen at commit.
+    const read = async (wait: number) => ({ fenceEpoch: await this.rt.catalog.fenceEpoch(table), entries: await reader.readNew(wait) });
+    let next = read(waitMillis);
+    for (;;) {
+      const { fenceEpoch, entries } = await next;
+      if (entries.length === 0) return 'drained';
+      result.entriesRead += entries.length;
+      next = read(0);
+      let outcome: 'committed' | 'abandoned';
+      try {
+        outcome = await this.writeBatch(reader, table, entries, fenceEpoch, tmpDir, runId, result);
+      } catch (error) {
+        await next.catch(() => {}); // read-ahead entries stay pending for us; the next drain settles them
+        throw error;
+      }
+      this.options.onBatch?.({ ...result, durationMillis: Date.now() - started });
+      if (outcome === 'abandoned') {
+        await next.catch(() => {});
+        return 'abandoned';
+      }
+    }
   }
 
   private async record(result: BronzeResult): Promise<void> {
@@ -143,13 +167,15 @@ export class BronzeWriter {
   }
 
   /** Parquet per date → upload → ownership check → one catalog commit → dead letters → acknowledge. */
-  private async writeBatch(reader: StreamReader, table: TableRef, entries: StreamEntry[], tmpDir: string, runId: string, result: BronzeResult): Promise<void> {
+  private async writeBatch(
+    reader: StreamReader, table: TableRef, entries: StreamEntry[], fenceEpoch: number, tmpDir: string, runId: string, result: BronzeResult,
+  ): Promise<'committed' | 'abandoned'> {
     const first = entries[0]!.id;
     const last = entries[entries.length - 1]!.id;
     const batchDir = path.join(tmpDir, `${first}_${last}`);
     await mkdir(batchDir, { recursive: true });
     const { files: parts, invalid } = await writeBatchFiles(await this.duck, entries, batchDir);
-    this.crashPoint('bronze-before-upload');
+    await this.crashPoint('bronze-before-upload');
     const files: DataFile[] = [];
     for (const part of parts) {
       const key = bronzeObjectKey(table.name, part.dt, first, last);
@@ -159,20 +185,22 @@ export class BronzeWriter {
         columnStats: { observed_at: { min: part.minObservedAt, max: part.maxObservedAt } }, streamFirstId: first, streamLastId: last,
       });
     }
-    this.crashPoint('bronze-after-upload');
-    if (!(await reader.stillOwns(entries))) {
-      // Another writer took these entries for abandoned; it writes them. Committing too would duplicate them.
-      result.abandonedBatches++;
-      await rm(batchDir, { recursive: true, force: true });
-      return;
-    }
-    if (files.length) {
+    await this.crashPoint('bronze-after-upload');
+    try {
       await withRetry(
-        () => this.rt.catalog.commit({ table, baseSnapshotId: null, operation: 'append', add: files, runId, summary: { first, last, consumer: reader.consumer } }),
+        () => this.rt.catalog.commit({
+          table, baseSnapshotId: null, operation: 'append', add: files, runId, fenceEpoch, summary: { first, last, consumer: reader.consumer },
+        }),
         { attempts: 10, isRetryable: (e) => e instanceof TransientError },
       );
+    } catch (error) {
+      if (!(error instanceof FencedError)) throw error;
+      // Another writer took these entries over and writes them itself; committing them too would duplicate them.
+      result.abandonedBatches++;
+      await rm(batchDir, { recursive: true, force: true });
+      return 'abandoned';
     }
-    this.crashPoint('bronze-after-commit');
+    await this.crashPoint('bronze-after-commit');
     if (invalid.length) {
       result.invalidEntries += invalid.length;
       await new StreamPublisher(this.rt.redis(), this.rt.config.redisPrefix, this.rt.config.dedupRetentionDays * 86_400).deadLetter(
@@ -184,11 +212,12 @@ export class BronzeWriter {
     result.filesWritten += files.length;
     result.rowsWritten += parts.reduce((n, p) => n + p.rowCount, 0);
     await rm(batchDir, { recursive: true, force: true });
+    return 'committed';
   }
 
-  private crashPoint(name: string): void {
+  private async crashPoint(name: string): Promise<void> {
     failpoint(name);
-    this.options.onFailpoint?.(name);
+    await this.options.onFailpoint?.(name);
   }
 
   async close(): Promise<void> {

@@ -102,15 +102,6 @@ export class StreamReader {
     return entries;
   }
 
-  /** True while both ends of a batch are still pending for this consumer (nobody claimed them from under us). */
-  async stillOwns(entries: StreamEntry[]): Promise<boolean> {
-    for (const id of new Set([entries[0]!.id, entries[entries.length - 1]!.id])) {
-      const reply = (await this.redis.xpending(this.key, BRONZE_GROUP, id, id, 1, this.consumer)) as unknown[];
-      if (reply.length === 0) return false;
-    }
-    return true;
-  }
-
   async ack(entries: StreamEntry[]): Promise<void> {
     for (let i = 0; i < entries.length; i += READ_CHUNK) {
       await this.redis.xack(this.key, BRONZE_GROUP, ...entries.slice(i, i + READ_CHUNK).map((e) => e.id));

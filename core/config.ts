@@ -37,6 +37,8 @@ const schema = z.object({
   WEATHER_API_URL: z.url().default('http://127.0.0.1:8788'),
   /** When `pnpm scheduler` runs the silver and gold jobs (cron syntax, UTC). */
   STRATA_JOBS_SCHEDULE: z.string().refine(validateCron, 'is not a valid cron expression (e.g. "*/15 * * * *")').default('*/15 * * * *'),
+  /** How long files replaced by a newer snapshot stay readable (time travel) before `pnpm lake:vacuum` deletes them. */
+  STRATA_LAKE_RETENTION_HOURS: z.coerce.number().min(0).default(168),
   /** How long an exact dedup key is kept in Redis; past it, silver removes a late duplicate by key. */
   STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().positive().default(30),
   /** A bronze batch is flushed at this many rows. */
@@ -69,6 +71,7 @@ export interface Config {
   readonly weatherApiUrl: string;
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
+  readonly lakeRetentionHours: number;
   readonly bronze: {
     readonly maxBatchRows: number;
     readonly maxBatchBytes: number;
@@ -114,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     weatherApiUrl: e.WEATHER_API_URL.replace(/\/+$/, ''),
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
+    lakeRetentionHours: e.STRATA_LAKE_RETENTION_HOURS,
     bronze: {
       maxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,
       maxBatchBytes: e.STRATA_BRONZE_MAX_BATCH_BYTES,

@@ -31,6 +31,9 @@ export class ConfigError extends TerminalError {}
 /** Somebody else committed to the same table since this writer read it. */
 export class CommitConflictError extends TransientError {}
 
+/** Another writer took over this writer's entries (the table's fence epoch moved): the batch must be abandoned. */
+export class FencedError extends TerminalError {}
+
 /** One line for a user: the message, then each cause's message. */
 export function describeError(error: unknown): string {
   const lines: string[] = [];

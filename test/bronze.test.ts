@@ -72,6 +72,29 @@ describe('bronze writer', () => {
     assert.equal(after[0], 0);
   });
 
+  it('refuses the commit of a writer whose batch another writer took over meanwhile (a zombie)', async () => {
+    await publisher.publish(SOURCE, events(550, 80));
+    const before = await env.rt.catalog.rowCount({ layer: 'bronze', name: SOURCE });
+    let release!: () => void;
+    let paused!: () => void;
+    const isPaused = new Promise<void>((resolve) => (paused = resolve));
+    const zombie = drainSource(env.rt, SOURCE, {
+      consumer: 'zombie',
+      onFailpoint: (name) => {
+        if (name !== 'bronze-after-upload') return;
+        paused();
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    await isPaused;
+    const successor = await drainSource(env.rt, SOURCE, { consumer: 'successor', claimIdleMillis: 0 });
+    assert.deepEqual([successor.status, successor.claimed, successor.rowsWritten], ['succeeded', 80, 80]);
+    release();
+    const late = await zombie;
+    assert.deepEqual([late.status, late.abandonedBatches, late.rowsWritten], ['succeeded', 1, 0], late.error);
+    assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: SOURCE }), before + 80);
+  });
+
   it('does nothing when the stream holds nothing new', async () => {
     const result = await drainSource(env.rt, SOURCE);
     assert.deepEqual([result.status, result.entriesRead, result.rowsWritten], ['succeeded', 0, 0]);

@@ -1,7 +1,7 @@
 // The lake catalog in PostgreSQL: which files make up each table's snapshots, committed with an optimistic check.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CommitConflictError, TerminalError } from '../errors.ts';
+import { CommitConflictError, FencedError, TerminalError } from '../errors.ts';
 import { inTransaction, type Pool, type PoolClient } from '../postgres.ts';
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;
@@ -55,6 +55,8 @@ export interface CommitRequest {
   remove?: 'all' | number[];
   runId?: string;
   summary?: Record<string, unknown>;
+  /** The table's fence epoch when the writer read its input; the commit is refused (FencedError) if it moved since. */
+  fenceEpoch?: number;
 }
 
 const SCHEMA_SQL = readFileSync(path.join(import.meta.dirname, 'schema.sql'), 'utf8');
@@ -71,8 +73,8 @@ export class Catalog {
   }
 
   private async tableRow(client: PoolClient | Pool, t: TableRef, forUpdate = false) {
-    const { rows } = await client.query<{ table_id: number; current_snapshot_id: number | null }>(
-      `select table_id, current_snapshot_id from strata_catalog.tables where layer = $1 and name = $2${forUpdate ? ' for update' : ''}`,
+    const { rows } = await client.query<{ table_id: number; current_snapshot_id: number | null; fence_epoch: number }>(
+      `select table_id, current_snapshot_id, fence_epoch from strata_catalog.tables where layer = $1 and name = $2${forUpdate ? ' for update' : ''}`,
       [t.layer, t.name],
     );
     return rows[0];
@@ -85,7 +87,7 @@ export class Catalog {
     return this.snapshotAt(t, row.current_snapshot_id);
   }
 
-  /** A table as of a given snapshot (time travel while its files are retained). */
+  /** A table as of a given snapshot (time travel while its files are retained); refuses one whose files were vacuumed. */
   async snapshotAt(t: TableRef, snapshotId: number): Promise<Snapshot> {
     const { rows } = await this.pool.query(
       `select f.* from strata_catalog.files f join strata_catalog.tables t using (table_id)
@@ -93,7 +95,24 @@ export class Catalog {
         order by f.file_id`,
       [t.layer, t.name, snapshotId],
     );
+    const vacuumed = rows.filter((r) => r.deleted_at !== null);
+    if (vacuumed.length) {
+      throw new TerminalError(
+        `${qualifiedName(t)} snapshot ${snapshotId} is past retention: ${vacuumed.length} of its files were removed by lake:vacuum; read a newer snapshot`,
+        { context: { table: qualifiedName(t) } },
+      );
+    }
     return { snapshotId, table: t, files: rows.map(toLiveFile) };
+  }
+
+  /** The snapshot that was current at `time` (the last one committed at or before it), or undefined if none was. */
+  async snapshotAsOf(t: TableRef, time: Date): Promise<Snapshot | undefined> {
+    const { rows } = await this.pool.query<{ snapshot_id: number }>(
+      `select s.snapshot_id from strata_catalog.snapshots s join strata_catalog.tables t using (table_id)
+        where t.layer = $1 and t.name = $2 and s.committed_at <= $3 order by s.snapshot_id desc limit 1`,
+      [t.layer, t.name, time],
+    );
+    return rows[0] ? this.snapshotAt(t, rows[0].snapshot_id) : undefined;
   }
 
   /** Every file ever committed to a table that holds stream entries (including files later compacted away). */
@@ -115,6 +134,11 @@ export class Catalog {
         [table.layer, table.name],
       );
       const row = (await this.tableRow(client, table, true))!;
+      if (request.fenceEpoch !== undefined && row.fence_epoch !== request.fenceEpoch) {
+        throw new FencedError(`${qualifiedName(table)}: another writer took over this batch's entries (fence ${request.fenceEpoch} → ${row.fence_epoch}); not committed`, {
+          context: { table: qualifiedName(table), runId: request.runId },
+        });
+      }
       if (request.remove === 'all' && row.current_snapshot_id !== request.baseSnapshotId) {
         throw new CommitConflictError(
           `${qualifiedName(table)} moved from snapshot ${request.baseSnapshotId} to ${row.current_snapshot_id} while this writer worked; re-read and retry`,
@@ -164,10 +188,51 @@ export class Catalog {
     });
   }
 
+  /** The table's fence epoch (0 for a table nothing has committed to yet). */
+  async fenceEpoch(t: TableRef): Promise<number> {
+    return (await this.tableRow(this.pool, t))?.fence_epoch ?? 0;
+  }
+
+  /**
+   * Moves the fence: every commit made with an older epoch is refused from now on. Taken under the same row lock as
+   * commits, so a commit either landed before (and is visible to the caller afterwards) or will be refused.
+   */
+  async bumpFence(t: TableRef): Promise<number> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query('insert into strata_catalog.tables (layer, name) values ($1, $2) on conflict (layer, name) do nothing', [t.layer, t.name]);
+      const { rows } = await client.query<{ fence_epoch: number }>(
+        'update strata_catalog.tables set fence_epoch = fence_epoch + 1 where layer = $1 and name = $2 returning fence_epoch',
+        [t.layer, t.name],
+      );
+      return rows[0]!.fence_epoch;
+    });
+  }
+
   /** Row count of a table's current snapshot, from the catalog alone. */
   async rowCount(t: TableRef): Promise<number> {
     const snapshot = await this.currentSnapshot(t);
     return snapshot ? snapshot.files.reduce((sum, f) => sum + f.rowCount, 0) : 0;
+  }
+
+  /** Files removed by a snapshot committed before `cutoff` whose objects still exist: what vacuum may delete. */
+  async expiredFiles(cutoff: Date): Promise<{ fileId: number; path: string; table: string }[]> {
+    const { rows } = await this.pool.query<{ file_id: number; path: string; layer: string; name: string }>(
+      `select f.file_id, f.path, t.layer, t.name from strata_catalog.files f
+         join strata_catalog.tables t using (table_id) join strata_catalog.snapshots s on s.snapshot_id = f.removed_snapshot_id
+        where f.deleted_at is null and s.committed_at < $1 order by f.file_id`,
+      [cutoff],
+    );
+    return rows.map((r) => ({ fileId: r.file_id, path: r.path, table: `${r.layer}.${r.name}` }));
+  }
+
+  async markDeleted(fileIds: number[]): Promise<void> {
+    await this.pool.query('update strata_catalog.files set deleted_at = now() where file_id = any($1)', [fileIds]);
+  }
+
+  /** Paths of files some snapshot may still read (live, or removed but not yet vacuumed): any other object is an orphan. */
+  async knownPaths(): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ path: string }>('select path from strata_catalog.files where deleted_at is null');
+    return new Set(rows.map((r) => r.path));
   }
 
   async listTables(): Promise<(TableRef & { snapshotId: number | null })[]> {

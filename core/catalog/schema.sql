@@ -36,6 +36,11 @@ create table if not exists strata_catalog.files (
   removed_snapshot_id bigint references strata_catalog.snapshots
 );
 create index if not exists files_live on strata_catalog.files (table_id) where removed_snapshot_id is null;
+-- Bumped by a bronze writer that takes over another writer's entries; a commit made with an older epoch is refused,
+-- so a writer presumed dead cannot commit a batch someone else is now writing (fencing).
+alter table strata_catalog.tables add column if not exists fence_epoch bigint not null default 0;
+-- Set by `pnpm lake:vacuum` when a removed file's object is deleted: snapshots that listed it are past retention.
+alter table strata_catalog.files add column if not exists deleted_at timestamptz;
 
 create table if not exists strata_catalog.runs (
   run_id           text primary key,

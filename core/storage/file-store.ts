@@ -20,7 +20,7 @@ export class FileStore implements ObjectStore {
 
   private async info(key: string): Promise<ObjectInfo> {
     const s = await stat(this.pathOf(key));
-    return { key, bytes: s.size, etag: `${s.size}-${Math.trunc(s.mtimeMs)}` };
+    return { key, bytes: s.size, etag: `${s.size}-${Math.trunc(s.mtimeMs)}`, modifiedAt: s.mtime };
   }
 
   /** Writes through a temporary sibling and renames it into place, so readers never see a partial file. */

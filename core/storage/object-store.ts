@@ -5,6 +5,8 @@ export interface ObjectInfo {
   bytes: number;
   /** A version tag: the S3 ETag, or size+mtime for local files. Cached copies are keyed by it. */
   etag: string;
+  /** Last modification time (the S3 LastModified, or the file's mtime). */
+  modifiedAt: Date;
 }
 
 export interface ObjectStore {

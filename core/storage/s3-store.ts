@@ -96,14 +96,14 @@ export class S3Store implements ObjectStore {
     const out = await this.call('PutObject', () =>
       this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: createReadStream(localPath), ContentLength: size })),
     );
-    return { key, bytes: size, etag: (out.ETag ?? '').replaceAll('"', '') };
+    return { key, bytes: size, etag: (out.ETag ?? '').replaceAll('"', ''), modifiedAt: new Date() };
   }
 
   async putBytes(key: string, bytes: Uint8Array | string): Promise<ObjectInfo> {
     await this.ensureBucket();
     const body = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
     const out = await this.call('PutObject', () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: body })));
-    return { key, bytes: body.byteLength, etag: (out.ETag ?? '').replaceAll('"', '') };
+    return { key, bytes: body.byteLength, etag: (out.ETag ?? '').replaceAll('"', ''), modifiedAt: new Date() };
   }
 
   async getBytes(key: string): Promise<Buffer> {
@@ -114,7 +114,7 @@ export class S3Store implements ObjectStore {
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
       const out = await this.call('HeadObject', () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
-      return { key, bytes: out.ContentLength ?? 0, etag: (out.ETag ?? '').replaceAll('"', '') };
+      return { key, bytes: out.ContentLength ?? 0, etag: (out.ETag ?? '').replaceAll('"', ''), modifiedAt: out.LastModified ?? new Date(0) };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -130,7 +130,7 @@ export class S3Store implements ObjectStore {
       const page = await this.call('ListObjectsV2', () =>
         this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.objectKey(prefix), ContinuationToken: token })),
       );
-      for (const o of page.Contents ?? []) found.push({ key: o.Key!.slice(strip), bytes: o.Size ?? 0, etag: (o.ETag ?? '').replaceAll('"', '') });
+      for (const o of page.Contents ?? []) found.push({ key: o.Key!.slice(strip), bytes: o.Size ?? 0, etag: (o.ETag ?? '').replaceAll('"', ''), modifiedAt: o.LastModified ?? new Date(0) });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return found.sort((a, b) => (a.key < b.key ? -1 : 1));

@@ -30,13 +30,13 @@ interface Trial {
 }
 
 /** Runs `pnpm bronze --once` as its own process in the sandbox; SIGKILLs it at a failpoint or after a random delay. */
-function runWriter(env: Isolated, consumer: string, failpoint: string | undefined, killAfterMillis?: number): Promise<{ signal: NodeJS.Signals | null; code: number | null; output: string }> {
+function runWriter(env: Isolated, consumer: string, failpoint: string | undefined, killAfterMillis?: number, claimIdleMillis = 0): Promise<{ signal: NodeJS.Signals | null; code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bronze.ts'), '--once', '--source', SOURCE, '--consumer', consumer], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
       DATABASE_URL: env.config.databaseUrl, STRATA_REDIS_PREFIX: env.config.redisPrefix, STRATA_LAKE_URL: env.config.lakeUrl,
-      STRATA_BRONZE_MAX_BATCH_ROWS: String(BATCH_ROWS), STRATA_BRONZE_CLAIM_IDLE_MILLIS: '0', STRATA_FAILPOINT: failpoint ?? '',
+      STRATA_BRONZE_MAX_BATCH_ROWS: String(BATCH_ROWS), STRATA_BRONZE_CLAIM_IDLE_MILLIS: String(claimIdleMillis), STRATA_FAILPOINT: failpoint ?? '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -110,10 +110,12 @@ describe(`bronze writer under SIGKILL (${TRIALS} trials, ${EVENTS} events, seed 
       pipeline.xadd(streamKey(env.config.redisPrefix, SOURCE), '*', 'envelope', encodeEnvelope(e));
     }
     await pipeline.exec();
-    const runs = await Promise.all(['left', 'right'].map((c) => runWriter(env, c, undefined)));
+    // Live writers with the default claim threshold: the group splits the entries between them.
+    const runs = await Promise.all(['left', 'right'].map((c) => runWriter(env, c, undefined, undefined, 60_000)));
     for (const run of runs) assert.equal(run.code, 0, run.output);
-    const [left, right] = runs.map((r) => Number(/\n\S+\s+succeeded\s+(\d+)/.exec(r.output)?.[1] ?? NaN));
-    assert.equal(left! + right!, 6000, `each entry read by exactly one writer: ${runs.map((r) => r.output).join('\n')}`);
+    const [left, right] = runs.map((r) => /\n\S+\s+succeeded\s+(\d+)\s+(\d+)/.exec(r.output)!.slice(1).map(Number));
+    assert.equal(left![0]! + right![0]!, 6000, `each entry read by exactly one writer: ${runs.map((r) => r.output).join('\n')}`);
+    assert.equal(left![1]! + right![1]!, 6000, 'each entry written by exactly one writer');
     assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: SOURCE }), EVENTS + 6000);
   });
 });

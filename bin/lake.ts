@@ -1,0 +1,47 @@
+// `pnpm lake:compact` and `pnpm lake:vacuum`: lake maintenance through the catalog.
+import { formatTable, parseCommand, runMain } from '../core/cli.ts';
+import { config } from '../core/config.ts';
+import { refOf } from '../core/catalog/catalog.ts';
+import { TerminalError } from '../core/errors.ts';
+import { compactTable, type CompactResult } from '../core/lake/compact.ts';
+import { vacuumLake } from '../core/lake/vacuum.ts';
+import { withRuntime } from '../core/runtime.ts';
+
+const { values, positionals } = parseCommand({
+  usage: 'pnpm lake:compact [--table <layer.name>] [--target-mb <n>] [--dry-run] | pnpm lake:vacuum [--retention-hours <n>] [--dry-run]',
+  summary:
+    'lake:compact merges the small files of each partition of bronze tables (or one table) into one file, committed as a new\n' +
+    'snapshot with the same rows; older snapshots stay readable. lake:vacuum deletes files that snapshots older than the\n' +
+    'retention replaced, and orphaned objects older than it; snapshots needing deleted files can then no longer be read.',
+  options: {
+    table: { type: 'string', valueName: 'layer.name', description: 'lake:compact: only this table (default: every bronze table)' },
+    'target-mb': { type: 'string', valueName: 'n', description: 'lake:compact: files under this size are merged', default: '128' },
+    'retention-hours': { type: 'string', valueName: 'n', description: 'lake:vacuum: keep replaced files this long (default: STRATA_LAKE_RETENTION_HOURS, 168)' },
+    'dry-run': { type: 'boolean', description: 'Say what would change, change nothing' },
+  },
+  allowPositionals: true,
+});
+
+runMain(async () => {
+  const action = positionals[0];
+  return withRuntime(config(), async (rt) => {
+    if (action === 'compact') {
+      const tables = values.table ? [refOf(values.table)] : (await rt.catalog.listTables()).filter((t) => t.layer === 'bronze' && t.snapshotId !== null);
+      const results: CompactResult[] = [];
+      for (const t of tables) results.push(await compactTable(rt, t, { targetBytes: Number(values['target-mb']) * 1024 * 1024, dryRun: values['dry-run'] }));
+      console.log(formatTable(['table', 'partitions merged', 'files before', 'files after', 'rows rewritten', 'snapshot'],
+        results.map((r) => [r.table, r.partitionsCompacted, r.filesBefore, r.filesAfter, r.rows, r.snapshotId ?? (values['dry-run'] ? 'dry run' : '-')])));
+      return 0;
+    }
+    if (action === 'vacuum') {
+      const hours = values['retention-hours'] === undefined ? rt.config.lakeRetentionHours : Number(values['retention-hours']);
+      if (!(hours >= 0)) throw new TerminalError('--retention-hours must be a number ≥ 0');
+      const r = await vacuumLake(rt, { retentionMillis: hours * 3_600_000, dryRun: values['dry-run'] });
+      console.log(`${values['dry-run'] ? 'would delete' : 'deleted'} ${r.expiredFiles} replaced files and ${r.orphanFiles} orphans (${(r.bytesFreed / 1048576).toFixed(1)} MiB), retention ${hours} h`);
+      for (const p of r.paths.slice(0, 20)) console.log(`  ${p}`);
+      if (r.paths.length > 20) console.log(`  … and ${r.paths.length - 20} more`);
+      return 0;
+    }
+    throw new TerminalError('Run `pnpm lake:compact` or `pnpm lake:vacuum` (see --help)');
+  });
+});

@@ -1,0 +1,88 @@
+// Compaction: merges a table's small files into one file per partition, as a new snapshot that changes no row.
+// Readers of older snapshots keep their files until vacuum removes them past the retention.
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { qualifiedName, type LiveFile, type TableRef } from '../catalog/catalog.ts';
+import { newRunId } from '../catalog/runs.ts';
+import { sqlString, withDuck } from '../duckdb.ts';
+import { TerminalError } from '../errors.ts';
+import type { Runtime } from '../runtime.ts';
+import { compareStreamIds } from '../streams/keys.ts';
+
+export interface CompactOptions {
+  /** Files smaller than this are merged (default 128 MiB). */
+  targetBytes?: number;
+  dryRun?: boolean;
+}
+
+export interface CompactResult {
+  table: string;
+  partitionsCompacted: number;
+  filesBefore: number;
+  filesAfter: number;
+  rows: number;
+  snapshotId?: number;
+}
+
+const partitionKey = (f: LiveFile) => JSON.stringify(f.partitionValues ?? {});
+
+export async function compactTable(rt: Runtime, table: TableRef, options: CompactOptions = {}): Promise<CompactResult> {
+  const targetBytes = options.targetBytes ?? 128 * 1024 * 1024;
+  const snapshot = await rt.catalog.currentSnapshot(table);
+  const result: CompactResult = { table: qualifiedName(table), partitionsCompacted: 0, filesBefore: snapshot?.files.length ?? 0, filesAfter: snapshot?.files.length ?? 0, rows: 0 };
+  if (!snapshot) return result;
+  const groups = new Map<string, LiveFile[]>();
+  for (const f of snapshot.files.filter((f) => f.bytes < targetBytes)) {
+    const group = groups.get(partitionKey(f)) ?? [];
+    if (group.length === 0) groups.set(partitionKey(f), group);
+    group.push(f);
+  }
+  const merges = [...groups.values()].filter((g) => g.length > 1);
+  result.partitionsCompacted = merges.length;
+  result.filesAfter = result.filesBefore - merges.reduce((n, g) => n + g.length - 1, 0);
+  if (options.dryRun || merges.length === 0) return result;
+
+  const runId = newRunId('compact');
+  const tmpDir = path.join(rt.config.dataDir, 'tmp', 'compact', runId);
+  await mkdir(tmpDir, { recursive: true });
+  try {
+    const added = await withDuck(async (duck) => {
+      const out = [];
+      for (const [i, files] of merges.entries()) {
+        const inputs = await Promise.all(files.map((f) => rt.store.localPath(f.path)));
+        const local = path.join(tmpDir, `${i}.parquet`);
+        const source = `read_parquet([${inputs.map(sqlString).join(', ')}])`;
+        const order = files.every((f) => f.streamFirstId) ? ' order by _stream_id' : '';
+        await duck.run(`copy (select * from ${source}${order}) to ${sqlString(local)} (format parquet, compression zstd)`);
+        const expected = files.reduce((n, f) => n + f.rowCount, 0);
+        const written = Number(await duck.scalar(`select count(*) from read_parquet(${sqlString(local)})`));
+        if (written !== expected) throw new TerminalError(`${qualifiedName(table)}: compaction wrote ${written} rows for ${expected}; nothing committed`);
+        const firsts = files.map((f) => f.streamFirstId).filter((x): x is string => !!x).sort(compareStreamIds);
+        const lasts = files.map((f) => f.streamLastId).filter((x): x is string => !!x).sort(compareStreamIds);
+        const folder = path.posix.dirname(files[0]!.path);
+        const key = `${folder}/compacted-${runId}-${i}.parquet`;
+        const info = await rt.store.putFile(key, local);
+        const stats = Object.fromEntries(
+          Object.keys(files[0]!.columnStats ?? {}).map((c) => {
+            const mins = files.map((f) => f.columnStats?.[c]?.min).filter((v) => v != null).map(String).sort();
+            const maxs = files.map((f) => f.columnStats?.[c]?.max).filter((v) => v != null).map(String).sort();
+            return [c, { min: mins[0], max: maxs[maxs.length - 1] }];
+          }),
+        );
+        out.push({
+          path: key, rowCount: written, bytes: info.bytes, partitionValues: files[0]!.partitionValues, columnStats: stats,
+          streamFirstId: firsts[0], streamLastId: lasts[lasts.length - 1],
+        });
+        result.rows += written;
+      }
+      return out;
+    });
+    result.snapshotId = await rt.catalog.commit({
+      table, baseSnapshotId: snapshot.snapshotId, operation: 'compact', remove: merges.flat().map((f) => f.fileId), add: added, runId,
+      summary: { merged: merges.flat().length, into: added.length },
+    });
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
+  }
+  return result;
+}

@@ -1,0 +1,104 @@
+// Compaction and vacuum on a real bronze table: no row changes, old snapshots stay readable until retention passes,
+// orphans go, and the commands do the same as the functions.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { drainSource } from '../bronze/bronze-writer.ts';
+import { PROJECT_ROOT } from '../core/config.ts';
+import { withDuck } from '../core/duckdb.ts';
+import { attachTable } from '../core/jobs/lake-views.ts';
+import { compactTable } from '../core/lake/compact.ts';
+import { vacuumLake } from '../core/lake/vacuum.ts';
+import { sleep } from '../core/retry.ts';
+import type { Snapshot } from '../core/catalog/catalog.ts';
+import { StreamPublisher } from '../core/streams/publisher.ts';
+import { envelope } from './support/envelopes.ts';
+import { isolatedRuntime, type Isolated } from './support/isolated.ts';
+
+const table = { layer: 'bronze', name: 'maint' } as const;
+
+/** Every row of a snapshot, in a stable order, as one fingerprint plus a count. */
+async function contents(env: Isolated, snapshot?: Snapshot) {
+  return withDuck(async (duck) => {
+    await attachTable(env.rt, duck, table, snapshot);
+    const [row] = await duck.all(
+      `select count(*)::integer as n, md5(string_agg(concat_ws('|', event_id, payload, observed_at::varchar, _stream_id), ',' order by _stream_id)) as digest from bronze.maint`,
+    );
+    return { rows: row!.n as number, digest: row!.digest as string };
+  });
+}
+
+function cli(env: Isolated, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/lake.ts'), ...args], {
+    cwd: PROJECT_ROOT, encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: env.config.databaseUrl, STRATA_REDIS_PREFIX: env.config.redisPrefix, STRATA_LAKE_URL: env.config.lakeUrl },
+  });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  return r.stdout;
+}
+
+describe('lake maintenance', () => {
+  let env: Isolated;
+  let original: { rows: number; digest: string };
+  let before0: Snapshot;
+  let beforeTime: Date;
+
+  before(async () => {
+    env = await isolatedRuntime();
+    const publisher = new StreamPublisher(env.rt.redis(), env.config.redisPrefix, 3600);
+    await publisher.publish('maint', Array.from({ length: 1200 }, (_, i) => envelope('maint', `k${i}`, `{"i":${i}}`, new Date(Date.UTC(2026, 10, 1 + (i % 2), i % 24)).toISOString())));
+    const result = await drainSource(env.rt, 'maint', { maxBatchRows: 100 });
+    assert.equal(result.status, 'succeeded', result.error);
+    before0 = (await env.rt.catalog.currentSnapshot(table))!;
+    original = await contents(env);
+    await sleep(20);
+    beforeTime = new Date();
+    await sleep(20);
+  });
+  after(async () => env?.cleanup());
+
+  it('starts from many small files', () => {
+    assert.equal(before0.files.length, 24, '12 batches × 2 dates');
+    assert.equal(original.rows, 1200);
+  });
+
+  it('merges each partition into one file without changing a row', async () => {
+    const result = await compactTable(env.rt, table);
+    assert.deepEqual([result.partitionsCompacted, result.filesBefore, result.filesAfter, result.rows], [2, 24, 2, 1200]);
+    const now = (await env.rt.catalog.currentSnapshot(table))!;
+    assert.deepEqual(now.files.map((f) => f.partitionValues).sort((a, b) => (a!.dt! < b!.dt! ? -1 : 1)), [{ dt: '2026-11-01' }, { dt: '2026-11-02' }]);
+    assert.deepEqual(await contents(env), original);
+  });
+
+  it('still serves the old snapshot, by id and by time, to a reader holding it', async () => {
+    assert.deepEqual(await contents(env, await env.rt.catalog.snapshotAt(table, before0.snapshotId)), original);
+    const asOf = await env.rt.catalog.snapshotAsOf(table, beforeTime);
+    assert.equal(asOf?.snapshotId, before0.snapshotId);
+    assert.equal(asOf?.files.length, 24);
+  });
+
+  it('keeps replaced files while the retention runs, and deletes only them (and orphans) after', async () => {
+    await env.rt.store.putBytes('bronze/maint/dt=2026-11-01/orphan-upload.parquet', 'never committed');
+    const within = await vacuumLake(env.rt, { retentionMillis: 3_600_000 });
+    assert.deepEqual([within.expiredFiles, within.orphanFiles], [0, 0]);
+    assert.deepEqual(await contents(env, await env.rt.catalog.snapshotAt(table, before0.snapshotId)), original);
+
+    const past = await vacuumLake(env.rt, { retentionMillis: 0, now: new Date(Date.now() + 1000) });
+    assert.deepEqual([past.expiredFiles, past.orphanFiles], [24, 1]);
+    assert.deepEqual((await env.rt.store.list('bronze/maint/')).length, 2);
+    assert.deepEqual(await contents(env), original);
+    await assert.rejects(env.rt.catalog.snapshotAt(table, before0.snapshotId), /past retention: 24 of its files were removed by lake:vacuum/);
+  });
+
+  it('does the same through pnpm lake:compact and pnpm lake:vacuum', async () => {
+    const publisher = new StreamPublisher(env.rt.redis(), env.config.redisPrefix, 3600);
+    await publisher.publish('maint', Array.from({ length: 300 }, (_, i) => envelope('maint', `more${i}`, `{"m":${i}}`, '2026-11-01T05:00:00.000Z')));
+    await drainSource(env.rt, 'maint', { maxBatchRows: 100 });
+    const grown = await contents(env);
+    assert.equal(grown.rows, 1500);
+    assert.match(cli(env, 'compact', '--table', 'bronze.maint'), /bronze\.maint\s+1\s+5\s+2\s+900/);
+    assert.match(cli(env, 'vacuum', '--retention-hours', '0'), /deleted 4 replaced files and 0 orphans/);
+    assert.deepEqual(await contents(env), grown);
+  });
+});
