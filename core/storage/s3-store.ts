@@ -16,6 +16,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../config.ts';
 import { TransientError } from '../errors.ts';
 import { withRetry } from '../retry.ts';
@@ -27,6 +28,12 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** The SDK logs each failed attempt itself; ours are retried by withRetry and reported once, with context. */
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/** Files from this size up are uploaded in parts (S3 caps a single PUT at 5 GiB; parts also retry alone). */
+export const MULTIPART_THRESHOLD_BYTES = 16 * 1024 * 1024;
+const PART_BYTES = 8 * 1024 * 1024;
+
+const cleanEtag = (etag: string | undefined) => (etag ?? '').replaceAll('"', '');
 
 const isNotFound = (error: unknown) =>
   error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || ['NotFound', 'NoSuchKey', 'NoSuchBucket'].includes(error.name));
@@ -44,6 +51,8 @@ export class S3Store implements ObjectStore {
   private readonly bucket: string;
   private readonly prefix: string;
   private bucketChecked = false;
+  /** Uploads made so far, by kind. */
+  readonly uploads = { single: 0, multipart: 0 };
 
   constructor(
     url: string,
@@ -93,17 +102,31 @@ export class S3Store implements ObjectStore {
   async putFile(key: string, localPath: string): Promise<ObjectInfo> {
     await this.ensureBucket();
     const { size } = await stat(localPath);
+    if (size >= MULTIPART_THRESHOLD_BYTES) {
+      const out = await this.call('multipart upload', () =>
+        new Upload({
+          client: this.client,
+          params: { Bucket: this.bucket, Key: this.objectKey(key), Body: createReadStream(localPath) },
+          partSize: PART_BYTES,
+          queueSize: 2,
+          leavePartsOnError: false, // a failed upload is aborted, so no parts are left behind to pay for
+        }).done(),
+      );
+      this.uploads.multipart++;
+      return { key, bytes: size, etag: cleanEtag(out.ETag), modifiedAt: new Date() };
+    }
+    this.uploads.single++;
     const out = await this.call('PutObject', () =>
       this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: createReadStream(localPath), ContentLength: size })),
     );
-    return { key, bytes: size, etag: (out.ETag ?? '').replaceAll('"', ''), modifiedAt: new Date() };
+    return { key, bytes: size, etag: cleanEtag(out.ETag), modifiedAt: new Date() };
   }
 
   async putBytes(key: string, bytes: Uint8Array | string): Promise<ObjectInfo> {
     await this.ensureBucket();
     const body = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
     const out = await this.call('PutObject', () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: body })));
-    return { key, bytes: body.byteLength, etag: (out.ETag ?? '').replaceAll('"', ''), modifiedAt: new Date() };
+    return { key, bytes: body.byteLength, etag: cleanEtag(out.ETag), modifiedAt: new Date() };
   }
 
   async getBytes(key: string): Promise<Buffer> {
@@ -114,7 +137,7 @@ export class S3Store implements ObjectStore {
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
       const out = await this.call('HeadObject', () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
-      return { key, bytes: out.ContentLength ?? 0, etag: (out.ETag ?? '').replaceAll('"', ''), modifiedAt: out.LastModified ?? new Date(0) };
+      return { key, bytes: out.ContentLength ?? 0, etag: cleanEtag(out.ETag), modifiedAt: out.LastModified ?? new Date(0) };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -130,7 +153,7 @@ export class S3Store implements ObjectStore {
       const page = await this.call('ListObjectsV2', () =>
         this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.objectKey(prefix), ContinuationToken: token })),
       );
-      for (const o of page.Contents ?? []) found.push({ key: o.Key!.slice(strip), bytes: o.Size ?? 0, etag: (o.ETag ?? '').replaceAll('"', ''), modifiedAt: o.LastModified ?? new Date(0) });
+      for (const o of page.Contents ?? []) found.push({ key: o.Key!.slice(strip), bytes: o.Size ?? 0, etag: cleanEtag(o.ETag), modifiedAt: o.LastModified ?? new Date(0) });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return found.sort((a, b) => (a.key < b.key ? -1 : 1));
