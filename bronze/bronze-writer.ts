@@ -59,7 +59,9 @@ export class BronzeWriter {
     private readonly options: BronzeWriterOptions = {},
   ) {
     this.blocking = rt.redis().duplicate();
-    this.duck = DuckSession.open({ tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
+    // One DuckDB thread: its COPY of a batch fits inside the read of the next batch, and the other core stays with
+    // Node's main thread and Redis, which are the bottleneck (docs/decisions/0003-parquet-write-path.md).
+    this.duck = DuckSession.open({ tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb'), threads: rt.config.bronze.duckdbThreads });
   }
 
   private readerFor(source: string): StreamReader {
@@ -132,8 +134,16 @@ export class BronzeWriter {
   private async writeNew(
     reader: StreamReader, table: TableRef, waitMillis: number, tmpDir: string, runId: string, result: BronzeResult, started: number,
   ): Promise<'drained' | 'abandoned'> {
-    // The fence epoch is read before the entries, so a takeover of those entries is always seen at commit.
-    const read = async (wait: number) => ({ fenceEpoch: await this.rt.catalog.fenceEpoch(table), entries: await reader.readNew(wait) });
+    // The fence epoch is read before the entries, so a takeover of those entries is always seen at commit. A batch that
+    // starts with entries carried over from the previous read takes that read's (older, hence stricter) epoch.
+    let previousEpoch = Number.NEGATIVE_INFINITY;
+    const read = async (wait: number) => {
+      const epoch = await this.rt.catalog.fenceEpoch(table);
+      const fenceEpoch = reader.hasCarry ? previousEpoch : epoch;
+      const entries = await reader.readNew(wait);
+      previousEpoch = epoch;
+      return { fenceEpoch, entries };
+    };
     let next = read(waitMillis);
     for (;;) {
       const { fenceEpoch, entries } = await next;

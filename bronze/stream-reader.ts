@@ -4,10 +4,10 @@ import type { Redis } from 'ioredis';
 import { TransientError } from '../core/errors.ts';
 import { BRONZE_GROUP } from '../core/streams/keys.ts';
 
-/** One stream entry: its id and its envelope text (undefined when the entry is not a well-formed envelope entry). */
+/** One stream entry: its id and its envelope's JSON bytes (undefined when the entry is not an envelope entry). */
 export interface StreamEntry {
   id: string;
-  text?: string;
+  data?: Buffer;
   /** What the entry held when it is not an envelope entry, for the dead-letter record. */
   raw?: string;
 }
@@ -21,15 +21,24 @@ export interface StreamReaderOptions {
   claimIdleMillis: number;
 }
 
-type RawEntry = [id: string, fields: string[] | null];
+// Replies are read as Buffers: measured 40 % less Node CPU than strings, and the envelope bytes go to the NDJSON file as
+// they are (decision 0003). Only ids and the field name are decoded.
+type RawEntry = [id: Buffer, fields: Buffer[] | null];
 const READ_CHUNK = 10_000;
+const ENVELOPE = Buffer.from('envelope');
 
-function toEntry([id, fields]: RawEntry): StreamEntry {
-  if (fields && fields.length === 2 && fields[0] === 'envelope') return { id, text: fields[1] };
-  return { id, raw: JSON.stringify(fields) };
+function toEntry([idBytes, fields]: RawEntry): StreamEntry {
+  const id = idBytes.toString('latin1');
+  if (fields && fields.length === 2 && fields[0]!.equals(ENVELOPE)) return { id, data: fields[1] };
+  return { id, raw: JSON.stringify(fields?.map((f) => f.toString('utf8')) ?? null) };
 }
 
+const sizeOf = (e: StreamEntry) => e.data?.length ?? e.raw?.length ?? 0;
+
 export class StreamReader {
+  /** Entries read past a batch's byte limit, kept for the next batch (they are pending for us meanwhile). */
+  private carry: StreamEntry[] = [];
+
   constructor(
     private readonly redis: Redis,
     /** A connection of its own: a blocking read must not hold up acknowledges. */
@@ -47,9 +56,18 @@ export class StreamReader {
     }
   }
 
-  /** This consumer's own unacknowledged entries, oldest first (a previous run of it died mid-batch). */
+  /** True when the next readNew starts with entries an earlier read fetched. */
+  get hasCarry(): boolean {
+    return this.carry.length > 0;
+  }
+
+  /**
+   * This consumer's own unacknowledged entries, oldest first (a previous run of it died mid-batch, or a batch was
+   * abandoned). They include any carried-over entries, so the carry is dropped: each entry is handled once.
+   */
   async ownPending(): Promise<StreamEntry[]> {
-    const reply = (await this.redis.xreadgroup('GROUP', BRONZE_GROUP, this.consumer, 'COUNT', this.options.maxBatchRows, 'STREAMS', this.key, '0')) as
+    this.carry = [];
+    const reply = (await this.redis.xreadgroupBuffer('GROUP', BRONZE_GROUP, this.consumer, 'COUNT', this.options.maxBatchRows, 'STREAMS', this.key, '0')) as
       | [string, RawEntry[]][]
       | null;
     return (reply?.[0]?.[1] ?? []).map(toEntry);
@@ -61,12 +79,12 @@ export class StreamReader {
     let deleted = 0;
     let start = '0-0';
     do {
-      const [next, claimed, deletedIds] = (await this.redis.xautoclaim(
-        this.key, BRONZE_GROUP, this.consumer, this.options.claimIdleMillis, start, 'COUNT', Math.min(READ_CHUNK, this.options.maxBatchRows - entries.length),
-      )) as [string, RawEntry[], string[]];
+      const [next, claimed, deletedIds] = (await this.redis.callBuffer(
+        'XAUTOCLAIM', this.key, BRONZE_GROUP, this.consumer, this.options.claimIdleMillis, start, 'COUNT', Math.min(READ_CHUNK, this.options.maxBatchRows - entries.length),
+      )) as [Buffer, RawEntry[], Buffer[]];
       entries.push(...claimed.map(toEntry));
       deleted += deletedIds?.length ?? 0;
-      start = next;
+      start = next.toString('latin1');
     } while (start !== '0-0' && entries.length < this.options.maxBatchRows);
     return { entries, deleted };
   }
@@ -79,22 +97,33 @@ export class StreamReader {
     const { maxBatchRows, maxBatchBytes, flushIntervalMillis } = this.options;
     const entries: StreamEntry[] = [];
     let bytes = 0;
-    let deadline = Number.POSITIVE_INFINITY;
+    const take = (incoming: StreamEntry[]): boolean => {
+      for (let i = 0; i < incoming.length; i++) {
+        const size = sizeOf(incoming[i]!);
+        if (entries.length > 0 && (bytes + size > maxBatchBytes || entries.length >= maxBatchRows)) {
+          this.carry = incoming.slice(i);
+          return false;
+        }
+        entries.push(incoming[i]!);
+        bytes += size;
+      }
+      return true;
+    };
+    const carried = this.carry;
+    this.carry = [];
+    if (!take(carried)) return entries;
+    let deadline = entries.length ? Date.now() + (waitMillis > 0 ? flushIntervalMillis : 0) : Number.POSITIVE_INFINITY;
     while (entries.length < maxBatchRows && bytes < maxBatchBytes) {
       const remaining = entries.length ? deadline - Date.now() : waitMillis;
       const block = entries.length === 0 ? waitMillis : Math.max(0, Math.min(remaining, 250));
       const count = Math.min(READ_CHUNK, maxBatchRows - entries.length);
       const args: (string | number)[] = ['GROUP', BRONZE_GROUP, this.consumer, 'COUNT', count];
       if (block > 0) args.push('BLOCK', block);
-      const reply = (await (this.blocking.xreadgroup as (...a: (string | number)[]) => Promise<unknown>)(...args, 'STREAMS', this.key, '>')) as
+      const reply = (await (this.blocking.xreadgroupBuffer as (...a: (string | number)[]) => Promise<unknown>)(...args, 'STREAMS', this.key, '>')) as
         | [string, RawEntry[]][]
         | null;
       const got = reply?.[0]?.[1] ?? [];
-      for (const raw of got) {
-        const entry = toEntry(raw);
-        entries.push(entry);
-        bytes += (entry.text ?? entry.raw ?? '').length;
-      }
+      if (!take(got.map(toEntry))) break;
       if (entries.length && deadline === Number.POSITIVE_INFINITY) deadline = waitMillis > 0 ? Date.now() + flushIntervalMillis : Date.now();
       if (got.length === 0 && (entries.length === 0 || Date.now() >= deadline)) break;
       if (got.length < count && waitMillis === 0) break;

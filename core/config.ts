@@ -47,6 +47,8 @@ const schema = z.object({
   STRATA_BRONZE_MAX_BATCH_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
   /** …or this long after its first entry arrived, when following the streams. */
   STRATA_BRONZE_FLUSH_INTERVAL_MILLIS: z.coerce.number().int().positive().default(1000),
+  /** DuckDB threads of the bronze writer's Parquet COPY; the writer's bottleneck is Node reading the stream. */
+  STRATA_BRONZE_DUCKDB_THREADS: z.coerce.number().int().positive().default(1),
   /** Entries another writer left unacknowledged this long are claimed (its process is taken for dead). */
   STRATA_BRONZE_CLAIM_IDLE_MILLIS: z.coerce.number().int().min(0).default(60_000),
 });
@@ -77,6 +79,7 @@ export interface Config {
     readonly maxBatchBytes: number;
     readonly flushIntervalMillis: number;
     readonly claimIdleMillis: number;
+    readonly duckdbThreads: number;
   };
 }
 
@@ -123,6 +126,7 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
       maxBatchBytes: e.STRATA_BRONZE_MAX_BATCH_BYTES,
       flushIntervalMillis: e.STRATA_BRONZE_FLUSH_INTERVAL_MILLIS,
       claimIdleMillis: e.STRATA_BRONZE_CLAIM_IDLE_MILLIS,
+      duckdbThreads: e.STRATA_BRONZE_DUCKDB_THREADS,
     },
   });
 }

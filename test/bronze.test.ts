@@ -2,10 +2,10 @@
 // the writer dies between committing a file and acknowledging its entries.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { drainSource } from '../bronze/bronze-writer.ts';
+import { BronzeWriter, drainSource } from '../bronze/bronze-writer.ts';
 import { withDuck } from '../core/duckdb.ts';
 import { attachTable } from '../core/jobs/lake-views.ts';
-import { BRONZE_GROUP, streamKey } from '../core/streams/keys.ts';
+import { BRONZE_GROUP, deadLetterKey, streamKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
 import { envelope } from './support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
@@ -93,6 +93,49 @@ describe('bronze writer', () => {
     const late = await zombie;
     assert.deepEqual([late.status, late.abandonedBatches, late.rowsWritten], ['succeeded', 1, 0], late.error);
     assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: SOURCE }), before + 80);
+  });
+
+  it('cuts batches by bytes as well as by rows', async () => {
+    const big = Array.from({ length: 60 }, (_, i) => envelope('bytes', `b${i}`, JSON.stringify({ i, text: 'y'.repeat(900) }), '2026-11-01T00:00:00.000Z'));
+    await publisher.publish('bytes', big);
+    const result = await drainSource(env.rt, 'bytes', { maxBatchRows: 1000, maxBatchBytes: 20_000 });
+    assert.equal(result.rowsWritten, 60);
+    const files = (await env.rt.catalog.currentSnapshot({ layer: 'bronze', name: 'bytes' }))!.files;
+    assert.equal(files.length, result.batches);
+    assert.ok(result.batches >= 3, `${result.batches} batches`);
+    for (const f of files) assert.ok(f.rowCount <= 20, `a batch of ${f.rowCount} envelopes of ~1.2 kB passed the 20 kB cut`);
+  });
+
+  it('waits up to the flush interval to fill a batch when following the stream', async () => {
+    const key = 'flush';
+    await publisher.publish(key, events(10_000, 5).map((e) => ({ ...e, source: key })));
+    const writer = new BronzeWriter(env.rt, { consumer: 'follower', flushIntervalMillis: 3000 });
+    const later = setTimeout(() => void publisher.publish(key, events(10_005, 5).map((e) => ({ ...e, source: key }))), 300);
+    const result = await writer.drain(key, 5000);
+    clearTimeout(later);
+    await writer.close();
+    assert.deepEqual([result.rowsWritten, result.batches], [10, 1], 'both waves went into one batch');
+  });
+
+  it('dead-letters stream entries that are not valid envelopes, with the reason, and writes the rest', async () => {
+    const key = streamKey(env.config.redisPrefix, 'mixed');
+    const good = events(20_000, 4).map((e) => ({ ...e, source: 'mixed' }));
+    await publisher.publish('mixed', good.slice(0, 2));
+    await env.rt.redis().xadd(key, '*', 'foo', 'bar');
+    await env.rt.redis().xadd(key, '*', 'envelope', '{"source":"mixed","observed_at":"2026-11-01T00:00:00.000Z","payload":"unterminated}');
+    await env.rt.redis().xadd(key, '*', 'envelope', '{"source":"mixed","observed_at":"2026-11-01T00:00:00.000Z","payload":"{}"}');
+    await publisher.publish('mixed', good.slice(2));
+    const result = await drainSource(env.rt, 'mixed');
+    assert.deepEqual([result.status, result.entriesRead, result.rowsWritten, result.invalidEntries], ['succeeded', 7, 4, 3], result.error);
+    const letters = (await env.rt.redis().xrange(deadLetterKey(env.config.redisPrefix, 'mixed'), '-', '+')) as [string, string[]][];
+    const reasons = letters.map(([, f]) => f[f.indexOf('reason') + 1]!.replace(/ \(stream entry .*\)$/, '')).sort();
+    assert.deepEqual(reasons, [
+      'invalid envelope: envelope is not valid JSON',
+      'invalid envelope: envelope lacks or mistypes fields: event_id, natural_key, ingested_at, schema_version, run_id',
+      'stream entry is not an envelope entry',
+    ]);
+    const pending = (await env.rt.redis().xpending(key, BRONZE_GROUP)) as [number];
+    assert.equal(pending[0], 0);
   });
 
   it('does nothing when the stream holds nothing new', async () => {
