@@ -109,8 +109,9 @@ describe(`bronze writer through outages (${OUTAGE_SECONDS} s)`, () => {
     for (const c of cleanups) await c();
   });
 
-  it(`retries while the S3 server is down for ${OUTAGE_SECONDS} s and resumes by itself`, async () => {
-    const setup = await privateSetup('s3');
+  /** A private server, a runtime on it, a writer process following the stream, and a first wave committed. */
+  async function runningWriter(privateServer: 'redis' | 's3') {
+    const setup = await privateSetup(privateServer);
     cleanups.push(setup.cleanup);
     const rt = await openRuntime(setup.config);
     cleanups.unshift(() => rt.close());
@@ -118,6 +119,11 @@ describe(`bronze writer through outages (${OUTAGE_SECONDS} s)`, () => {
     const writer = startWriter(setup.overrides);
     await publish(rt, 0, WAVE, ids);
     await waitForRows(rt, WAVE, 60_000, writer.output);
+    return { setup, rt, ids, writer };
+  }
+
+  it(`retries while the S3 server is down for ${OUTAGE_SECONDS} s and resumes by itself`, async () => {
+    const { setup, rt, ids, writer } = await runningWriter('s3');
     await setup.stop();
     await publish(rt, WAVE, WAVE, ids);
     await sleep(OUTAGE_SECONDS * 1000);
@@ -131,14 +137,7 @@ describe(`bronze writer through outages (${OUTAGE_SECONDS} s)`, () => {
   });
 
   it('resumes after Redis restarts with its AOF', async () => {
-    const setup = await privateSetup('redis');
-    cleanups.push(setup.cleanup);
-    const rt = await openRuntime(setup.config);
-    cleanups.unshift(() => rt.close());
-    const ids: string[] = [];
-    const writer = startWriter(setup.overrides);
-    await publish(rt, 0, WAVE, ids);
-    await waitForRows(rt, WAVE, 60_000, writer.output);
+    const { setup, rt, ids, writer } = await runningWriter('redis');
     await publish(rt, WAVE, WAVE, ids);
     await setup.stop();
     await sleep(1000);
