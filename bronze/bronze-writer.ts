@@ -103,7 +103,8 @@ export class BronzeWriter {
       await rm(tmpDir, { recursive: true, force: true });
     }
     result.durationMillis = Date.now() - started;
-    if (result.entriesRead > 0 || result.status === 'failed') await this.record(result).catch(() => {});
+    // An idle drain (nothing read) is not worth a run record; a follower does one every second.
+    if (result.entriesRead > 0 || result.status === 'failed') await this.record(result, new Date(started)).catch(() => {});
     return result;
   }
 
@@ -165,8 +166,8 @@ export class BronzeWriter {
     }
   }
 
-  private async record(result: BronzeResult): Promise<void> {
-    await this.rt.runs.start('bronze', result.source, result.runId);
+  private async record(result: BronzeResult, startedAt: Date): Promise<void> {
+    await this.rt.runs.start('bronze', result.source, result.runId, startedAt);
     await this.rt.runs.finish(result.runId, {
       status: result.status, rowsIn: result.entriesRead, rowsOut: result.rowsWritten, error: result.error,
       details: {

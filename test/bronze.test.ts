@@ -142,4 +142,14 @@ describe('bronze writer', () => {
     const result = await drainSource(env.rt, SOURCE);
     assert.deepEqual([result.status, result.entriesRead, result.rowsWritten], ['succeeded', 0, 0]);
   });
+
+  it('records each drain that read something as a run, with its real start and end', async () => {
+    const { rows } = await env.rt.pool.query(
+      `select status, rows_in, rows_out, extract(epoch from finished_at - started_at) * 1000 as millis, (details->>'durationMillis')::int as reported
+         from strata_catalog.runs where kind = 'bronze' and target = $1 order by started_at`,
+      [SOURCE],
+    );
+    assert.deepEqual(rows.slice(0, 1).map((r) => [r.status, r.rows_in, r.rows_out]), [['succeeded', 300, 300]]);
+    for (const r of rows) assert.ok(r.millis >= r.reported, `run lasted ${r.millis} ms in the log but reported ${r.reported} ms`);
+  });
 });

@@ -20,8 +20,11 @@ export const newRunId = (kind: string) => `${kind}-${new Date().toISOString().re
 export class RunLog {
   constructor(private readonly pool: Pool) {}
 
-  async start(kind: string, target: string, runId = newRunId(kind)): Promise<string> {
-    await this.pool.query('insert into strata_catalog.runs (run_id, kind, target) values ($1, $2, $3)', [runId, kind, target]);
+  /** Records a run as started (now, or at `startedAt` for a run recorded only once it has something to report). */
+  async start(kind: string, target: string, runId = newRunId(kind), startedAt?: Date): Promise<string> {
+    await this.pool.query('insert into strata_catalog.runs (run_id, kind, target, started_at) values ($1, $2, $3, coalesce($4, clock_timestamp()))', [
+      runId, kind, target, startedAt ?? null,
+    ]);
     return runId;
   }
 
