@@ -4,8 +4,14 @@ import { Catalog } from './catalog/catalog.ts';
 import { RunLog } from './catalog/runs.ts';
 import type { Config } from './config.ts';
 import { TransientError } from './errors.ts';
+import { withRetry } from './retry.ts';
 import { createPool, type Pool } from './postgres.ts';
 import { openStore, type ObjectStore } from './storage/index.ts';
+
+/** Errors that mean the database is not there (or refuses us), as opposed to a failure inside it. */
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', '28P01', '28000', '3D000', '57P03']);
+
+const codeOf = (error: unknown): string | undefined => (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
 
 export interface Runtime {
   config: Config;
@@ -23,13 +29,18 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const pool = createPool(config.databaseUrl);
   const catalog = new Catalog(pool);
   try {
-    await catalog.migrate();
+    // A deadlock or serialization failure during an actual upgrade is worth another try; a missing server is not.
+    await withRetry(() => catalog.migrate(), { attempts: 5, isRetryable: (e) => e instanceof TransientError && !CONNECTION_FAILURES.has(codeOf(e) ?? '') });
   } catch (error) {
     await pool.end();
-    throw new TransientError(
-      `Cannot reach the catalog database at ${redact(config.databaseUrl)}. Start local services with \`pnpm infra:up\` or set DATABASE_URL.`,
-      { cause: error },
-    );
+    const code = codeOf(error);
+    if (code && CONNECTION_FAILURES.has(code)) {
+      throw new TransientError(
+        `Cannot reach the catalog database at ${redact(config.databaseUrl)} (${code}). Start local services with \`pnpm infra:up\` or set DATABASE_URL.`,
+        { cause: error },
+      );
+    }
+    throw error;
   }
   let redis: Redis | undefined;
   return {

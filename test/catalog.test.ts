@@ -1,7 +1,9 @@
 // The lake catalog in PostgreSQL: optimistic commits, whole snapshots, and reading an older snapshot.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Catalog } from '../core/catalog/catalog.ts';
 import { CommitConflictError } from '../core/errors.ts';
+import { sleep } from '../core/retry.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
 const table = { layer: 'silver', name: 'things' } as const;
@@ -11,6 +13,21 @@ describe('catalog', () => {
   let env: Isolated;
   before(async () => (env = await isolatedRuntime()));
   after(async () => env?.cleanup());
+
+  it('opens an up-to-date catalog without taking a lock, even while a commit holds a table', async () => {
+    await env.rt.catalog.commit({ table: { layer: 'bronze', name: 'locked' }, baseSnapshotId: null, operation: 'append', add: [file('bronze/locked/a.parquet', 1)] });
+    const holder = await env.rt.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query("select * from strata_catalog.tables where name = 'locked' for update");
+      await holder.query('lock table strata_catalog.files in row exclusive mode');
+      const outcome = await Promise.race([new Catalog(env.rt.pool).migrate().then(() => 'migrated'), sleep(5000).then(() => 'blocked behind the commit')]);
+      assert.equal(outcome, 'migrated');
+    } finally {
+      await holder.query('rollback');
+      holder.release();
+    }
+  });
 
   it('commits snapshots that list exactly their live files', async () => {
     const s1 = await env.rt.catalog.commit({ table, baseSnapshotId: null, operation: 'append', add: [file('silver/things/a.parquet', 5)] });

@@ -60,16 +60,31 @@ export interface CommitRequest {
 }
 
 const SCHEMA_SQL = readFileSync(path.join(import.meta.dirname, 'schema.sql'), 'utf8');
+/** Bump when schema.sql changes; every statement in it must be idempotent (if not exists). */
+export const CATALOG_SCHEMA_VERSION = 2;
 
 export class Catalog {
   constructor(readonly pool: Pool) {}
 
-  /** Creates the catalog schema if needed; safe to call from several processes at once. */
+  /** Creates or upgrades the catalog schema when its version is behind; safe to call from several processes at once. */
   async migrate(): Promise<void> {
+    if ((await this.schemaVersion(this.pool)) >= CATALOG_SCHEMA_VERSION) return;
     await inTransaction(this.pool, async (client) => {
       await client.query("select pg_advisory_xact_lock(hashtext('strata_catalog.migrate'))");
+      if ((await this.schemaVersion(client)) >= CATALOG_SCHEMA_VERSION) return;
       await client.query(SCHEMA_SQL);
+      await client.query(
+        "insert into strata_catalog.meta (key, value) values ('schema_version', $1) on conflict (key) do update set value = excluded.value",
+        [String(CATALOG_SCHEMA_VERSION)],
+      );
     });
+  }
+
+  private async schemaVersion(client: Pool | PoolClient): Promise<number> {
+    const exists = await client.query<{ present: boolean }>("select to_regclass('strata_catalog.meta') is not null as present");
+    if (!exists.rows[0]?.present) return 0;
+    const { rows } = await client.query<{ value: string }>("select value from strata_catalog.meta where key = 'schema_version'");
+    return Number(rows[0]?.value ?? 0);
   }
 
   private async tableRow(client: PoolClient | Pool, t: TableRef, forUpdate = false) {

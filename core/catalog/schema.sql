@@ -2,6 +2,10 @@
 -- A file is live in snapshot S when added_snapshot_id <= S and (removed_snapshot_id is null or removed_snapshot_id > S).
 create schema if not exists strata_catalog;
 
+-- The schema's version: Catalog.migrate() runs this file only when the stored version is behind, so processes that
+-- open the catalog while others commit never take DDL locks.
+create table if not exists strata_catalog.meta (key text primary key, value text not null);
+
 create table if not exists strata_catalog.tables (
   table_id            bigserial primary key,
   layer               text not null check (layer in ('bronze', 'silver', 'gold')),
