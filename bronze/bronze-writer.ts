@@ -214,7 +214,7 @@ export class BronzeWriter {
     await this.crashPoint('bronze-after-commit');
     if (invalid.length) {
       result.invalidEntries += invalid.length;
-      await new StreamPublisher(this.rt.redis(), this.rt.config.redisPrefix, this.rt.config.dedupRetentionDays * 86_400).deadLetter(
+      await StreamPublisher.fromConfig(this.rt.redis(), this.rt.config).deadLetter(
         table.name, runId, invalid.map((i) => ({ raw: i.raw, reason: `${i.reason} (stream entry ${i.id})`, key: `bronze:${i.id}` })),
       );
     }

@@ -39,8 +39,12 @@ const schema = z.object({
   STRATA_JOBS_SCHEDULE: z.string().refine(validateCron, 'is not a valid cron expression (e.g. "*/15 * * * *")').default('*/15 * * * *'),
   /** How long files replaced by a newer snapshot stay readable (time travel) before `pnpm lake:vacuum` deletes them. */
   STRATA_LAKE_RETENTION_HOURS: z.coerce.number().min(0).default(168),
-  /** How long an exact dedup key is kept in Redis; past it, silver removes a late duplicate by key. */
-  STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  /** How long the exact record of a seen event is kept (in day buckets); past it, silver removes a late duplicate by key. */
+  STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().int().positive().max(365).default(30),
+  /** Events each source's Bloom filter is sized for; past it the false-positive rate rises (more exact checks, never a wrong drop). */
+  STRATA_DEDUP_CAPACITY: z.coerce.number().int().positive().default(10_000_000),
+  /** Target false-positive rate of the Bloom filter at capacity: the share of new events that need an exact check. */
+  STRATA_DEDUP_FP_RATE: z.coerce.number().gt(0).lt(1).default(0.001),
   /** A bronze batch is flushed at this many rows. */
   STRATA_BRONZE_MAX_BATCH_ROWS: z.coerce.number().int().positive().default(50_000),
   /** …or at this many bytes of envelopes. */
@@ -73,6 +77,7 @@ export interface Config {
   readonly weatherApiUrl: string;
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
+  readonly dedup: { readonly capacity: number; readonly falsePositiveRate: number };
   readonly lakeRetentionHours: number;
   readonly bronze: {
     readonly maxBatchRows: number;
@@ -120,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     weatherApiUrl: e.WEATHER_API_URL.replace(/\/+$/, ''),
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
+    dedup: { capacity: e.STRATA_DEDUP_CAPACITY, falsePositiveRate: e.STRATA_DEDUP_FP_RATE },
     lakeRetentionHours: e.STRATA_LAKE_RETENTION_HOURS,
     bronze: {
       maxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,

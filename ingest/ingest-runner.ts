@@ -21,6 +21,8 @@ export interface IngestResult {
   deadLettered: number;
   /** Bad records already dead-lettered by an earlier run. */
   deadLetterDuplicates: number;
+  /** New events the Bloom filter took for seen until the exact check said otherwise (measured false positives). */
+  bloomFalsePositives: number;
   durationMillis: number;
   error?: string;
 }
@@ -35,9 +37,9 @@ export interface IngestOptions {
 export async function runIngest(rt: Runtime, source: SourceDefinition, options: IngestOptions = {}): Promise<IngestResult> {
   const started = Date.now();
   const runId = await rt.runs.start('collect', source.name, newRunId('collect'));
-  const publisher = new StreamPublisher(rt.redis(), rt.config.redisPrefix, rt.config.dedupRetentionDays * 86_400);
+  const publisher = StreamPublisher.fromConfig(rt.redis(), rt.config);
   const result: IngestResult = {
-    source: source.name, runId, status: 'succeeded', collected: 0, appended: 0, duplicates: 0, deadLettered: 0, deadLetterDuplicates: 0, durationMillis: 0,
+    source: source.name, runId, status: 'succeeded', collected: 0, appended: 0, duplicates: 0, deadLettered: 0, deadLetterDuplicates: 0, bloomFalsePositives: 0, durationMillis: 0,
   };
   try {
     for await (const batch of chunked(source.collect({ runId, ...options.context }), options.batchSize ?? 1000)) {
@@ -66,6 +68,7 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
       result.collected += batch.length;
       result.appended += published.appended;
       result.duplicates += published.duplicates;
+      result.bloomFalsePositives += published.bloomFalsePositives;
       result.deadLettered += dead.appended;
       result.deadLetterDuplicates += dead.duplicates;
       options.onProgress?.({ ...result, durationMillis: Date.now() - started });
@@ -80,7 +83,10 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
     rowsIn: result.collected,
     rowsOut: result.appended,
     error: result.error,
-    details: { duplicates: result.duplicates, deadLettered: result.deadLettered, deadLetterDuplicates: result.deadLetterDuplicates },
+    details: {
+      duplicates: result.duplicates, deadLettered: result.deadLettered, deadLetterDuplicates: result.deadLetterDuplicates,
+      bloomFalsePositives: result.bloomFalsePositives,
+    },
   });
   return result;
 }

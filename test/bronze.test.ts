@@ -30,7 +30,7 @@ describe('bronze writer', () => {
   let publisher: StreamPublisher;
   before(async () => {
     env = await isolatedRuntime();
-    publisher = new StreamPublisher(env.rt.redis(), env.config.redisPrefix, 3600);
+    publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
   });
   after(async () => env?.cleanup());
 

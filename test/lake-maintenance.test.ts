@@ -46,7 +46,7 @@ describe('lake maintenance', () => {
 
   before(async () => {
     env = await isolatedRuntime();
-    const publisher = new StreamPublisher(env.rt.redis(), env.config.redisPrefix, 3600);
+    const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
     await publisher.publish('maint', Array.from({ length: 1200 }, (_, i) => envelope('maint', `k${i}`, `{"i":${i}}`, new Date(Date.UTC(2026, 10, 1 + (i % 2), i % 24)).toISOString())));
     const result = await drainSource(env.rt, 'maint', { maxBatchRows: 100 });
     assert.equal(result.status, 'succeeded', result.error);
@@ -92,7 +92,7 @@ describe('lake maintenance', () => {
   });
 
   it('does the same through pnpm lake:compact and pnpm lake:vacuum', async () => {
-    const publisher = new StreamPublisher(env.rt.redis(), env.config.redisPrefix, 3600);
+    const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
     await publisher.publish('maint', Array.from({ length: 300 }, (_, i) => envelope('maint', `more${i}`, `{"m":${i}}`, '2026-11-01T05:00:00.000Z')));
     await drainSource(env.rt, 'maint', { maxBatchRows: 100 });
     const grown = await contents(env);

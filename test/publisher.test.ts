@@ -1,26 +1,32 @@
-// Exact dedup on the stream (contract 2), against real Redis: a repeat is dropped, a changed record is kept.
+// Exact-safe dedup on the stream (contract 2) against real Redis: a Bloom filter shared in Redis, confirmed exactly
+// before any drop. A repeat is dropped, a changed record kept, and a Bloom false positive still gets through.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeEnvelope } from '../core/streams/envelope.ts';
-import { deadLetterKey, seenKey, streamKey } from '../core/streams/keys.ts';
-import { StreamPublisher } from '../core/streams/publisher.ts';
+import { bloomKey, deadLetterKey, seenBucketKey, streamKey } from '../core/streams/keys.ts';
+import { bloomShape, StreamPublisher } from '../core/streams/publisher.ts';
 import { envelope } from './support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
 const event = (key: string, payload: string) => envelope('weather', key, payload);
+const today = () => new Date().toISOString().slice(0, 10).replaceAll('-', '');
 
 describe('StreamPublisher', () => {
   let env: Isolated;
   let publisher: StreamPublisher;
   before(async () => {
     env = await isolatedRuntime();
-    publisher = new StreamPublisher(env.rt.redis(), env.config.redisPrefix, 3600);
+    publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
   });
   after(async () => env?.cleanup());
 
+  it('sizes the Bloom filter from capacity and false-positive rate', () => {
+    assert.deepEqual(bloomShape(10_000_000, 0.001), { bits: 215_663_840, hashes: 10, words: 6_739_495 });
+  });
+
   it('appends new events with the whole envelope', async () => {
     const events = Array.from({ length: 450 }, (_, i) => event(`k${i}`, `{"v":${i}}`));
-    assert.deepEqual(await publisher.publish('weather', events), { appended: 450, duplicates: 0 });
+    assert.deepEqual(await publisher.publish('weather', events), { appended: 450, duplicates: 0, bloomFalsePositives: 0 });
     const entries = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'weather'), '-', '+')) as [string, string[]][];
     assert.equal(entries.length, 450);
     assert.deepEqual(entries[7]![1], ['envelope', JSON.stringify(events[7])]);
@@ -29,22 +35,63 @@ describe('StreamPublisher', () => {
 
   it('drops an event seen before, and keeps a changed record under the same key', async () => {
     const counts = await publisher.publish('weather', [event('k1', '{"v":1}'), event('k2', '{"v":2}'), event('k1', '{"v":1.5}')]);
-    assert.deepEqual(counts, { appended: 1, duplicates: 2 });
+    assert.deepEqual([counts.appended, counts.duplicates], [1, 2]);
     assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'weather')), 451);
   });
 
   it('drops a repeat within one batch', async () => {
-    assert.deepEqual(await publisher.publish('weather', [event('k900', 'x'), event('k900', 'x')]), { appended: 1, duplicates: 1 });
+    const counts = await publisher.publish('weather', [event('k900', 'x'), event('k900', 'x')]);
+    assert.deepEqual([counts.appended, counts.duplicates], [1, 1]);
   });
 
-  it('marks an event seen with the retention as its expiry', async () => {
-    const ttl = await env.rt.redis().ttl(seenKey(env.config.redisPrefix, 'weather', event('k900', 'x').event_id));
-    assert.ok(ttl > 3500 && ttl <= 3600, `ttl ${ttl}`);
+  it("keeps the exact record in today's bucket, expiring after the retention", async () => {
+    const bucket = seenBucketKey(env.config.redisPrefix, 'weather', today());
+    assert.equal(await env.rt.redis().hexists(bucket, event('k900', 'x').event_id), 1);
+    const ttl = await env.rt.redis().ttl(bucket);
+    assert.ok(ttl > 31 * 86_400 - 60 && ttl <= 31 * 86_400, `ttl ${ttl}`);
+  });
+
+  it('shares its state across collectors and restarts: a new connection drops what an old one appended', async () => {
+    const connection = env.rt.redis().duplicate();
+    try {
+      const counts = await StreamPublisher.fromConfig(connection, env.config).publish('weather', [event('k3', '{"v":3}'), event('new-from-other', '{}')]);
+      assert.deepEqual([counts.appended, counts.duplicates], [1, 1]);
+    } finally {
+      connection.disconnect();
+    }
+  });
+
+  it('lets a Bloom "maybe" that is not a real duplicate through', async () => {
+    // A filter of a few dozen bits saturates at once: nearly every new id is a "maybe".
+    const tiny = new StreamPublisher(env.rt.redis(), env.config.redisPrefix, { retentionDays: 30, capacity: 10, falsePositiveRate: 0.1 });
+    const events = Array.from({ length: 300 }, (_, i) => envelope('tiny', `t${i}`, `{"t":${i}}`));
+    const counts = await tiny.publish('tiny', events);
+    assert.equal(counts.appended, 300, 'every distinct event is kept');
+    assert.ok(counts.bloomFalsePositives > 250, `${counts.bloomFalsePositives} false positives`);
+    assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'tiny')), 300);
+    assert.deepEqual([(await tiny.publish('tiny', events.slice(0, 50))).duplicates], [50], 'and real repeats are still dropped');
+  });
+
+  it('lets an id through once its exact record is past the retention (silver removes it by key)', async () => {
+    await env.rt.redis().del(seenBucketKey(env.config.redisPrefix, 'weather', today()));
+    const counts = await publisher.publish('weather', [event('k900', 'x')]);
+    assert.deepEqual(counts, { appended: 1, duplicates: 0, bloomFalsePositives: 1 });
+  });
+
+  it('keeps exactly the unique events of 100k records with 30 % duplicates', async () => {
+    const unique = Array.from({ length: 70_000 }, (_, i) => envelope('bulk', `u${i}`, `{"u":${i}}`));
+    const repeats = Array.from({ length: 30_000 }, (_, i) => unique[(i * 7919) % unique.length]!);
+    const mixed = [...unique.slice(0, 35_000), ...repeats.slice(0, 10_000), ...unique.slice(35_000), ...repeats.slice(10_000)];
+    const counts = await publisher.publish('bulk', mixed);
+    assert.deepEqual([counts.appended, counts.duplicates], [70_000, 30_000]);
+    assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'bulk')), 70_000);
+    assert.ok((await env.rt.redis().strlen(bloomKey(env.config.redisPrefix, 'bulk'))) > 0);
   });
 
   it('keeps each bad record once in the dead-letter stream, with its reason and raw text', async () => {
-    assert.deepEqual(await publisher.deadLetter('weather', 'run-1', [{ reason: 'missing field city', raw: '{"x":1}' }]), { appended: 1, duplicates: 0 });
-    assert.deepEqual(await publisher.deadLetter('weather', 'run-2', [{ reason: 'missing field city', raw: '{"x":1}' }]), { appended: 0, duplicates: 1 });
+    const first = await publisher.deadLetter('weather', 'run-1', [{ reason: 'missing field city', raw: '{"x":1}' }]);
+    const again = await publisher.deadLetter('weather', 'run-2', [{ reason: 'missing field city', raw: '{"x":1}' }]);
+    assert.deepEqual([first.appended, again.duplicates], [1, 1]);
     const entries = (await env.rt.redis().xrange(deadLetterKey(env.config.redisPrefix, 'weather'), '-', '+')) as [string, string[]][];
     assert.equal(entries.length, 1);
     const fields = entries[0]![1];

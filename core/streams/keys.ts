@@ -2,7 +2,10 @@
 
 export const streamKey = (prefix: string, source: string) => `${prefix}:stream:${source}`;
 export const deadLetterKey = (prefix: string, source: string) => `${prefix}:dlq:${source}`;
-export const seenKey = (prefix: string, source: string, id: string) => `${prefix}:seen:${source}:${id}`;
+/** The exact record of ids seen on one UTC day (a hash, expired after the retention). */
+export const seenBucketKey = (prefix: string, source: string, day: string) => `${prefix}:seen:${source}:${day}`;
+/** The Bloom filter (a bitmap) shared by every collector of a source. */
+export const bloomKey = (prefix: string, source: string) => `${prefix}:bloom:${source}`;
 export const BRONZE_GROUP = 'bronze';
 
 /** Compares Redis stream ids (`<ms>-<seq>`) numerically. */
