@@ -39,6 +39,8 @@ const schema = z.object({
   STRATA_JOBS_SCHEDULE: z.string().refine(validateCron, 'is not a valid cron expression (e.g. "*/15 * * * *")').default('*/15 * * * *'),
   /** How long files replaced by a newer snapshot stay readable (time travel) before `pnpm lake:vacuum` deletes them. */
   STRATA_LAKE_RETENTION_HOURS: z.coerce.number().min(0).default(168),
+  /** A stream's backlog (entries the bronze group has not acknowledged) at which collectors pause until it halves. */
+  STRATA_STREAM_MAX_BACKLOG: z.coerce.number().int().positive().default(1_000_000),
   /** How long the exact record of a seen event is kept (in day buckets); past it, silver removes a late duplicate by key. */
   STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().int().positive().max(365).default(30),
   /** Events each source's Bloom filter is sized for; past it the false-positive rate rises (more exact checks, never a wrong drop). */
@@ -78,6 +80,7 @@ export interface Config {
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
   readonly dedup: { readonly capacity: number; readonly falsePositiveRate: number };
+  readonly streamMaxBacklog: number;
   readonly lakeRetentionHours: number;
   readonly bronze: {
     readonly maxBatchRows: number;
@@ -126,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
     dedup: { capacity: e.STRATA_DEDUP_CAPACITY, falsePositiveRate: e.STRATA_DEDUP_FP_RATE },
+    streamMaxBacklog: e.STRATA_STREAM_MAX_BACKLOG,
     lakeRetentionHours: e.STRATA_LAKE_RETENTION_HOURS,
     bronze: {
       maxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,

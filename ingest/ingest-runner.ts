@@ -4,6 +4,8 @@ import { describeError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { chunked } from './chunked.ts';
 import { eventIdOf, type EventEnvelope } from '../core/streams/envelope.ts';
+import { awaitCapacity, type BackpressureEvent } from '../core/streams/backlog.ts';
+import { streamKey } from '../core/streams/keys.ts';
 import { StreamPublisher, type DeadLetter } from '../core/streams/publisher.ts';
 import type { CollectContext, SourceDefinition } from './source.ts';
 
@@ -21,6 +23,9 @@ export interface IngestResult {
   deadLettered: number;
   /** Bad records already dead-lettered by an earlier run. */
   deadLetterDuplicates: number;
+  /** Times the collector paused because the stream's backlog reached STRATA_STREAM_MAX_BACKLOG, and time spent waiting. */
+  pauses: number;
+  backpressureMillis: number;
   /** New events the Bloom filter took for seen until the exact check said otherwise (measured false positives). */
   bloomFalsePositives: number;
   durationMillis: number;
@@ -31,6 +36,11 @@ export interface IngestOptions {
   batchSize?: number;
   context?: Partial<CollectContext>;
   onProgress?: (result: IngestResult) => void;
+  /** Told when the collector slows down, pauses or resumes for the stream's backlog. */
+  onBackpressure?: (event: BackpressureEvent) => void;
+  /** Overrides STRATA_STREAM_MAX_BACKLOG. */
+  maxBacklog?: number;
+  backpressurePollMillis?: number;
 }
 
 /** Collects one source into its stream. Returns a result rather than throwing; a failed run keeps what it published. */
@@ -39,10 +49,20 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
   const runId = await rt.runs.start('collect', source.name, newRunId('collect'));
   const publisher = StreamPublisher.fromConfig(rt.redis(), rt.config);
   const result: IngestResult = {
-    source: source.name, runId, status: 'succeeded', collected: 0, appended: 0, duplicates: 0, deadLettered: 0, deadLetterDuplicates: 0, bloomFalsePositives: 0, durationMillis: 0,
+    source: source.name, runId, status: 'succeeded', collected: 0, appended: 0, duplicates: 0, deadLettered: 0, deadLetterDuplicates: 0, bloomFalsePositives: 0, pauses: 0, backpressureMillis: 0, durationMillis: 0,
   };
   try {
+    const stream = streamKey(rt.config.redisPrefix, source.name);
     for await (const batch of chunked(source.collect({ runId, ...options.context }), options.batchSize ?? 1000)) {
+      // Pull-based: while this waits, the collector is not asked for more records.
+      result.backpressureMillis += await awaitCapacity(rt.redis(), stream, {
+        maxBacklog: options.maxBacklog ?? rt.config.streamMaxBacklog,
+        pollMillis: options.backpressurePollMillis,
+        onChange: (event) => {
+          if (event.state === 'paused') result.pauses++;
+          options.onBackpressure?.(event);
+        },
+      });
       const ingestedAt = new Date().toISOString();
       const events: EventEnvelope[] = [];
       const letters: DeadLetter[] = [];
@@ -85,7 +105,7 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
     error: result.error,
     details: {
       duplicates: result.duplicates, deadLettered: result.deadLettered, deadLetterDuplicates: result.deadLetterDuplicates,
-      bloomFalsePositives: result.bloomFalsePositives,
+      bloomFalsePositives: result.bloomFalsePositives, pauses: result.pauses, backpressureMillis: result.backpressureMillis,
     },
   });
   return result;

@@ -1,0 +1,57 @@
+// Backpressure: a stream is never trimmed of entries the bronze writer has not consumed, so when its backlog grows
+// past a limit the collectors writing to it slow down, then pause, until the writer catches up.
+import type { Redis } from 'ioredis';
+import { sleep } from '../retry.ts';
+import { BRONZE_GROUP } from './keys.ts';
+
+/** Entries of the stream the bronze group has not acknowledged: never delivered (lag) plus delivered and pending. */
+export async function streamBacklog(redis: Redis, stream: string): Promise<number> {
+  const length = await redis.xlen(stream);
+  if (length === 0) return 0;
+  let groups: unknown[][];
+  try {
+    groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
+  } catch {
+    return length; // no group yet: nothing was ever consumed
+  }
+  const group = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [String(g[2 * i]), g[2 * i + 1]]))).find((g) => g.name === BRONZE_GROUP);
+  if (!group) return length;
+  const lag = group.lag === null || group.lag === undefined ? length : Number(group.lag);
+  return lag + Number(group.pending ?? 0);
+}
+
+export interface BackpressureEvent {
+  state: 'slowing' | 'paused' | 'resumed';
+  backlog: number;
+  limit: number;
+}
+
+export interface BackpressureOptions {
+  maxBacklog: number;
+  /** Between checks while paused. */
+  pollMillis?: number;
+  onChange?: (event: BackpressureEvent) => void;
+}
+
+/**
+ * Waits as long as the stream is too far behind: past half the limit it slows the caller down (up to 1 s a call, more
+ * the fuller the backlog); at the limit it pauses until the backlog falls back under half. Returns the time waited.
+ */
+export async function awaitCapacity(redis: Redis, stream: string, options: BackpressureOptions): Promise<number> {
+  const { maxBacklog, pollMillis = 1000, onChange } = options;
+  const started = Date.now();
+  let backlog = await streamBacklog(redis, stream);
+  if (backlog >= maxBacklog) {
+    onChange?.({ state: 'paused', backlog, limit: maxBacklog });
+    while (backlog >= maxBacklog / 2) {
+      await sleep(pollMillis);
+      backlog = await streamBacklog(redis, stream);
+    }
+    onChange?.({ state: 'resumed', backlog, limit: maxBacklog });
+  } else if (backlog >= maxBacklog / 2) {
+    const fullness = (backlog - maxBacklog / 2) / (maxBacklog / 2);
+    onChange?.({ state: 'slowing', backlog, limit: maxBacklog });
+    await sleep(Math.round(1000 * fullness));
+  }
+  return Date.now() - started;
+}
