@@ -5,7 +5,7 @@ import type { Runtime } from '../core/runtime.ts';
 import { chunked } from './chunked.ts';
 import { eventIdOf, type EventEnvelope } from '../core/streams/envelope.ts';
 import { awaitCapacity, type BackpressureEvent } from '../core/streams/backlog.ts';
-import { streamKey } from '../core/streams/keys.ts';
+import { sourceStateKey, streamKey } from '../core/streams/keys.ts';
 import { StreamPublisher, type DeadLetter } from '../core/streams/publisher.ts';
 import type { CollectContext, SourceDefinition } from './source.ts';
 
@@ -53,7 +53,13 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
   };
   try {
     const stream = streamKey(rt.config.redisPrefix, source.name);
-    for await (const batch of chunked(source.collect({ runId, ...options.context }), options.batchSize ?? 1000)) {
+    const stateKey = sourceStateKey(rt.config.redisPrefix, source.name);
+    const proposed = new Map<string, string>();
+    const state = {
+      get: async (key: string) => (await rt.redis().hget(stateKey, key)) ?? undefined,
+      propose: (key: string, value: string) => void proposed.set(key, value),
+    };
+    for await (const batch of chunked(source.collect({ runId, state, ...options.context }), options.batchSize ?? 1000)) {
       // Pull-based: while this waits, the collector is not asked for more records.
       result.backpressureMillis += await awaitCapacity(rt.redis(), stream, {
         maxBacklog: options.maxBacklog ?? rt.config.streamMaxBacklog,
@@ -93,6 +99,8 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
       result.deadLetterDuplicates += dead.duplicates;
       options.onProgress?.({ ...result, durationMillis: Date.now() - started });
     }
+    // Only now is every record of the run in the stream: a cursor saved earlier could skip records after a crash.
+    if (proposed.size) await rt.redis().hset(stateKey, Object.fromEntries(proposed));
   } catch (error) {
     result.status = 'failed';
     result.error = describeError(error);

@@ -7,10 +7,18 @@ export interface RawRecord {
 
 export type ParseResult = { ok: true; naturalKey: string; observedAt: string } | { ok: false; reason: string };
 
+/** A source's small persistent state (e.g. an incremental cursor), kept in Redis between runs. */
+export interface SourceState {
+  get(key: string): Promise<string | undefined>;
+  /** Offers a new value; the runner saves it only after every record of the run is published. */
+  propose(key: string, value: string): void;
+}
+
 export interface CollectContext {
   runId: string;
   /** Settings of the run (e.g. the fixture API's address in the demo). */
   baseUrl?: string;
+  state?: SourceState;
 }
 
 export interface SourceDefinition {

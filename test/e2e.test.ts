@@ -80,12 +80,13 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
       assert.equal(filtered.total, paris.length - 1);
     });
 
-    it('changes no count when run again (idempotent)', async () => {
+    it('changes no count when run again (incremental: only the newest readings come again, as duplicates)', async () => {
       const before = await stageTotals(env.rt);
       const run = await runWeatherPipeline(env.rt, fixtures.url);
+      assert.equal(run.ingest.collected, expected.servedAtNewestUpdate);
       assert.equal(run.ingest.appended, 0);
       assert.equal(run.ingest.deadLettered, 0);
-      assert.equal(run.ingest.duplicates + run.ingest.deadLetterDuplicates, expected.served);
+      assert.equal(run.ingest.duplicates + run.ingest.deadLetterDuplicates, expected.servedAtNewestUpdate);
       assert.equal(run.bronze.rowsWritten, 0);
       assert.deepEqual(await stageTotals(env.rt), before);
     });

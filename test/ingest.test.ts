@@ -6,6 +6,8 @@ import { streamBacklog, type BackpressureEvent } from '../core/streams/backlog.t
 import { streamKey } from '../core/streams/keys.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import type { SourceDefinition } from '../ingest/source.ts';
+import { startWeatherFixtureServer, type FixtureServer } from '../ingest/sources/weather/fixtures/server.ts';
+import { weatherSource } from '../ingest/sources/weather/source.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
 /** A source of `count` distinct records, keyed r<i>. */
@@ -18,6 +20,37 @@ const counting = (name: string, count: number): SourceDefinition => ({
     for (let i = 0; i < count; i++) yield { text: JSON.stringify({ i, at: '2026-11-01T00:00:00.000Z' }) };
   },
   parse: (raw) => ({ ok: true, naturalKey: `r${(JSON.parse(raw) as { i: number }).i}`, observedAt: '2026-11-01T00:00:00.000Z' }),
+});
+
+describe('weather collection, run after run', () => {
+  let env: Isolated;
+  let fixtures: FixtureServer;
+  before(async () => {
+    env = await isolatedRuntime();
+    fixtures = await startWeatherFixtureServer(0, '127.0.0.1', { days: 2, seed: 99 });
+  });
+  after(async () => {
+    await fixtures?.close();
+    await env?.cleanup();
+  });
+
+  it('adds nothing when the source is unchanged, and exactly one event when one reading is revised', async () => {
+    const first = await runIngest(env.rt, weatherSource, { context: { baseUrl: fixtures.url } });
+    assert.equal(first.status, 'succeeded', first.error);
+    assert.ok(first.appended > 500);
+    const second = await runIngest(env.rt, weatherSource, { context: { baseUrl: fixtures.url } });
+    assert.equal(second.appended, 0);
+    assert.ok(second.collected < 50, `an incremental run asks only for the newest readings, got ${second.collected}`);
+
+    fixtures.revise((records) => {
+      const reading = records.find((r) => r.city === 'Lyon' && typeof r.temperature_c === 'number')!;
+      reading.temperature_c = (reading.temperature_c as number) + 1.3;
+      reading.updated_at = '2027-01-01T00:00:00.000Z';
+    });
+    const third = await runIngest(env.rt, weatherSource, { context: { baseUrl: fixtures.url } });
+    assert.deepEqual([third.status, third.appended], ['succeeded', 1]);
+    assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'weather')), first.appended + 1);
+  });
 });
 
 describe('ingest runner', () => {

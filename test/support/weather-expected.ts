@@ -25,6 +25,8 @@ export interface ExpectedWeather {
   daily: ExpectedDaily[];
   /** Payload texts of the rows silver must keep (one per station-hour, latest revision). */
   silverPayloads: Set<string>;
+  /** Served records whose updated_at equals the newest one: what an incremental re-run (updated_since, inclusive) gets again. */
+  servedAtNewestUpdate: number;
 }
 
 const nonEmpty = (v: unknown) => typeof v === 'string' && v.trim() !== '';
@@ -32,7 +34,9 @@ const isIsoTime = (v: unknown) => typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.t
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 export function expectedWeather(options: WeatherFixtureOptions): ExpectedWeather {
-  const texts = generateWeatherRecords(options).map((r) => JSON.stringify(r));
+  const records = generateWeatherRecords(options);
+  const texts = records.map((r) => JSON.stringify(r));
+  const newestUpdate = records.map((r) => String(r.updated_at)).sort().at(-1);
   const distinct = [...new Set(texts)];
   const parsed = distinct.map((text) => ({ text, r: JSON.parse(text) as Record<string, unknown> }));
   const wellFormed = parsed.filter(({ r }) => nonEmpty(r.station_id) && nonEmpty(r.city) && isIsoTime(r.observed_at));
@@ -77,5 +81,6 @@ export function expectedWeather(options: WeatherFixtureOptions): ExpectedWeather
     quarantine: latest.size - silver.length,
     daily,
     silverPayloads: new Set(silver.map((s) => s.text)),
+    servedAtNewestUpdate: records.filter((r) => r.updated_at === newestUpdate).length,
   };
 }

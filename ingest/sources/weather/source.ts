@@ -31,8 +31,13 @@ export const weatherSource = {
   schedule: '5 * * * *',
   collect(context) {
     const base = context.baseUrl ?? 'http://127.0.0.1:8788';
-    // The API's own paging links drive the collector from the first page on.
-    return httpCollector({ url: `${base}${FIXTURE_PATH}?page=1&page_size=250`, recordsPath: 'data', nextPath: 'next' })();
+    // The API's own paging links drive the collector; only readings updated since the last run are asked for.
+    return httpCollector({
+      url: `${base}${FIXTURE_PATH}?page=1&page_size=250`,
+      recordsPath: 'data',
+      pagination: { kind: 'next-url', nextPath: 'next' },
+      incremental: { param: 'updated_since', field: 'updated_at' },
+    })(context);
   },
   parse: parseWeather,
 } satisfies SourceDefinition;
