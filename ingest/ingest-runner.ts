@@ -2,12 +2,11 @@
 import { newRunId } from '../core/catalog/runs.ts';
 import { describeError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { chunked } from './chunked.ts';
 import { eventIdOf, type EventEnvelope } from '../core/streams/envelope.ts';
 import { awaitCapacity, type BackpressureEvent } from '../core/streams/backlog.ts';
 import { sourceStateKey, streamKey } from '../core/streams/keys.ts';
 import { StreamPublisher, type DeadLetter } from '../core/streams/publisher.ts';
-import type { CollectContext, SourceDefinition } from './source.ts';
+import { isCheckpoint, type CollectContext, type RawRecord, type SourceDefinition } from './source.ts';
 
 export interface IngestResult {
   source: string;
@@ -59,7 +58,12 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
       get: async (key: string) => (await rt.redis().hget(stateKey, key)) ?? undefined,
       propose: (key: string, value: string) => void proposed.set(key, value),
     };
-    for await (const batch of chunked(source.collect({ runId, state, ...options.context }), options.batchSize ?? 1000)) {
+    const batchSize = options.batchSize ?? 1000;
+    let batch: RawRecord[] = [];
+    const publishBatch = async () => {
+      if (batch.length === 0) return;
+      const records = batch;
+      batch = [];
       // Pull-based: while this waits, the collector is not asked for more records.
       result.backpressureMillis += await awaitCapacity(rt.redis(), stream, {
         maxBacklog: options.maxBacklog ?? rt.config.streamMaxBacklog,
@@ -69,10 +73,13 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
           options.onBackpressure?.(event);
         },
       });
+      await publishRecords(records);
+    };
+    const publishRecords = async (records: RawRecord[]) => {
       const ingestedAt = new Date().toISOString();
       const events: EventEnvelope[] = [];
       const letters: DeadLetter[] = [];
-      for (const record of batch) {
+      for (const record of records) {
         const parsed = safeParse(source, record.text);
         if (!parsed.ok) {
           letters.push({ reason: parsed.reason, raw: record.text });
@@ -91,14 +98,24 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
       }
       const published = await publisher.publish(source.name, events);
       const dead = await publisher.deadLetter(source.name, runId, letters);
-      result.collected += batch.length;
+      result.collected += records.length;
       result.appended += published.appended;
       result.duplicates += published.duplicates;
       result.bloomFalsePositives += published.bloomFalsePositives;
       result.deadLettered += dead.appended;
       result.deadLetterDuplicates += dead.duplicates;
       options.onProgress?.({ ...result, durationMillis: Date.now() - started });
+    };
+    for await (const item of source.collect({ runId, state, ...options.context })) {
+      if (isCheckpoint(item)) {
+        await publishBatch();
+        await item.checkpoint();
+        continue;
+      }
+      batch.push(item);
+      if (batch.length >= batchSize) await publishBatch();
     }
+    await publishBatch();
     // Only now is every record of the run in the stream: a cursor saved earlier could skip records after a crash.
     if (proposed.size) await rt.redis().hset(stateKey, Object.fromEntries(proposed));
   } catch (error) {

@@ -5,6 +5,17 @@ export interface RawRecord {
   text: string;
 }
 
+/**
+ * Yielded between records: work to do once everything yielded before it is in the stream (e.g. move a consumed file
+ * to processed/). The runner publishes its pending batch first, so a crash can repeat records, never lose them.
+ */
+export interface Checkpoint {
+  checkpoint: () => Promise<void>;
+}
+
+export type Collected = RawRecord | Checkpoint;
+export const isCheckpoint = (item: Collected): item is Checkpoint => 'checkpoint' in item;
+
 export type ParseResult = { ok: true; naturalKey: string; observedAt: string } | { ok: false; reason: string };
 
 /** A source's small persistent state (e.g. an incremental cursor), kept in Redis between runs. */
@@ -28,7 +39,7 @@ export interface SourceDefinition {
   schemaVersion: number;
   /** When the scheduler runs the collector (cron syntax). */
   schedule: string;
-  collect(context: CollectContext): AsyncIterable<RawRecord>;
+  collect(context: CollectContext): AsyncIterable<Collected>;
   /** Finds the natural key and observation time; a failure sends the record to the dead-letter stream. */
   parse(raw: string): ParseResult;
 }

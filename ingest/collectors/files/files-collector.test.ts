@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { withDuck } from '../../../core/duckdb.ts';
+import { isCheckpoint } from '../../source.ts';
+import { filesCollector } from './files-collector.ts';
+import { JsonArraySplitter } from './json-array-splitter.ts';
+
+let inbox: string;
+before(() => {
+  inbox = mkdtempSync(path.join(os.tmpdir(), 'strata-inbox-'));
+});
+after(() => rmSync(inbox, { recursive: true, force: true }));
+
+/** Runs the collector like the runner does: records in order, checkpoints run when met. */
+async function collect(): Promise<string[]> {
+  const texts: string[] = [];
+  for await (const item of filesCollector({ inbox })()) {
+    if (isCheckpoint(item)) await item.checkpoint();
+    else texts.push(item.text);
+  }
+  return texts;
+}
+
+describe('filesCollector', () => {
+  it('reads CSV, JSON arrays, NDJSON and Parquet, and moves each file to processed/', async () => {
+    writeFileSync(path.join(inbox, 'a.csv'), 'id,title,price\n1,"Flat, 2 rooms",250000\n2,"Loft ""Canal""\nwith terrace",410000\n3,no price\n');
+    writeFileSync(path.join(inbox, 'b.json'), '[ {"id": 4, "note": "a ] and a \\" inside"}, {"id": 5, "tags": ["x", {"y": [1, 2]}]} ]');
+    writeFileSync(path.join(inbox, 'c.ndjson'), '{"id":6}\n\n{"id":7,"s":"é"}\n');
+    await withDuck((duck) => duck.run(`copy (select 8 as id, 'house' as kind union all select 9, 'flat') to '${path.join(inbox, 'd.parquet')}' (format parquet)`));
+    const texts = await collect();
+    assert.deepEqual(texts, [
+      '{"id":"1","title":"Flat, 2 rooms","price":"250000"}',
+      '{"id":"2","title":"Loft \\"Canal\\"\\nwith terrace","price":"410000"}',
+      '{"id":"3","title":"no price"}',
+      '{"id": 4, "note": "a ] and a \\" inside"}',
+      '{"id": 5, "tags": ["x", {"y": [1, 2]}]}',
+      '{"id":6}',
+      '{"id":7,"s":"é"}',
+      '{"id":8,"kind":"house"}',
+      '{"id":9,"kind":"flat"}',
+    ]);
+    assert.deepEqual(readdirSync(path.join(inbox, 'processed')).sort(), ['a.csv', 'b.json', 'c.ndjson', 'd.parquet']);
+    assert.deepEqual(readdirSync(inbox).filter((n) => n !== 'processed'), []);
+  });
+
+  it('moves a broken file to failed/ with the reason, keeping the records read before the break', async () => {
+    writeFileSync(path.join(inbox, 'cut.json'), '[{"id":1},{"id":2},{"id":3');
+    writeFileSync(path.join(inbox, 'notes.txt'), 'hello');
+    const texts = await collect();
+    assert.deepEqual(texts, ['{"id":1}', '{"id":2}']);
+    const failed = path.join(inbox, 'failed');
+    assert.deepEqual(readdirSync(failed).sort(), ['cut.json', 'cut.json.reason.txt', 'notes.txt', 'notes.txt.reason.txt']);
+    assert.match(readFileSync(path.join(failed, 'cut.json.reason.txt'), 'utf8'), /cut\.json: the JSON array is not closed \(truncated file\?\) \(after 2 records/);
+    assert.match(readFileSync(path.join(failed, 'notes.txt.reason.txt'), 'utf8'), /unsupported file type/);
+  });
+
+  it('leaves files that are still being written alone', async () => {
+    writeFileSync(path.join(inbox, 'upload.csv.part'), 'id\n1\n');
+    writeFileSync(path.join(inbox, '.hidden.csv'), 'id\n1\n');
+    assert.deepEqual(await collect(), []);
+    assert.ok(existsSync(path.join(inbox, 'upload.csv.part')) && existsSync(path.join(inbox, '.hidden.csv')));
+  });
+
+  it('streams a large file', async () => {
+    writeFileSync(path.join(inbox, 'big.ndjson'), Array.from({ length: 100_000 }, (_, i) => `{"id":${i}}`).join('\n'));
+    const texts = await collect();
+    assert.equal(texts.length, 100_000);
+    assert.equal(texts[99_999], '{"id":99999}');
+  });
+});
+
+describe('JsonArraySplitter', () => {
+  it('splits at the same places however the text is chunked', () => {
+    const text = '[{"a":"x,]\\"y"}, [1,[2]], "s\\\\", 3 ]';
+    const whole = new JsonArraySplitter().push(text);
+    const splitter = new JsonArraySplitter();
+    const byChar = [...text].flatMap((c) => splitter.push(c));
+    splitter.end();
+    assert.deepEqual(whole, ['{"a":"x,]\\"y"}', '[1,[2]]', '"s\\\\"', '3']);
+    assert.deepEqual(byChar, whole);
+  });
+
+  it('refuses what is not an array', () => {
+    assert.throws(() => new JsonArraySplitter().push('{"a":1}'), /expected a JSON array at byte 0/);
+  });
+});
