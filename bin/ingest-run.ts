@@ -9,7 +9,7 @@ import { SOURCES } from '../ingest/sources/index.ts';
 const { values, positionals } = parseCommand({
   usage: 'pnpm ingest:run <source> [--base-url <url>]',
   summary: `Collects one source into its Redis stream, with dedup (Bloom filter + exact check) and a dead-letter stream, pausing\nwhile the stream's backlog is at STRATA_STREAM_MAX_BACKLOG. Sources: ${Object.keys(SOURCES).join(', ')}.`,
-  options: { 'base-url': { type: 'string', valueName: 'url', description: 'Base URL of the source API (default: WEATHER_API_URL)' } },
+  options: { 'base-url': { type: 'string', valueName: 'url', description: 'Base URL of the source (default: WEATHER_API_URL, ODDS_SITE_URL, …)' } },
   allowPositionals: true,
 });
 
@@ -20,7 +20,7 @@ runMain(async () => {
   const cfg = config();
   const result = await withRuntime(cfg, (rt) =>
     runIngest(rt, source, {
-      context: { baseUrl: values['base-url'] ?? cfg.weatherApiUrl },
+      context: { baseUrl: values['base-url'] ?? cfg.sourceUrls[source.name] },
       onBackpressure: (e) => console.log(`${e.state === 'resumed' ? 'resumed' : e.state === 'paused' ? 'paused' : 'slowing down'}: stream backlog ${e.backlog} of ${e.limit} (the bronze writer is behind)`),
     }),
   );

@@ -33,7 +33,7 @@ runMain(async () => {
   const tasks = Object.values(SOURCES).map((source) =>
     cron.schedule(source.schedule, locked(`ingest:${source.name}`, async () => {
       const r = await runIngest(rt, source, {
-        context: { baseUrl: cfg.weatherApiUrl },
+        context: { baseUrl: cfg.sourceUrls[source.name] },
         onBackpressure: (e) => console.log(`${stamp()} ingest ${source.name}: ${e.state}, stream backlog ${e.backlog} of ${e.limit}`),
       });
       console.log(`${stamp()} ingest ${r.source}: ${r.status}, ${r.collected} seen, ${r.appended} new, ${r.duplicates} duplicate, ${r.deadLettered} failed${r.error ? ` — ${r.error}` : ''}`);

@@ -35,6 +35,10 @@ const schema = z.object({
   STRATA_FIXTURES_PORT: port(8788),
   /** Base URL of the weather API the `weather` source collects from (the fixture API by default). */
   WEATHER_API_URL: z.url().default('http://127.0.0.1:8788'),
+  /** Base URL of the odds-comparison site the `odds` source scrapes (the fixture site by default). */
+  ODDS_SITE_URL: z.url().default('http://127.0.0.1:8789'),
+  /** Chromium for JavaScript-rendered pages (Debian's `chromium` package). */
+  STRATA_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** When `pnpm scheduler` runs the silver and gold jobs (cron syntax, UTC). */
   STRATA_JOBS_SCHEDULE: z.string().refine(validateCron, 'is not a valid cron expression (e.g. "*/15 * * * *")').default('*/15 * * * *'),
   /** How long files replaced by a newer snapshot stay readable (time travel) before `pnpm lake:vacuum` deletes them. */
@@ -77,6 +81,9 @@ export interface Config {
   readonly api: { readonly host: string; readonly port: number };
   readonly fixturesPort: number;
   readonly weatherApiUrl: string;
+  /** Base URL each source collects from, by source name. */
+  readonly sourceUrls: Readonly<Record<string, string>>;
+  readonly chromiumPath: string;
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
   readonly dedup: { readonly capacity: number; readonly falsePositiveRate: number };
@@ -126,6 +133,8 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     api: { host: e.STRATA_API_HOST, port: e.STRATA_API_PORT },
     fixturesPort: e.STRATA_FIXTURES_PORT,
     weatherApiUrl: e.WEATHER_API_URL.replace(/\/+$/, ''),
+    chromiumPath: e.STRATA_CHROMIUM_PATH,
+    sourceUrls: { weather: e.WEATHER_API_URL.replace(/\/+$/, ''), odds: e.ODDS_SITE_URL.replace(/\/+$/, '') },
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
     dedup: { capacity: e.STRATA_DEDUP_CAPACITY, falsePositiveRate: e.STRATA_DEDUP_FP_RATE },

@@ -1,0 +1,53 @@
+// The web collector end to end on the fixture odds site: static pages through Cheerio, the JavaScript-rendered league
+// through the OS Chromium, pagination links followed, noise dead-lettered, nothing left on disk.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PROJECT_ROOT } from '../core/config.ts';
+import { deadLetterKey, streamKey } from '../core/streams/keys.ts';
+import { decodeEnvelope } from '../core/streams/envelope.ts';
+import { runIngest } from '../ingest/ingest-runner.ts';
+import { generateOddsSite } from '../ingest/sources/odds/fixtures/generator.ts';
+import { startOddsFixtureServer } from '../ingest/sources/odds/fixtures/server.ts';
+import { oddsSource } from '../ingest/sources/odds/source.ts';
+import { isolatedRuntime, type Isolated } from './support/isolated.ts';
+
+describe('odds source (web collector, static and JavaScript-rendered pages)', { timeout: 180_000 }, () => {
+  let env: Isolated;
+  let site: { url: string; close(): Promise<void> };
+  const pages = generateOddsSite();
+  const readable = pages.filter((p) => !p.changedLayout).flatMap((p) => p.rows);
+  const valid = readable.filter((r) => [r.odds_1, r.odds_x, r.odds_2].every((o) => Number(o) > 1));
+  const rendered = valid.filter((r) => r.league === 'Premier League');
+
+  before(async () => {
+    env = await isolatedRuntime();
+    site = await startOddsFixtureServer();
+  });
+  after(async () => {
+    await site?.close();
+    await env?.cleanup();
+  });
+
+  it('collects every readable row once, including those only a browser renders', async () => {
+    assert.ok(rendered.length > 0 && readable.length > valid.length, 'the fixture has JS-rendered rows and malformed odds');
+    const result = await runIngest(env.rt, oddsSource, { context: { baseUrl: site.url } });
+    assert.equal(result.status, 'succeeded', result.error);
+    assert.deepEqual([result.collected, result.appended, result.deadLettered], [readable.length, valid.length, readable.length - valid.length]);
+    const entries = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'odds'), '-', '+')) as [string, string[]][];
+    const leagues = entries.map(([, f]) => (JSON.parse(decodeEnvelope(f[1]!).payload) as { league: string }).league);
+    assert.equal(leagues.filter((l) => l === 'Premier League').length, rendered.length);
+    const letters = (await env.rt.redis().xrange(deadLetterKey(env.config.redisPrefix, 'odds'), '-', '+')) as [string, string[]][];
+    assert.ok(letters.every(([, f]) => /odds_1 "-" is not decimal odds above 1/.test(f[f.indexOf('reason') + 1]!)));
+  });
+
+  it('adds nothing when the site has not changed', async () => {
+    const again = await runIngest(env.rt, oddsSource, { context: { baseUrl: site.url } });
+    assert.deepEqual([again.appended, again.duplicates], [0, valid.length]);
+  });
+
+  it('leaves no crawlee storage folder behind', () => {
+    assert.equal(existsSync(path.join(PROJECT_ROOT, 'storage')), false);
+  });
+});
