@@ -1,5 +1,6 @@
 // Runs one source's collector: parse each raw record into an envelope, dead-letter what fails, publish with dedup.
 import { newRunId } from '../core/catalog/runs.ts';
+import { failpoint } from '../core/failpoints.ts';
 import { describeError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { eventIdOf, type EventEnvelope } from '../core/streams/envelope.ts';
@@ -62,6 +63,7 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
     let batch: RawRecord[] = [];
     const publishBatch = async () => {
       if (batch.length === 0) return;
+      failpoint('ingest-before-publish');
       const records = batch;
       batch = [];
       // Pull-based: while this waits, the collector is not asked for more records.
@@ -74,6 +76,7 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
         },
       });
       await publishRecords(records);
+      failpoint('ingest-after-publish');
     };
     const publishRecords = async (records: RawRecord[]) => {
       const ingestedAt = new Date().toISOString();
