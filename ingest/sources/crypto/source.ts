@@ -1,0 +1,24 @@
+// Source `crypto`: ticks (price, 24 h volume) of a ticker API whose values change every second. One tick per coin and
+// second: a run in the same second repeats (dropped), the next second brings new ticks.
+import { httpCollector } from '../../collectors/http/http-collector.ts';
+import type { ParseResult, SourceDefinition } from '../../source.ts';
+
+export function parseTick(raw: string): ParseResult {
+  const t = JSON.parse(raw) as Record<string, unknown>;
+  if (typeof t.symbol !== 'string' || !t.symbol) return { ok: false, reason: 'missing field symbol' };
+  const ts = new Date(String(t.ts));
+  if (typeof t.ts !== 'string' || Number.isNaN(ts.getTime())) return { ok: false, reason: `ts ${JSON.stringify(t.ts)} is not a time` };
+  return { ok: true, naturalKey: `${t.symbol}|${ts.toISOString()}`, observedAt: ts.toISOString() };
+}
+
+export const cryptoSource = {
+  name: 'crypto',
+  description: 'Crypto ticks (price, 24 h volume) per coin and second from a ticker API',
+  schemaVersion: 1,
+  schedule: '* * * * *',
+  collect(context) {
+    const base = context.baseUrl ?? 'http://127.0.0.1:8790';
+    return httpCollector({ url: `${base}/api/v3/ticker`, recordsPath: 'data', pagination: { kind: 'page', param: 'page' } })(context);
+  },
+  parse: parseTick,
+} satisfies SourceDefinition;

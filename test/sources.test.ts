@@ -1,0 +1,39 @@
+// The example sources against their fixtures, through the real ingest runner.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { runIngest } from '../ingest/ingest-runner.ts';
+import { startCryptoFixtureServer, ticksAt } from '../ingest/sources/crypto/fixtures/server.ts';
+import { cryptoSource } from '../ingest/sources/crypto/source.ts';
+import { isolatedRuntime, type Isolated } from './support/isolated.ts';
+
+describe('crypto source', () => {
+  let env: Isolated;
+  let clock = Date.UTC(2026, 10, 23, 9, 0, 0);
+  let api: { url: string; close(): Promise<void> };
+  before(async () => {
+    env = await isolatedRuntime();
+    api = await startCryptoFixtureServer(0, '127.0.0.1', () => clock);
+  });
+  after(async () => {
+    await api?.close();
+    await env?.cleanup();
+  });
+
+  it('keeps each coin tick once per second, and dead-letters ticks without a symbol', async () => {
+    const ticks = (at: number) => ticksAt(Math.floor(at / 1000));
+    const valid = (at: number) => ticks(at).filter((t) => typeof t.symbol === 'string').length;
+    const first = await runIngest(env.rt, cryptoSource, { context: { baseUrl: api.url } });
+    assert.deepEqual([first.status, first.collected, first.appended, first.deadLettered], ['succeeded', 10, valid(clock), 10 - valid(clock)], first.error);
+    const sameSecond = await runIngest(env.rt, cryptoSource, { context: { baseUrl: api.url } });
+    assert.equal(sameSecond.appended, 0);
+    let total = first.appended;
+    for (let s = 1; s <= 30; s++) {
+      clock += 1000;
+      const next = await runIngest(env.rt, cryptoSource, { context: { baseUrl: api.url } });
+      assert.equal(next.appended, valid(clock), `second ${s}`);
+      total += next.appended;
+    }
+    assert.ok(total < 31 * 10, 'the fixture did drop some symbols');
+    assert.equal(await env.rt.redis().xlen(`${env.config.redisPrefix}:stream:crypto`), total);
+  });
+});
