@@ -39,6 +39,8 @@ const schema = z.object({
   ODDS_SITE_URL: z.url().default('http://127.0.0.1:8789'),
   /** Base URL of the crypto ticker API the `crypto` source polls (the fixture API by default). */
   CRYPTO_API_URL: z.url().default('http://127.0.0.1:8790'),
+  /** Base URL of the game wiki the `weapons` source scrapes (the fixture wiki by default). */
+  WEAPONS_WIKI_URL: z.url().default('http://127.0.0.1:8791'),
   /** Chromium for JavaScript-rendered pages (Debian's `chromium` package). */
   STRATA_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** When `pnpm scheduler` runs the silver and gold jobs (cron syntax, UTC). */
@@ -136,7 +138,7 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     fixturesPort: e.STRATA_FIXTURES_PORT,
     weatherApiUrl: e.WEATHER_API_URL.replace(/\/+$/, ''),
     chromiumPath: e.STRATA_CHROMIUM_PATH,
-    sourceUrls: { weather: e.WEATHER_API_URL.replace(/\/+$/, ''), odds: e.ODDS_SITE_URL.replace(/\/+$/, ''), crypto: e.CRYPTO_API_URL.replace(/\/+$/, '') },
+    sourceUrls: { weather: e.WEATHER_API_URL.replace(/\/+$/, ''), odds: e.ODDS_SITE_URL.replace(/\/+$/, ''), crypto: e.CRYPTO_API_URL.replace(/\/+$/, ''), weapons: e.WEAPONS_WIKI_URL.replace(/\/+$/, '') },
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
     dedup: { capacity: e.STRATA_DEDUP_CAPACITY, falsePositiveRate: e.STRATA_DEDUP_FP_RATE },

@@ -4,7 +4,36 @@ import { after, before, describe, it } from 'node:test';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import { startCryptoFixtureServer, ticksAt } from '../ingest/sources/crypto/fixtures/server.ts';
 import { cryptoSource } from '../ingest/sources/crypto/source.ts';
+import { generateWiki, startWikiFixtureServer } from '../ingest/sources/weapons/fixtures/wiki.ts';
+import { weaponsSource } from '../ingest/sources/weapons/source.ts';
+import { decodeEnvelope } from '../core/streams/envelope.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
+
+describe('weapons source', { timeout: 120_000 }, () => {
+  let env: Isolated;
+  let wiki: { url: string; close(): Promise<void> };
+  before(async () => {
+    env = await isolatedRuntime();
+    wiki = await startWikiFixtureServer();
+  });
+  after(async () => {
+    await wiki?.close();
+    await env?.cleanup();
+  });
+
+  it('collects every weapon of every readable type page, one record per weapon, keyed by type and name', async () => {
+    const pages = generateWiki().filter((p) => !p.changedLayout);
+    const rows = pages.flatMap((p) => p.rows.map((r) => ({ ...r, type: p.type })));
+    const named = rows.filter((r) => r.name);
+    const result = await runIngest(env.rt, weaponsSource, { context: { baseUrl: wiki.url } });
+    assert.equal(result.status, 'succeeded', result.error);
+    assert.deepEqual([result.collected, result.appended, result.deadLettered], [rows.length, named.length, rows.length - named.length]);
+    const entries = (await env.rt.redis().xrange(`${env.config.redisPrefix}:stream:weapons`, '-', '+')) as [string, string[]][];
+    const keys = entries.map(([, f]) => decodeEnvelope(f[1]!).natural_key).sort();
+    assert.deepEqual(keys, named.map((r) => `${r.type}|${r.name}`).sort());
+    assert.equal((await runIngest(env.rt, weaponsSource, { context: { baseUrl: wiki.url } })).appended, 0);
+  });
+});
 
 describe('crypto source', () => {
   let env: Isolated;

@@ -2,6 +2,7 @@
 import type { SourceDefinition } from '../source.ts';
 import { cryptoSource } from './crypto/source.ts';
 import { oddsSource } from './odds/source.ts';
+import { weaponsSource } from './weapons/source.ts';
 import { weatherSource } from './weather/source.ts';
 
-export const SOURCES: Record<string, SourceDefinition> = { weather: weatherSource, odds: oddsSource, crypto: cryptoSource };
+export const SOURCES: Record<string, SourceDefinition> = { weather: weatherSource, odds: oddsSource, crypto: cryptoSource, weapons: weaponsSource };

@@ -16,8 +16,11 @@ export type RenderMode = (typeof RENDER_MODES)[number];
 export interface WebCollectorOptions {
   startUrls: string[];
   render: RenderMode;
-  /** Records of one page; each becomes one raw record (its JSON). A page that yields none is reported, not fatal. */
-  extract: ($: CheerioRoot, url: string) => Record<string, unknown>[];
+  /**
+   * Records of one page; each becomes one raw record (its JSON). A page that yields none is reported (its layout may
+   * have changed), not fatal; return undefined for pages that only lead to others (an index).
+   */
+  extract: ($: CheerioRoot, url: string) => Record<string, unknown>[] | undefined;
   /** Links to follow (e.g. `a.next`), kept within the start URLs' origins. */
   followSelector?: string;
   /** Browser mode: wait for this selector before reading the page (the JavaScript has rendered it). */
@@ -69,8 +72,8 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
     };
     const handle = async ($: CheerioRoot, url: string, enqueue: (selector: string) => Promise<unknown>) => {
       const records = options.extract($, url);
-      if (records.length === 0) options.onPageProblem?.(url, 'no records found on the page (has its layout changed?)');
-      for (const record of records) await queue.push({ text: JSON.stringify(record) });
+      if (records?.length === 0) options.onPageProblem?.(url, 'no records found on the page (has its layout changed?)');
+      for (const record of records ?? []) await queue.push({ text: JSON.stringify(record) });
       if (options.followSelector) await enqueue(options.followSelector);
     };
     const sameOrigin = (url: string) => origins.has(new URL(url).origin);
