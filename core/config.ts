@@ -41,6 +41,11 @@ const schema = z.object({
   CRYPTO_API_URL: z.url().default('http://127.0.0.1:8790'),
   /** Base URL of the game wiki the `weapons` source scrapes (the fixture wiki by default). */
   WEAPONS_WIKI_URL: z.url().default('http://127.0.0.1:8791'),
+  /** The `listings` source: its API, the inbox agencies drop dumps into, and the legacy table (in LISTINGS_DATABASE_URL, default DATABASE_URL). */
+  LISTINGS_API_URL: z.url().default('http://127.0.0.1:8792'),
+  STRATA_LISTINGS_INBOX: z.string().optional(),
+  LISTINGS_DATABASE_URL: z.url().optional(),
+  LISTINGS_TABLE: z.string().regex(/^\w+(\.\w+)?$/, 'use table or schema.table').default('legacy.listings'),
   /** Chromium for JavaScript-rendered pages (Debian's `chromium` package). */
   STRATA_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** When `pnpm scheduler` runs the silver and gold jobs (cron syntax, UTC). */
@@ -88,6 +93,7 @@ export interface Config {
   /** Base URL each source collects from, by source name. */
   readonly sourceUrls: Readonly<Record<string, string>>;
   readonly chromiumPath: string;
+  readonly listings: { readonly inbox: string; readonly databaseUrl: string; readonly table: string };
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
   readonly dedup: { readonly capacity: number; readonly falsePositiveRate: number };
@@ -138,7 +144,12 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     fixturesPort: e.STRATA_FIXTURES_PORT,
     weatherApiUrl: e.WEATHER_API_URL.replace(/\/+$/, ''),
     chromiumPath: e.STRATA_CHROMIUM_PATH,
-    sourceUrls: { weather: e.WEATHER_API_URL.replace(/\/+$/, ''), odds: e.ODDS_SITE_URL.replace(/\/+$/, ''), crypto: e.CRYPTO_API_URL.replace(/\/+$/, ''), weapons: e.WEAPONS_WIKI_URL.replace(/\/+$/, '') },
+    sourceUrls: { weather: e.WEATHER_API_URL.replace(/\/+$/, ''), odds: e.ODDS_SITE_URL.replace(/\/+$/, ''), crypto: e.CRYPTO_API_URL.replace(/\/+$/, ''), weapons: e.WEAPONS_WIKI_URL.replace(/\/+$/, ''), listings: e.LISTINGS_API_URL.replace(/\/+$/, '') },
+    listings: {
+      inbox: path.resolve(PROJECT_ROOT, e.STRATA_LISTINGS_INBOX ?? path.join(e.STRATA_DATA_DIR, 'inbox', 'listings')),
+      databaseUrl: e.LISTINGS_DATABASE_URL ?? e.DATABASE_URL,
+      table: e.LISTINGS_TABLE,
+    },
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
     dedup: { capacity: e.STRATA_DEDUP_CAPACITY, falsePositiveRate: e.STRATA_DEDUP_FP_RATE },

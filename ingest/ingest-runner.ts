@@ -109,7 +109,7 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
       result.deadLetterDuplicates += dead.duplicates;
       options.onProgress?.({ ...result, durationMillis: Date.now() - started });
     };
-    for await (const item of source.collect({ runId, state, ...options.context })) {
+    for await (const item of source.collect({ runId, state, config: rt.config, ...options.context })) {
       if (isCheckpoint(item)) {
         await publishBatch();
         await item.checkpoint();

@@ -1,4 +1,5 @@
 // What a source is: a collector of raw records and a parser that finds each record's natural key and time.
+import type { Config } from '../core/config.ts';
 
 /** One record as collected: its raw text, kept byte for byte in the envelope's payload. */
 export interface RawRecord {
@@ -27,6 +28,8 @@ export interface SourceState {
 
 export interface CollectContext {
   runId: string;
+  /** The run's configuration (sources read their settings from it). */
+  config?: Config;
   /** Settings of the run (e.g. the fixture API's address in the demo). */
   baseUrl?: string;
   state?: SourceState;

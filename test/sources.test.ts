@@ -1,7 +1,13 @@
 // The example sources against their fixtures, through the real ingest runner.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { runIngest } from '../ingest/ingest-runner.ts';
+import { createLegacyTable, generateListings, inApi, writeListingDumps } from '../ingest/sources/listings/fixtures/generator.ts';
+import { startListingsApi } from '../ingest/sources/listings/fixtures/server.ts';
+import { listingsSource } from '../ingest/sources/listings/source.ts';
 import { startCryptoFixtureServer, ticksAt } from '../ingest/sources/crypto/fixtures/server.ts';
 import { cryptoSource } from '../ingest/sources/crypto/source.ts';
 import { generateWiki, startWikiFixtureServer } from '../ingest/sources/weapons/fixtures/wiki.ts';
@@ -32,6 +38,42 @@ describe('weapons source', { timeout: 120_000 }, () => {
     const keys = entries.map(([, f]) => decodeEnvelope(f[1]!).natural_key).sort();
     assert.deepEqual(keys, named.map((r) => `${r.type}|${r.name}`).sort());
     assert.equal((await runIngest(env.rt, weaponsSource, { context: { baseUrl: wiki.url } })).appended, 0);
+  });
+});
+
+describe('listings source (API + inbox dumps + legacy table)', () => {
+  let env: Isolated;
+  let api: { url: string; close(): Promise<void> };
+  let inbox: string;
+  before(async () => {
+    env = await isolatedRuntime();
+    api = await startListingsApi();
+    inbox = mkdtempSync(path.join(os.tmpdir(), 'strata-listings-'));
+  });
+  after(async () => {
+    await api?.close();
+    rmSync(inbox, { recursive: true, force: true });
+    await env?.cleanup();
+  });
+
+  it('collects all three origins in one run, dead-letters rows without an id, and adds nothing the second time', async () => {
+    const dumps = writeListingDumps(inbox);
+    const legacyRows = await createLegacyTable(env.config.databaseUrl);
+    const apiRows = generateListings().filter((_, i) => inApi(i)).length;
+    const context = { baseUrl: api.url, config: { ...env.config, listings: { inbox, databaseUrl: env.config.databaseUrl, table: 'legacy.listings' } } };
+    const first = await runIngest(env.rt, listingsSource, { context });
+    assert.equal(first.status, 'succeeded', first.error);
+    const seen = apiRows + dumps.csvRows + dumps.jsonRows + legacyRows;
+    assert.deepEqual([first.collected, first.deadLettered, first.appended], [seen, 2, seen - 2]);
+    const entries = (await env.rt.redis().xrange(`${env.config.redisPrefix}:stream:listings`, '-', '+')) as [string, string[]][];
+    const origins = entries.map(([, f]) => decodeEnvelope(f[1]!).natural_key.split(':')[0]);
+    assert.deepEqual(
+      ['api', 'agency-csv', 'partner-json', 'legacy'].map((o) => origins.filter((x) => x === o).length),
+      [apiRows, dumps.csvRows - 1, dumps.jsonRows, legacyRows - 1],
+    );
+    assert.deepEqual(readdirSync(path.join(inbox, 'processed')).sort(), ['agency-dump-2026-11-20.csv', 'partner-export.json']);
+    const second = await runIngest(env.rt, listingsSource, { context });
+    assert.deepEqual([second.collected, second.appended], [apiRows, 0], 'the API again (all duplicates); the inbox is empty; the table has nothing newer');
   });
 });
 

@@ -1,0 +1,41 @@
+// Source `listings`: real-estate listings from three places at once — a paginated JSON API, CSV/JSON dumps dropped in
+// an inbox, and a legacy PostgreSQL table. Each origin keeps its own shape and units in bronze (silver unifies them);
+// the origin is recognised from the record's shape, and the natural key is `<origin>:<id>`.
+import { databaseCollector } from '../../collectors/database/database-collector.ts';
+import { filesCollector } from '../../collectors/files/files-collector.ts';
+import { httpCollector } from '../../collectors/http/http-collector.ts';
+import type { Collected, CollectContext, ParseResult, SourceDefinition } from '../../source.ts';
+
+const ORIGINS = [
+  { origin: 'api', id: 'listing_id', time: 'updated_at' },
+  { origin: 'legacy', id: 'legacy_id', time: 'modified_at' },
+  { origin: 'agency-csv', id: 'ref', time: 'updated' },
+  { origin: 'partner-json', id: 'id', time: 'updated' },
+] as const;
+
+export function parseListing(raw: string): ParseResult {
+  const r = JSON.parse(raw) as Record<string, unknown>;
+  const shape = ORIGINS.find((o) => o.id in r && o.time in r);
+  if (!shape) return { ok: false, reason: 'record matches none of the listing origins (api, legacy, agency CSV, partner JSON)' };
+  const id = r[shape.id];
+  if ((typeof id !== 'string' && typeof id !== 'number') || id === '') return { ok: false, reason: `missing field ${shape.id} (${shape.origin})` };
+  const at = new Date(String(r[shape.time]));
+  if (Number.isNaN(at.getTime())) return { ok: false, reason: `${shape.time} ${JSON.stringify(r[shape.time])} is not a date (${shape.origin})` };
+  return { ok: true, naturalKey: `${shape.origin}:${id}`, observedAt: at.toISOString() };
+}
+
+export const listingsSource = {
+  name: 'listings',
+  description: 'Real-estate listings from a JSON API, agency dumps (CSV/JSON) and a legacy PostgreSQL table',
+  schemaVersion: 1,
+  schedule: '*/30 * * * *',
+  async *collect(context: CollectContext): AsyncGenerator<Collected> {
+    // The runner always passes its configuration; the three origins' settings live there (docs/configuration.md).
+    const settings = context.config!.listings;
+    const base = context.baseUrl ?? context.config!.sourceUrls.listings!;
+    yield* httpCollector({ url: `${base}/api/listings`, recordsPath: '', pagination: { kind: 'offset', param: 'offset', limitParam: 'limit', limit: 15 } })(context);
+    yield* filesCollector({ inbox: settings.inbox })();
+    yield* databaseCollector({ connectionString: settings.databaseUrl, table: settings.table, cursorColumn: 'modified_at', keyColumn: 'row_id' })(context);
+  },
+  parse: parseListing,
+} satisfies SourceDefinition;
