@@ -1,5 +1,7 @@
 # One image for Strata's own services (API, scheduler, bronze writer, fixture API); docker-compose.yml picks the command.
 FROM node:20-bookworm-slim
+# Chromium renders the JavaScript pages of web sources (STRATA_CHROMIUM_PATH=/usr/bin/chromium).
+RUN apt-get update && apt-get install -y --no-install-recommends chromium && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 RUN npm i -g pnpm
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
