@@ -2,7 +2,7 @@
 // of the same events measured in the same run (the practical ceiling), and their ratio. Runs in a sandbox.
 import { writeFile, rm, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
+import { parseCommand, runMain } from '../../core/cli.ts';
 import { config } from '../../core/config.ts';
 import { BRONZE_COLUMNS } from '../../core/bronze-schema.ts';
 import { DuckSession, sqlString } from '../../core/duckdb.ts';
@@ -11,6 +11,7 @@ import { streamKey } from '../../core/streams/keys.ts';
 import { drainSource } from '../../bronze/bronze-writer.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime } from '../../infra/local/sandbox.ts';
+import { compareRates } from './report.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm bench:bronze [--events <n>] [--rounds <n>] [--json]',
@@ -36,8 +37,6 @@ function makeEvents(n: number): EventEnvelope[] {
     return { source: 'bench', event_id: eventIdOf('bench', key, payload), natural_key: key, observed_at: observedAt, ingested_at: observedAt, schema_version: 1, run_id: 'bench', payload };
   });
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 runMain(async () => {
   const n = Number(values.events);
@@ -86,14 +85,9 @@ runMain(async () => {
       await env.cleanup();
     }
   }
-  const writer = Math.round(median(writerRates));
-  const duckdb = Math.round(median(duckRates));
-  const ratio = Number((writer / duckdb).toFixed(3));
-  console.log(formatTable(['measure', 'events/s (median)'], [
-    ['bronze writer: stream → committed Parquet', writer],
-    ['DuckDB alone: NDJSON file → Parquet', duckdb],
-    ['ratio writer / DuckDB', ratio],
-  ]));
+  const { measured: writer, baseline: duckdb, ratio } = compareRates(
+    'bronze writer: stream → committed Parquet', writerRates, 'DuckDB alone: NDJSON file → Parquet', duckRates, 'ratio writer / DuckDB',
+  );
   console.log(`${n} events of ~${bytesPerEvent} bytes, ${rounds} rounds; goal ≥ 100000 events/s: ${writer >= 100_000 ? 'met' : 'not met'}`);
   if (values.json) console.log(JSON.stringify({ bench: 'bronze', events: n, rounds, bytesPerEvent, writerEventsPerSec: writer, duckdbEventsPerSec: duckdb, ratio, goalEventsPerSec: 100_000, goalMet: writer >= 100_000 }));
 });

@@ -1,12 +1,13 @@
 // `pnpm bench:ingest`: events/s into a Redis stream through Strata's dedup (shared Bloom filter + exact confirmation,
 // atomic with the append) next to plain pipelined XADD of the same envelopes in the same run, and the ratio.
-import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
+import { parseCommand, runMain } from '../../core/cli.ts';
 import { config } from '../../core/config.ts';
 import { encodeEnvelope, eventIdOf, type EventEnvelope } from '../../core/streams/envelope.ts';
 import { streamKey } from '../../core/streams/keys.ts';
 import { StreamPublisher } from '../../core/streams/publisher.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime } from '../../infra/local/sandbox.ts';
+import { compareRates } from './report.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm bench:ingest [--events <n>] [--duplicates <share>] [--rounds <n>] [--json]',
@@ -20,8 +21,6 @@ const { values } = parseCommand({
     json: { type: 'boolean', description: 'Also print one JSON object as the last line' },
   },
 });
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function makeEvents(n: number, duplicateShare: number): EventEnvelope[] {
   const unique = Math.round(n * (1 - duplicateShare));
@@ -71,14 +70,9 @@ runMain(async () => {
       await env.cleanup();
     }
   }
-  const dedup = Math.round(median(dedupRates));
-  const plain = Math.round(median(plainRates));
-  const ratio = Number((dedup / plain).toFixed(3));
-  console.log(formatTable(['measure', 'events/s (median)'], [
-    ['dedup publish (Bloom + exact + XADD, atomic)', dedup],
-    ['plain pipelined XADD', plain],
-    ['ratio dedup / plain', ratio],
-  ]));
+  const { measured: dedup, baseline: plain, ratio } = compareRates(
+    'dedup publish (Bloom + exact + XADD, atomic)', dedupRates, 'plain pipelined XADD', plainRates, 'ratio dedup / plain',
+  );
   console.log(`${n} events, ${n - uniqueCount} duplicates dropped, ${falsePositives} Bloom false positives let through; goal ratio ≥ 0.6: ${ratio >= 0.6 ? 'met' : 'not met'}`);
   if (values.json) console.log(JSON.stringify({ bench: 'ingest', events: n, duplicates: n - uniqueCount, dedupEventsPerSec: dedup, plainEventsPerSec: plain, ratio, bloomFalsePositives: falsePositives, goalRatio: 0.6, goalMet: ratio >= 0.6 }));
 });
