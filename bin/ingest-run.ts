@@ -1,15 +1,21 @@
 // `pnpm ingest:run <source>`: runs one collection of a source into its Redis stream and prints the counts.
+import { mkdirSync, watch } from 'node:fs';
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
+import { sleep } from '../core/retry.ts';
 import { withRuntime } from '../core/runtime.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
 
 const { values, positionals } = parseCommand({
-  usage: 'pnpm ingest:run <source> [--base-url <url>]',
+  usage: 'pnpm ingest:run <source> [--base-url <url>] [--watch [--interval-seconds <s>]]',
   summary: `Collects one source into its Redis stream, with dedup (Bloom filter + exact check) and a dead-letter stream, pausing\nwhile the stream's backlog is at STRATA_STREAM_MAX_BACKLOG. Sources: ${Object.keys(SOURCES).join(', ')}.`,
-  options: { 'base-url': { type: 'string', valueName: 'url', description: 'Base URL of the source (default: WEATHER_API_URL, ODDS_SITE_URL, …)' } },
+  options: {
+    'base-url': { type: 'string', valueName: 'url', description: 'Base URL of the source (default: WEATHER_API_URL, ODDS_SITE_URL, …)' },
+    watch: { type: 'boolean', description: 'Keep collecting: as soon as files land in the source\'s inbox (listings), and every --interval-seconds' },
+    'interval-seconds': { type: 'string', valueName: 's', description: 'With --watch: the longest wait between collections', default: '30' },
+  },
   allowPositionals: true,
 });
 
@@ -18,15 +24,50 @@ runMain(async () => {
   const source = name ? SOURCES[name] : undefined;
   if (!source) throw new TerminalError(`Name a source: pnpm ingest:run <${Object.keys(SOURCES).join('|')}>`);
   const cfg = config();
-  const result = await withRuntime(cfg, (rt) =>
-    runIngest(rt, source, {
-      context: { baseUrl: values['base-url'] ?? cfg.sourceUrls[source.name] },
-      onBackpressure: (e) => console.log(`${e.state === 'resumed' ? 'resumed' : e.state === 'paused' ? 'paused' : 'slowing down'}: stream backlog ${e.backlog} of ${e.limit} (the bronze writer is behind)`),
-    }),
-  );
-  console.log(formatTable(['source', 'status', 'seen', 'new', 'duplicate', 'failed (dead-lettered)', 'bloom false positives', 'paused', 'duration'], [
-    [result.source, result.status, result.collected, result.appended, result.duplicates, result.deadLettered + result.deadLetterDuplicates, result.bloomFalsePositives, `${result.backpressureMillis} ms`, `${result.durationMillis} ms`],
-  ]));
-  if (result.error) console.error(`error: ${result.error}`);
-  return result.status === 'succeeded' ? 0 : 1;
+  const intervalMillis = Number(values['interval-seconds']) * 1000;
+  if (!(intervalMillis > 0)) throw new TerminalError('--interval-seconds must be a positive number');
+  return withRuntime(cfg, async (rt) => {
+    const once = async () => {
+      const result = await runIngest(rt, source, {
+        context: { baseUrl: values['base-url'] ?? cfg.sourceUrls[source.name] },
+        onBackpressure: (e) => console.log(`${e.state === 'resumed' ? 'resumed' : e.state === 'paused' ? 'paused' : 'slowing down'}: stream backlog ${e.backlog} of ${e.limit} (the bronze writer is behind)`),
+      });
+      console.log(formatTable(['source', 'status', 'seen', 'new', 'duplicate', 'failed (dead-lettered)', 'bloom false positives', 'paused', 'duration'], [
+        [result.source, result.status, result.collected, result.appended, result.duplicates, result.deadLettered + result.deadLetterDuplicates, result.bloomFalsePositives, `${result.backpressureMillis} ms`, `${result.durationMillis} ms`],
+      ]));
+      if (result.error) console.error(`error: ${result.error}`);
+      return result;
+    };
+    if (!values.watch) return (await once()).status === 'succeeded' ? 0 : 1;
+    const inbox = source.inbox?.(cfg);
+    let stopping = false;
+    let changed = false;
+    let wake: (() => void) | undefined;
+    const stop = () => {
+      stopping = true;
+      wake?.();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (inbox) mkdirSync(inbox, { recursive: true });
+    // A change seen during a collection is remembered, so the next wait ends at once instead of missing it.
+    const watcher = inbox ? watch(inbox, () => ((changed = true), wake?.())) : undefined;
+    console.log(`watching ${inbox ? `${inbox} for new files` : source.name} (at most ${intervalMillis / 1000} s between collections; Ctrl-C to stop)`);
+    try {
+      while (!stopping) {
+        changed = false;
+        await once();
+        if (stopping || changed) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, intervalMillis);
+          wake = () => (clearTimeout(timer), resolve());
+        });
+        wake = undefined;
+        await sleep(200); // let a file that is being copied in settle
+      }
+    } finally {
+      watcher?.close();
+    }
+    return 0;
+  });
 });

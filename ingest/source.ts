@@ -43,6 +43,8 @@ export interface SourceDefinition {
   /** When the scheduler runs the collector (cron syntax). */
   schedule: string;
   collect(context: CollectContext): AsyncIterable<Collected>;
+  /** The folder files arrive in, for sources that read an inbox: `ingest:run --watch` collects as they land. */
+  inbox?(config: Config): string;
   /** Finds the natural key and observation time; a failure sends the record to the dead-letter stream. */
   parse(raw: string): ParseResult;
 }

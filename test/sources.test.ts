@@ -1,9 +1,12 @@
 // The example sources against their fixtures, through the real ingest runner.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../core/config.ts';
+import { sleep } from '../core/retry.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import { createLegacyTable, generateListings, inApi, writeListingDumps } from '../ingest/sources/listings/fixtures/generator.ts';
 import { startListingsApi } from '../ingest/sources/listings/fixtures/server.ts';
@@ -106,5 +109,51 @@ describe('crypto source', () => {
     }
     assert.ok(total < 31 * 10, 'the fixture did drop some symbols');
     assert.equal(await env.rt.redis().xlen(`${env.config.redisPrefix}:stream:crypto`), total);
+  });
+});
+
+describe('ingest:run --watch on an inbox', { timeout: 90_000 }, () => {
+  let env: Isolated;
+  let api: { url: string; close(): Promise<void> };
+  let inbox: string;
+  let child: ChildProcess | undefined;
+  before(async () => {
+    env = await isolatedRuntime();
+    api = await startListingsApi();
+    inbox = mkdtempSync(path.join(os.tmpdir(), 'strata-watch-'));
+    await createLegacyTable(env.config.databaseUrl);
+  });
+  after(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await api?.close();
+    rmSync(inbox, { recursive: true, force: true });
+    await env?.cleanup();
+  });
+
+  it('collects a file as soon as it lands, without waiting for the interval', async () => {
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/ingest-run.ts'), 'listings', '--watch', '--interval-seconds', '3600'], {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env, DATABASE_URL: env.config.databaseUrl, STRATA_REDIS_PREFIX: env.config.redisPrefix, STRATA_LAKE_URL: env.config.lakeUrl,
+        STRATA_LISTINGS_INBOX: inbox, LISTINGS_API_URL: api.url,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    const stream = `${env.config.redisPrefix}:stream:listings`;
+    const waitFor = async (what: () => Promise<boolean>, label: string) => {
+      for (let i = 0; i < 150 && !(await what()); i++) await sleep(100);
+      assert.ok(await what(), `${label}; the watcher said:\n${output}`);
+    };
+    await waitFor(async () => (output.match(/listings\s+succeeded/g) ?? []).length === 1, 'first collection done');
+    const before = await env.rt.redis().xlen(stream);
+    writeFileSync(path.join(inbox, 'late-drop.ndjson'), '{"id":"W1","city":"Nice","updated":"2026-11-22"}\n{"id":"W2","city":"Nice","updated":"2026-11-22"}\n');
+    await waitFor(async () => (await env.rt.redis().xlen(stream)) === before + 2, 'the dropped file was collected');
+    assert.deepEqual(readdirSync(path.join(inbox, 'processed')), ['late-drop.ndjson']);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, output);
   });
 });

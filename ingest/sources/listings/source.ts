@@ -37,5 +37,6 @@ export const listingsSource = {
     yield* filesCollector({ inbox: settings.inbox })();
     yield* databaseCollector({ connectionString: settings.databaseUrl, table: settings.table, cursorColumn: 'modified_at', keyColumn: 'row_id' })(context);
   },
+  inbox: (config) => config.listings.inbox,
   parse: parseListing,
 } satisfies SourceDefinition;
