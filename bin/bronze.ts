@@ -3,7 +3,7 @@ import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { sleep } from '../core/retry.ts';
 import { withRuntime } from '../core/runtime.ts';
-import { BronzeWriter, type BronzeResult } from '../bronze/bronze-writer.ts';
+import { BronzeWriter, drainSource, type BronzeResult } from '../bronze/bronze-writer.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
 
 const { values } = parseCommand({
@@ -31,11 +31,7 @@ runMain(async () => {
   return withRuntime(config(), async (rt) => {
     if (values.once) {
       const results: BronzeResult[] = [];
-      for (const source of sources) {
-        const writer = new BronzeWriter(rt, { consumer: values.consumer });
-        results.push(await writer.drain(source));
-        await writer.close();
-      }
+      for (const source of sources) results.push(await drainSource(rt, source, { consumer: values.consumer }));
       console.log(formatTable(['source', 'status', 'entries', 'rows written', 'files', 'already committed', 'claimed', 'duration'],
         results.map((r) => [r.source, r.status, r.entriesRead, r.rowsWritten, r.filesWritten, r.skippedCommitted, r.claimed, `${r.durationMillis} ms`])));
       for (const r of results) if (r.error) console.error(`${r.source}: ${r.error}`);

@@ -89,7 +89,6 @@ export interface Config {
   };
   readonly api: { readonly host: string; readonly port: number };
   readonly fixturesPort: number;
-  readonly weatherApiUrl: string;
   /** Base URL each source collects from, by source name. */
   readonly sourceUrls: Readonly<Record<string, string>>;
   readonly chromiumPath: string;
@@ -142,9 +141,11 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     },
     api: { host: e.STRATA_API_HOST, port: e.STRATA_API_PORT },
     fixturesPort: e.STRATA_FIXTURES_PORT,
-    weatherApiUrl: e.WEATHER_API_URL.replace(/\/+$/, ''),
     chromiumPath: e.STRATA_CHROMIUM_PATH,
-    sourceUrls: { weather: e.WEATHER_API_URL.replace(/\/+$/, ''), odds: e.ODDS_SITE_URL.replace(/\/+$/, ''), crypto: e.CRYPTO_API_URL.replace(/\/+$/, ''), weapons: e.WEAPONS_WIKI_URL.replace(/\/+$/, ''), listings: e.LISTINGS_API_URL.replace(/\/+$/, '') },
+    sourceUrls: Object.fromEntries(
+      Object.entries({ weather: e.WEATHER_API_URL, odds: e.ODDS_SITE_URL, crypto: e.CRYPTO_API_URL, weapons: e.WEAPONS_WIKI_URL, listings: e.LISTINGS_API_URL })
+        .map(([source, url]) => [source, trimSlashes(url)]),
+    ),
     listings: {
       inbox: path.resolve(PROJECT_ROOT, e.STRATA_LISTINGS_INBOX ?? path.join(e.STRATA_DATA_DIR, 'inbox', 'listings')),
       databaseUrl: e.LISTINGS_DATABASE_URL ?? e.DATABASE_URL,
@@ -165,9 +166,11 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
   });
 }
 
+const trimSlashes = (url: string) => url.replace(/\/+$/, '');
+
 /** file:// URLs with a relative folder are resolved against the project root. */
 function normaliseLakeUrl(url: string): string {
-  if (!url.startsWith('file://')) return url.replace(/\/+$/, '');
+  if (!url.startsWith('file://')) return trimSlashes(url);
   return `file://${path.resolve(PROJECT_ROOT, url.slice('file://'.length))}`;
 }
 

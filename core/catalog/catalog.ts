@@ -130,16 +130,6 @@ export class Catalog {
     return rows[0] ? this.snapshotAt(t, rows[0].snapshot_id) : undefined;
   }
 
-  /** Every file ever committed to a table that holds stream entries (including files later compacted away). */
-  async committedStreamRanges(t: TableRef): Promise<{ first: string; last: string }[]> {
-    const { rows } = await this.pool.query<{ first: string; last: string }>(
-      `select stream_first_id as first, stream_last_id as last from strata_catalog.files f join strata_catalog.tables t using (table_id)
-        where t.layer = $1 and t.name = $2 and stream_first_id is not null`,
-      [t.layer, t.name],
-    );
-    return rows;
-  }
-
   /** Commits a new snapshot atomically; throws CommitConflictError when the table moved past baseSnapshotId. */
   async commit(request: CommitRequest): Promise<number> {
     return inTransaction(this.pool, async (client) => {
