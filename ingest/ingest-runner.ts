@@ -79,26 +79,7 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
       failpoint('ingest-after-publish');
     };
     const publishRecords = async (records: RawRecord[]) => {
-      const ingestedAt = new Date().toISOString();
-      const events: EventEnvelope[] = [];
-      const letters: DeadLetter[] = [];
-      for (const record of records) {
-        const parsed = safeParse(source, record.text);
-        if (!parsed.ok) {
-          letters.push({ reason: parsed.reason, raw: record.text });
-          continue;
-        }
-        events.push({
-          source: source.name,
-          event_id: eventIdOf(source.name, parsed.naturalKey, record.text),
-          natural_key: parsed.naturalKey,
-          observed_at: parsed.observedAt,
-          ingested_at: ingestedAt,
-          schema_version: source.schemaVersion,
-          run_id: runId,
-          payload: record.text,
-        });
-      }
+      const { events, letters } = toEnvelopes(source, records, runId);
       const published = await publisher.publish(source.name, events);
       const dead = await publisher.deadLetter(source.name, runId, letters);
       result.collected += records.length;
@@ -137,6 +118,31 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
     },
   });
   return result;
+}
+
+/** Parses each raw record into an envelope (id from its content), or into a dead letter with the parser's reason. */
+export function toEnvelopes(source: SourceDefinition, records: RawRecord[], runId: string): { events: EventEnvelope[]; letters: DeadLetter[] } {
+  const ingestedAt = new Date().toISOString();
+  const events: EventEnvelope[] = [];
+  const letters: DeadLetter[] = [];
+  for (const record of records) {
+    const parsed = safeParse(source, record.text);
+    if (!parsed.ok) {
+      letters.push({ reason: parsed.reason, raw: record.text });
+      continue;
+    }
+    events.push({
+      source: source.name,
+      event_id: eventIdOf(source.name, parsed.naturalKey, record.text),
+      natural_key: parsed.naturalKey,
+      observed_at: parsed.observedAt,
+      ingested_at: ingestedAt,
+      schema_version: source.schemaVersion,
+      run_id: runId,
+      payload: record.text,
+    });
+  }
+  return { events, letters };
 }
 
 /** A parser that throws is treated like one that rejects: the record is dead-lettered with the error's message. */
