@@ -1,42 +1,65 @@
-// `pnpm job:silver` and `pnpm job:gold`: run a layer's declared tables in dependency order.
+// `pnpm job:silver` and `pnpm job:gold`: run declared tables in dependency order, incrementally by default.
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import { runLayer } from '../core/jobs/job-runner.ts';
+import { parseRange, planJob, runJob, type JobOptions } from '../core/jobs/job-runner.ts';
 import { withRuntime } from '../core/runtime.ts';
-import { runGoldJob } from '../gold/gold-job.ts';
+import { loadGold } from '../gold/gold-job.ts';
 import { jobSummary } from './job-summary.ts';
 
 const { values, positionals } = parseCommand({
-  usage: 'pnpm job:silver | pnpm job:gold [--select <tables>]',
+  usage: 'pnpm job:silver | pnpm job:gold [--select <tables>] [--full-refresh] [--from <day> --to <day>] [--dry-run] [--wait]',
   summary:
     'Runs the silver or gold tables declared in <layer>/tables/<name>/ (a <name>.table.ts and a <name>.sql) in dependency order.\n' +
-    'Each table reads the current snapshot of its inputs and commits a new snapshot; rows breaking a quarantine rule go to\n' +
-    '<name>__quarantine. job:gold then loads each gold table into PostgreSQL (schema "gold") atomically. Exit code 1 if any table fails.',
-  options: { select: { type: 'string', valueName: 'tables', description: 'Comma-separated table names to run (default: all of the layer)' } },
+    'Incremental by default: each table reads only the input files no earlier run processed (recorded in the catalog with its\n' +
+    'commit), and a table with nothing new is "up to date". Rows breaking a quarantine rule go to <name>__quarantine.\n' +
+    'Gold tables are then loaded into PostgreSQL (schema "gold") atomically. Exit code 1 if any table fails.',
+  options: {
+    select: { type: 'string', valueName: 'tables', description: 'Comma-separated: name (that table), name+ (and downstream), +name (upstream, then it); may reach the other layer' },
+    'full-refresh': { type: 'boolean', description: 'Rebuild the selected tables from all their input, not only new files' },
+    from: { type: 'string', valueName: 'YYYY-MM-DD', description: 'Backfill: rebuild the partitions from this day (partitioned tables; others run incrementally)' },
+    to: { type: 'string', valueName: 'YYYY-MM-DD', description: 'Backfill: …to this day, inclusive (default: --from)' },
+    'dry-run': { type: 'boolean', description: 'Print what each table would read and rewrite; read and write nothing' },
+    wait: { type: 'boolean', description: 'If another job run is in progress, wait for it instead of exiting' },
+  },
+  details:
+    'Examples:\n  pnpm job:silver\n  pnpm job:gold --select +weather_daily        # silver.weather_observations, then gold.weather_daily\n' +
+    '  pnpm job:silver --select weather_observations+ --from 2026-11-20 --to 2026-11-20\n  pnpm job:silver --full-refresh --dry-run',
   allowPositionals: true,
 });
 
 runMain(async () => {
   const layer = positionals[0];
   if (layer !== 'silver' && layer !== 'gold') throw new TerminalError('Run `pnpm job:silver` or `pnpm job:gold`');
-  const select = values.select?.split(',').map((s) => s.trim()).filter(Boolean);
-  const onTableStart = (t: string) => console.log(`→ ${t}`);
+  const options: JobOptions = {
+    layer,
+    select: values.select?.split(',').map((s) => s.trim()).filter(Boolean),
+    fullRefresh: values['full-refresh'],
+    range: parseRange(values.from, values.to),
+    wait: values.wait,
+    onTableStart: (t, plan) => console.log(`→ ${t}: ${plan.action === 'up to date' ? `up to date (${plan.reason})` : plan.reason}`),
+    onProgress: (t, message) => console.log(`  ${t}: ${message}`),
+  };
+  if (options.fullRefresh && options.range) throw new TerminalError('Choose --full-refresh (everything) or --from/--to (some days), not both');
   return withRuntime(config(), async (rt) => {
-    let ok: boolean;
-    if (layer === 'silver') {
-      const results = await runLayer(rt, 'silver', { select, onTableStart });
-      console.log(jobSummary(results));
-      ok = results.every((r) => r.status === 'succeeded');
-    } else {
-      const { tables, loads } = await runGoldJob(rt, { select, onTableStart });
-      console.log(jobSummary(tables));
-      if (loads.length) {
-        console.log(`\nLoaded into PostgreSQL:\n${formatTable(['table', 'status', 'rows', 'lake snapshot', 'duration'], loads.map((l) => [`gold.${l.table.split('.')[1]}`, l.status, l.rows, l.snapshotId ?? '-', `${l.durationMillis} ms`]))}`);
-      }
-      for (const l of loads) if (l.error) console.error(`${l.table}: ${l.error}`);
-      ok = tables.every((r) => r.status === 'succeeded') && loads.every((l) => l.status === 'succeeded');
+    if (values['dry-run']) {
+      const plans = await planJob(rt, options);
+      console.log(formatTable(['table', 'mode', 'action', 'scope', 'files', 'rows', 'why'], plans.map(({ table, plan }) => {
+        const files = [...plan.read.values()].flat();
+        return [`${table.layer}.${table.name}`, table.writeMode, plan.action, plan.action === 'run' ? plan.scope : '-', files.length, files.reduce((n, f) => n + f.rowCount, 0), plan.reason];
+      })));
+      console.log('\nDry run: nothing was read or written. Tables downstream of one that runs will also see its new files when the job runs.');
+      return 0;
     }
-    return ok ? 0 : 1;
+    const started = Date.now();
+    const results = await runJob(rt, options);
+    console.log(`\n${jobSummary(results)}`);
+    const loads = await loadGold(rt, results);
+    if (loads.length) {
+      console.log(`\nLoaded into PostgreSQL:\n${formatTable(['table', 'status', 'rows', 'lake snapshot', 'duration'], loads.map((l) => [`gold.${l.table.split('.')[1]}`, l.status, l.rows, l.snapshotId ?? '-', `${l.durationMillis} ms`]))}`);
+    }
+    for (const l of loads) if (l.error) console.error(`${l.table}: ${l.error}`);
+    console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    return results.every((r) => r.status === 'succeeded' || r.status === 'up to date') && loads.every((l) => l.status === 'succeeded') ? 0 : 1;
   });
 });

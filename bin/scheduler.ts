@@ -5,7 +5,7 @@ import cron from 'node-cron';
 import { parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { withRedisLock } from '../core/locks.ts';
-import { runLayer } from '../core/jobs/job-runner.ts';
+import { runJob } from '../core/jobs/job-runner.ts';
 import { openRuntime } from '../core/runtime.ts';
 import { runGoldJob } from '../gold/gold-job.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
@@ -41,8 +41,8 @@ runMain(async () => {
   );
   tasks.push(
     cron.schedule(cfg.jobsSchedule, locked('jobs', async () => {
-      for (const r of await runLayer(rt, 'silver')) console.log(`${stamp()} job ${r.table}: ${r.status}, ${r.rowsIn} in, ${r.rowsOut} out, ${r.rowsQuarantined} quarantined${r.error ? ` — ${r.error}` : ''}`);
-      const { tables, loads } = await runGoldJob(rt);
+      for (const r of await runJob(rt, { layer: 'silver', wait: true })) console.log(`${stamp()} job ${r.table}: ${r.status}, ${r.rowsIn} in, ${r.rowsOut} out, ${r.rowsQuarantined} quarantined${r.error ? ` — ${r.error}` : ''}`);
+      const { tables, loads } = await runGoldJob(rt, { wait: true });
       for (const r of tables) console.log(`${stamp()} job ${r.table}: ${r.status}, ${r.rowsIn} in, ${r.rowsOut} out${r.error ? ` — ${r.error}` : ''}`);
       for (const l of loads) console.log(`${stamp()} load ${l.table} → PostgreSQL: ${l.status}, ${l.rows} rows${l.error ? ` — ${l.error}` : ''}`);
     }), { name: 'jobs', noOverlap: true, timezone: 'UTC' }),

@@ -1,9 +1,9 @@
 // The demo's pipeline, shared by `pnpm demo` and the end-to-end test: collect → bronze → silver → gold → PostgreSQL,
 // and the per-stage totals both of them report.
 import { drainSource, type BronzeResult } from '../bronze/bronze-writer.ts';
-import { runLayer } from '../core/jobs/job-runner.ts';
+import { runJob } from '../core/jobs/job-runner.ts';
 import type { TableRunResult } from '../core/jobs/table-spec.ts';
-import { quarantineRef } from '../core/jobs/table-runner.ts';
+import { quarantineRef } from '../core/jobs/quarantine.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { deadLetterKey, streamKey } from '../core/streams/keys.ts';
 import type { LoadResult } from '../gold/loader/postgres-loader.ts';
@@ -32,9 +32,9 @@ export async function runWeatherPipeline(rt: Runtime, fixtureUrl: string, hooks:
   hooks.onCollected?.(ingest);
   const bronze = await drainSource(rt, weatherSource.name);
   hooks.onBronze?.(bronze);
-  const silver = await runLayer(rt, 'silver');
+  const silver = await runJob(rt, { layer: 'silver', wait: true });
   hooks.onLayer?.('silver', silver);
-  const { tables: gold, loads } = await runGoldJob(rt);
+  const { tables: gold, loads } = await runGoldJob(rt, { wait: true });
   hooks.onLayer?.('gold', gold);
   return { ingest, bronze, silver, gold, loads };
 }

@@ -68,6 +68,8 @@ const schema = z.object({
   STRATA_BRONZE_FLUSH_INTERVAL_MILLIS: z.coerce.number().int().positive().default(1000),
   /** DuckDB threads of the bronze writer's Parquet COPY; the writer's bottleneck is Node reading the stream. */
   STRATA_BRONZE_DUCKDB_THREADS: z.coerce.number().int().positive().default(1),
+  /** DuckDB's memory limit in silver/gold jobs; past it DuckDB spills to .strata/tmp/duckdb instead of growing. */
+  STRATA_JOB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 1.5GB or 800MB').default('1.5GB'),
   /** Entries another writer left unacknowledged this long are claimed (its process is taken for dead). */
   STRATA_BRONZE_CLAIM_IDLE_MILLIS: z.coerce.number().int().min(0).default(60_000),
 });
@@ -98,6 +100,7 @@ export interface Config {
   readonly dedup: { readonly capacity: number; readonly falsePositiveRate: number };
   readonly streamMaxBacklog: number;
   readonly lakeRetentionHours: number;
+  readonly jobMemoryLimit: string;
   readonly bronze: {
     readonly maxBatchRows: number;
     readonly maxBatchBytes: number;
@@ -156,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     dedup: { capacity: e.STRATA_DEDUP_CAPACITY, falsePositiveRate: e.STRATA_DEDUP_FP_RATE },
     streamMaxBacklog: e.STRATA_STREAM_MAX_BACKLOG,
     lakeRetentionHours: e.STRATA_LAKE_RETENTION_HOURS,
+    jobMemoryLimit: e.STRATA_JOB_MEMORY_LIMIT,
     bronze: {
       maxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,
       maxBatchBytes: e.STRATA_BRONZE_MAX_BATCH_BYTES,

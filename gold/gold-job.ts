@@ -1,26 +1,36 @@
-// The gold job: build gold tables in the lake, then load each one that succeeded into PostgreSQL.
+// After a job run, each gold table PostgreSQL does not serve at its current lake snapshot is loaded (contract 7).
 import path from 'node:path';
 import { DuckSession } from '../core/duckdb.ts';
-import { runLayer, type JobOptions } from '../core/jobs/job-runner.ts';
-import { loadTables } from '../core/jobs/registry.ts';
+import { runJob, type JobOptions } from '../core/jobs/job-runner.ts';
+import { loadAllTables, keyOf } from '../core/jobs/registry.ts';
 import type { TableRunResult } from '../core/jobs/table-spec.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { loadGoldTable, type LoadResult } from './loader/postgres-loader.ts';
+import { loadGoldTable, servedSnapshot, type LoadResult } from './loader/postgres-loader.ts';
 
-export async function runGoldJob(rt: Runtime, options: JobOptions & { onLoaded?: (r: LoadResult) => void } = {}): Promise<{ tables: TableRunResult[]; loads: LoadResult[] }> {
-  const tables = await runLayer(rt, 'gold', options);
-  const definitions = await loadTables('gold');
+/** Loads the gold tables among `results` that succeeded, or are up to date in the lake but stale in PostgreSQL. */
+export async function loadGold(rt: Runtime, results: TableRunResult[], onLoaded?: (r: LoadResult) => void): Promise<LoadResult[]> {
+  const definitions = new Map((await loadAllTables()).map((t) => [keyOf(t), t]));
   const loads: LoadResult[] = [];
-  const duck = await DuckSession.open({ memoryLimit: '2GB', tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
+  const candidates = results.filter((r) => r.table.startsWith('gold.') && (r.status === 'succeeded' || r.status === 'up to date'));
+  if (candidates.length === 0) return loads;
+  const duck = await DuckSession.open({ memoryLimit: rt.config.jobMemoryLimit, tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
   try {
-    for (const result of tables.filter((t) => t.status === 'succeeded')) {
-      const definition = definitions.find((d) => `${d.layer}.${d.name}` === result.table)!;
+    for (const result of candidates) {
+      const definition = definitions.get(result.table)!;
+      const current = await rt.catalog.currentSnapshot(definition);
+      if (result.status === 'up to date' && current && (await servedSnapshot(rt, definition.name)) === current.snapshotId) continue;
       const load = await loadGoldTable(rt, duck, definition);
-      options.onLoaded?.(load);
+      onLoaded?.(load);
       loads.push(load);
     }
   } finally {
     duck.close();
   }
-  return { tables, loads };
+  return loads;
+}
+
+/** `pnpm job:gold`: the gold tables (or a selection), then the PostgreSQL loads. */
+export async function runGoldJob(rt: Runtime, options: Omit<JobOptions, 'layer'> & { onLoaded?: (r: LoadResult) => void } = {}): Promise<{ tables: TableRunResult[]; loads: LoadResult[] }> {
+  const tables = await runJob(rt, { ...options, layer: 'gold' });
+  return { tables, loads: await loadGold(rt, tables, options.onLoaded) };
 }

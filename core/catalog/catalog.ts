@@ -28,6 +28,8 @@ export interface DataFile {
   columnStats?: Record<string, { min: unknown; max: unknown; nulls?: number }>;
   streamFirstId?: string;
   streamLastId?: string;
+  /** Set by compaction: the files this one merged. */
+  compactedFrom?: number[];
 }
 
 export interface LiveFile extends DataFile {
@@ -49,7 +51,7 @@ export interface CommitRequest {
    * each of them still live. A conflict throws CommitConflictError and changes nothing.
    */
   baseSnapshotId: number | null;
-  operation: 'append' | 'replace' | 'compact';
+  operation: 'append' | 'replace' | 'compact' | 'merge' | 'overwrite';
   add: DataFile[];
   /** Files to remove in the same snapshot: 'all' (replace) or ids of live files. */
   remove?: 'all' | number[];
@@ -57,11 +59,13 @@ export interface CommitRequest {
   summary?: Record<string, unknown>;
   /** The table's fence epoch when the writer read its input; the commit is refused (FencedError) if it moved since. */
   fenceEpoch?: number;
+  /** Input files (of other tables) this commit has processed; recorded atomically with it for incremental runs. */
+  consumed?: number[];
 }
 
 const SCHEMA_SQL = readFileSync(path.join(import.meta.dirname, 'schema.sql'), 'utf8');
 /** Bump when schema.sql changes; every statement in it must be idempotent (if not exists). */
-export const CATALOG_SCHEMA_VERSION = 2;
+export const CATALOG_SCHEMA_VERSION = 3;
 
 export class Catalog {
   constructor(readonly pool: Pool) {}
@@ -179,13 +183,28 @@ export class Catalog {
         );
       }
       for (const f of request.add) {
-        await client.query(
-          `insert into strata_catalog.files (table_id, path, row_count, bytes, partition_values, column_stats, stream_first_id, stream_last_id, added_snapshot_id)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        const inserted = await client.query<{ file_id: number }>(
+          `insert into strata_catalog.files (table_id, path, row_count, bytes, partition_values, column_stats, stream_first_id, stream_last_id, added_snapshot_id, compacted_from)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning file_id`,
           [
             row.table_id, f.path, f.rowCount, f.bytes, JSON.stringify(f.partitionValues ?? {}), JSON.stringify(f.columnStats ?? {}),
-            f.streamFirstId ?? null, f.streamLastId ?? null, snapshotId,
+            f.streamFirstId ?? null, f.streamLastId ?? null, snapshotId, f.compactedFrom ?? null,
           ],
+        );
+        if (f.compactedFrom?.length) {
+          // Tables that had processed every merged file have processed the merged one too.
+          await client.query(
+            `insert into strata_catalog.consumed (table_id, file_id)
+             select table_id, $1 from strata_catalog.consumed where file_id = any($2) group by table_id having count(*) = cardinality($2::bigint[])
+             on conflict do nothing`,
+            [inserted.rows[0]!.file_id, f.compactedFrom],
+          );
+        }
+      }
+      if (request.consumed?.length) {
+        await client.query(
+          'insert into strata_catalog.consumed (table_id, file_id) select $1, unnest($2::bigint[]) on conflict do nothing',
+          [row.table_id, request.consumed],
         );
       }
       await client.query('update strata_catalog.tables set current_snapshot_id = $1 where table_id = $2', [snapshotId, row.table_id]);
@@ -238,6 +257,15 @@ export class Catalog {
   async knownPaths(): Promise<Set<string>> {
     const { rows } = await this.pool.query<{ path: string }>('select path from strata_catalog.files where deleted_at is null');
     return new Set(rows.map((r) => r.path));
+  }
+
+  /** Ids of the input files a table has processed (see CommitRequest.consumed). */
+  async consumedFiles(t: TableRef): Promise<Set<number>> {
+    const { rows } = await this.pool.query<{ file_id: string }>(
+      `select c.file_id from strata_catalog.consumed c join strata_catalog.tables t using (table_id) where t.layer = $1 and t.name = $2`,
+      [t.layer, t.name],
+    );
+    return new Set(rows.map((r) => Number(r.file_id)));
   }
 
   async listTables(): Promise<(TableRef & { snapshotId: number | null })[]> {

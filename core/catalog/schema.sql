@@ -46,6 +46,23 @@ alter table strata_catalog.tables add column if not exists fence_epoch bigint no
 -- Set by `pnpm lake:vacuum` when a removed file's object is deleted: snapshots that listed it are past retention.
 alter table strata_catalog.files add column if not exists deleted_at timestamptz;
 
+-- A compaction output lists the files it merged, so consumers that had read all of them need not read it again.
+alter table strata_catalog.files add column if not exists compacted_from bigint[];
+-- Which input files each silver/gold table has processed: recorded in the same transaction as the table's commit,
+-- so an incremental run reads exactly the files no committed run has read (DESIGN.md contract 6).
+create table if not exists strata_catalog.consumed (
+  table_id bigint not null references strata_catalog.tables,
+  file_id  bigint not null references strata_catalog.files,
+  primary key (table_id, file_id)
+);
+
+-- Which snapshot of each gold table PostgreSQL serves (written by the loader in its swap transaction).
+create table if not exists strata_catalog.gold_loads (
+  table_name  text primary key,
+  snapshot_id bigint not null,
+  loaded_at   timestamptz not null default now()
+);
+
 create table if not exists strata_catalog.runs (
   run_id           text primary key,
   kind             text not null,

@@ -1,47 +1,129 @@
-// Runs a layer's tables in dependency order and returns one result per table; a failed table skips its dependents.
+// Runs declared tables in dependency order, each by its plan (plan.ts), and returns one result per table; a table
+// whose input failed is skipped. One run at a time (job-lock.ts).
 import path from 'node:path';
+import { refOf, type Snapshot } from '../catalog/catalog.ts';
 import { newRunId } from '../catalog/runs.ts';
 import { DuckSession } from '../duckdb.ts';
+import { describeError, TerminalError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
-import { loadTables, topologicalOrder } from './registry.ts';
-import type { TableRunResult } from './table-spec.ts';
+import { withJobLock } from './job-lock.ts';
+import { planTable, type InputState, type PlanOptions, type TablePlan } from './plan.ts';
+import { keyOf, loadAllTables, type JobLayer } from './registry.ts';
+import { selectTables } from './selection.ts';
+import { emptyResult, type TableDefinition, type TableRunResult } from './table-spec.ts';
 import { runTable } from './table-runner.ts';
 
-export interface JobOptions {
-  /** Only these tables (by name); default: every table of the layer. */
+export interface JobOptions extends PlanOptions {
+  /** The layer whose tables run when nothing is selected. */
+  layer: JobLayer;
+  /** `--select` expressions (name, name+, +name); they may reach into the other layer. */
   select?: string[];
-  onTableStart?: (table: string) => void;
+  /** Plan only: nothing is read or written. */
+  dryRun?: boolean;
+  /** Queue behind a run in progress instead of failing at once. */
+  wait?: boolean;
+  /** DuckDB's memory limit for the run (e.g. "1.5GB"). */
+  memoryLimit?: string;
+  onTableStart?: (table: string, plan: TablePlan) => void;
+  onProgress?: (table: string, message: string) => void;
   onTableDone?: (result: TableRunResult) => void;
 }
 
-export async function runLayer(rt: Runtime, layer: 'silver' | 'gold', options: JobOptions = {}): Promise<TableRunResult[]> {
-  const all = topologicalOrder(await loadTables(layer));
-  const unknown = (options.select ?? []).filter((name) => !all.some((t) => t.name === name));
-  if (unknown.length) throw new Error(`No ${layer} table named ${unknown.join(', ')}; known: ${all.map((t) => t.name).join(', ')}`);
-  const tables = options.select?.length ? all.filter((t) => options.select!.includes(t.name)) : all;
-  const duck = await DuckSession.open({ memoryLimit: '2GB', tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
-  const results: TableRunResult[] = [];
-  try {
-    for (const table of tables) {
-      const name = `${table.layer}.${table.name}`;
-      options.onTableStart?.(name);
-      const failedInput = table.from.find((input) => results.some((r) => r.table === input && r.status !== 'succeeded'));
-      let result: TableRunResult;
-      if (failedInput) {
-        result = { table: name, status: 'skipped', rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDropped: 0, warnings: {}, durationMillis: 0, error: `input ${failedInput} did not succeed` };
-      } else {
-        const runId = await rt.runs.start(`job:${layer}`, name, newRunId(layer));
-        result = await runTable(rt, duck, table, runId);
-        await rt.runs.finish(runId, {
-          status: result.status === 'succeeded' ? 'succeeded' : 'failed', rowsIn: result.rowsIn, rowsOut: result.rowsOut,
-          rowsQuarantined: result.rowsQuarantined, error: result.error, details: { rowsDropped: result.rowsDropped, warnings: result.warnings, snapshotId: result.snapshotId },
-        });
-      }
-      results.push(result);
-      options.onTableDone?.(result);
-    }
-  } finally {
-    duck.close();
+export interface JobPlanEntry {
+  table: TableDefinition;
+  plan: TablePlan;
+}
+
+/** The tables a job would run, in order, each with the plan the catalog gives it now. */
+export async function planJob(rt: Runtime, options: JobOptions): Promise<JobPlanEntry[]> {
+  const all = await loadAllTables();
+  const definitions = new Map(all.map((t) => [keyOf(t), t]));
+  const chosen = options.select?.length ? selectTables(all, options.select) : all.filter((t) => t.layer === options.layer);
+  const entries: JobPlanEntry[] = [];
+  for (const table of chosen.filter((t) => t.writeMode !== 'view')) {
+    const { plan } = await planOne(rt, table, definitions, options);
+    entries.push({ table, plan });
   }
-  return results;
+  return entries;
+}
+
+async function planOne(rt: Runtime, table: TableDefinition, definitions: Map<string, TableDefinition>, options: PlanOptions) {
+  const inputs: InputState[] = [];
+  for (const name of physicalInputs(table, definitions)) {
+    inputs.push({ name, liveFiles: (await rt.catalog.currentSnapshot(refOf(name)))?.files ?? [] });
+  }
+  const target: Snapshot | undefined = await rt.catalog.currentSnapshot(table);
+  const consumed = target ? await rt.catalog.consumedFiles(table) : new Set<number>();
+  return { plan: planTable(table, inputs, { exists: !!target, consumed }, options), inputs, target };
+}
+
+/** A table's inputs with views replaced by the tables they read. */
+function physicalInputs(table: TableDefinition, definitions: Map<string, TableDefinition>, seen = new Set<string>()): string[] {
+  for (const name of table.from) {
+    const view = definitions.get(name);
+    if (view?.writeMode === 'view') physicalInputs(view, definitions, seen);
+    else seen.add(name);
+  }
+  return [...seen];
+}
+
+export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRunResult[]> {
+  const label = `job:${options.layer}${options.select?.length ? ` --select ${options.select.join(',')}` : ''}`;
+  return withJobLock(rt, { label, wait: options.wait }, async () => {
+    const all = await loadAllTables();
+    const definitions = new Map(all.map((t) => [keyOf(t), t]));
+    const chosen = (options.select?.length ? selectTables(all, options.select) : all.filter((t) => t.layer === options.layer)).filter((t) => t.writeMode !== 'view');
+    const duck = await DuckSession.open({ memoryLimit: options.memoryLimit ?? rt.config.jobMemoryLimit, tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
+    const results: TableRunResult[] = [];
+    try {
+      for (const table of chosen) {
+        const name = keyOf(table);
+        const failedInput = table.from.find((input) => results.some((r) => r.table === input && (r.status === 'failed' || r.status === 'skipped')));
+        let result: TableRunResult;
+        if (failedInput) {
+          result = emptyResult(name, 'skipped', `input ${failedInput} did not succeed`);
+        } else {
+          result = await runPlanned(rt, duck, table, definitions, options);
+        }
+        results.push(result);
+        options.onTableDone?.(result);
+      }
+    } finally {
+      duck.close();
+    }
+    return results;
+  });
+}
+
+async function runPlanned(rt: Runtime, duck: DuckSession, table: TableDefinition, definitions: Map<string, TableDefinition>, options: JobOptions): Promise<TableRunResult> {
+  const name = keyOf(table);
+  let planned;
+  try {
+    planned = await planOne(rt, table, definitions, options);
+  } catch (error) {
+    return emptyResult(name, 'failed', describeError(error));
+  }
+  options.onTableStart?.(name, planned.plan);
+  if (planned.plan.action === 'up to date') return emptyResult(name, 'up to date');
+  const runId = await rt.runs.start(`job:${table.layer}`, name, newRunId(table.layer));
+  const result = await runTable({ rt, duck, runId, definitions, ...planned, onProgress: (m) => options.onProgress?.(name, m) }, table);
+  await rt.runs.finish(runId, {
+    status: result.status === 'succeeded' ? 'succeeded' : 'failed', rowsIn: result.rowsIn, rowsOut: result.rowsOut, rowsQuarantined: result.rowsQuarantined,
+    error: result.error,
+    details: { scope: planned.plan.scope, filesIn: result.filesIn, partitions: result.partitions, rowsDropped: result.rowsDropped, warnings: result.warnings, snapshotId: result.snapshotId },
+  });
+  return result;
+}
+
+/** Checks `--from/--to` (YYYY-MM-DD, from ≤ to). */
+export function parseRange(from: string | undefined, to: string | undefined): PlanOptions['range'] {
+  if (from === undefined && to === undefined) return undefined;
+  const day = /^\d{4}-\d{2}-\d{2}$/;
+  const start = from ?? to!;
+  const end = to ?? from!;
+  for (const [flag, v] of [['--from', start], ['--to', end]] as const) {
+    if (!day.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new TerminalError(`${flag} "${v}" is not a date; use YYYY-MM-DD, e.g. 2026-11-20`);
+  }
+  if (start > end) throw new TerminalError(`--from ${start} is after --to ${end}`);
+  return { from: start, to: end };
 }

@@ -1,34 +1,61 @@
 // Finds table definitions: each table is a folder `<layer>/tables/<name>/` holding `<name>.table.ts` and `<name>.sql`.
+// A folder may also declare a family (an array of specs sharing the SQL file, told apart by `params`).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../config.ts';
+import { sqlString } from '../duckdb.ts';
 import { TerminalError } from '../errors.ts';
 import { EXPECTATION_ACTIONS, WRITE_MODES, type TableDefinition, type TableSpec } from './table-spec.ts';
 
+export const JOB_LAYERS = ['silver', 'gold'] as const;
+export type JobLayer = (typeof JOB_LAYERS)[number];
+
 /** Loads every table of a layer, checking each definition up front. */
-export async function loadTables(layer: 'silver' | 'gold', root = PROJECT_ROOT): Promise<TableDefinition[]> {
+export async function loadTables(layer: JobLayer, root = PROJECT_ROOT): Promise<TableDefinition[]> {
   const dir = path.join(root, layer, 'tables');
   if (!existsSync(dir)) return [];
   const tables: TableDefinition[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const specPath = path.join(dir, name, `${name}.table.ts`);
-    const sqlPath = path.join(dir, name, `${name}.sql`);
+  for (const folder of readdirSync(dir).sort()) {
+    const specPath = path.join(dir, folder, `${folder}.table.ts`);
+    const sqlPath = path.join(dir, folder, `${folder}.sql`);
     if (!existsSync(specPath)) continue;
-    const spec = ((await import(pathToFileURL(specPath).href)) as { default?: TableSpec }).default;
-    if (!spec) throw new TerminalError(`${specPath} has no default export; export the table's spec with \`export default { … } satisfies TableSpec\``);
-    if (!existsSync(sqlPath)) throw new TerminalError(`${spec.name}: missing SQL file ${sqlPath}`);
-    tables.push({ ...validate(spec, specPath, layer, name), sql: readFileSync(sqlPath, 'utf8'), sqlPath });
+    const exported = ((await import(pathToFileURL(specPath).href)) as { default?: TableSpec | TableSpec[] }).default;
+    if (!exported) throw new TerminalError(`${specPath} has no default export; export the table's spec with \`export default { … } satisfies TableSpec\``);
+    if (!existsSync(sqlPath)) throw new TerminalError(`${specPath}: missing SQL file ${sqlPath}`);
+    const sql = readFileSync(sqlPath, 'utf8');
+    const family = Array.isArray(exported);
+    for (const spec of family ? exported : [exported]) {
+      tables.push({ ...validate(spec, specPath, layer, folder, family), sql: withParams(sql, spec, sqlPath), sqlPath });
+    }
   }
   return tables;
 }
 
-function validate(spec: TableSpec, file: string, layer: string, folder: string): TableSpec {
+/** Every silver and gold table, in dependency order. */
+export async function loadAllTables(root = PROJECT_ROOT): Promise<TableDefinition[]> {
+  return topologicalOrder([...(await loadTables('silver', root)), ...(await loadTables('gold', root))]);
+}
+
+function withParams(sql: string, spec: TableSpec, sqlPath: string): string {
+  return sql.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+    const value = spec.params?.[name];
+    if (value === undefined) throw new TerminalError(`${sqlPath} uses {{${name}}} but table ${spec.name} has no params.${name}`);
+    return sqlString(value);
+  });
+}
+
+function validate(spec: TableSpec, file: string, layer: string, folder: string, family: boolean): TableSpec {
   const problems: string[] = [];
-  if (spec.name !== folder) problems.push(`name "${spec.name}" must equal its folder name "${folder}"`);
+  if (family ? !spec.name?.startsWith(`${folder}_`) : spec.name !== folder) {
+    problems.push(family ? `name "${spec.name}" must start with its folder name "${folder}_"` : `name "${spec.name}" must equal its folder name "${folder}"`);
+  }
   if (spec.layer !== layer) problems.push(`layer "${spec.layer}" must be "${layer}" (the folder it lives in)`);
   if (!WRITE_MODES.includes(spec.writeMode)) problems.push(`writeMode "${spec.writeMode}" must be one of ${WRITE_MODES.join(', ')}`);
-  if (!spec.primaryKey?.length) problems.push('primaryKey must name at least one column');
+  if (spec.writeMode !== 'view' && !spec.primaryKey?.length) problems.push('primaryKey must name at least one column');
+  if (spec.writeMode === 'scd2' && !spec.scd2?.validFrom) problems.push('writeMode "scd2" needs scd2: { validFrom: "<column>" }');
+  if (spec.writeMode === 'scd2' && spec.partitionBy) problems.push('an scd2 table keeps whole histories; remove partitionBy');
+  if (spec.writeMode === 'view' && (spec.partitionBy || spec.expectations)) problems.push('a view has no files: remove partitionBy and expectations');
   for (const input of spec.from ?? []) if (!/^(bronze|silver|gold)\.\w+$/.test(input)) problems.push(`input "${input}" must be <layer>.<table>`);
   for (const [rule, e] of Object.entries(spec.expectations ?? {})) {
     if (!EXPECTATION_ACTIONS.includes(e.action)) problems.push(`expectation ${rule}: action "${e.action}" must be one of ${EXPECTATION_ACTIONS.join(', ')}`);
@@ -37,9 +64,11 @@ function validate(spec: TableSpec, file: string, layer: string, folder: string):
   return spec;
 }
 
+export const keyOf = (t: { layer: string; name: string }) => `${t.layer}.${t.name}`;
+
 /** Orders tables so each runs after the tables it reads (inputs outside the list are taken as given). */
 export function topologicalOrder(tables: TableDefinition[]): TableDefinition[] {
-  const byName = new Map(tables.map((t) => [`${t.layer}.${t.name}`, t]));
+  const byName = new Map(tables.map((t) => [keyOf(t), t]));
   const ordered: TableDefinition[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (key: string, trail: string[]) => {

@@ -1,121 +1,230 @@
-// Runs one declared table: its SQL over the inputs' current snapshots, the expectations, a primary-key check,
-// then one Parquet file committed as the table's next snapshot. Rows that break a quarantine rule go to
-// `<table>__quarantine` with their raw form and the names of the rules they broke.
+// Runs one declared table by its plan: its SQL over the input files the plan chose, the expectations, then the write
+// mode, committed as the table's next snapshot together with the input files it consumed (so the next incremental
+// run skips them). Rows that break a quarantine rule go to `<table>__quarantine` (quarantine.ts).
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { refOf, type DataFile, type TableRef } from '../catalog/catalog.ts';
+import { refOf, type LiveFile, type Snapshot, type TableRef } from '../catalog/catalog.ts';
 import { sqlIdent, sqlString, type DuckSession } from '../duckdb.ts';
 import { describeError, TerminalError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
-import { attachTable } from './lake-views.ts';
-import type { TableDefinition, TableRunResult } from './table-spec.ts';
+import { attachFiles, viewName } from './lake-views.ts';
+import { partitionOf, type InputState, type TablePlan } from './plan.ts';
+import { writeQuarantine } from './quarantine.ts';
+import { checkSchema, type ColumnType } from './schema-check.ts';
+import { emptyResult, type Expectation, type TableDefinition, type TableRunResult } from './table-spec.ts';
+import { writeRows } from './write-files.ts';
+import { appendRows, latestPerKey, mergeRows, scd2Rows, SCD2_COLUMNS, type ModeInput } from './write-modes.ts';
 
 /** Columns whose names start with `_` feed rules and quarantine (e.g. `_raw`) but are not written to the table. */
 const isInternal = (column: string) => column.startsWith('_');
-const CANDIDATES = '__candidates';
 const CHECKED = '__checked';
 
-export async function runTable(rt: Runtime, duck: DuckSession, table: TableDefinition, runId: string): Promise<TableRunResult> {
+export interface TableRunContext {
+  rt: Runtime;
+  duck: DuckSession;
+  runId: string;
+  /** Every declared table by `<layer>.<name>`, to define the views a table reads. */
+  definitions: Map<string, TableDefinition>;
+  plan: TablePlan;
+  inputs: InputState[];
+  target?: Snapshot;
+  onProgress?: (message: string) => void;
+}
+
+export async function runTable(ctx: TableRunContext, table: TableDefinition): Promise<TableRunResult> {
   const started = Date.now();
-  const result: TableRunResult = { table: `${table.layer}.${table.name}`, status: 'succeeded', rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDropped: 0, warnings: {}, durationMillis: 0 };
+  const { rt, duck, plan, runId } = ctx;
+  const result = emptyResult(`${table.layer}.${table.name}`, 'succeeded');
   const ref: TableRef = { layer: table.layer, name: table.name };
   const tmpDir = path.join(rt.config.dataDir, 'tmp', 'jobs', runId);
   try {
-    const base = await rt.catalog.currentSnapshot(ref);
-    const inputs = [];
-    for (const input of table.from) inputs.push(await attachTable(rt, duck, refOf(input)));
-    result.rowsIn = inputs.reduce((n, i) => n + i.rowCount, 0);
+    const read = [...plan.read.values()].flat();
+    result.filesIn = read.length;
+    result.rowsIn = read.reduce((n, f) => n + f.rowCount, 0);
+    ctx.onProgress?.(`${plan.reason}: reading ${result.filesIn} file(s), ${result.rowsIn.toLocaleString('en-US')} rows`);
+    await attachInputs(ctx, table);
+    await mkdir(tmpDir, { recursive: true });
 
-    await duck.run(`create or replace temp table ${CANDIDATES} as ${table.sql.trim().replace(/;\s*$/, '')}`);
-    const columns = (await duck.all(`select column_name from information_schema.columns where table_name = '${CANDIDATES}' order by ordinal_position`)).map(
-      (r) => r.column_name as string,
-    );
-    const rules = Object.entries(table.expectations ?? {});
-    const flags = rules.map(([rule, e]) => `not coalesce((${e.check}), false) as ${sqlIdent(`__broke_${rule}`)}`);
-    await duck.run(`create or replace temp table ${CHECKED} as select *${flags.map((f) => `, ${f}`).join('')} from ${CANDIDATES}`);
-
-    const broke = (rule: string) => sqlIdent(`__broke_${rule}`);
-    const counts = rules.length
-      ? await duck.all(`select ${rules.map(([rule]) => `count(*) filter (where ${broke(rule)})::bigint as ${sqlIdent(rule)}`).join(', ')} from ${CHECKED}`)
-      : [{}];
-    const broken = Object.fromEntries(Object.entries(counts[0]!).map(([k, v]) => [k, Number(v)]));
-    const failing = rules.filter(([rule, e]) => e.action === 'fail' && broken[rule]! > 0);
+    const rules = rulesOf(table);
+    const columns = await checkRows(duck, table, rules);
+    const counts = await countRows(duck, table, rules);
+    const failing = rules.filter(([rule, e]) => e.action === 'fail' && counts.broken[rule]! > 0);
     if (failing.length) {
       throw new TerminalError(
-        `${result.table}: expectations with action "fail" were broken:\n${failing.map(([rule, e]) => `- ${rule} (${e.check}): ${broken[rule]} rows`).join('\n')}\nFix the input or relax the rule's action.`,
+        `${result.table}: expectations with action "fail" were broken:\n${failing.map(([rule, e]) => `- ${rule} (${e.check}): ${counts.broken[rule]} rows`).join('\n')}\nFix the input or relax the rule's action.`,
       );
     }
-    for (const [rule, e] of rules) if (e.action === 'warn' && broken[rule]! > 0) result.warnings[rule] = broken[rule]!;
-    const anyOf = (action: string) => rules.filter(([, e]) => e.action === action).map(([rule]) => broke(rule)).join(' or ') || 'false';
-    const keep = `not (${anyOf('quarantine')}) and not (${anyOf('drop')})`;
-    result.rowsQuarantined = Number(await duck.scalar(`select count(*) from ${CHECKED} where ${anyOf('quarantine')}`));
-    result.rowsDropped = Number(await duck.scalar(`select count(*) from ${CHECKED} where not (${anyOf('quarantine')}) and (${anyOf('drop')})`));
-
-    const pk = table.primaryKey.map(sqlIdent).join(', ');
-    const duplicates = Number(await duck.scalar(`select count(*) - count(distinct (${pk})) from ${CHECKED} where ${keep}`));
-    if (duplicates > 0) {
+    for (const [rule, e] of rules) if (e.action === 'warn' && counts.broken[rule]! > 0) result.warnings[rule] = counts.broken[rule]!;
+    result.rowsQuarantined = counts.quarantined;
+    result.rowsDropped = counts.dropped;
+    if (counts.duplicateKeys > 0) {
       throw new TerminalError(
-        `${result.table}: ${duplicates} rows repeat the primary key (${table.primaryKey.join(', ')}); keep one row per key in ${path.basename(table.sqlPath)} (e.g. with QUALIFY row_number() …)`,
+        `${result.table}: ${counts.duplicateKeys} rows repeat the primary key (${table.primaryKey.join(', ')}); keep one row per key in ${path.basename(table.sqlPath)} (e.g. with QUALIFY row_number() …), or declare writeMode "merge" with latestBy`,
       );
     }
 
-    await mkdir(tmpDir, { recursive: true });
-    const output = columns.filter((c) => !isInternal(c)).map(sqlIdent).join(', ');
-    const file = await writeFile(rt, duck, ref, `select ${output} from ${CHECKED} where ${keep} order by ${pk}`, tmpDir, runId);
-    result.rowsOut = file.rowCount;
-    const lineage = Object.fromEntries(inputs.map((i) => [`${i.ref.layer}.${i.ref.name}`, i.snapshotId]));
+    const output = columns.filter((c) => !isInternal(c));
+    const batch = `select ${output.map(sqlIdent).join(', ')} from ${CHECKED} where ${keepCondition(rules)}`;
+    const { sql, remove, partitions } = await combine(ctx, table, batch);
+    ctx.onProgress?.(`writing${partitions.length ? ` ${partitions.length} partition(s)` : ''}`);
+    const files = await writeRows(rt, duck, ref, sql, { partitionBy: table.partitionBy, tmpDir, runId });
+    result.rowsOut = files.reduce((n, f) => n + f.rowCount, 0);
+    result.partitions = [...new Set(files.map((f) => Object.values(f.partitionValues ?? {})[0]).filter((p): p is string => !!p))].sort();
     result.snapshotId = await rt.catalog.commit({
-      table: ref, baseSnapshotId: base?.snapshotId ?? null, operation: 'replace', remove: 'all', add: [file], runId,
-      summary: { inputs: lineage, rowsIn: result.rowsIn, rowsQuarantined: result.rowsQuarantined, rowsDropped: result.rowsDropped },
+      table: ref, baseSnapshotId: ctx.target?.snapshotId ?? null, runId, add: files, remove,
+      operation: plan.scope === 'all' ? 'replace' : table.writeMode === 'append' ? 'append' : plan.scope === 'partitions' ? 'overwrite' : 'merge',
+      consumed: read.map((f) => f.fileId),
+      summary: { scope: plan.scope, reason: plan.reason, filesIn: result.filesIn, rowsIn: result.rowsIn, rowsQuarantined: result.rowsQuarantined, rowsDropped: result.rowsDropped, partitions: result.partitions },
     });
-
-    if (rules.some(([, e]) => e.action === 'quarantine') || (await rt.catalog.currentSnapshot(quarantineRef(ref)))) {
-      await writeQuarantine(rt, duck, table, columns, rules.filter(([, e]) => e.action === 'quarantine').map(([r]) => r), tmpDir, runId);
-    }
+    await writeQuarantine(rt, duck, table, {
+      checked: CHECKED, columns, rules: rules.filter(([, e]) => e.action === 'quarantine').map(([r]) => r), replace: plan.scope === 'all', tmpDir, runId,
+    });
   } catch (error) {
     result.status = 'failed';
     result.error = describeError(error);
   } finally {
+    await duck.run(`drop table if exists ${CHECKED}`).catch(() => {});
     await rm(tmpDir, { recursive: true, force: true });
   }
   result.durationMillis = Date.now() - started;
   return result;
 }
 
-export const quarantineRef = (ref: TableRef): TableRef => ({ layer: ref.layer, name: `${ref.name}__quarantine` });
-
-/** Replaces `<table>__quarantine` with this run's quarantined rows: key columns, the raw record, the broken rules. */
-async function writeQuarantine(rt: Runtime, duck: DuckSession, table: TableDefinition, columns: string[], rules: string[], tmpDir: string, runId: string) {
-  const ref = quarantineRef({ layer: table.layer, name: table.name });
-  const brokenList = rules.length
-    ? `list_filter([${rules.map((r) => `case when ${sqlIdent(`__broke_${r}`)} then ${sqlString(r)} end`).join(', ')}], x -> x is not null)`
-    : `[]::VARCHAR[]`;
-  const raw = columns.includes('_raw') ? '_raw' : `to_json(${CANDIDATES}_row)::VARCHAR`;
-  const keys = table.primaryKey.map(sqlIdent).join(', ');
-  const anyRule = rules.map((r) => sqlIdent(`__broke_${r}`)).join(' or ') || 'false';
-  const sql = `select ${keys}, ${raw} as raw, ${brokenList} as broken_rules, ${sqlString(runId)} as run_id, now() as quarantined_at
-                 from ${CHECKED} ${columns.includes('_raw') ? '' : `as ${CANDIDATES}_row`} where ${anyRule} order by ${keys}`;
-  const base = await rt.catalog.currentSnapshot(ref);
-  const file = await writeFile(rt, duck, ref, sql, tmpDir, runId);
-  await rt.catalog.commit({ table: ref, baseSnapshotId: base?.snapshotId ?? null, operation: 'replace', remove: 'all', add: [file], runId });
+/** The declared rules, plus one that keeps rows without a partition value out of a partitioned table. */
+function rulesOf(table: TableDefinition): [string, Expectation][] {
+  const rules = Object.entries(table.expectations ?? {});
+  if (table.partitionBy) rules.push([`${table.partitionBy}_present`, { check: `${sqlIdent(table.partitionBy)} is not null`, action: 'quarantine' }]);
+  return rules;
 }
 
-/** Writes a query's rows to one Parquet file in the lake; returns its catalog entry with per-column min/max. */
-async function writeFile(rt: Runtime, duck: DuckSession, ref: TableRef, sql: string, tmpDir: string, runId: string): Promise<DataFile> {
-  const local = path.join(tmpDir, `${ref.name}.parquet`);
-  await duck.run(`copy (${sql}) to ${sqlString(local)} (format parquet, compression zstd)`);
-  const key = `${ref.layer}/${ref.name}/${runId}.parquet`;
-  const info = await rt.store.putFile(key, local);
-  const source = `read_parquet(${sqlString(local)})`;
-  const described = await duck.all(`describe select * from ${source}`);
-  const scalar = described.filter((c) => !/[[\]()]|STRUCT|MAP|LIST/i.test(String(c.column_type))).map((c) => String(c.column_name));
-  const stats = scalar.length
-    ? (await duck.allJson(`select count(*) as __rows, ${scalar.map((c, i) => `min(${sqlIdent(c)})::VARCHAR as min${i}, max(${sqlIdent(c)})::VARCHAR as max${i}`).join(', ')} from ${source}`)).rows[0]!
-    : (await duck.allJson(`select count(*) as __rows from ${source}`)).rows[0]!;
-  return {
-    path: key,
-    rowCount: Number(stats.__rows),
-    bytes: info.bytes,
-    columnStats: Object.fromEntries(scalar.map((c, i) => [c, { min: stats[`min${i}`], max: stats[`max${i}`] }])),
+const broke = (rule: string) => sqlIdent(`__broke_${rule}`);
+const anyOf = (rules: [string, Expectation][], action: string) => rules.filter(([, e]) => e.action === action).map(([rule]) => broke(rule)).join(' or ') || 'false';
+const keepCondition = (rules: [string, Expectation][]) => `not (${anyOf(rules, 'quarantine')}) and not (${anyOf(rules, 'drop')})`;
+
+/** Input views over the planned files, then the views (writeMode "view") the table reads through. */
+async function attachInputs(ctx: TableRunContext, table: TableDefinition): Promise<void> {
+  for (const input of ctx.inputs) {
+    await attachFiles(ctx.rt, ctx.duck, refOf(input.name), ctx.plan.read.get(input.name) ?? [], input.liveFiles);
+  }
+  const defineViews = async (t: TableDefinition) => {
+    for (const name of t.from) {
+      const view = ctx.definitions.get(name);
+      if (view?.writeMode !== 'view') continue;
+      await defineViews(view);
+      await defineView(ctx.duck, view);
+    }
   };
+  await defineViews(table);
+}
+
+/** Creates a view table's DuckDB view from its SQL. */
+export async function defineView(duck: DuckSession, view: TableDefinition): Promise<void> {
+  await duck.run(`create schema if not exists ${sqlIdent(view.layer)}`);
+  await duck.run(`create or replace view ${viewName(view)} as ${stripSemicolon(view.sql)}`);
+}
+
+const stripSemicolon = (sql: string) => sql.trim().replace(/;\s*$/, '');
+
+/** Materialises the SQL's rows with one `__broke_<rule>` flag per rule; `_raw` is kept only where a quarantine rule broke. */
+async function checkRows(duck: DuckSession, table: TableDefinition, rules: [string, Expectation][]): Promise<string[]> {
+  const source = `(${stripSemicolon(table.sql)})`;
+  const columns = (await duck.all(`describe select * from ${source}`)).map((r) => String(r.column_name));
+  const flags = rules.map(([rule, e]) => `not coalesce((${e.check}), false) as ${broke(rule)}`);
+  const quarantine = rules.filter(([, e]) => e.action === 'quarantine').map(([, e]) => `not coalesce((${e.check}), false)`);
+  const raw = columns.includes('_raw') ? `, case when ${quarantine.join(' or ') || 'false'} then _raw end as _raw` : '';
+  await duck.run(
+    `create or replace temp table ${CHECKED} as select * ${columns.includes('_raw') ? 'exclude (_raw)' : ''}${flags.map((f) => `, ${f}`).join('')}${raw} from ${source}`,
+  );
+  return columns;
+}
+
+async function countRows(duck: DuckSession, table: TableDefinition, rules: [string, Expectation][]) {
+  const pk = table.primaryKey.map(sqlIdent).join(', ');
+  // merge, append and scd2 keep one row per key themselves; replace must get one from its SQL.
+  const duplicates = table.writeMode === 'replace' ? `count(*) filter (where ${keepCondition(rules)}) - count(distinct (${pk})) filter (where ${keepCondition(rules)})` : '0';
+  const row = (await duck.all(
+    `select ${rules.map(([rule]) => `count(*) filter (where ${broke(rule)}) as ${sqlIdent(rule)}, `).join('')}
+            count(*) filter (where ${anyOf(rules, 'quarantine')}) as __quarantined,
+            count(*) filter (where not (${anyOf(rules, 'quarantine')}) and (${anyOf(rules, 'drop')})) as __dropped,
+            ${duplicates} as __duplicates
+       from ${CHECKED}`,
+  ))[0]!;
+  return {
+    broken: Object.fromEntries(rules.map(([rule]) => [rule, Number(row[rule])])),
+    quarantined: Number(row.__quarantined), dropped: Number(row.__dropped), duplicateKeys: Number(row.__duplicates),
+  };
+}
+
+interface Combined {
+  sql: string;
+  remove: 'all' | number[];
+  partitions: string[];
+}
+
+/** The rows to write and the files they replace, by write mode and plan scope. */
+async function combine(ctx: TableRunContext, table: TableDefinition, batch: string): Promise<Combined> {
+  const { plan, duck } = ctx;
+  const live = ctx.target?.files ?? [];
+  const mode: ModeInput = { batch, primaryKey: table.primaryKey, latestBy: table.latestBy };
+  const pk = table.primaryKey.map(sqlIdent).join(', ');
+  const ordered = (sql: string) => `${sql} order by ${pk}`;
+  const dedup = table.writeMode === 'replace' ? batch : latestPerKey(mode);
+
+  if (plan.scope === 'all') {
+    if (table.writeMode === 'scd2') return { sql: ordered(scd2Rows(mode, table.scd2!, await trackedColumns(duck, table, batch))), remove: 'all', partitions: [] };
+    return { sql: ordered(dedup), remove: 'all', partitions: [] };
+  }
+
+  await checkAgainst(ctx, table, batch, live);
+  if (plan.scope === 'partitions') {
+    const part = sqlIdent(table.partitionBy!);
+    const outside = Number(await duck.scalar(`select count(*) from (${batch}) where ${part}::varchar not in (${plan.partitions.map(sqlString).join(', ')})`));
+    if (outside > 0) {
+      throw new TerminalError(
+        `${table.layer}.${table.name}: ${outside} rows fall outside the partitions being rebuilt (${plan.partitions.join(', ')}); ${table.partitionBy} must be derived from the input's partition (e.g. the UTC date of observed_at)`,
+      );
+    }
+    return { sql: ordered(dedup), remove: idsOf(live.filter((f) => plan.partitions.includes(partitionOf(f) ?? ''))), partitions: plan.partitions };
+  }
+
+  // scope `new`: fold the batch into the rows it may replace.
+  if (table.writeMode === 'append') return { sql: ordered(appendRows({ ...mode, existing: await filesQuery(ctx, live) })), remove: [], partitions: [] };
+  if (table.writeMode === 'scd2') {
+    return { sql: ordered(scd2Rows({ ...mode, existing: await filesQuery(ctx, live) }, table.scd2!, await trackedColumns(duck, table, batch))), remove: idsOf(live), partitions: [] };
+  }
+  // merge: only the partitions the batch touches are rewritten.
+  let affected = live;
+  let partitions: string[] = [];
+  if (table.partitionBy) {
+    partitions = (await duck.all(`select distinct ${sqlIdent(table.partitionBy)}::varchar as p from (${batch}) order by p`)).map((r) => String(r.p));
+    affected = live.filter((f) => partitions.includes(partitionOf(f) ?? ''));
+  }
+  return { sql: ordered(mergeRows({ ...mode, existing: await filesQuery(ctx, affected) })), remove: idsOf(affected), partitions };
+}
+
+const idsOf = (files: LiveFile[]) => files.map((f) => f.fileId);
+
+async function filesQuery(ctx: TableRunContext, files: LiveFile[]): Promise<string | undefined> {
+  if (files.length === 0) return undefined;
+  const paths = await Promise.all(files.map((f) => ctx.rt.store.localPath(f.path)));
+  return `select * from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)`;
+}
+
+async function describe(duck: DuckSession, sql: string): Promise<ColumnType[]> {
+  return (await duck.all(`describe ${sql}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+}
+
+/** Refuses a batch whose column types changed incompatibly from the table's files (new columns are fine). */
+async function checkAgainst(ctx: TableRunContext, table: TableDefinition, batch: string, live: LiveFile[]): Promise<void> {
+  const existing = await filesQuery(ctx, live);
+  if (!existing) return;
+  const columns = (await describe(ctx.duck, existing)).filter((c) => !(SCD2_COLUMNS as readonly string[]).includes(c.name));
+  const added = checkSchema(`${table.layer}.${table.name}`, columns, await describe(ctx.duck, batch), path.basename(table.sqlPath));
+  if (added.length) ctx.onProgress?.(`new column(s) ${added.join(', ')}: older rows read them as NULL`);
+}
+
+async function trackedColumns(duck: DuckSession, table: TableDefinition, batch: string): Promise<string[]> {
+  if (table.scd2!.trackedColumns) return table.scd2!.trackedColumns;
+  const skip = new Set([...table.primaryKey, table.scd2!.validFrom]);
+  return (await describe(duck, batch)).map((c) => c.name).filter((c) => !skip.has(c));
 }

@@ -1,7 +1,14 @@
 // How a silver or gold table is declared (DESIGN.md contract 6): a definition beside its SQL file.
 
-/** replace: each run rewrites the table from its inputs' current snapshots. (append and merge arrive with incremental runs.) */
-export const WRITE_MODES = ['replace'] as const;
+/**
+ * How a run writes what its SQL returns (docs/jobs.md):
+ * - append: new rows are added; a row whose primary key is already in the table is skipped.
+ * - replace: the table is rebuilt from its inputs; with `partitionBy`, only the partitions its new input touches.
+ * - merge: new rows upsert by primary key; where two rows share a key, the one first by `latestBy` wins.
+ * - scd2: every version is kept, with valid_from / valid_to / is_current (history of a slowly changing row).
+ * - view: no files; a DuckDB view over other tables, defined in every session that reads the lake.
+ */
+export const WRITE_MODES = ['append', 'replace', 'merge', 'scd2', 'view'] as const;
 export type WriteMode = (typeof WRITE_MODES)[number];
 
 /** What happens to a row that breaks a rule: counted (warn), removed (drop), kept aside with the reason (quarantine), or the run stops (fail). */
@@ -14,17 +21,36 @@ export interface Expectation {
   action: ExpectationAction;
 }
 
+export interface Scd2Options {
+  /** The column whose value starts a version (e.g. the source's updated_at). */
+  validFrom: string;
+  /** Columns whose change makes a new version (default: every column outside the key and validFrom). */
+  trackedColumns?: string[];
+}
+
 export interface TableSpec {
   name: string;
   layer: 'silver' | 'gold';
   description: string;
-  /** Inputs as `<layer>.<table>`: the runner orders tables by them and exposes each as a view of its current snapshot. */
+  /** Inputs as `<layer>.<table>`: the runner orders tables by them and exposes each as a view in the SQL. */
   from: string[];
   primaryKey: string[];
   writeMode: WriteMode;
+  /**
+   * A DATE column of the output; files are written per value. Input partitions map to it by value (bronze `dt`,
+   * or the input's own partitionBy), which is what lets `--from/--to` rebuild chosen days only.
+   */
+  partitionBy?: string;
+  /** merge/append: SQL ordering that puts the row to keep first among rows sharing a key, e.g. `updated_at desc`. */
+  latestBy?: string;
+  scd2?: Scd2Options;
   expectations?: Record<string, Expectation>;
   /** Column descriptions: documentation, and comments on the PostgreSQL table for gold. */
   columns?: Record<string, string>;
+  /** Values for `{{name}}` placeholders in the SQL, inserted as SQL string literals (tables declared as a family share one SQL file). */
+  params?: Record<string, string>;
+  /** Gold: extra PostgreSQL indexes for common API filters, each a list of columns. */
+  indexes?: string[][];
 }
 
 /** A loaded definition: the spec plus its SQL text. */
@@ -33,16 +59,26 @@ export interface TableDefinition extends TableSpec {
   sqlPath: string;
 }
 
+export const STATUSES = ['succeeded', 'failed', 'skipped', 'up to date'] as const;
+
 export interface TableRunResult {
   table: string;
-  status: 'succeeded' | 'failed' | 'skipped';
+  status: (typeof STATUSES)[number];
+  /** Input files read (0 when nothing was new). */
+  filesIn: number;
   rowsIn: number;
   rowsOut: number;
   rowsQuarantined: number;
   rowsDropped: number;
+  /** Partitions written (partitioned tables). */
+  partitions: string[];
   /** Rows that broke a `warn` rule, by rule. */
   warnings: Record<string, number>;
   durationMillis: number;
   snapshotId?: number;
   error?: string;
 }
+
+export const emptyResult = (table: string, status: TableRunResult['status'], error?: string): TableRunResult => ({
+  table, status, filesIn: 0, rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDropped: 0, partitions: [], warnings: {}, durationMillis: 0, ...(error ? { error } : {}),
+});

@@ -71,7 +71,7 @@ export async function compactTable(rt: Runtime, table: TableRef, options: Compac
         );
         out.push({
           path: key, rowCount: written, bytes: info.bytes, partitionValues: files[0]!.partitionValues, columnStats: stats,
-          streamFirstId: firsts[0], streamLastId: lasts[lasts.length - 1],
+          streamFirstId: firsts[0], streamLastId: lasts[lasts.length - 1], compactedFrom: files.map((f) => f.fileId),
         });
         result.rows += written;
       }

@@ -45,6 +45,13 @@ function pgTypeOf(duckType: string, column: string, table: string): string {
 
 const MAX_PARAMS_PER_INSERT = 60_000;
 
+/** The lake snapshot PostgreSQL serves for a gold table, if it was ever loaded. */
+export async function servedSnapshot(rt: Runtime, table: string): Promise<number | undefined> {
+  const { rows } = await rt.pool.query<{ snapshot_id: number }>('select snapshot_id from strata_catalog.gold_loads where table_name = $1', [table]);
+  return rows[0]?.snapshot_id;
+}
+
+/** Replaces `gold.<table>` in PostgreSQL with the table's current lake snapshot, atomically. */
 export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: TableDefinition): Promise<LoadResult> {
   const started = Date.now();
   const name = `${table.layer}.${table.name}`;
@@ -74,14 +81,24 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
       }).join(', ')})`);
       await rt.pool.query(`insert into ${q(staging)} (${columns.map((c) => pg.escapeIdentifier(c.name)).join(', ')}) values ${tuples.join(', ')}`, params);
     }
-    // Indexes for filters beyond the primary key's leading column.
-    for (const column of table.primaryKey.slice(1)) {
-      await rt.pool.query(`create index on ${q(staging)} (${pg.escapeIdentifier(column)})`);
+    // Indexes for the API's common filters: each key column past the first (the key's own index covers the first)
+    // and the ones the definition declares.
+    const indexed = [...table.primaryKey.slice(1).map((c) => [c]), ...(table.indexes ?? [])];
+    for (const [i, cols] of indexed.entries()) {
+      await rt.pool.query(`create index ${pg.escapeIdentifier(`${staging}_i${i}`)} on ${q(staging)} (${cols.map((c) => pg.escapeIdentifier(c)).join(', ')})`);
     }
     await inTransaction(rt.pool, async (client) => {
       await client.query(`drop table if exists ${q(table.name)}`);
       await client.query(`alter table ${q(staging)} rename to ${pg.escapeIdentifier(table.name)}`);
       await client.query(`alter index ${q(`${staging}_pkey`)} rename to ${pg.escapeIdentifier(`${table.name}_pkey`)}`);
+      for (const [i, cols] of indexed.entries()) {
+        await client.query(`alter index ${q(`${staging}_i${i}`)} rename to ${pg.escapeIdentifier(`${table.name}_${cols.join('_')}_idx`.slice(0, 63))}`);
+      }
+      await client.query(
+        `insert into strata_catalog.gold_loads (table_name, snapshot_id) values ($1, $2)
+         on conflict (table_name) do update set snapshot_id = excluded.snapshot_id, loaded_at = now()`,
+        [table.name, attached.snapshotId],
+      );
       await client.query(`comment on table ${q(table.name)} is ${pg.escapeLiteral(`${table.description} (lake snapshot ${attached.snapshotId}, run ${runId})`)}`);
       for (const [column, text] of Object.entries(table.columns ?? {})) {
         if (columns.some((c) => c.name === column)) await client.query(`comment on column ${q(table.name)}.${pg.escapeIdentifier(column)} is ${pg.escapeLiteral(text)}`);

@@ -23,7 +23,7 @@ export interface ExpectedWeather {
   silver: number;
   quarantine: number;
   daily: ExpectedDaily[];
-  /** Payload texts of the rows silver must keep (one per station-hour, latest revision). */
+  /** Payload texts of the rows silver must keep (one per station-hour, latest valid revision). */
   silverPayloads: Set<string>;
   /** Served records whose updated_at equals the newest one: what an incremental re-run (updated_since, inclusive) gets again. */
   servedAtNewestUpdate: number;
@@ -41,17 +41,18 @@ export function expectedWeather(options: WeatherFixtureOptions): ExpectedWeather
   const parsed = distinct.map((text) => ({ text, r: JSON.parse(text) as Record<string, unknown> }));
   const wellFormed = parsed.filter(({ r }) => nonEmpty(r.station_id) && nonEmpty(r.city) && isIsoTime(r.observed_at));
 
-  const latest = new Map<string, (typeof wellFormed)[number]>();
-  for (const item of wellFormed) {
-    const key = `${item.r.station_id}|${new Date(item.r.observed_at as string).toISOString()}`;
-    const seen = latest.get(key);
-    if (!seen || String(item.r.updated_at) > String(seen.r.updated_at)) latest.set(key, item);
-  }
   const plausible = ({ r }: (typeof wellFormed)[number]) =>
     typeof r.temperature_c === 'number' && r.temperature_c >= -90 && r.temperature_c <= 60 &&
     typeof r.humidity_pct === 'number' && r.humidity_pct >= 0 && r.humidity_pct <= 100 &&
     typeof r.precipitation_mm === 'number' && r.precipitation_mm >= 0;
-  const silver = [...latest.values()].filter(plausible);
+  // Silver keeps the latest valid revision of each station-hour; every invalid revision is quarantined.
+  const latest = new Map<string, (typeof wellFormed)[number]>();
+  for (const item of wellFormed.filter(plausible)) {
+    const key = `${item.r.station_id}|${new Date(item.r.observed_at as string).toISOString()}`;
+    const seen = latest.get(key);
+    if (!seen || String(item.r.updated_at) > String(seen.r.updated_at)) latest.set(key, item);
+  }
+  const silver = [...latest.values()];
 
   const days = new Map<string, { city: string; date: string; temps: number[]; precipitation: number }>();
   for (const { r } of silver) {
@@ -78,7 +79,7 @@ export function expectedWeather(options: WeatherFixtureOptions): ExpectedWeather
     deadLetters: distinct.length - wellFormed.length,
     bronze: wellFormed.length,
     silver: silver.length,
-    quarantine: latest.size - silver.length,
+    quarantine: wellFormed.length - wellFormed.filter(plausible).length,
     daily,
     silverPayloads: new Set(silver.map((s) => s.text)),
     servedAtNewestUpdate: records.filter((r) => r.updated_at === newestUpdate).length,

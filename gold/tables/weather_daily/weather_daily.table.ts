@@ -8,6 +8,8 @@ export default {
   from: ['silver.weather_observations'],
   primaryKey: ['city', 'date'],
   writeMode: 'replace',
+  // Rebuilt per day: a run reads only the silver days that changed.
+  partitionBy: 'date',
   expectations: {
     min_not_above_max: { check: 'temperature_min_c <= temperature_max_c', action: 'fail' },
     at_most_24_readings: { check: 'observation_count between 1 and 24', action: 'fail' },

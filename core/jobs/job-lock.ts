@@ -1,0 +1,44 @@
+// One job run at a time: a PostgreSQL session advisory lock held for the run. A process that dies releases it with
+// its connection, so a crash never leaves the jobs locked.
+import pg from 'pg';
+import { TerminalError } from '../errors.ts';
+import type { Runtime } from '../runtime.ts';
+
+/** The advisory lock's key: any constant no other application on the database uses ("STRA" in ASCII). */
+const LOCK_KEY = 0x53545241;
+
+export class JobLockedError extends TerminalError {}
+
+export interface JobLockOptions {
+  /** Shown to a run that finds the lock taken (e.g. "job:silver"). */
+  label: string;
+  /** Wait for the other run instead of giving up at once. */
+  wait?: boolean;
+}
+
+/** Runs `fn` holding the jobs lock; without `wait`, a run that finds it taken fails naming the holder. */
+export async function withJobLock<T>(rt: Runtime, options: JobLockOptions, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: rt.config.databaseUrl, application_name: `strata ${options.label} pid ${process.pid} since ${new Date().toISOString()}` });
+  await client.connect();
+  client.on('error', () => {});
+  try {
+    if (options.wait) {
+      await client.query(`select pg_advisory_lock(${LOCK_KEY})`);
+    } else {
+      const { rows } = await client.query<{ ok: boolean }>(`select pg_try_advisory_lock(${LOCK_KEY}) as ok`);
+      if (!rows[0]!.ok) {
+        const holder = await client.query<{ application_name: string }>(
+          `select a.application_name from pg_locks l join pg_stat_activity a using (pid)
+            where l.locktype = 'advisory' and l.granted and l.objid = ${LOCK_KEY} and l.pid <> pg_backend_pid() limit 1`,
+        );
+        throw new JobLockedError(
+          `Another job run is in progress (${holder.rows[0]?.application_name ?? 'holder unknown'}); jobs run one at a time so the catalog stays consistent. ` +
+            'Wait for it to finish, or pass --wait to queue behind it.',
+        );
+      }
+    }
+    return await fn();
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
