@@ -22,6 +22,8 @@ export interface JobOptions extends PlanOptions {
   dryRun?: boolean;
   /** Queue behind a run in progress instead of failing at once. */
   wait?: boolean;
+  /** Where the table folders are (default: the project); tests point it at their own tables. */
+  root?: string;
   /** DuckDB's memory limit for the run (e.g. "1.5GB"). */
   memoryLimit?: string;
   onTableStart?: (table: string, plan: TablePlan) => void;
@@ -36,7 +38,7 @@ export interface JobPlanEntry {
 
 /** The tables a job would run, in order, each with the plan the catalog gives it now. */
 export async function planJob(rt: Runtime, options: JobOptions): Promise<JobPlanEntry[]> {
-  const all = await loadAllTables();
+  const all = await loadAllTables(options.root);
   const definitions = new Map(all.map((t) => [keyOf(t), t]));
   const chosen = options.select?.length ? selectTables(all, options.select) : all.filter((t) => t.layer === options.layer);
   const entries: JobPlanEntry[] = [];
@@ -70,7 +72,7 @@ function physicalInputs(table: TableDefinition, definitions: Map<string, TableDe
 export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRunResult[]> {
   const label = `job:${options.layer}${options.select?.length ? ` --select ${options.select.join(',')}` : ''}`;
   return withJobLock(rt, { label, wait: options.wait }, async () => {
-    const all = await loadAllTables();
+    const all = await loadAllTables(options.root);
     const definitions = new Map(all.map((t) => [keyOf(t), t]));
     const chosen = (options.select?.length ? selectTables(all, options.select) : all.filter((t) => t.layer === options.layer)).filter((t) => t.writeMode !== 'view');
     const duck = await DuckSession.open({ memoryLimit: options.memoryLimit ?? rt.config.jobMemoryLimit, tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });

@@ -1,0 +1,9 @@
+-- Each bookmaker's payout rate over the matches it prices: mean, lowest and highest.
+select
+  bookmaker,
+  count(*)                        as matches,
+  round(avg(payout_rate), 4)      as payout_rate_mean,
+  min(payout_rate)                as payout_rate_min,
+  max(payout_rate)                as payout_rate_max
+from silver.odds_prices
+group by bookmaker

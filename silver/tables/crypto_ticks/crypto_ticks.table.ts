@@ -1,0 +1,20 @@
+// Silver `crypto_ticks`: typed ticks; a tick never changes, so new ones are appended.
+import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+
+export default {
+  name: 'crypto_ticks',
+  layer: 'silver',
+  description: 'Price ticks per coin and second (USDT), appended as they arrive.',
+  from: ['bronze.crypto'],
+  primaryKey: ['symbol', 'ts'],
+  writeMode: 'append',
+  partitionBy: 'trade_date',
+  expectations: {
+    price_positive: { check: 'price > 0', action: 'quarantine' },
+    volume_known: { check: 'volume_24h >= 0', action: 'drop' },
+  },
+  columns: {
+    symbol: 'Trading pair, e.g. BTCUSDT', ts: 'Tick time (UTC, whole seconds)', trade_date: 'UTC date of ts (the partition)',
+    price: 'Last price in USDT', volume_24h: 'Traded volume over the last 24 h', event_id: 'Envelope id of the bronze event',
+  },
+} satisfies TableSpec;
