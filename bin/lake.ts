@@ -5,19 +5,24 @@ import { refOf } from '../core/catalog/catalog.ts';
 import { TerminalError } from '../core/errors.ts';
 import { compactTable, type CompactResult } from '../core/lake/compact.ts';
 import { vacuumLake } from '../core/lake/vacuum.ts';
+import { writeLakeCatalog } from '../core/lake/lake-catalog.ts';
+import path from 'node:path';
 import { withRuntime } from '../core/runtime.ts';
 
 const { values, positionals } = parseCommand({
-  usage: 'pnpm lake:compact [--table <layer.name>] [--target-mb <n>] [--dry-run] | pnpm lake:vacuum [--retention-hours <n>] [--dry-run]',
+  usage: 'pnpm lake:compact [--table <layer.name>] [--target-mb <n>] [--dry-run] | pnpm lake:vacuum [--retention-hours <n>] [--dry-run] | pnpm lake:catalog [--output <file>]',
   summary:
     'lake:compact merges the small files of each partition of bronze tables (or one table) into one file, committed as a new\n' +
     'snapshot with the same rows; older snapshots stay readable. lake:vacuum deletes files that snapshots older than the\n' +
-    'retention replaced, and orphaned objects older than it; snapshots needing deleted files can then no longer be read.',
+    'retention replaced, and orphaned objects older than it; snapshots needing deleted files can then no longer be read.\n' +
+    'lake:catalog writes a DuckDB database file holding a view per table over its current snapshot (and the declared views),\n' +
+    'for the official DuckDB CLI: `duckdb -readonly .strata/lake.duckdb`. Run it again after jobs to see their new snapshots.',
   options: {
     table: { type: 'string', valueName: 'layer.name', description: 'lake:compact: only this table (default: every bronze table)' },
     'target-mb': { type: 'string', valueName: 'n', description: 'lake:compact: files under this size are merged', default: '128' },
     'retention-hours': { type: 'string', valueName: 'n', description: 'lake:vacuum: keep replaced files this long (default: STRATA_LAKE_RETENTION_HOURS, 168)' },
     'dry-run': { type: 'boolean', description: 'Say what would change, change nothing' },
+    output: { type: 'string', valueName: 'file', description: 'lake:catalog: the database file to write (default: <STRATA_DATA_DIR>/lake.duckdb)' },
   },
   allowPositionals: true,
 });
@@ -42,6 +47,12 @@ runMain(async () => {
       if (r.paths.length > 20) console.log(`  … and ${r.paths.length - 20} more`);
       return 0;
     }
-    throw new TerminalError('Run `pnpm lake:compact` or `pnpm lake:vacuum` (see --help)');
+    if (action === 'catalog') {
+      const output = path.resolve(values.output ?? path.join(rt.config.dataDir, 'lake.duckdb'));
+      const names = await writeLakeCatalog(rt, output);
+      console.log(`Wrote ${output} with ${names.length} views: ${names.join(', ')}\nOpen it with: duckdb -readonly ${output}`);
+      return 0;
+    }
+    throw new TerminalError('Run `pnpm lake:compact`, `pnpm lake:vacuum` or `pnpm lake:catalog` (see --help)');
   });
 });

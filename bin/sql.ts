@@ -5,13 +5,14 @@ import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { DuckSession } from '../core/duckdb.ts';
 import { describeError, TerminalError } from '../core/errors.ts';
-import { attachTable } from '../core/jobs/lake-views.ts';
+import { attachLake } from '../core/jobs/lake-session.ts';
 import { withRuntime } from '../core/runtime.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm sql [-c "<query>"] [--as-of <time>]',
   summary:
-    'Opens DuckDB with a view per lake table (bronze.*, silver.*, gold.*), each over the files of its current snapshot.\n' +
+    'Opens DuckDB with a view per lake table (bronze.*, silver.*, gold.*), each over the files of its current snapshot, and the\n' +
+    'declared views (e.g. silver.weapons_all). For the official DuckDB CLI, see `pnpm lake:catalog`.\n' +
     'With -c, runs one query and prints the result; without, reads queries (ending with ;) from the prompt.',
   options: {
     command: { type: 'string', short: 'c', valueName: 'query', description: 'Run this query and exit' },
@@ -35,18 +36,12 @@ runMain(async () =>
     try {
       const asOf = values['as-of'] === undefined ? undefined : new Date(values['as-of']);
       if (asOf && Number.isNaN(asOf.getTime())) throw new TerminalError(`--as-of "${values['as-of']}" is not a time; use ISO-8601, e.g. 2026-11-23T08:00:00Z`);
-      const tables = [];
-      for (const t of (await rt.catalog.listTables()).filter((t) => t.snapshotId !== null)) {
-        const snapshot = asOf ? await rt.catalog.snapshotAsOf(t, asOf) : undefined;
-        if (asOf && !snapshot) continue; // the table did not exist yet
-        await attachTable(rt, duck, t, snapshot);
-        tables.push(t);
-      }
+      const tables = await attachLake(rt, duck, { asOf });
       if (values.command !== undefined) {
         await print(duck, values.command);
         return 0;
       }
-      console.log(`Tables: ${tables.map((t) => `${t.layer}.${t.name}`).join(', ') || 'none yet (run pnpm demo)'}\nEnd each query with ; — Ctrl-D to quit.`);
+      console.log(`Tables: ${tables.join(', ') || 'none yet (run pnpm demo)'}\nEnd each query with ; — Ctrl-D to quit.`);
       const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'strata> ' });
       let buffer = '';
       rl.prompt();

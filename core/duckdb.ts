@@ -13,6 +13,8 @@ export interface DuckSessionOptions {
   memoryLimit?: string;
   threads?: number;
   tempDirectory?: string;
+  /** A database file instead of memory (what `pnpm lake:catalog` writes for the DuckDB CLI). */
+  path?: string;
 }
 
 export class DuckSession {
@@ -21,13 +23,13 @@ export class DuckSession {
     readonly connection: DuckDBConnection,
   ) {}
 
-  /** An in-memory database; nothing is persisted unless a query writes files. */
+  /** An in-memory database (or the `path` file); nothing else is persisted unless a query writes files. */
   static async open(options: DuckSessionOptions = {}): Promise<DuckSession> {
     const settings: Record<string, string> = {};
     if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
     if (options.threads) settings.threads = String(options.threads);
     if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
-    const instance = await DuckDBInstance.create(':memory:', settings);
+    const instance = await DuckDBInstance.create(options.path ?? ':memory:', settings);
     const connection = await instance.connect();
     // Timestamps are UTC everywhere in Strata.
     await connection.run("set TimeZone = 'UTC'");
