@@ -18,10 +18,16 @@ describe('topologicalOrder', () => {
 });
 
 describe('loadTables', () => {
-  it('finds the project tables, each with its SQL', async () => {
+  it('finds the project tables, each with its SQL, and expands a family with its params', async () => {
     const silver = await loadTables('silver');
-    assert.deepEqual(silver.map((t) => [t.name, t.from]), [['weather_observations', ['bronze.weather']]]);
-    assert.match(silver[0]!.sql, /from bronze\.weather/);
-    assert.deepEqual((await loadTables('gold')).map((t) => t.name), ['weather_daily']);
+    const weather = silver.find((t) => t.name === 'weather_observations')!;
+    assert.deepEqual(weather.from, ['bronze.weather']);
+    assert.match(weather.sql, /from bronze\.weather/);
+    const bows = silver.find((t) => t.name === 'weapons_bow')!;
+    assert.match(bows.sql, /= 'Bow'/);
+    assert.equal(silver.filter((t) => t.name.startsWith('weapons_') && t.writeMode === 'merge').length, 6);
+    assert.deepEqual((await loadTables('gold')).map((t) => t.name).sort(), [
+      'bookmaker_payouts', 'crypto_ohlc_hour', 'crypto_ohlc_minute', 'listings_price_m2', 'odds_best_prices', 'weapon_rankings', 'weapon_rarity_counts', 'weather_daily',
+    ]);
   });
 });
