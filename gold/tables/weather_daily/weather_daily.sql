@@ -7,6 +7,7 @@ select
   max(temperature_c)                        as temperature_max_c,
   round(avg(temperature_c), 2)              as temperature_mean_c,
   round(sum(precipitation_mm), 2)           as precipitation_mm,
-  count(*)                                  as observation_count
+  count(*)                                  as observation_count,
+  count(distinct station_id)                as stations
 from silver.weather_observations
 group by city, cast(observed_at as date)

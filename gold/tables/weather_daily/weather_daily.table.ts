@@ -12,7 +12,7 @@ export default {
   partitionBy: 'date',
   expectations: {
     min_not_above_max: { check: 'temperature_min_c <= temperature_max_c', action: 'fail' },
-    at_most_24_readings: { check: 'observation_count between 1 and 24', action: 'fail' },
+    at_most_24_readings_per_station: { check: 'observation_count between 1 and 24 * stations', action: 'fail' },
   },
   columns: {
     city: 'City',
@@ -23,5 +23,6 @@ export default {
     temperature_mean_c: 'Mean of the hourly temperatures in °C, rounded to 2 decimals',
     precipitation_mm: 'Total precipitation of the day in mm, rounded to 2 decimals',
     observation_count: 'Number of valid hourly readings behind the row',
+    stations: 'Stations reporting for the city that day',
   },
 } satisfies TableSpec;
