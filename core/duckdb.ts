@@ -13,6 +13,8 @@ export interface DuckSessionOptions {
   memoryLimit?: string;
   threads?: number;
   tempDirectory?: string;
+  /** Let DuckDB reorder rows (less memory, more parallel writes); jobs do not rely on row order. */
+  preserveInsertionOrder?: boolean;
   /** A database file instead of memory (what `pnpm lake:catalog` writes for the DuckDB CLI). */
   path?: string;
 }
@@ -29,6 +31,7 @@ export class DuckSession {
     if (options.memoryLimit) settings.memory_limit = options.memoryLimit;
     if (options.threads) settings.threads = String(options.threads);
     if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+    if (options.preserveInsertionOrder === false) settings.preserve_insertion_order = 'false';
     const instance = await DuckDBInstance.create(options.path ?? ':memory:', settings);
     const connection = await instance.connect();
     // Timestamps are UTC everywhere in Strata.

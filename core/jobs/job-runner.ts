@@ -75,7 +75,7 @@ export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRun
     const all = await loadAllTables(options.root);
     const definitions = new Map(all.map((t) => [keyOf(t), t]));
     const chosen = (options.select?.length ? selectTables(all, options.select) : all.filter((t) => t.layer === options.layer)).filter((t) => t.writeMode !== 'view');
-    const duck = await DuckSession.open({ memoryLimit: options.memoryLimit ?? rt.config.jobMemoryLimit, tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
+    const duck = await DuckSession.open({ memoryLimit: options.memoryLimit ?? rt.config.jobMemoryLimit, preserveInsertionOrder: false, tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
     const results: TableRunResult[] = [];
     try {
       for (const table of chosen) {

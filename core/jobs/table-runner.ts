@@ -13,11 +13,14 @@ import { writeQuarantine } from './quarantine.ts';
 import { checkSchema, type ColumnType } from './schema-check.ts';
 import { emptyResult, type Expectation, type TableDefinition, type TableRunResult } from './table-spec.ts';
 import { writeRows } from './write-files.ts';
-import { appendRows, latestPerKey, mergeRows, scd2Rows, SCD2_COLUMNS, type ModeInput } from './write-modes.ts';
+import { appendRows, mergeRows, scd2Rows, SCD2_COLUMNS, type ModeInput } from './write-modes.ts';
 
 /** Columns whose names start with `_` feed rules and quarantine (e.g. `_raw`) but are not written to the table. */
 const isInternal = (column: string) => column.startsWith('_');
-const CHECKED = '__checked';
+// The checked rows live in a compressed in-memory database: a 10M-row run then fits the memory limit instead of
+// spilling uncompressed pages (measured with bench:jobs: 1.40× bare DuckDB uncompressed, 1.25× compressed).
+const WORK = '__work';
+const CHECKED = `${WORK}.checked`;
 
 export interface TableRunContext {
   rt: Runtime;
@@ -44,6 +47,7 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     ctx.onProgress?.(`${plan.reason}: reading ${result.filesIn} file(s), ${result.rowsIn.toLocaleString('en-US')} rows`);
     await attachInputs(ctx, table);
     await mkdir(tmpDir, { recursive: true });
+    await duck.run(`attach ':memory:' as ${WORK} (compress)`);
 
     const rules = rulesOf(table);
     const columns = await checkRows(duck, table, rules);
@@ -64,7 +68,7 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     }
 
     const output = columns.filter((c) => !isInternal(c));
-    const batch = `select ${output.map(sqlIdent).join(', ')} from ${CHECKED} where ${keepCondition(rules)}`;
+    const batch = `select ${output.map(sqlIdent).join(', ')} from ${CHECKED} where ${keepCondition(rules)}${ranksRows(table) ? ` and ${RANK} = 1` : ''}`;
     const { sql, remove, partitions } = await combine(ctx, table, batch);
     ctx.onProgress?.(`writing${partitions.length ? ` ${partitions.length} partition(s)` : ''}`);
     const files = await writeRows(rt, duck, ref, sql, { partitionBy: table.partitionBy, tmpDir, runId });
@@ -83,7 +87,7 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     result.status = 'failed';
     result.error = describeError(error);
   } finally {
-    await duck.run(`drop table if exists ${CHECKED}`).catch(() => {});
+    await duck.run(`detach database if exists ${WORK}`).catch(() => {});
     await rm(tmpDir, { recursive: true, force: true });
   }
   result.durationMillis = Date.now() - started;
@@ -125,16 +129,29 @@ export async function defineView(duck: DuckSession, view: TableDefinition): Prom
 
 const stripSemicolon = (sql: string) => sql.trim().replace(/;\s*$/, '');
 
-/** Materialises the SQL's rows with one `__broke_<rule>` flag per rule; `_raw` is kept only where a quarantine rule broke. */
+/** merge and append keep the first valid row per key; ranking rows while checking them saves a second sort. */
+const ranksRows = (table: TableDefinition) => table.writeMode === 'merge' || table.writeMode === 'append';
+const RANK = '__rank';
+
+/**
+ * Materialises the SQL's rows with one `__broke_<rule>` flag per rule; `_raw` is kept only where a quarantine rule
+ * broke. For merge/append, `__rank` numbers the rows that pass within their key, the first by latestBy being 1.
+ */
 async function checkRows(duck: DuckSession, table: TableDefinition, rules: [string, Expectation][]): Promise<string[]> {
   const source = `(${stripSemicolon(table.sql)})`;
   const columns = (await duck.all(`describe select * from ${source}`)).map((r) => String(r.column_name));
-  const flags = rules.map(([rule, e]) => `not coalesce((${e.check}), false) as ${broke(rule)}`);
-  const quarantine = rules.filter(([, e]) => e.action === 'quarantine').map(([, e]) => `not coalesce((${e.check}), false)`);
-  const raw = columns.includes('_raw') ? `, case when ${quarantine.join(' or ') || 'false'} then _raw end as _raw` : '';
-  await duck.run(
-    `create or replace temp table ${CHECKED} as select * ${columns.includes('_raw') ? 'exclude (_raw)' : ''}${flags.map((f) => `, ${f}`).join('')}${raw} from ${source}`,
-  );
+  const broken = (e: Expectation) => `not coalesce((${e.check}), false)`;
+  const flags = rules.map(([rule, e]) => `${broken(e)} as ${broke(rule)}`);
+  const any = (action: string) => rules.filter(([, e]) => e.action === action).map(([, e]) => broken(e)).join(' or ') || 'false';
+  const checked = `select * ${columns.includes('_raw') ? 'exclude (_raw)' : ''}${flags.map((f) => `, ${f}`).join('')},
+                          ${columns.includes('_raw') ? `case when ${any('quarantine')} then _raw end` : 'null'} as _raw,
+                          not (${any('quarantine')}) and not (${any('drop')}) as __keep
+                     from ${source}`;
+  const pk = table.primaryKey.map(sqlIdent).join(', ');
+  const rank = ranksRows(table)
+    ? `, case when __keep then row_number() over (partition by ${pk} order by __keep desc${table.latestBy ? `, ${table.latestBy}` : ''}) end as ${RANK}`
+    : '';
+  await duck.run(`create or replace table ${CHECKED} as select * exclude (__keep${columns.includes('_raw') ? '' : ', _raw'})${rank} from (${checked})`);
   return columns;
 }
 
@@ -167,8 +184,10 @@ async function combine(ctx: TableRunContext, table: TableDefinition, batch: stri
   const live = ctx.target?.files ?? [];
   const mode: ModeInput = { batch, primaryKey: table.primaryKey, latestBy: table.latestBy };
   const pk = table.primaryKey.map(sqlIdent).join(', ');
-  const ordered = (sql: string) => `${sql} order by ${pk}`;
-  const dedup = table.writeMode === 'replace' ? batch : latestPerKey(mode);
+  // Row order inside a file is not part of a table's contract; sorting 10M rows would cost a fifth of the run.
+  const ordered = (sql: string) => sql;
+  // merge/append batches hold one row per key already (checkRows ranks them); scd2 keeps every version.
+  const dedup = batch;
 
   if (plan.scope === 'all') {
     if (table.writeMode === 'scd2') return { sql: ordered(scd2Rows(mode, table.scd2!, await trackedColumns(duck, table, batch))), remove: 'all', partitions: [] };
