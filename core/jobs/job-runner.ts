@@ -7,7 +7,7 @@ import { DuckSession } from '../duckdb.ts';
 import { describeError, TerminalError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { withJobLock } from './job-lock.ts';
-import { planTable, type InputState, type PlanOptions, type TablePlan } from './plan.ts';
+import { layoutDiffers, planTable, type InputState, type PlanOptions, type TablePlan } from './plan.ts';
 import { keyOf, loadAllTables, type JobLayer } from './registry.ts';
 import { selectTables } from './selection.ts';
 import { emptyResult, type TableDefinition, type TableRunResult } from './table-spec.ts';
@@ -56,7 +56,8 @@ async function planOne(rt: Runtime, table: TableDefinition, definitions: Map<str
   }
   const target: Snapshot | undefined = await rt.catalog.currentSnapshot(table);
   const consumed = target ? await rt.catalog.consumedFiles(table) : new Set<number>();
-  return { plan: planTable(table, inputs, { exists: !!target, consumed }, options), inputs, target };
+  const layoutChanged = !!target && layoutDiffers(target.files, table.partitionBy);
+  return { plan: planTable(table, inputs, { exists: !!target, consumed, layoutChanged }, options), inputs, target };
 }
 
 /** A table's inputs with views replaced by the tables they read. */

@@ -28,6 +28,9 @@ describe('planTable', () => {
     assert.deepEqual([plan.scope, plan.partitions, ids(plan.read)], ['partitions', ['2026-11-21'], [2, 3]]);
     assert.equal(planTable(table({ writeMode: 'replace', partitionBy: undefined }), inputs, { exists: true, consumed: new Set([1, 2]) }).scope, 'all');
   });
+  it('rebuilds a table whose files are not partitioned as declared', () => {
+    assert.equal(planTable(table(), inputs, { exists: true, consumed: new Set([1, 2, 3]), layoutChanged: true }).scope, 'all');
+  });
   it('backfills the partitions in range whatever was consumed', () => {
     const plan = planTable(table(), inputs, { exists: true, consumed: new Set([1, 2, 3]) }, { range: { from: '2026-11-20', to: '2026-11-20' } });
     assert.deepEqual([plan.scope, plan.partitions, ids(plan.read)], ['partitions', ['2026-11-20'], [1]]);

@@ -30,10 +30,21 @@ export interface TablePlan {
   partitions: string[];
 }
 
+/** Whether a table's non-empty files are partitioned other than by `partitionBy` (empty files hold columns only). */
+export const layoutDiffers = (files: LiveFile[], partitionBy: string | undefined): boolean =>
+  files.some((f) => f.rowCount > 0 && Object.keys(f.partitionValues ?? {})[0] !== partitionBy);
+
 /** The partition value a file was written under (bronze `dt`, or a table's partitionBy), if any. */
 export const partitionOf = (f: LiveFile): string | undefined => Object.values(f.partitionValues ?? {})[0];
 
-export function planTable(table: TableDefinition, inputs: InputState[], target: { exists: boolean; consumed: Set<number> }, options: PlanOptions = {}): TablePlan {
+export interface TargetState {
+  exists: boolean;
+  consumed: Set<number>;
+  /** The table's files are partitioned differently from its definition (partitionBy was added, changed or removed). */
+  layoutChanged?: boolean;
+}
+
+export function planTable(table: TableDefinition, inputs: InputState[], target: TargetState, options: PlanOptions = {}): TablePlan {
   const name = `${table.layer}.${table.name}`;
   const fresh = inputs.map((i) => ({ ...i, newFiles: i.liveFiles.filter((f) => !target.consumed.has(f.fileId)) }));
   const newCount = fresh.reduce((n, i) => n + i.newFiles.length, 0);
@@ -43,6 +54,7 @@ export function planTable(table: TableDefinition, inputs: InputState[], target: 
 
   if (options.fullRefresh) return plan('run', 'all', 'full refresh requested');
   if (!target.exists) return plan('run', 'all', 'first run: the table has no snapshot yet');
+  if (target.layoutChanged) return plan('run', 'all', `its files are not partitioned by ${table.partitionBy ?? 'nothing'} as declared: rebuilding`);
 
   if (options.range && table.partitionBy) {
     const { from, to } = options.range;
