@@ -39,8 +39,23 @@ export class DuckSession {
     return new DuckSession(instance, connection);
   }
 
-  async run(sql: string): Promise<void> {
-    await this.connection.run(sql);
+  /** Runs a statement; with `onProgress`, reports DuckDB's own estimate (0–100 %) every `everyMillis` while it runs. */
+  async run(sql: string, progress?: { onProgress: (percent: number) => void; everyMillis?: number }): Promise<void> {
+    if (!progress) {
+      await this.connection.run(sql);
+      return;
+    }
+    await this.connection.run('set enable_progress_bar = true; set enable_progress_bar_print = false');
+    let last = -1;
+    const timer = setInterval(() => {
+      const percent = Math.floor(this.connection.progress.percentage);
+      if (percent >= 0 && percent !== last) progress.onProgress((last = percent));
+    }, progress.everyMillis ?? 5000);
+    try {
+      await this.connection.run(sql);
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /** Runs a query and returns its rows as JS objects (BIGINT as bigint, timestamps as Date). */

@@ -12,6 +12,8 @@ export interface WriteOptions {
   tmpDir: string;
   /** Names the files, so a run's files are recognisable in the lake. */
   runId: string;
+  /** DuckDB's estimate of the write's progress, in %, every few seconds. */
+  onProgress?: (percent: number) => void;
 }
 
 /** Writes `select …` to the lake; a query with no rows still yields one (empty) file, so the table keeps its columns. */
@@ -22,6 +24,7 @@ export async function writeRows(rt: Runtime, duck: DuckSession, ref: TableRef, s
   if (partitionBy) {
     await duck.run(
       `copy (${sql}) to ${sqlString(out)} (format parquet, compression zstd, partition_by (${sqlIdent(partitionBy)}), write_partition_columns true, filename_pattern 'part_{i}')`,
+      options.onProgress && { onProgress: options.onProgress },
     );
     locals = await partitionFiles(out);
     if (locals.length === 0) {
@@ -32,7 +35,7 @@ export async function writeRows(rt: Runtime, duck: DuckSession, ref: TableRef, s
     }
   } else {
     const local = `${out}.parquet`;
-    await duck.run(`copy (${sql}) to ${sqlString(local)} (format parquet, compression zstd)`);
+    await duck.run(`copy (${sql}) to ${sqlString(local)} (format parquet, compression zstd)`, options.onProgress && { onProgress: options.onProgress });
     locals = [{ local }];
   }
   const stats = await footerStats(duck, locals.map((l) => l.local));
