@@ -214,6 +214,18 @@ describe('gold tables on small fixtures equal the test\'s own computation', { ti
     assert.deepEqual(rows, expected);
   });
 
+  it('serves gold in PostgreSQL with primary keys, indexes on common filters and comments from the definitions', async () => {
+    const { rows: indexes } = await env.rt.pool.query("select indexname, indexdef from pg_indexes where schemaname = 'gold' and tablename = 'odds_best_prices' order by indexname");
+    assert.deepEqual(indexes.map((i) => i.indexname), ['odds_best_prices_best_bookmaker_idx', 'odds_best_prices_match_idx', 'odds_best_prices_pkey']);
+    assert.match(indexes.find((i) => i.indexname === 'odds_best_prices_pkey')!.indexdef, /\(league, home, away, kickoff, outcome\)/);
+    const { rows: comments } = await env.rt.pool.query(
+      "select col_description('gold.bookmaker_payouts'::regclass, a.attnum) as comment from pg_attribute a where a.attrelid = 'gold.bookmaker_payouts'::regclass and a.attname = 'payout_rate_mean'",
+    );
+    assert.equal(comments[0]!.comment, 'Mean payout rate, 4 decimals');
+    const { rows: table } = await env.rt.pool.query("select obj_description('gold.bookmaker_payouts'::regclass) as comment");
+    assert.match(table[0]!.comment, /^Payout rate per bookmaker over the matches it prices \(mean, min, max\)\. \(lake snapshot \d+, run /);
+  });
+
   it('listings: price history as SCD2 versions, unchanged reports folded into one version', async () => {
     const rows = await lake(
       "select listing_id, price_eur, strftime(valid_from, '%Y-%m-%d') as valid_from, strftime(valid_to, '%Y-%m-%d') as valid_to, is_current from silver.listing_price_history where listing_id = 'L1' order by valid_from",

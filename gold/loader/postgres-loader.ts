@@ -81,10 +81,8 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
       }).join(', ')})`);
       await rt.pool.query(`insert into ${q(staging)} (${columns.map((c) => pg.escapeIdentifier(c.name)).join(', ')}) values ${tuples.join(', ')}`, params);
     }
-    // Indexes for the API's common filters: each key column past the first (the key's own index covers the first)
-    // and the ones the definition declares.
-    const indexed = [...table.primaryKey.slice(1).map((c) => [c]), ...(table.indexes ?? [])]
-      .filter((cols, i, all) => all.findIndex((other) => other.join() === cols.join()) === i);
+    // Indexes for the API's common filters, as the definition declares them (the key's index covers its leading column).
+    const indexed = (table.indexes ?? []).filter((cols, i, all) => all.findIndex((other) => other.join() === cols.join()) === i);
     for (const [i, cols] of indexed.entries()) {
       await rt.pool.query(`create index ${pg.escapeIdentifier(`${staging}_i${i}`)} on ${q(staging)} (${cols.map((c) => pg.escapeIdentifier(c)).join(', ')})`);
     }

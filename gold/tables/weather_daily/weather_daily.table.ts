@@ -10,6 +10,7 @@ export default {
   writeMode: 'replace',
   // Rebuilt per day: a run reads only the silver days that changed.
   partitionBy: 'date',
+  indexes: [['date']],
   expectations: {
     min_not_above_max: { check: 'temperature_min_c <= temperature_max_c', action: 'fail' },
     at_most_24_readings_per_station: { check: 'observation_count between 1 and 24 * stations', action: 'fail' },
