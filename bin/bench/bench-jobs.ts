@@ -21,7 +21,7 @@ const { values } = parseCommand({
     'both times, their ratio (goal ≤ 1.25) and the runner\'s peak memory (goal ≤ 2 GiB).',
   options: {
     rows: { type: 'string', valueName: 'n', description: 'Bronze rows to generate', default: '10000000' },
-    rounds: { type: 'string', valueName: 'n', description: 'Rounds (bare then runner, alternating first); medians are reported', default: '1' },
+    rounds: { type: 'string', valueName: 'n', description: 'Rounds (bare then runner, alternating first); medians are reported', default: '3' },
     json: { type: 'boolean', description: 'Also print one JSON object as the last line' },
   },
 });

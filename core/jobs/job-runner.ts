@@ -109,7 +109,7 @@ async function runPlanned(rt: Runtime, duck: DuckSession, table: TableDefinition
   options.onTableStart?.(name, planned.plan);
   if (planned.plan.action === 'up to date') return emptyResult(name, 'up to date');
   const runId = await rt.runs.start(`job:${table.layer}`, name, newRunId(table.layer));
-  const result = await runTable({ rt, duck, runId, definitions, ...planned, onProgress: (m) => options.onProgress?.(name, m) }, table);
+  const result = await runTable({ rt, duck, runId, definitions, ...planned, onProgress: options.onProgress && ((m: string) => options.onProgress!(name, m)) }, table);
   await rt.runs.finish(runId, {
     status: result.status === 'succeeded' ? 'succeeded' : 'failed', rowsIn: result.rowsIn, rowsOut: result.rowsOut, rowsQuarantined: result.rowsQuarantined,
     error: result.error,

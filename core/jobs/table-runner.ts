@@ -50,7 +50,8 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     await duck.run(`attach ':memory:' as ${WORK} (compress)`);
 
     const rules = rulesOf(table);
-    const columns = await checkRows(duck, table, rules, (percent) => ctx.onProgress?.(`reading and checking: ${percent} %`));
+    const progress = (stage: string) => ctx.onProgress && ((percent: number) => ctx.onProgress!(`${stage}: ${percent} %`));
+    const columns = await checkRows(duck, table, rules, progress('reading and checking'));
     const counts = await countRows(duck, table, rules);
     const failing = rules.filter(([rule, e]) => e.action === 'fail' && counts.broken[rule]! > 0);
     if (failing.length) {
@@ -71,7 +72,7 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     const batch = `select ${output.map(sqlIdent).join(', ')} from ${CHECKED} where ${keepCondition(rules)}${ranksRows(table) ? ` and ${RANK} = 1` : ''}`;
     const { sql, remove, partitions } = await combine(ctx, table, batch);
     ctx.onProgress?.(`writing${partitions.length ? ` ${partitions.length} partition(s)` : ''}`);
-    const files = await writeRows(rt, duck, ref, sql, { partitionBy: table.partitionBy, tmpDir, runId, onProgress: (percent) => ctx.onProgress?.(`writing: ${percent} %`) });
+    const files = await writeRows(rt, duck, ref, sql, { partitionBy: table.partitionBy, tmpDir, runId, onProgress: progress('writing') });
     result.rowsOut = files.reduce((n, f) => n + f.rowCount, 0);
     result.partitions = [...new Set(files.map((f) => Object.values(f.partitionValues ?? {})[0]).filter((p): p is string => !!p))].sort();
     result.snapshotId = await rt.catalog.commit({
@@ -137,7 +138,7 @@ const RANK = '__rank';
  * Materialises the SQL's rows with one `__broke_<rule>` flag per rule; `_raw` is kept only where a quarantine rule
  * broke. For merge/append, `__rank` numbers the rows that pass within their key, the first by latestBy being 1.
  */
-async function checkRows(duck: DuckSession, table: TableDefinition, rules: [string, Expectation][], onProgress: (percent: number) => void): Promise<string[]> {
+async function checkRows(duck: DuckSession, table: TableDefinition, rules: [string, Expectation][], onProgress?: (percent: number) => void): Promise<string[]> {
   const source = `(${stripSemicolon(table.sql)})`;
   const columns = (await duck.all(`describe select * from ${source}`)).map((r) => String(r.column_name));
   const broken = (e: Expectation) => `not coalesce((${e.check}), false)`;
@@ -151,7 +152,7 @@ async function checkRows(duck: DuckSession, table: TableDefinition, rules: [stri
   const rank = ranksRows(table)
     ? `, case when __keep then row_number() over (partition by ${pk} order by __keep desc${table.latestBy ? `, ${table.latestBy}` : ''}) end as ${RANK}`
     : '';
-  await duck.run(`create or replace table ${CHECKED} as select * exclude (__keep${columns.includes('_raw') ? '' : ', _raw'})${rank} from (${checked})`, { onProgress });
+  await duck.run(`create or replace table ${CHECKED} as select * exclude (__keep${columns.includes('_raw') ? '' : ', _raw'})${rank} from (${checked})`, onProgress && { onProgress });
   return columns;
 }
 

@@ -1,6 +1,6 @@
 // The file:// backend: a local folder. Writes go to a temporary name and are renamed, so readers see whole files.
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ObjectInfo, ObjectStore } from './object-store.ts';
 
@@ -34,7 +34,8 @@ export class FileStore implements ObjectStore {
   }
 
   putFile(key: string, localPath: string): Promise<ObjectInfo> {
-    return this.writeAtomically(key, (tmp) => copyFile(localPath, tmp));
+    // A hard link when the file is on the lake's filesystem (lake files are never modified in place), else a copy.
+    return this.writeAtomically(key, (tmp) => link(localPath, tmp).catch(() => copyFile(localPath, tmp)));
   }
 
   putBytes(key: string, bytes: Uint8Array | string): Promise<ObjectInfo> {
