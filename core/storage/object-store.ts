@@ -12,7 +12,7 @@ export interface ObjectInfo {
 export interface ObjectStore {
   /** The lake root, e.g. file:///srv/lake or s3://bucket/prefix. */
   readonly url: string;
-  /** Copies a local file to `key`; readers never see a partial object. */
+  /** Stores a local file at `key`; readers never see a partial object. The file store may hard-link it, so callers must not modify `localPath` afterwards (deleting it is fine). */
   putFile(key: string, localPath: string): Promise<ObjectInfo>;
   putBytes(key: string, bytes: Uint8Array | string): Promise<ObjectInfo>;
   getBytes(key: string): Promise<Buffer>;
