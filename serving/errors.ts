@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-const CODES: Record<number, string> = { 400: 'bad_request', 404: 'not_found', 413: 'payload_too_large', 429: 'rate_limited', 503: 'unavailable' };
+const CODES: Record<number, string> = { 400: 'bad_request', 404: 'not_found', 413: 'payload_too_large', 414: 'uri_too_long', 429: 'rate_limited', 503: 'unavailable' };
 
 /** Throws an HTTPException whose JSON body carries a stable code. */
 export function apiError(status: ContentfulStatusCode, message: string, code = CODES[status] ?? 'error'): never {
@@ -21,4 +21,11 @@ export function onError(error: Error, c: Context): Response {
   if (pgCode && /^(08|57P)/.test(pgCode)) return c.json({ error: { code: 'unavailable', message: 'the database is unavailable; retry shortly' } }, 503);
   console.error(`[api] ${c.req.method} ${c.req.path}:`, error);
   return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
+}
+
+/** Request validation failures (zod) answered in the same error shape, each issue as `- path: message`. */
+export function validationHook(result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }, c: Context): Response | undefined {
+  if (result.success) return undefined;
+  const issues = result.error?.issues.map((i) => `- ${i.path.map(String).join('.') || '(request)'}: ${i.message}`).join('\n') ?? '';
+  return c.json({ error: { code: 'bad_request', message: `invalid request:\n${issues}` } }, 400);
 }

@@ -1,10 +1,11 @@
 // /v1/tables: the gold tables served from PostgreSQL, with filters, sort and paging. Table and column names are
 // accepted only when PostgreSQL's catalog knows them; every value travels as a query parameter.
-import { Hono } from 'hono';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import pg from 'pg';
 import type { Pool } from '../../core/postgres.ts';
 import { GOLD_SCHEMA } from '../../gold/loader/postgres-loader.ts';
 import { apiError } from '../errors.ts';
+import { errorResponses, RowsSchema, TableListSchema } from '../schemas.ts';
 
 const OPERATORS = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 const RESERVED = new Set(['limit', 'offset', 'order', 'fields']);
@@ -72,29 +73,68 @@ export function buildQuery(table: string, columns: Column[], params: [string, st
   };
 }
 
-export function tablesRoutes(pool: Pool): Hono {
-  const app = new Hono();
+const listRoute = createRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'listTables',
+  tags: ['tables'],
+  summary: 'The gold tables, with their columns, descriptions, row counts and freshness',
+  security: [],
+  responses: { 200: { description: 'Every gold table PostgreSQL serves', content: { 'application/json': { schema: TableListSchema } } }, ...errorResponses(414, 503) },
+});
 
-  app.get('/', async (c) => {
-    const { rows } = await pool.query<{ name: string; description: string | null; rows: number }>(
-      `select c.relname as name, obj_description(c.oid, 'pg_class') as description, c.reltuples::bigint as rows
+const rowsRoute = createRoute({
+  method: 'get',
+  path: '/{name}',
+  operationId: 'readTable',
+  tags: ['tables'],
+  summary: 'Rows of a gold table, filtered, sorted and paged',
+  description:
+    'Filters on any column: `?city=Paris`, `?date[gte]=2026-11-03` (operators eq, neq, gt, gte, lt, lte). Values are sent ' +
+    'to PostgreSQL as parameters; table and column names are accepted only when the database catalog knows them.',
+  request: {
+    params: z.object({ name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'weather_daily', description: 'A table listed by GET /v1/tables' }) }),
+    query: z.object({
+      order: z.string().optional().openapi({ description: 'Comma-separated columns; a leading - sorts descending', example: 'city,-date' }),
+      fields: z.string().optional().openapi({ description: 'Comma-separated columns to return', example: 'city,date,temperature_mean_c' }),
+      limit: z.string().optional().openapi({ description: `Rows per page, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})`, example: '100' }),
+      offset: z.string().optional().openapi({ description: 'Rows to skip', example: '0' }),
+    }),
+  },
+  security: [],
+  responses: { 200: { description: 'A page of rows and the total matching', content: { 'application/json': { schema: RowsSchema } } }, ...errorResponses(400, 404, 414, 503) },
+});
+
+export function tablesRoutes(pool: Pool): OpenAPIHono {
+  const app = new OpenAPIHono();
+
+  app.openapi(listRoute, async (c) => {
+    const { rows } = await pool.query<{ name: string; description: string | null; rows: number; snapshot_id: number | null; loaded_at: Date | null }>(
+      `select c.relname as name, obj_description(c.oid, 'pg_class') as description, greatest(c.reltuples, 0)::bigint as rows, l.snapshot_id, l.loaded_at
          from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         left join strata_catalog.gold_loads l on l.table_name = c.relname
         where n.nspname = $1 and c.relkind = 'r' and c.relname !~ '__load_' order by c.relname`,
       [GOLD_SCHEMA],
     );
     const tables = [];
-    for (const t of rows) tables.push({ name: t.name, description: t.description, columns: await columnsOf(pool, t.name) });
-    return c.json({ tables });
+    for (const t of rows) {
+      const exact = await pool.query<{ n: number }>(`select count(*)::bigint as n from ${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(t.name)}`);
+      tables.push({
+        name: t.name, description: t.description, rows: exact.rows[0]!.n, snapshotId: t.snapshot_id, loadedAt: t.loaded_at?.toISOString() ?? null,
+        columns: await columnsOf(pool, t.name),
+      });
+    }
+    return c.json({ tables }, 200);
   });
 
-  app.get('/:name', async (c) => {
+  app.openapi(rowsRoute, async (c) => {
     const name = c.req.param('name');
     const columns = /^\w+$/.test(name) && !name.includes('__load_') ? await columnsOf(pool, name) : [];
     if (!columns.length) apiError(404, `no gold table "${name}"; GET /v1/tables lists them`);
     const url = new URL(c.req.url);
     const query = buildQuery(name, columns, [...url.searchParams.entries()]);
     const [rows, count] = await Promise.all([pool.query(query.rowsSql, query.values), pool.query<{ total: number }>(query.countSql, query.values)]);
-    return c.json({ table: name, total: count.rows[0]!.total, limit: query.limit, offset: query.offset, rows: rows.rows });
+    return c.json({ table: name, total: count.rows[0]!.total, limit: query.limit, offset: query.offset, rows: rows.rows }, 200);
   });
 
   return app;
