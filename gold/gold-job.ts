@@ -1,7 +1,6 @@
 // After a job run, each gold table PostgreSQL does not serve at its current lake snapshot is loaded (contract 7).
-import path from 'node:path';
-import { DuckSession } from '../core/duckdb.ts';
 import { runJob, type JobOptions } from '../core/jobs/job-runner.ts';
+import { openJobSession } from '../core/jobs/job-session.ts';
 import { loadAllTables, keyOf } from '../core/jobs/registry.ts';
 import type { TableRunResult } from '../core/jobs/table-spec.ts';
 import type { Runtime } from '../core/runtime.ts';
@@ -13,7 +12,7 @@ export async function loadGold(rt: Runtime, results: TableRunResult[], onLoaded?
   const loads: LoadResult[] = [];
   const candidates = results.filter((r) => r.table.startsWith('gold.') && (r.status === 'succeeded' || r.status === 'up to date'));
   if (candidates.length === 0) return loads;
-  const duck = await DuckSession.open({ memoryLimit: rt.config.jobMemoryLimit, tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
+  const duck = await openJobSession(rt.config);
   try {
     for (const result of candidates) {
       const definition = definitions.get(result.table)!;

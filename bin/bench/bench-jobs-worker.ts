@@ -3,8 +3,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { config } from '../../core/config.ts';
-import { DuckSession, sqlString } from '../../core/duckdb.ts';
+import { sqlString } from '../../core/duckdb.ts';
 import { runJob } from '../../core/jobs/job-runner.ts';
+import { openJobSession } from '../../core/jobs/job-session.ts';
 import { loadAllTables } from '../../core/jobs/registry.ts';
 import { withRuntime } from '../../core/runtime.ts';
 
@@ -29,7 +30,7 @@ await withRuntime(config(), async (rt) => {
     const paths = await Promise.all(files.map((f) => rt.store.localPath(f.path)));
     const dir = path.join(rt.config.dataDir, 'tmp', `bench-bare-${process.pid}`);
     await mkdir(dir, { recursive: true });
-    const duck = await DuckSession.open({ memoryLimit: rt.config.jobMemoryLimit, tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
+    const duck = await openJobSession(rt.config);
     try {
       await duck.run(`create schema bronze; create schema silver; create schema gold`);
       await duck.run(`create view bronze.weather as select * from read_parquet([${paths.map(sqlString).join(', ')}])`);

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { config, PROJECT_ROOT } from '../../core/config.ts';
-import { DuckSession, sqlString } from '../../core/duckdb.ts';
+import { sqlString } from '../../core/duckdb.ts';
 import type { DataFile } from '../../core/catalog/catalog.ts';
+import { openJobSession } from '../../core/jobs/job-session.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime, type Isolated } from '../../infra/local/sandbox.ts';
 import { median } from './report.ts';
@@ -34,7 +35,7 @@ async function generateBronze(env: Isolated, rows: number): Promise<number> {
   const dir = path.join(env.config.dataDir, 'tmp', `bench-jobs-gen-${process.pid}`);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const duck = await DuckSession.open({ memoryLimit: env.config.jobMemoryLimit, tempDirectory: path.join(env.config.dataDir, 'tmp', 'duckdb') });
+  const duck = await openJobSession(env.config);
   try {
     // Every 10th row revises the previous row's station-hour with a later updated_at; every 1000th is impossible (999 °C).
     await duck.run(`copy (

@@ -1,12 +1,12 @@
 // Runs declared tables in dependency order, each by its plan (plan.ts), and returns one result per table; a table
 // whose input failed is skipped. One run at a time (job-lock.ts).
-import path from 'node:path';
 import { refOf, type Snapshot } from '../catalog/catalog.ts';
 import { newRunId } from '../catalog/runs.ts';
-import { DuckSession } from '../duckdb.ts';
+import type { DuckSession } from '../duckdb.ts';
 import { describeError, TerminalError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { withJobLock } from './job-lock.ts';
+import { openJobSession } from './job-session.ts';
 import { layoutDiffers, planTable, type InputState, type PlanOptions, type TablePlan } from './plan.ts';
 import { keyOf, loadAllTables, type JobLayer } from './registry.ts';
 import { selectTables } from './selection.ts';
@@ -18,14 +18,10 @@ export interface JobOptions extends PlanOptions {
   layer: JobLayer;
   /** `--select` expressions (name, name+, +name); they may reach into the other layer. */
   select?: string[];
-  /** Plan only: nothing is read or written. */
-  dryRun?: boolean;
   /** Queue behind a run in progress instead of failing at once. */
   wait?: boolean;
   /** Where the table folders are (default: the project); tests point it at their own tables. */
   root?: string;
-  /** DuckDB's memory limit for the run (e.g. "1.5GB"). */
-  memoryLimit?: string;
   onTableStart?: (table: string, plan: TablePlan) => void;
   onProgress?: (table: string, message: string) => void;
   onTableDone?: (result: TableRunResult) => void;
@@ -36,13 +32,19 @@ export interface JobPlanEntry {
   plan: TablePlan;
 }
 
-/** The tables a job would run, in order, each with the plan the catalog gives it now. */
-export async function planJob(rt: Runtime, options: JobOptions): Promise<JobPlanEntry[]> {
+/** Every declared table by name, and the ones a job runs, in order: the selection, or the layer; views never run. */
+async function chooseTables(options: JobOptions) {
   const all = await loadAllTables(options.root);
   const definitions = new Map(all.map((t) => [keyOf(t), t]));
   const chosen = options.select?.length ? selectTables(all, options.select) : all.filter((t) => t.layer === options.layer);
+  return { definitions, chosen: chosen.filter((t) => t.writeMode !== 'view') };
+}
+
+/** The tables a job would run, in order, each with the plan the catalog gives it now. */
+export async function planJob(rt: Runtime, options: JobOptions): Promise<JobPlanEntry[]> {
+  const { definitions, chosen } = await chooseTables(options);
   const entries: JobPlanEntry[] = [];
-  for (const table of chosen.filter((t) => t.writeMode !== 'view')) {
+  for (const table of chosen) {
     const { plan } = await planOne(rt, table, definitions, options);
     entries.push({ table, plan });
   }
@@ -73,10 +75,8 @@ function physicalInputs(table: TableDefinition, definitions: Map<string, TableDe
 export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRunResult[]> {
   const label = `job:${options.layer}${options.select?.length ? ` --select ${options.select.join(',')}` : ''}`;
   return withJobLock(rt, { label, wait: options.wait }, async () => {
-    const all = await loadAllTables(options.root);
-    const definitions = new Map(all.map((t) => [keyOf(t), t]));
-    const chosen = (options.select?.length ? selectTables(all, options.select) : all.filter((t) => t.layer === options.layer)).filter((t) => t.writeMode !== 'view');
-    const duck = await DuckSession.open({ memoryLimit: options.memoryLimit ?? rt.config.jobMemoryLimit, preserveInsertionOrder: false, tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
+    const { definitions, chosen } = await chooseTables(options);
+    const duck = await openJobSession(rt.config, { preserveInsertionOrder: false });
     const results: TableRunResult[] = [];
     try {
       for (const table of chosen) {

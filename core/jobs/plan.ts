@@ -1,6 +1,6 @@
 // What a table's run will read and rewrite, decided from the catalog alone (no data is read): the incremental rule
 // of DESIGN.md contract 6. Pure, so `--dry-run` prints exactly what a run would do.
-import type { LiveFile } from '../catalog/catalog.ts';
+import type { DataFile, LiveFile } from '../catalog/catalog.ts';
 import type { TableDefinition } from './table-spec.ts';
 
 /** A run's scope: `all` rebuilds the table, `partitions` rebuilds the listed partitions, `new` folds new input rows in. */
@@ -35,7 +35,7 @@ export const layoutDiffers = (files: LiveFile[], partitionBy: string | undefined
   files.some((f) => f.rowCount > 0 && Object.keys(f.partitionValues ?? {})[0] !== partitionBy);
 
 /** The partition value a file was written under (bronze `dt`, or a table's partitionBy), if any. */
-export const partitionOf = (f: LiveFile): string | undefined => Object.values(f.partitionValues ?? {})[0];
+export const partitionOf = (f: Pick<DataFile, 'partitionValues'>): string | undefined => Object.values(f.partitionValues ?? {})[0];
 
 export interface TargetState {
   exists: boolean;

@@ -74,7 +74,7 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     ctx.onProgress?.(`writing${partitions.length ? ` ${partitions.length} partition(s)` : ''}`);
     const files = await writeRows(rt, duck, ref, sql, { partitionBy: table.partitionBy, tmpDir, runId, onProgress: progress('writing') });
     result.rowsOut = files.reduce((n, f) => n + f.rowCount, 0);
-    result.partitions = [...new Set(files.map((f) => Object.values(f.partitionValues ?? {})[0]).filter((p): p is string => !!p))].sort();
+    result.partitions = [...new Set(files.map(partitionOf).filter((p): p is string => !!p))].sort();
     result.snapshotId = await rt.catalog.commit({
       table: ref, baseSnapshotId: ctx.target?.snapshotId ?? null, runId, add: files, remove,
       operation: plan.scope === 'all' ? 'replace' : table.writeMode === 'append' ? 'append' : plan.scope === 'partitions' ? 'overwrite' : 'merge',
@@ -140,7 +140,7 @@ const RANK = '__rank';
  */
 async function checkRows(duck: DuckSession, table: TableDefinition, rules: [string, Expectation][], onProgress?: (percent: number) => void): Promise<string[]> {
   const source = `(${stripSemicolon(table.sql)})`;
-  const columns = (await duck.all(`describe select * from ${source}`)).map((r) => String(r.column_name));
+  const columns = (await describe(duck, `select * from ${source}`)).map((c) => c.name);
   const broken = (e: Expectation) => `not coalesce((${e.check}), false)`;
   const flags = rules.map(([rule, e]) => `${broken(e)} as ${broke(rule)}`);
   const any = (action: string) => rules.filter(([, e]) => e.action === action).map(([, e]) => broken(e)).join(' or ') || 'false';
@@ -183,16 +183,13 @@ interface Combined {
 async function combine(ctx: TableRunContext, table: TableDefinition, batch: string): Promise<Combined> {
   const { plan, duck } = ctx;
   const live = ctx.target?.files ?? [];
+  // merge/append batches hold one row per key already (checkRows ranks them); scd2 keeps every version. Rows are
+  // written unsorted: order inside a file is not part of a table's contract, and sorting 10M rows costs a fifth of a run.
   const mode: ModeInput = { batch, primaryKey: table.primaryKey, latestBy: table.latestBy };
-  const pk = table.primaryKey.map(sqlIdent).join(', ');
-  // Row order inside a file is not part of a table's contract; sorting 10M rows would cost a fifth of the run.
-  const ordered = (sql: string) => sql;
-  // merge/append batches hold one row per key already (checkRows ranks them); scd2 keeps every version.
-  const dedup = batch;
 
   if (plan.scope === 'all') {
-    if (table.writeMode === 'scd2') return { sql: ordered(scd2Rows(mode, table.scd2!, await trackedColumns(duck, table, batch))), remove: 'all', partitions: [] };
-    return { sql: ordered(dedup), remove: 'all', partitions: [] };
+    if (table.writeMode === 'scd2') return { sql: scd2Rows(mode, table.scd2!, await trackedColumns(duck, table, batch)), remove: 'all', partitions: [] };
+    return { sql: batch, remove: 'all', partitions: [] };
   }
 
   await checkAgainst(ctx, table, batch, live);
@@ -204,13 +201,13 @@ async function combine(ctx: TableRunContext, table: TableDefinition, batch: stri
         `${table.layer}.${table.name}: ${outside} rows fall outside the partitions being rebuilt (${plan.partitions.join(', ')}); ${table.partitionBy} must be derived from the input's partition (e.g. the UTC date of observed_at)`,
       );
     }
-    return { sql: ordered(dedup), remove: idsOf(live.filter((f) => plan.partitions.includes(partitionOf(f) ?? ''))), partitions: plan.partitions };
+    return { sql: batch, remove: idsOf(live.filter((f) => plan.partitions.includes(partitionOf(f) ?? ''))), partitions: plan.partitions };
   }
 
   // scope `new`: fold the batch into the rows it may replace.
-  if (table.writeMode === 'append') return { sql: ordered(appendRows({ ...mode, existing: await filesQuery(ctx, live) })), remove: [], partitions: [] };
+  if (table.writeMode === 'append') return { sql: appendRows({ ...mode, existing: await filesQuery(ctx, live) }), remove: [], partitions: [] };
   if (table.writeMode === 'scd2') {
-    return { sql: ordered(scd2Rows({ ...mode, existing: await filesQuery(ctx, live) }, table.scd2!, await trackedColumns(duck, table, batch))), remove: idsOf(live), partitions: [] };
+    return { sql: scd2Rows({ ...mode, existing: await filesQuery(ctx, live) }, table.scd2!, await trackedColumns(duck, table, batch)), remove: idsOf(live), partitions: [] };
   }
   // merge: only the partitions the batch touches are rewritten.
   let affected = live;
@@ -219,7 +216,7 @@ async function combine(ctx: TableRunContext, table: TableDefinition, batch: stri
     partitions = (await duck.all(`select distinct ${sqlIdent(table.partitionBy)}::varchar as p from (${batch}) order by p`)).map((r) => String(r.p));
     affected = live.filter((f) => partitions.includes(partitionOf(f) ?? ''));
   }
-  return { sql: ordered(mergeRows({ ...mode, existing: await filesQuery(ctx, affected) })), remove: idsOf(affected), partitions };
+  return { sql: mergeRows({ ...mode, existing: await filesQuery(ctx, affected) }), remove: idsOf(affected), partitions };
 }
 
 const idsOf = (files: LiveFile[]) => files.map((f) => f.fileId);

@@ -3,7 +3,7 @@ import { sqlIdent } from '../duckdb.ts';
 import type { Scd2Options } from './table-spec.ts';
 
 export interface ModeInput {
-  /** A query returning the batch's rows (passed expectations; output columns only). */
+  /** A query returning the batch's rows (passed expectations; output columns only; one row per key for merge and append). */
   batch: string;
   primaryKey: string[];
   latestBy?: string;
@@ -14,14 +14,9 @@ export interface ModeInput {
 const keys = (pk: string[]) => pk.map(sqlIdent).join(', ');
 const order = (latestBy: string | undefined, tieBreak: string) => [latestBy, tieBreak].filter(Boolean).join(', ');
 
-/** One row per key: the first by latestBy (any, when there is no latestBy). */
-export function latestPerKey(input: ModeInput): string {
-  return `select * from (${input.batch}) qualify row_number() over (partition by ${keys(input.primaryKey)}${input.latestBy ? ` order by ${input.latestBy}` : ''}) = 1`;
-}
-
 /** merge: existing and new rows together, one per key; latestBy decides, and a new row wins a tie. */
 export function mergeRows(input: ModeInput): string {
-  if (!input.existing) return latestPerKey(input);
+  if (!input.existing) return input.batch;
   return `select * exclude (__new) from (
       select *, false as __new from (${input.existing})
       union all by name
@@ -31,9 +26,8 @@ export function mergeRows(input: ModeInput): string {
 
 /** append: new keys only; a key the table already holds is left as it is. */
 export function appendRows(input: ModeInput): string {
-  const fresh = latestPerKey(input);
-  if (!input.existing) return fresh;
-  return `select * from (${fresh}) as b anti join (select ${keys(input.primaryKey)} from (${input.existing})) as t using (${keys(input.primaryKey)})`;
+  if (!input.existing) return input.batch;
+  return `select * from (${input.batch}) as b anti join (select ${keys(input.primaryKey)} from (${input.existing})) as t using (${keys(input.primaryKey)})`;
 }
 
 export const SCD2_COLUMNS = ['valid_from', 'valid_to', 'is_current'] as const;
