@@ -44,7 +44,7 @@ runMain(async () => {
         },
       });
       for (const l of run.loads) console.log(`   loaded ${l.table} into PostgreSQL: ${l.rows} rows (${l.status}${l.error ? `: ${l.error}` : ''})`);
-      ok = run.ingest.status === 'succeeded' && run.bronze.status === 'succeeded' && [...run.silver, ...run.gold].every((r) => r.status === 'succeeded') && run.loads.every((l) => l.status === 'succeeded');
+      ok = run.ingest.status === 'succeeded' && run.bronze.status === 'succeeded' && [...run.silver, ...run.gold].every((r) => r.status === 'succeeded' || r.status === 'up to date') && run.loads.every((l) => l.status === 'succeeded');
 
       const totals = await stageTotals(rt);
       const reasons = await deadLetterReasons(rt, 'weather');
@@ -67,7 +67,7 @@ runMain(async () => {
   const api = `http://${cfg.api.host}:${cfg.api.port}`;
   if (!values['no-api']) {
     const [status] = await servicesUp(cfg, ['api']);
-    const sample = (await (await fetch(`${api}/v1/tables/weather_daily?city=Paris&limit=1`)).json()) as { total: number; rows: unknown[] };
+    const sample = (await (await fetch(`${api}/v1/tables/weather_daily?city=Paris&limit=1&count=exact`)).json()) as { total: number; rows: unknown[] };
     console.log(`\n7. API       ${api} (${status!.state}); GET /v1/tables/weather_daily?city=Paris → ${sample.total} rows, first: ${JSON.stringify(sample.rows[0])}`);
   }
   const redisPort = new URL(cfg.redisUrl).port;

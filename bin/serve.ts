@@ -1,19 +1,27 @@
-// `pnpm serve`: the Hono API on @hono/node-server, reading gold tables from PostgreSQL.
+// `pnpm serve`: the Hono API and the dashboard on @hono/node-server, reading gold tables from PostgreSQL.
 import { serve } from '@hono/node-server';
+import { Redis } from 'ioredis';
 import { parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { createPool } from '../core/postgres.ts';
 import { openStore } from '../core/storage/index.ts';
-import { Redis } from 'ioredis';
+import { adminActions } from './admin-actions.ts';
 import { createApp } from '../serving/app.ts';
+import { LiveFeed } from '../serving/live-feed.ts';
 
 parseCommand({
   usage: 'pnpm serve',
   summary:
-    'Serves the REST API on STRATA_API_HOST:STRATA_API_PORT: GET /v1/tables, /v1/tables/:name, /healthz, /readyz, and its\n' +
-    'OpenAPI 3.1 document at /openapi.json, readable at /docs.',
+    'Serves the dashboard at / and the REST API on STRATA_API_HOST:STRATA_API_PORT: gold tables (/v1/tables, filters, cursor\n' +
+    'paging, csv/ndjson exports), best odds and coin prices, runs, quality, streams, the lake browser, live events, /metrics,\n' +
+    '/healthz and /readyz. The OpenAPI 3.1 document is at /openapi.json, readable at /docs.',
   options: {},
-  details: 'Example: curl "http://127.0.0.1:8787/v1/tables/weather_daily?city=Paris&date[gte]=2026-11-03"',
+  details:
+    'Examples:\n  curl "http://127.0.0.1:8787/v1/tables/weather_daily?city=Paris&date[gte]=2026-11-03&order=-date"\n' +
+    '  curl "http://127.0.0.1:8787/v1/tables/weather_daily?format=csv" > weather_daily.csv\n' +
+    '  curl -X POST -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d \'{"layer":"silver"}\' http://127.0.0.1:8787/v1/admin/jobs\n\n' +
+    'Settings (docs/configuration.md): STRATA_API_KEYS (admin actions), STRATA_API_RATE_LIMIT, STRATA_API_CORS_ORIGINS,\n' +
+    'STRATA_API_TRUST_PROXY, STRATA_API_MAX_BODY_BYTES.',
 });
 
 runMain(async () => {
@@ -21,17 +29,28 @@ runMain(async () => {
   const pool = createPool(cfg.databaseUrl, 10);
   const redis = new Redis(cfg.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // /readyz reports Redis; the API keeps serving without it
-  const server = serve({ fetch: createApp({ pool, redis, store: openStore(cfg) }).fetch, hostname: cfg.api.host, port: cfg.api.port });
+  const live = new LiveFeed(cfg.databaseUrl);
+  await live.start();
+  const admin = adminActions(cfg, pool);
+  const app = createApp({ pool, redis, store: openStore(cfg), redisPrefix: cfg.redisPrefix, settings: cfg.api, admin, live });
+  const server = serve({ fetch: app.fetch, hostname: cfg.api.host, port: cfg.api.port });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  console.log(`Strata API listening on http://${cfg.api.host}:${cfg.api.port}`);
+  console.log(`Strata dashboard and API on http://${cfg.api.host}:${cfg.api.port} (API docs at /docs)`);
+  if (!cfg.api.keys.length) console.log('Admin actions are off: set STRATA_API_KEYS to enable POST /v1/admin/*.');
   await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
+    const stop = () => {
+      server.close(() => resolve());
+      // Live event streams never end on their own: give answers in flight a second, then close what is left.
+      setTimeout(() => (server as unknown as { closeAllConnections(): void }).closeAllConnections(), 1000).unref();
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  await live.stop();
+  await admin.close();
   await pool.end();
   redis.disconnect();
 });

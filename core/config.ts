@@ -31,6 +31,16 @@ const schema = z.object({
   S3_FORCE_PATH_STYLE: bool(true),
   STRATA_API_HOST: z.string().default('127.0.0.1'),
   STRATA_API_PORT: port(8787),
+  /** API keys for admin actions (trigger a job, replay dead letters), comma-separated, ≥ 24 characters each. None: admin actions are off. */
+  STRATA_API_KEYS: z.string().default('').refine((v) => v.split(',').map((k) => k.trim()).filter(Boolean).every((k) => k.length >= 24), 'each key needs ≥ 24 characters (e.g. `openssl rand -hex 24`)'),
+  /** Requests a client (IP address) may make per minute, in bursts up to the same number; 0 turns rate limiting off. */
+  STRATA_API_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
+  /** Take the client's address from X-Forwarded-For (only behind a proxy you run: clients can set the header). */
+  STRATA_API_TRUST_PROXY: bool(false),
+  /** Origins allowed to call the API from a browser, comma-separated, or * for any. Empty: no CORS headers (same origin only). */
+  STRATA_API_CORS_ORIGINS: z.string().default(''),
+  /** Largest request body accepted (admin actions take small JSON bodies). */
+  STRATA_API_MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   /** `pnpm fixtures:serve` listens here (the demo itself uses an ephemeral port). */
   STRATA_FIXTURES_PORT: port(8788),
   /** Base URL of the weather API the `weather` source collects from (the fixture API by default). */
@@ -89,7 +99,15 @@ export interface Config {
     readonly secretAccessKey: string;
     readonly forcePathStyle: boolean;
   };
-  readonly api: { readonly host: string; readonly port: number };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    readonly keys: readonly string[];
+    readonly rateLimitPerMinute: number;
+    readonly trustProxy: boolean;
+    readonly corsOrigins: readonly string[];
+    readonly maxBodyBytes: number;
+  };
   readonly fixturesPort: number;
   /** Base URL each source collects from, by source name. */
   readonly sourceUrls: Readonly<Record<string, string>>;
@@ -109,6 +127,8 @@ export interface Config {
     readonly duckdbThreads: number;
   };
 }
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 /** Reads `<root>/.env` (without overriding real environment variables). */
 export function readDotenv(root = PROJECT_ROOT): Record<string, string> {
@@ -142,7 +162,15 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
       secretAccessKey: e.S3_SECRET_ACCESS_KEY,
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
     },
-    api: { host: e.STRATA_API_HOST, port: e.STRATA_API_PORT },
+    api: {
+      host: e.STRATA_API_HOST,
+      port: e.STRATA_API_PORT,
+      keys: list(e.STRATA_API_KEYS),
+      rateLimitPerMinute: e.STRATA_API_RATE_LIMIT,
+      trustProxy: e.STRATA_API_TRUST_PROXY,
+      corsOrigins: list(e.STRATA_API_CORS_ORIGINS),
+      maxBodyBytes: e.STRATA_API_MAX_BODY_BYTES,
+    },
     fixturesPort: e.STRATA_FIXTURES_PORT,
     chromiumPath: e.STRATA_CHROMIUM_PATH,
     sourceUrls: Object.fromEntries(

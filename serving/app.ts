@@ -4,17 +4,45 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import type { Pool } from '../core/postgres.ts';
 import type { ObjectStore } from '../core/storage/object-store.ts';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
 import { docsPage, type DocsDocument } from './docs-page.ts';
+import { GoldCatalog } from './gold-catalog.ts';
+import type { LiveFeed } from './live-feed.ts';
+import { createMetrics } from './metrics.ts';
+import { adminRoutes, type AdminActions } from './routes/admin.ts';
+import { lakeRoutes } from './routes/lake.ts';
+import { liveRoutes } from './routes/live.ts';
+import { marketsRoutes } from './routes/markets.ts';
+import { operationsRoutes } from './routes/operations.ts';
+import { clientAddress, rateLimit, requireApiKey } from './security.ts';
 import { apiError, onError, validationHook } from './errors.ts';
 import { tablesRoutes } from './routes/tables.ts';
 import { errorResponses, HealthSchema, MAX_URL_BYTES, ReadySchema } from './schemas.ts';
 
+export interface ApiSettings {
+  keys: readonly string[];
+  rateLimitPerMinute: number;
+  trustProxy: boolean;
+  corsOrigins: readonly string[];
+  maxBodyBytes: number;
+}
+
 export interface AppDependencies {
   pool: Pool;
-  /** Checked by /readyz when given. */
+  /** Checked by /readyz and read by /v1/streams when given. */
   redis?: Redis;
   store?: ObjectStore;
+  redisPrefix?: string;
+  /** Security settings (default: config().api's defaults: no keys, 1200 requests a minute, no CORS, 64 KiB bodies). */
+  settings?: Partial<ApiSettings>;
+  admin?: AdminActions;
+  /** Gold-load notifications for /v1/events (and to refresh the table catalog at once). */
+  live?: LiveFeed;
 }
+
+export const DEFAULT_SETTINGS: ApiSettings = { keys: [], rateLimitPerMinute: 1200, trustProxy: false, corsOrigins: [], maxBodyBytes: 64 * 1024 };
 
 const healthRoute = createRoute({
   method: 'get', path: '/healthz', operationId: 'health', tags: ['operations'], summary: 'The process is up',
@@ -39,12 +67,25 @@ export const API_INFO = {
   license: { name: 'Proprietary', identifier: 'LicenseRef-Strata' },
 };
 
-export function createApp({ pool, redis, store }: AppDependencies): OpenAPIHono {
+export function createApp({ pool, redis, store, redisPrefix = 'strata', settings, admin, live }: AppDependencies): OpenAPIHono {
+  const options = { ...DEFAULT_SETTINGS, ...settings };
   const app = new OpenAPIHono({ defaultHook: validationHook });
+  const gold = new GoldCatalog(pool);
+  live?.subscribe(() => gold.invalidate()); // a load may have changed a table's columns
+  const metrics = createMetrics(pool, redis, redisPrefix);
+
+  app.use(metrics.middleware);
   app.use(async (c, next) => {
     if (Buffer.byteLength(c.req.url) > MAX_URL_BYTES) apiError(414, `the URL is longer than ${MAX_URL_BYTES} bytes; use fewer or shorter filters`);
     await next();
   });
+  if (options.corsOrigins.length) {
+    app.use('/v1/*', cors({ origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins], allowHeaders: ['Authorization', 'Content-Type'], exposeHeaders: ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining'], maxAge: 600 }));
+  }
+  app.use('/v1/*', rateLimit({ requestsPerMinute: options.rateLimitPerMinute, clientOf: clientAddress(options.trustProxy) }));
+  app.use('/v1/admin/*', bodyLimit({ maxSize: options.maxBodyBytes, onError: () => apiError(413, `the body is larger than ${options.maxBodyBytes} bytes`) }));
+  app.use('/v1/admin/*', requireApiKey(options.keys));
+
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, service: 'strata' as const }, 200));
   app.openapi(readyRoute, async (c) => {
     const checks: Record<string, { ok: boolean; error?: string }> = {};
@@ -64,11 +105,32 @@ export function createApp({ pool, redis, store }: AppDependencies): OpenAPIHono 
     const ok = Object.values(checks).every((check) => check.ok);
     return ok ? c.json({ status: 'ready' as const, checks }, 200) : c.json({ status: 'unavailable' as const, checks }, 503);
   });
-  app.route('/v1/tables', tablesRoutes(pool));
-  app.doc31('/openapi.json', { openapi: '3.1.0', info: API_INFO, servers: [{ url: '/' }], tags: [{ name: 'tables', description: 'Gold tables' }, { name: 'operations', description: 'Health and readiness' }] });
-  app.get('/docs', (c) => c.html(docsPage(app.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO }) as unknown as DocsDocument)));
+  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }));
+
+  app.route('/v1/tables', tablesRoutes(pool, gold));
+  app.route('/v1', marketsRoutes(pool));
+  app.route('/v1', operationsRoutes(pool, redis, redisPrefix));
+  app.route('/v1/lake', lakeRoutes(pool));
+  app.route('/v1', liveRoutes(live));
+  app.route('/v1/admin', adminRoutes(admin));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http', scheme: 'bearer', description: 'One of the keys in STRATA_API_KEYS, as `Authorization: Bearer <key>`',
+  });
+  const document = { openapi: '3.1.0', info: API_INFO, servers: [{ url: '/' }], tags: TAGS };
+  app.doc31('/openapi.json', document);
+  app.get('/docs', (c) => c.html(docsPage(app.getOpenAPI31Document(document) as unknown as DocsDocument)));
+  app.route('/', dashboardRoutes());
   app.notFound(() => apiError(404, 'no such endpoint; see GET /docs or /openapi.json'));
   app.onError(onError);
   return app;
 }
 
+const TAGS = [
+  { name: 'tables', description: 'Gold tables, filtered, paged and exported' },
+  { name: 'markets', description: 'Best odds and coin prices' },
+  { name: 'operations', description: 'Health, runs, quality and streams' },
+  { name: 'lake', description: 'The lake\'s tables, partitions and files' },
+  { name: 'live', description: 'Server-sent events' },
+  { name: 'admin', description: 'Actions that need an API key' },
+];

@@ -23,6 +23,7 @@ export const TableSchema = z
     name: z.string().openapi({ example: 'weather_daily' }),
     description: z.string().nullable(),
     rows: z.number().int().openapi({ description: 'Row count of the served table' }),
+    primaryKey: z.array(z.string()).openapi({ description: 'Columns that identify a row (and break ties in sorts)' }),
     snapshotId: z.number().int().nullable().openapi({ description: 'Lake snapshot PostgreSQL serves' }),
     loadedAt: z.string().nullable().openapi({ description: 'When that snapshot was loaded (ISO-8601): the freshness of the table' }),
     columns: z.array(ColumnSchema),
@@ -34,10 +35,11 @@ export const TableListSchema = z.object({ tables: z.array(TableSchema) }).openap
 export const RowsSchema = z
   .object({
     table: z.string(),
-    total: z.number().int(),
     limit: z.number().int(),
-    offset: z.number().int(),
+    total: z.number().int().optional().openapi({ description: 'Rows matching the filters, with `count=exact`' }),
     rows: z.array(z.record(z.string(), z.unknown())),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+    next: z.string().nullable().openapi({ description: 'The next page\'s URL (path and query), or null' }),
   })
   .openapi('Rows');
 
@@ -50,11 +52,140 @@ export const ReadySchema = z
   })
   .openapi('Readiness');
 
+const int = () => z.number().int();
+const nullableInt = () => z.number().int().nullable();
+
+export const RunSchema = z
+  .object({
+    runId: z.string(),
+    kind: z.string().openapi({ example: 'job:silver' }),
+    target: z.string().openapi({ example: 'silver.weather_observations' }),
+    status: z.string().openapi({ example: 'succeeded' }),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    durationMillis: nullableInt(),
+    rowsIn: nullableInt(),
+    rowsOut: nullableInt(),
+    rowsQuarantined: nullableInt(),
+    error: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .openapi('Run');
+
+export const RunListSchema = z
+  .object({ runs: z.array(RunSchema), nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for older runs' }) })
+  .openapi('RunList');
+
+export const QualitySchema = z
+  .object({
+    tables: z.array(
+      z.object({
+        table: z.string().openapi({ example: 'silver.weather_observations' }),
+        quarantinedTotal: int().openapi({ description: 'Rows kept in the table\'s quarantine' }),
+        lastRun: z
+          .object({
+            runId: z.string(), status: z.string(), finishedAt: z.string().nullable(), rowsIn: nullableInt(), rowsOut: nullableInt(),
+            rowsQuarantined: int(), rowsDropped: int(), warnings: z.record(z.string(), z.number()).openapi({ description: 'Rows that broke each warn rule' }), error: z.string().nullable(),
+          })
+          .nullable(),
+      }),
+    ),
+    deadLetters: z.record(z.string(), z.number().int()).openapi({ description: 'Dead letters per source stream' }),
+  })
+  .openapi('Quality');
+
+export const StreamSchema = z
+  .object({
+    source: z.string(), stream: z.string(), length: int(),
+    backlog: int().openapi({ description: 'Entries the bronze writer has not acknowledged' }),
+    undelivered: int(), pending: int(), consumers: int(),
+    lagSeconds: z.number().openapi({ description: 'Age of the oldest unacknowledged entry' }),
+    deadLetters: int(),
+  })
+  .openapi('Stream');
+
+export const StreamListSchema = z.object({ streams: z.array(StreamSchema) }).openapi('StreamList');
+
+export const LakeTableSchema = z
+  .object({
+    layer: z.enum(['bronze', 'silver', 'gold']), name: z.string(), snapshotId: nullableInt(), committedAt: z.string().nullable(),
+    files: int(), rows: int(), bytes: int(), partitions: int(),
+  })
+  .openapi('LakeTable');
+
+export const LakeSchema = z.object({ tables: z.array(LakeTableSchema) }).openapi('Lake');
+
+export const LakeFileSchema = z
+  .object({ path: z.string(), rows: int(), bytes: int(), partition: z.record(z.string(), z.string()), snapshotId: int(), addedAt: z.string() })
+  .openapi('LakeFile');
+
+export const LakeTableDetailSchema = z
+  .object({
+    table: LakeTableSchema,
+    partitions: z.array(z.object({ partition: z.record(z.string(), z.string()), files: int(), rows: int(), bytes: int() })),
+    files: z.array(LakeFileSchema).openapi({ description: 'The files of `partition`, when one is asked for' }),
+  })
+  .openapi('LakeTableDetail');
+
+const BestSchema = z.object({ odds: z.number(), bookmaker: z.string(), bookmakers: int().openapi({ description: 'Bookmakers quoting the outcome' }) });
+
+export const MatchListSchema = z
+  .object({
+    matches: z.array(
+      z.object({
+        league: z.string(), home: z.string(), away: z.string(), match: z.string(), kickoff: z.string(),
+        best: z.record(z.string(), BestSchema).openapi({ description: 'Best price per outcome: 1 (home), X (draw), 2 (away)' }),
+        payoutRate: z.number().nullable().openapi({ description: '1 / (1/best1 + 1/bestX + 1/best2): above 1 is a sure bet', example: 0.9412 }),
+      }),
+    ),
+  })
+  .openapi('MatchList');
+
+export const LatestPriceSchema = z
+  .object({ symbol: z.string().openapi({ example: 'BTCUSDT' }), price: z.number(), minute: z.string().openapi({ description: 'Start of the minute whose close this is' }) })
+  .openapi('LatestPrice');
+
+export const CoinListSchema = z.object({ coins: z.array(LatestPriceSchema) }).openapi('CoinList');
+
+export const CandleListSchema = z
+  .object({
+    symbol: z.string(),
+    grain: z.enum(['minute', 'hour']),
+    candles: z.array(z.object({ start: z.string(), open: z.number(), high: z.number(), low: z.number(), close: z.number(), ticks: int() })),
+  })
+  .openapi('CandleList');
+
+export const JobAcceptedSchema = z
+  .object({
+    status: z.literal('started'), pid: int(), command: z.string().openapi({ example: 'pnpm job:silver --select weather_observations+' }),
+    log: z.string().openapi({ description: 'Where the run\'s output goes' }), runs: z.string().openapi({ description: 'Where to follow it' }),
+  })
+  .openapi('JobAccepted');
+
+export const ReplaySchema = z
+  .object({
+    source: z.string(), runId: z.string(), examined: int(), replayed: int(), duplicates: int(),
+    stillFailing: int().openapi({ description: 'Still rejected: left in the dead-letter stream' }),
+    skipped: int().openapi({ description: 'Bronze writer dead letters (malformed stream entries): left as they are' }),
+  })
+  .openapi('Replay');
+
 /** Longer URLs are refused before any work (a bound on filters and their values). */
 export const MAX_URL_BYTES = 8192;
 
 /** The error responses every route may give, for the OpenAPI document. */
-export const errorResponses = (...statuses: (400 | 404 | 414 | 429 | 503)[]) =>
+export const errorResponses = (...statuses: (keyof typeof ERROR_TEXT)[]) =>
   Object.fromEntries(statuses.map((s) => [s, { description: ERROR_TEXT[s], content: { 'application/json': { schema: ErrorSchema } } }]));
 
-const ERROR_TEXT = { 400: 'The request is invalid; the message says why and what is accepted', 404: 'No such resource', 414: `The URL is longer than ${MAX_URL_BYTES} bytes`, 429: 'Too many requests', 503: 'A backing service is unavailable' };
+const ERROR_TEXT = {
+  400: 'The request is invalid; the message says why and what is accepted',
+  401: 'No API key, or not a known one',
+  403: 'Admin actions are off (no STRATA_API_KEYS)',
+  404: 'No such resource',
+  409: 'A job run is already in progress',
+  413: 'The request body is too large',
+  414: `The URL is longer than ${MAX_URL_BYTES} bytes`,
+  415: 'The body is not JSON',
+  429: 'Too many requests (see the Retry-After header)',
+  503: 'A backing service is unavailable',
+};

@@ -27,12 +27,9 @@ export async function withJobLock<T>(rt: Runtime, options: JobLockOptions, fn: (
     } else {
       const { rows } = await client.query<{ ok: boolean }>(`select pg_try_advisory_lock(${LOCK_KEY}) as ok`);
       if (!rows[0]!.ok) {
-        const holder = await client.query<{ application_name: string }>(
-          `select a.application_name from pg_locks l join pg_stat_activity a using (pid)
-            where l.locktype = 'advisory' and l.granted and l.objid = ${LOCK_KEY} and l.pid <> pg_backend_pid() limit 1`,
-        );
+        const holder = await jobLockHolder(client);
         throw new JobLockedError(
-          `Another job run is in progress (${holder.rows[0]?.application_name ?? 'holder unknown'}); jobs run one at a time so the catalog stays consistent. ` +
+          `Another job run is in progress (${holder ?? 'holder unknown'}); jobs run one at a time so the catalog stays consistent. ` +
             'Wait for it to finish, or pass --wait to queue behind it.',
         );
       }
@@ -41,4 +38,13 @@ export async function withJobLock<T>(rt: Runtime, options: JobLockOptions, fn: (
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** Who holds the jobs lock (the holder's application name: command, pid, start), or undefined when no run holds it. */
+export async function jobLockHolder(db: Pick<pg.Pool, 'query'> | pg.Client): Promise<string | undefined> {
+  const { rows } = await db.query<{ application_name: string }>(
+    `select a.application_name from pg_locks l join pg_stat_activity a using (pid)
+      where l.locktype = 'advisory' and l.granted and l.objid = ${LOCK_KEY} and l.pid <> pg_backend_pid() limit 1`,
+  );
+  return rows[0] ? rows[0].application_name || 'a job run' : undefined;
 }

@@ -14,6 +14,8 @@ import type { Runtime } from '../../core/runtime.ts';
 
 /** The PostgreSQL schema gold tables are served from. */
 export const GOLD_SCHEMA = 'gold';
+/** Notified in each swap transaction (delivered on commit) with `{ table, snapshotId }`: the API's live feed listens. */
+export const GOLD_LOADED_CHANNEL = 'strata_gold_loaded';
 
 export interface LoadResult {
   table: string;
@@ -98,6 +100,7 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
          on conflict (table_name) do update set snapshot_id = excluded.snapshot_id, loaded_at = now()`,
         [table.name, attached.snapshotId],
       );
+      await client.query('select pg_notify($1, $2)', [GOLD_LOADED_CHANNEL, JSON.stringify({ table: table.name, snapshotId: attached.snapshotId })]);
       await client.query(`comment on table ${q(table.name)} is ${pg.escapeLiteral(`${table.description} (lake snapshot ${attached.snapshotId}, run ${runId})`)}`);
       for (const [column, text] of Object.entries(table.columns ?? {})) {
         if (columns.some((c) => c.name === column)) await client.query(`comment on column ${q(table.name)}.${pg.escapeIdentifier(column)} is ${pg.escapeLiteral(text)}`);

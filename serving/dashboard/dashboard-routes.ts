@@ -1,0 +1,66 @@
+// The dashboard at /: one server-rendered shell per page (weather, listings, odds, crypto, weapons, pipeline health,
+// lake browser) and three static assets that draw the page from the API. Nothing is loaded from another origin.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+
+export const PAGES = [
+  { path: '/', id: 'health', title: 'Pipeline health' },
+  { path: '/weather', id: 'weather', title: 'Weather' },
+  { path: '/listings', id: 'listings', title: 'Real estate' },
+  { path: '/odds', id: 'odds', title: 'Football odds' },
+  { path: '/crypto', id: 'crypto', title: 'Crypto, live' },
+  { path: '/weapons', id: 'weapons', title: 'Weapons' },
+  { path: '/lake', id: 'lake', title: 'Lake' },
+] as const;
+
+const ASSETS: Record<string, string> = { 'dashboard.js': 'text/javascript', 'charts.js': 'text/javascript', 'dashboard.css': 'text/css' };
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+
+function shell(page: (typeof PAGES)[number]): string {
+  const nav = PAGES.map((p) => `<a href="${p.path}"${p.id === page.id ? ' aria-current="page"' : ''}>${escape(p.title)}</a>`).join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(page.title)} · Strata</title>
+<link rel="stylesheet" href="/assets/dashboard.css">
+<script type="module" src="/assets/dashboard.js"></script>
+</head>
+<body>
+<header><strong>Strata</strong><nav>${nav}<a href="/docs">API</a></nav></header>
+<main id="page" data-page="${page.id}"><h1>${escape(page.title)}</h1><div class="cards"></div></main>
+</body>
+</html>`;
+}
+
+export function dashboardRoutes(): Hono {
+  const app = new Hono();
+  const assets = Object.fromEntries(
+    Object.entries(ASSETS).map(([name, type]) => {
+      const body = readFileSync(path.join(import.meta.dirname, 'assets', name));
+      return [name, { body, type, etag: `"${createHash('sha1').update(body).digest('base64url')}"` }];
+    }),
+  );
+  // The dashboard runs only its own scripts and talks only to its own origin.
+  const csp = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'none'"],
+    },
+  });
+  for (const page of PAGES) {
+    const html = shell(page);
+    app.get(page.path, csp, (c) => c.html(html));
+  }
+  app.get('/assets/:name', csp, (c) => {
+    const asset = assets[c.req.param('name')];
+    if (!asset) return c.notFound();
+    if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304);
+    return c.body(asset.body, 200, { 'content-type': `${asset.type}; charset=utf-8`, etag: asset.etag, 'cache-control': 'no-cache' });
+  });
+  return app;
+}

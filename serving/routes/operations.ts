@@ -1,0 +1,121 @@
+// /v1/runs, /v1/quality and /v1/streams: what the pipeline did and how far behind it is, read from the catalog's run
+// log, its quarantine tables and the Redis streams.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Redis } from 'ioredis';
+import { RUN_STATUSES } from '../../core/catalog/runs.ts';
+import type { Pool } from '../../core/postgres.ts';
+import { apiError } from '../errors.ts';
+import { QualitySchema, RunListSchema, StreamListSchema, errorResponses } from '../schemas.ts';
+import { streamStats } from '../stream-stats.ts';
+
+export const MAX_RUNS = 500;
+
+const runsRoute = createRoute({
+  method: 'get',
+  path: '/runs',
+  operationId: 'listRuns',
+  tags: ['operations'],
+  summary: 'Collector, bronze writer, job and load runs, newest first',
+  security: [],
+  request: {
+    query: z.object({
+      kind: z.string().max(40).optional().openapi({ description: 'collect, bronze, job:silver, job:gold or load', example: 'job:silver' }),
+      target: z.string().max(200).optional().openapi({ description: 'A source or table, e.g. weather or silver.weather_observations', example: 'weather' }),
+      status: z.enum(RUN_STATUSES).optional().openapi({ example: 'failed' }),
+      limit: z.string().regex(/^\d{1,4}$/, 'an integer').optional().openapi({ description: `Runs to return, 1–${MAX_RUNS} (default 50)`, example: '50' }),
+      before: z.string().max(200).optional().openapi({ description: 'The `nextBefore` of the previous page', example: '2026-11-20 10:00:00.123456+00|collect-20261120T100000123Z-1a2b3c4d' }),
+    }),
+  },
+  responses: { 200: { description: 'Runs, newest first', content: { 'application/json': { schema: RunListSchema } } }, ...errorResponses(400, 414, 429, 503) },
+});
+
+const qualityRoute = createRoute({
+  method: 'get',
+  path: '/quality',
+  operationId: 'quality',
+  tags: ['operations'],
+  summary: 'Expectation results of each table\'s last run, quarantine counts, and dead letters per source',
+  security: [],
+  responses: { 200: { description: 'Quality per table and per source', content: { 'application/json': { schema: QualitySchema } } }, ...errorResponses(414, 429, 503) },
+});
+
+const streamsRoute = createRoute({
+  method: 'get',
+  path: '/streams',
+  operationId: 'listStreams',
+  tags: ['operations'],
+  summary: 'Backlog and lag of each source\'s Redis stream, and its dead letters',
+  security: [],
+  responses: { 200: { description: 'One entry per stream', content: { 'application/json': { schema: StreamListSchema } } }, ...errorResponses(414, 429, 503) },
+});
+
+export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPrefix: string): OpenAPIHono {
+  const app = new OpenAPIHono();
+
+  app.openapi(runsRoute, async (c) => {
+    const { kind, target, status, limit: rawLimit, before } = c.req.valid('query');
+    const limit = rawLimit === undefined ? 50 : Number(rawLimit);
+    if (limit < 1 || limit > MAX_RUNS) apiError(400, `limit must be between 1 and ${MAX_RUNS}, got ${limit}`);
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const add = (sql: string, value: unknown) => where.push(sql.replace('?', `$${values.push(value)}`));
+    if (kind) add('kind = ?', kind);
+    if (target) add('target = ?', target);
+    if (status) add('status = ?', status);
+    if (before) {
+      const cut = before.lastIndexOf('|');
+      const at = before.slice(0, cut);
+      if (cut < 1) apiError(400, 'before must be the "nextBefore" of a previous page');
+      // Keyset on (started_at, run_id) at PostgreSQL's full precision, so runs started in the same millisecond are not skipped.
+      where.push(`(started_at, run_id) < ($${values.push(at)}::timestamptz, $${values.push(before.slice(cut + 1))})`);
+    }
+    const { rows } = await pool.query<{ started_text: string; run_id: string; kind: string; target: string; status: string; started_at: Date; finished_at: Date | null; rows_in: number | null; rows_out: number | null; rows_quarantined: number | null; error: string | null; details: Record<string, unknown> }>(
+      `select started_at::text as started_text, run_id, kind, target, status, started_at, finished_at, rows_in, rows_out, rows_quarantined, error, details
+         from strata_catalog.runs ${where.length ? `where ${where.join(' and ')}` : ''}
+        order by started_at desc, run_id desc limit ${limit + 1}`,
+      values,
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return c.json({
+      runs: page.map((r) => ({
+        runId: r.run_id, kind: r.kind, target: r.target, status: r.status, startedAt: r.started_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
+        durationMillis: r.finished_at ? r.finished_at.getTime() - r.started_at.getTime() : null,
+        rowsIn: r.rows_in, rowsOut: r.rows_out, rowsQuarantined: r.rows_quarantined, error: r.error, details: r.details,
+      })),
+      nextBefore: rows.length > limit && last ? `${last.started_text}|${last.run_id}` : null,
+    }, 200);
+  });
+
+  app.openapi(qualityRoute, async (c) => {
+    const { rows } = await pool.query<{ layer: string; name: string; quarantined: number; run_id: string | null; status: string | null; finished_at: Date | null; rows_in: number | null; rows_out: number | null; rows_quarantined: number | null; details: Record<string, unknown> | null; error: string | null }>(
+      `select t.layer, t.name,
+              coalesce((select sum(f.row_count) from strata_catalog.tables q join strata_catalog.files f on f.table_id = q.table_id and f.removed_snapshot_id is null
+                         where q.layer = t.layer and q.name = t.name || '__quarantine'), 0)::bigint as quarantined,
+              r.run_id, r.status, r.finished_at, r.rows_in, r.rows_out, r.rows_quarantined, r.details, r.error
+         from strata_catalog.tables t
+         left join lateral (select * from strata_catalog.runs where kind = 'job:' || t.layer and target = t.layer || '.' || t.name order by started_at desc limit 1) r on true
+        where t.layer in ('silver', 'gold') and t.name not like '%\\_\\_quarantine'
+        order by t.layer desc, t.name`,
+    );
+    const streams = redis ? await streamStats(redis, redisPrefix) : [];
+    return c.json({
+      tables: rows.map((r) => ({
+        table: `${r.layer}.${r.name}`, quarantinedTotal: r.quarantined,
+        lastRun: r.run_id ? {
+          runId: r.run_id, status: r.status!, finishedAt: r.finished_at?.toISOString() ?? null, rowsIn: r.rows_in, rowsOut: r.rows_out,
+          rowsQuarantined: r.rows_quarantined ?? 0, rowsDropped: Number(r.details?.rowsDropped ?? 0),
+          warnings: (r.details?.warnings ?? {}) as Record<string, number>, error: r.error,
+        } : null,
+      })),
+      deadLetters: Object.fromEntries(streams.map((s) => [s.source, s.deadLetters])),
+    }, 200);
+  });
+
+  app.openapi(streamsRoute, async (c) => {
+    if (!redis) apiError(503, 'this API runs without Redis; stream statistics are unavailable');
+    return c.json({ streams: await streamStats(redis, redisPrefix) }, 200);
+  });
+
+  return app;
+}
