@@ -16,7 +16,7 @@ export const PAGES = [
   { path: '/lake', id: 'lake', title: 'Lake' },
 ] as const;
 
-const ASSETS: Record<string, string> = { 'dashboard.js': 'text/javascript', 'charts.js': 'text/javascript', 'dashboard.css': 'text/css' };
+const ASSETS: Record<string, string> = { 'dashboard.js': 'text/javascript', 'charts.js': 'text/javascript', 'dashboard.css': 'text/css', 'favicon.svg': 'image/svg+xml' };
 
 const escape = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
@@ -28,6 +28,7 @@ function shell(page: (typeof PAGES)[number]): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(page.title)} · Strata</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/dashboard.css">
 <script type="module" src="/assets/dashboard.js"></script>
 </head>
@@ -60,7 +61,7 @@ export function dashboardRoutes(): Hono {
     const asset = assets[c.req.param('name')];
     if (!asset) return c.notFound();
     if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304);
-    return c.body(asset.body, 200, { 'content-type': `${asset.type}; charset=utf-8`, etag: asset.etag, 'cache-control': 'no-cache' });
+    return c.body(new Uint8Array(asset.body), 200, { 'content-type': asset.type.startsWith('text/') ? `${asset.type}; charset=utf-8` : asset.type, etag: asset.etag, 'cache-control': 'no-cache' });
   });
   return app;
 }

@@ -59,8 +59,8 @@ function legend(container, names) {
 }
 
 /** Lines over a shared category axis (e.g. days): series = [{ name, points: [[x, y], …] }]. */
-export function lineChart(container, { series, title, unit }) {
-  const f = frame(container, { title, unit });
+export function lineChart(container, { series, title, unit, width = 960 }) {
+  const f = frame(container, { title, unit, width, height: 300 });
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort();
   const values = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v !== null);
   const min = Math.min(...values);
@@ -88,8 +88,8 @@ export function lineChart(container, { series, title, unit }) {
 }
 
 /** Vertical bars: bars = [{ label, value, low?, high? }] (low/high draw a whisker, e.g. p10–p90). */
-export function barChart(container, { bars, title, unit, min: floor }) {
-  const f = frame(container, { title, unit });
+export function barChart(container, { bars, title, unit, min: floor, width = 640 }) {
+  const f = frame(container, { title, unit, width });
   const highs = bars.map((b) => b.high ?? b.value);
   const lows = bars.map((b) => b.low ?? b.value);
   const min = floor ?? Math.min(0, ...lows);
@@ -113,8 +113,8 @@ export function barChart(container, { bars, title, unit, min: floor }) {
 }
 
 /** OHLC candles, oldest first: [{ start, open, high, low, close }]. */
-export function candleChart(container, { candles, title, unit }) {
-  const f = frame(container, { title, unit, height: 280 });
+export function candleChart(container, { candles, title, unit, width = 960 }) {
+  const f = frame(container, { title, unit, width, height: 300 });
   const min = Math.min(...candles.map((c) => c.low));
   const max = Math.max(...candles.map((c) => c.high));
   const pad = (max - min) * 0.05 || Math.abs(max) * 0.001 || 1;
