@@ -106,7 +106,7 @@ runMain(async () => {
     // autocannon reports whole milliseconds: a ratio of two zeros means nothing, so it is left out (null).
     const p99Ratio = p99('bare') > 0 ? Number((p99('strata') / p99('bare')).toFixed(3)) : null;
     console.log(formatTable(['server', 'req/s (median)', 'p99 ms (median)'], [
-      ['Strata app (Hono)', rps('strata'), p99('strata')], ['bare node:http + pg', rps('bare'), p99('bare')], ['ratio', rpsRatio, p99Ratio],
+      ['Strata app (Hono)', rps('strata'), p99('strata')], ['bare node:http + pg', rps('bare'), p99('bare')], ['ratio', rpsRatio, p99Ratio ?? '—'],
     ]));
     console.log(`Goal: req/s ratio ≥ 0.8 (${rpsRatio >= 0.8 ? 'met' : 'missed'}), p99 ratio ≤ 1.5 (${p99Ratio === null ? 'not measurable: p99 under 1 ms' : p99Ratio <= 1.5 ? 'met' : 'missed'}).`);
     if (values.json) {
