@@ -73,7 +73,8 @@ runMain(async () => {
   const redisPort = new URL(cfg.redisUrl).port;
   console.log(`
 Where to look
-   API          curl '${api}/v1/tables/weather_daily?city=Paris'
+   Dashboard    ${api}/
+   API          curl '${api}/v1/tables/weather_daily?city=Paris'   (all endpoints: ${api}/docs)
    Lake         ${cfg.lakeUrl}
    SQL          pnpm sql -c "select * from gold.weather_daily where city = 'Paris' order by date"
    PostgreSQL   psql '${redact(cfg.databaseUrl)}' -c 'select * from gold.weather_daily limit 5'   (password in DATABASE_URL)
