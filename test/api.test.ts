@@ -21,6 +21,8 @@ const KEY = 'k'.repeat(32);
 describe('the API', { timeout: 240_000 }, () => {
   let env: Isolated;
   let app: ReturnType<typeof createApp>;
+  /** Admin actions open a runtime of their own on first use; closed with the suite. */
+  const opened: { close(): Promise<void> }[] = [];
   const get = async (path: string): Promise<Json> => {
     const response = await app.request(path);
     assert.equal(response.status, 200, `${path}: ${await response.clone().text()}`);
@@ -32,7 +34,10 @@ describe('the API', { timeout: 240_000 }, () => {
     await loadPipelineFixture(env.rt);
     app = createApp({ pool: env.rt.pool, redis: env.rt.redis(), store: env.rt.store, redisPrefix: env.config.redisPrefix, settings: { rateLimitPerMinute: 0 } });
   });
-  after(async () => env?.cleanup());
+  after(async () => {
+    for (const o of opened) await o.close();
+    await env?.cleanup();
+  });
 
   it('publishes an OpenAPI 3.1 document that Redocly\'s recommended rules pass with no problem', async () => {
     const document = await get('/openapi.json');
@@ -218,7 +223,9 @@ describe('the API', { timeout: 240_000 }, () => {
     const post = (target: ReturnType<typeof createApp>, path: string, body: string, headers: Record<string, string> = {}) =>
       target.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
     assert.equal((await post(app, '/v1/admin/jobs', '{"layer":"silver"}')).status, 403);
-    const admin = createApp({ pool: env.rt.pool, redis: env.rt.redis(), settings: { keys: [KEY], maxBodyBytes: 1024 }, admin: adminActions(env.config, env.rt.pool) });
+    const actions = adminActions(env.config, env.rt.pool);
+    opened.push(actions);
+    const admin = createApp({ pool: env.rt.pool, redis: env.rt.redis(), settings: { keys: [KEY], maxBodyBytes: 1024 }, admin: actions });
     assert.equal((await post(admin, '/v1/admin/jobs', '{"layer":"silver"}')).status, 401);
     assert.equal((await post(admin, '/v1/admin/jobs', '{"layer":"silver"}', { authorization: `Bearer ${'x'.repeat(32)}` })).status, 401);
     const auth = { authorization: `Bearer ${KEY}` };
@@ -237,7 +244,9 @@ describe('the API', { timeout: 240_000 }, () => {
   });
 
   it('replays dead letters through the source\'s parser: those that parse now reach the stream, the rest stay', async () => {
-    const admin = createApp({ pool: env.rt.pool, settings: { keys: [KEY] }, admin: adminActions(env.config, env.rt.pool) });
+    const actions = adminActions(env.config, env.rt.pool);
+    opened.push(actions);
+    const admin = createApp({ pool: env.rt.pool, settings: { keys: [KEY] }, admin: actions });
     const good = { ...WEATHER[0], station_id: 'NEW1', observed_at: '2026-11-22T06:00:00Z', updated_at: '2026-11-22T06:00:00Z' };
     await StreamPublisher.fromConfig(env.rt.redis(), env.config).deadLetter('weather', 'test', [
       { reason: 'parser was broken', raw: JSON.stringify(good) },
