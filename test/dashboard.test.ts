@@ -54,7 +54,8 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('requestfailed', (r) => !r.url().includes('/v1/events') && errors.push(`${r.url()}: ${r.failure()?.errorText}`));
     await page.goto(`${base}${PAGES.find((p) => p.id === id)!.path}`);
-    await page.waitForSelector('main[data-ready]', { timeout: 30_000 });
+    // A script error fails the test at once rather than after the wait.
+    await Promise.race([page.waitForSelector('main[data-ready]', { timeout: 30_000 }), new Promise((_, reject) => page.once('pageerror', reject))]);
     const ready = await page.getAttribute('main', 'data-ready');
     if (ready !== 'true') assert.fail(`${id} did not render: ${await page.locator('.error').allTextContents()}`);
     const charts = await chartMarks(page);

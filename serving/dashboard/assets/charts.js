@@ -59,8 +59,8 @@ function legend(container, names) {
 }
 
 /** Lines over a shared category axis (e.g. days): series = [{ name, points: [[x, y], …] }]. */
-export function lineChart(container, { series, title, unit, width = 960 }) {
-  const f = frame(container, { title, unit, width, height: 300 });
+export function lineChart(container, { series, title, unit, viewWidth = 960 }) {
+  const f = frame(container, { title, unit, width: viewWidth, height: 300 });
   const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort();
   const values = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v !== null);
   const min = Math.min(...values);
@@ -88,8 +88,8 @@ export function lineChart(container, { series, title, unit, width = 960 }) {
 }
 
 /** Vertical bars: bars = [{ label, value, low?, high? }] (low/high draw a whisker, e.g. p10–p90). */
-export function barChart(container, { bars, title, unit, min: floor, width = 640 }) {
-  const f = frame(container, { title, unit, width });
+export function barChart(container, { bars, title, unit, min: floor, viewWidth = 640 }) {
+  const f = frame(container, { title, unit, width: viewWidth });
   const highs = bars.map((b) => b.high ?? b.value);
   const lows = bars.map((b) => b.low ?? b.value);
   const min = floor ?? Math.min(0, ...lows);
@@ -97,24 +97,25 @@ export function barChart(container, { bars, title, unit, min: floor, width = 640
   const y = yAxis(f, min, max);
   const { svg, width, height, margin } = f;
   const slot = (width - margin.left - margin.right) / Math.max(bars.length, 1);
+  const barWidth = Math.min(slot * 0.7, 80);
   bars.forEach((b, i) => {
-    const x = margin.left + slot * i + slot * 0.15;
-    const rect = svgEl('rect', { x, y: y(b.value), width: slot * 0.7, height: Math.max(1, y(min) - y(b.value)), fill: b.color ?? PALETTE[0], class: 'mark', rx: 2 }, svg);
+    const x = margin.left + slot * i + (slot - barWidth) / 2;
+    const rect = svgEl('rect', { x, y: y(b.value), width: barWidth, height: Math.max(1, y(min) - y(b.value)), fill: b.color ?? PALETTE[0], class: 'mark', rx: 2 }, svg);
     svgEl('title', {}, rect).textContent = `${b.label}: ${format(b.value)}${unit ?? ''}${b.low !== undefined ? ` (${format(b.low)}–${format(b.high)})` : ''}`;
     if (b.low !== undefined && b.high !== undefined) {
-      const cx = x + slot * 0.35;
+      const cx = x + barWidth / 2;
       svgEl('line', { x1: cx, x2: cx, y1: y(b.low), y2: y(b.high), class: 'whisker' }, svg);
     }
     const label = b.label.length > 14 ? `${b.label.slice(0, 13)}…` : b.label;
-    text(svg, x + slot * 0.35, height - 12, label, { 'text-anchor': 'middle', class: 'tick' });
+    text(svg, x + barWidth / 2, height - 12, label, { 'text-anchor': 'middle', class: 'tick' });
   });
   svg.dataset.points = String(bars.length);
   return bars.length;
 }
 
 /** OHLC candles, oldest first: [{ start, open, high, low, close }]. */
-export function candleChart(container, { candles, title, unit, width = 960 }) {
-  const f = frame(container, { title, unit, width, height: 300 });
+export function candleChart(container, { candles, title, unit, viewWidth = 960 }) {
+  const f = frame(container, { title, unit, width: viewWidth, height: 300 });
   const min = Math.min(...candles.map((c) => c.low));
   const max = Math.max(...candles.map((c) => c.high));
   const pad = (max - min) * 0.05 || Math.abs(max) * 0.001 || 1;

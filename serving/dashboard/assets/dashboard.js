@@ -109,7 +109,7 @@ const PAGES = {
     if (!data.length) return empty(chart, 'No listings yet: run the listings collector and the jobs.');
     const latestMonth = data[0].month;
     const latest = data.filter((d) => d.month === latestMonth);
-    barChart(chart, { bars: latest.map((d) => ({ label: d.city, value: Number(d.price_m2_median), low: Number(d.price_m2_p10), high: Number(d.price_m2_p90) })), title: `Price per m², ${latestMonth}`, unit: ' €', width: 960 });
+    barChart(chart, { bars: latest.map((d) => ({ label: d.city, value: Number(d.price_m2_median), low: Number(d.price_m2_p10), high: Number(d.price_m2_p90) })), title: `Price per m², ${latestMonth}`, unit: ' €', viewWidth: 960 });
     table(card('Every city and month', { wide: true }), data, [
       ['City', (d) => d.city], ['Month', (d) => d.month], ['Listings', (d) => d.listings], ['Median €/m²', (d) => number(d.price_m2_median, 0)],
       ['p10', (d) => number(d.price_m2_p10, 0)], ['p90', (d) => number(d.price_m2_p90, 0)],
