@@ -12,7 +12,9 @@ import { runJob } from '../../core/jobs/job-runner.ts';
 import { loadGold } from '../../gold/gold-job.ts';
 import { GoldCatalog } from '../../serving/gold-catalog.ts';
 import { buildTableQuery } from '../../serving/table-query.ts';
-import { loadBronze } from '../../test/support/bronze-fixture.ts';
+import { drainSource } from '../../bronze/bronze-writer.ts';
+import { eventIdOf } from '../../core/streams/envelope.ts';
+import { StreamPublisher } from '../../core/streams/publisher.ts';
 import { median } from './report.ts';
 
 const { values } = parseCommand({
@@ -34,18 +36,19 @@ const { values } = parseCommand({
 
 const LIMIT = 50;
 
+/** Publishes N cities × D days of weather readings as collectors would, drains them into bronze, and runs silver + gold. */
 async function loadWeather(env: Isolated, cities: number, days: number): Promise<void> {
-  const records = [];
+  const events = [];
   for (let c = 0; c < cities; c++) {
     for (let d = 0; d < days; d++) {
       const observedAt = new Date(Date.UTC(2026, 0, 1) + d * 86_400_000 + 12 * 3_600_000).toISOString().replace('.000', '');
-      records.push({
-        key: `S${c}|${observedAt}`, observedAt,
-        payload: { station_id: `S${c}`, city: `City${c}`, country: 'EU', observed_at: observedAt, updated_at: observedAt, temperature_c: (c + d) % 30, humidity_pct: 50, wind_kph: 5, precipitation_mm: 0 },
-      });
+      const key = `S${c}|${observedAt}`;
+      const payload = JSON.stringify({ station_id: `S${c}`, city: `City${c}`, country: 'EU', observed_at: observedAt, updated_at: observedAt, temperature_c: (c + d) % 30, humidity_pct: 50, wind_kph: 5, precipitation_mm: 0 });
+      events.push({ source: 'weather', event_id: eventIdOf('weather', key, payload), natural_key: key, observed_at: observedAt, ingested_at: observedAt, schema_version: 1, run_id: 'bench-api', payload });
     }
   }
-  await loadBronze(env.rt, 'weather', records);
+  await StreamPublisher.fromConfig(env.rt.redis(), env.config).publish('weather', events);
+  await drainSource(env.rt, 'weather');
   await loadGold(env.rt, await runJob(env.rt, { layer: 'silver', select: ['weather_observations+'] }));
 }
 
