@@ -205,7 +205,9 @@ describe('the API', { timeout: 240_000 }, () => {
     for (let i = 0; i < 4; i++) statuses.push((await limited.request('/v1/tables')).status);
     assert.deepEqual(statuses, [200, 200, 200, 429]);
     const refused = await limited.request('/v1/tables');
-    assert.equal(refused.headers.get('retry-after'), '20');
+    // 3 a minute refill one request every 20 s: the wait is at most that (less if time passed since the bucket emptied).
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 20, `Retry-After ${retryAfter}`);
     assert.equal(((await refused.json()) as Json).error.code, 'rate_limited');
     assert.equal((await limited.request('/healthz')).status, 200);
   });
