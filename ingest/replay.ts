@@ -3,6 +3,7 @@
 // the dead-letter stream, so a crash in between repeats a replay and never loses a record. The rest stay.
 import { newRunId } from '../core/catalog/runs.ts';
 import type { Runtime } from '../core/runtime.ts';
+import { fieldsOf } from '../core/streams/backlog.ts';
 import { deadLetterKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
 import { toEnvelopes } from './ingest-runner.ts';
@@ -39,7 +40,7 @@ export async function replayDeadLetters(rt: Runtime, source: SourceDefinition, o
       if (entries.length === 0) break;
       after = `(${entries.at(-1)![0]}`;
       result.examined += entries.length;
-      const letters = entries.map(([id, fields]): Record<string, string> & { id: string } => ({ ...fieldMap(fields), id }));
+      const letters = entries.map(([id, fields]): Record<string, string> & { id: string } => ({ ...fieldsOf(fields), id }));
       const records = letters.filter((l) => !String(l.reason ?? '').includes('(stream entry '));
       result.skipped += letters.length - records.length;
       const parsed = records.map((l) => ({ id: l.id, event: toEnvelopes(source, [{ text: l.raw ?? '' }], runId).events[0] }));
@@ -58,5 +59,3 @@ export async function replayDeadLetters(rt: Runtime, source: SourceDefinition, o
   }
   return result;
 }
-
-const fieldMap = (fields: string[]): Record<string, string> => Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i]!, fields[2 * i + 1]!]));

@@ -1,6 +1,7 @@
 // Backlog and lag of each source's Redis stream, found by scanning for the stream keys (the API needs no list of
 // sources): entries not yet acknowledged by the bronze writer, how old the oldest of them is, and the dead letters.
 import type { Redis } from 'ioredis';
+import { bronzeGroupState } from '../core/streams/backlog.ts';
 import { BRONZE_GROUP, deadLetterKey, streamKey } from '../core/streams/keys.ts';
 
 export interface StreamStats {
@@ -18,7 +19,6 @@ export interface StreamStats {
   deadLetters: number;
 }
 
-const fieldsOf = (reply: unknown[]): Record<string, unknown> => Object.fromEntries(Array.from({ length: reply.length / 2 }, (_, i) => [String(reply[2 * i]), reply[2 * i + 1]]));
 const idMillis = (id: string) => Number(id.split('-')[0]);
 
 export async function streamStats(redis: Redis, prefix: string): Promise<StreamStats[]> {
@@ -34,21 +34,16 @@ export async function streamStats(redis: Redis, prefix: string): Promise<StreamS
   const stats = await Promise.all(
     [...keys].sort().map(async (stream): Promise<StreamStats> => {
       const source = stream.slice(streamKey(prefix, '').length);
-      const [length, deadLetters, groups] = await Promise.all([
-        redis.xlen(stream),
+      const [{ length, undelivered, pending, consumers, lastDeliveredId }, deadLetters] = await Promise.all([
+        bronzeGroupState(redis, stream),
         redis.xlen(deadLetterKey(prefix, source)),
-        (redis.xinfo('GROUPS', stream) as Promise<unknown[][]>).catch(() => [] as unknown[][]),
       ]);
-      const group = groups.map(fieldsOf).find((g) => g.name === BRONZE_GROUP);
-      const lastDelivered = group ? String(group['last-delivered-id']) : '0-0';
-      const pending = group ? Number(group.pending ?? 0) : 0;
-      const undelivered = !group ? length : group.lag === null || group.lag === undefined ? length : Number(group.lag);
       // The oldest unacknowledged entry: the first pending one, else the first not yet delivered.
       let oldest: string | undefined;
       if (pending > 0) oldest = String(((await redis.xpending(stream, BRONZE_GROUP)) as unknown[])[1]);
-      else if (undelivered > 0) oldest = ((await redis.xrange(stream, `(${lastDelivered}`, '+', 'COUNT', 1)) as [string, string[]][])[0]?.[0];
+      else if (undelivered > 0) oldest = ((await redis.xrange(stream, `(${lastDeliveredId}`, '+', 'COUNT', 1)) as [string, string[]][])[0]?.[0];
       return {
-        source, stream, length, backlog: undelivered + pending, undelivered, pending, consumers: group ? Number(group.consumers ?? 0) : 0,
+        source, stream, length, backlog: undelivered + pending, undelivered, pending, consumers,
         lagSeconds: oldest ? Math.max(0, Math.round((now - idMillis(oldest)) / 100) / 10) : 0, deadLetters,
       };
     }),

@@ -90,7 +90,6 @@ export function buildTableQuery(table: GoldTable, params: [string, string][]): T
   const values: unknown[] = [];
   const param = (v: unknown) => `$${values.push(v)}`;
   const where = filters.map(([column, op, value]) => `${q(column)} ${OPERATORS[op]} ${param(value)}`);
-  const filterCount = values.length;
   if (given.has('cursor')) {
     const cursor = decodeCursor(given.get('cursor')!);
     if (cursor.o !== order || cursor.k.length !== keys.length) apiError(400, 'the cursor belongs to a different sort order; keep "order" as it was, or drop "cursor" to start over');
@@ -106,7 +105,8 @@ export function buildTableQuery(table: GoldTable, params: [string, string][]): T
   return {
     table: table.name, format, fields, limit, order, keyColumns: keys.length, values,
     sql: `select ${select} from ${from}${whereSql} order by ${orderBy}${fetch}`,
-    ...(count ? { countSql: `select count(*)::bigint as total from ${from}${filterCount ? ` where ${where.slice(0, filters.length).join(' and ')}` : ''}`, countValues: values.slice(0, filterCount) } : {}),
+    // The count leaves the cursor out: it is the total the filters match (one parameter per filter, numbered first).
+    ...(count ? { countSql: `select count(*)::bigint as total from ${from}${filters.length ? ` where ${where.slice(0, filters.length).join(' and ')}` : ''}`, countValues: values.slice(0, filters.length) } : {}),
   };
 }
 

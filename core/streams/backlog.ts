@@ -4,20 +4,47 @@ import type { Redis } from 'ioredis';
 import { sleep } from '../retry.ts';
 import { BRONZE_GROUP } from './keys.ts';
 
-/** Entries of the stream the bronze group has not acknowledged: never delivered (lag) plus delivered and pending. */
-export async function streamBacklog(redis: Redis, stream: string): Promise<number> {
+/** A Redis reply of alternating names and values (stream entry fields, XINFO rows) as a record. */
+export function fieldsOf<T = unknown>(reply: readonly T[]): Record<string, T> {
+  return Object.fromEntries(Array.from({ length: reply.length / 2 }, (_, i) => [String(reply[2 * i]), reply[2 * i + 1]!]));
+}
+
+export interface BronzeGroupState {
+  length: number;
+  /** Entries never delivered to the bronze group (all of them when the group does not exist yet). */
+  undelivered: number;
+  /** Delivered, not yet acknowledged. */
+  pending: number;
+  consumers: number;
+  lastDeliveredId: string;
+}
+
+/** Where the bronze writer's consumer group stands on a stream. */
+export async function bronzeGroupState(redis: Redis, stream: string): Promise<BronzeGroupState> {
   const length = await redis.xlen(stream);
-  if (length === 0) return 0;
+  const none = { length, undelivered: length, pending: 0, consumers: 0, lastDeliveredId: '0-0' };
+  if (length === 0) return { ...none, undelivered: 0 };
   let groups: unknown[][];
   try {
     groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
   } catch {
-    return length; // no group yet: nothing was ever consumed
+    return none; // no group yet: nothing was ever consumed
   }
-  const group = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [String(g[2 * i]), g[2 * i + 1]]))).find((g) => g.name === BRONZE_GROUP);
-  if (!group) return length;
-  const lag = group.lag === null || group.lag === undefined ? length : Number(group.lag);
-  return lag + Number(group.pending ?? 0);
+  const group = groups.map((g) => fieldsOf(g)).find((g) => g.name === BRONZE_GROUP);
+  if (!group) return none;
+  return {
+    length,
+    undelivered: group.lag === null || group.lag === undefined ? length : Number(group.lag),
+    pending: Number(group.pending ?? 0),
+    consumers: Number(group.consumers ?? 0),
+    lastDeliveredId: String(group['last-delivered-id']),
+  };
+}
+
+/** Entries of the stream the bronze group has not acknowledged: never delivered (lag) plus delivered and pending. */
+export async function streamBacklog(redis: Redis, stream: string): Promise<number> {
+  const state = await bronzeGroupState(redis, stream);
+  return state.undelivered + state.pending;
 }
 
 export interface BackpressureEvent {

@@ -3,10 +3,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Pool } from '../../core/postgres.ts';
 import { apiError } from '../errors.ts';
+import { limitOf, limitParam } from '../params.ts';
 import { CandleListSchema, CoinListSchema, errorResponses, LatestPriceSchema, MatchListSchema } from '../schemas.ts';
-
-const limitParam = (max: number, fallback: number) =>
-  z.string().regex(/^\d{1,5}$/, 'an integer').optional().openapi({ description: `1–${max} (default ${fallback})`, example: String(fallback) });
 
 const matchesRoute = createRoute({
   method: 'get',
@@ -61,12 +59,6 @@ const candlesRoute = createRoute({
   },
   responses: { 200: { description: 'Candles, oldest first', content: { 'application/json': { schema: CandleListSchema } } }, ...errorResponses(400, 414, 429, 503) },
 });
-
-function limitOf(raw: string | undefined, max: number, fallback: number): number {
-  const n = raw === undefined ? fallback : Number(raw);
-  if (n < 1 || n > max) apiError(400, `limit must be between 1 and ${max}, got ${n}`);
-  return n;
-}
 
 const OUTCOMES = ['1', 'X', '2'] as const;
 

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { RUN_STATUSES } from '../../core/catalog/runs.ts';
 import type { Pool } from '../../core/postgres.ts';
 import { apiError } from '../errors.ts';
+import { limitOf, limitParam } from '../params.ts';
 import { QualitySchema, RunListSchema, StreamListSchema, errorResponses } from '../schemas.ts';
 import { streamStats } from '../stream-stats.ts';
 
@@ -22,7 +23,7 @@ const runsRoute = createRoute({
       kind: z.string().max(40).optional().openapi({ description: 'collect, bronze, job:silver, job:gold or load', example: 'job:silver' }),
       target: z.string().max(200).optional().openapi({ description: 'A source or table, e.g. weather or silver.weather_observations', example: 'weather' }),
       status: z.enum(RUN_STATUSES).optional().openapi({ example: 'failed' }),
-      limit: z.string().regex(/^\d{1,4}$/, 'an integer').optional().openapi({ description: `Runs to return, 1–${MAX_RUNS} (default 50)`, example: '50' }),
+      limit: limitParam(MAX_RUNS, 50),
       before: z.string().max(200).optional().openapi({ description: 'The `nextBefore` of the previous page', example: '2026-11-20 10:00:00.123456+00|collect-20261120T100000123Z-1a2b3c4d' }),
     }),
   },
@@ -54,8 +55,7 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
 
   app.openapi(runsRoute, async (c) => {
     const { kind, target, status, limit: rawLimit, before } = c.req.valid('query');
-    const limit = rawLimit === undefined ? 50 : Number(rawLimit);
-    if (limit < 1 || limit > MAX_RUNS) apiError(400, `limit must be between 1 and ${MAX_RUNS}, got ${limit}`);
+    const limit = limitOf(rawLimit, MAX_RUNS, 50);
     const where: string[] = [];
     const values: unknown[] = [];
     const add = (sql: string, value: unknown) => where.push(sql.replace('?', `$${values.push(value)}`));

@@ -79,7 +79,8 @@ export function tablesRoutes(pool: Pool, gold: GoldCatalog): OpenAPIHono {
 
   app.openapi(rowsRoute, async (c) => {
     const name = c.req.param('name');
-    const params = [...new URL(c.req.url).searchParams.entries()];
+    const url = new URL(c.req.url);
+    const params = [...url.searchParams.entries()];
     const read = async () => {
       const table = await gold.table(name);
       if (!table) apiError(404, `no gold table "${name.slice(0, 60)}"; GET /v1/tables lists them`);
@@ -91,9 +92,9 @@ export function tablesRoutes(pool: Pool, gold: GoldCatalog): OpenAPIHono {
       const nextCursor = more ? cursorAfter(query, rows.at(-1)!) : null;
       let next: string | null = null;
       if (nextCursor) {
-        const url = new URL(c.req.url);
-        url.searchParams.set('cursor', nextCursor);
-        next = `${url.pathname}${url.search}`;
+        const following = new URLSearchParams(url.searchParams);
+        following.set('cursor', nextCursor);
+        next = `${url.pathname}?${following}`;
       }
       return c.json(
         { table: name, limit: query.limit!, ...(count ? { total: count.rows[0]!.total } : {}), rows: rows.map((r) => publicRow(query, r)), nextCursor, next },
