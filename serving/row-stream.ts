@@ -52,6 +52,8 @@ export async function streamRows(pool: Pool, query: TableQuery): Promise<Respons
         }
         controller.enqueue(encoder.encode(text));
       } catch (error) {
+        // Headers are sent: the client sees a cut stream, so the reason is logged here rather than lost.
+        console.error(`[api] export of ${query.table} (${query.format}) failed mid-stream:`, error);
         release(true);
         controller.error(error);
       }
