@@ -46,7 +46,7 @@ runMain(async () => {
     process.once('SIGINT', stop);
     console.log(`bronze writer "${values.consumer}" following ${sources.join(', ')} (Ctrl-C to stop)`);
     await Promise.all(sources.map(async (source) => {
-      const writer = new BronzeWriter(rt, { consumer: values.consumer });
+      const writer = new BronzeWriter(rt, { consumer: values.consumer, shouldStop: () => stopping });
       let failures = 0;
       while (!stopping) {
         const result = await writer.drain(source, 1000);

@@ -25,6 +25,10 @@ export interface BronzeWriterOptions extends Partial<StreamReaderOptions> {
   onBatch?: (result: BronzeResult) => void;
   /** Called at each crash point (bronze-before-upload, bronze-after-upload, bronze-after-commit); tests throw or wait here. */
   onFailpoint?: (name: string) => void | Promise<void>;
+  /** Asked after each batch: true ends the drain (the batch read ahead is written first), e.g. on SIGTERM under steady load. */
+  shouldStop?: () => boolean;
+  /** Record each drain that read something as a run (default true); `pnpm stream` drains every second and reports in its own run. */
+  recordRuns?: boolean;
 }
 
 export interface BronzeResult {
@@ -104,7 +108,7 @@ export class BronzeWriter {
     }
     result.durationMillis = Date.now() - started;
     // An idle drain (nothing read) is not worth a run record; a follower does one every second.
-    if (result.entriesRead > 0 || result.status === 'failed') await this.record(result, new Date(started)).catch(() => {});
+    if ((result.entriesRead > 0 && this.options.recordRuns !== false) || result.status === 'failed') await this.record(result, new Date(started)).catch(() => {});
     return result;
   }
 
@@ -162,6 +166,14 @@ export class BronzeWriter {
       if (outcome === 'abandoned') {
         await next.catch(() => {});
         return 'abandoned';
+      }
+      if (this.options.shouldStop?.()) {
+        const ahead = await next;
+        if (ahead.entries.length === 0) return 'drained';
+        result.entriesRead += ahead.entries.length;
+        const last = await this.writeBatch(reader, table, ahead.entries, ahead.fenceEpoch, tmpDir, runId, result);
+        this.options.onBatch?.({ ...result, durationMillis: Date.now() - started });
+        return last === 'committed' ? 'drained' : 'abandoned';
       }
     }
   }

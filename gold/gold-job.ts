@@ -10,7 +10,7 @@ import { loadGoldTable, servedSnapshot, type LoadResult } from './loader/postgre
 export async function loadGold(rt: Runtime, results: TableRunResult[], onLoaded?: (r: LoadResult) => void): Promise<LoadResult[]> {
   const definitions = new Map((await loadAllTables()).map((t) => [keyOf(t), t]));
   const loads: LoadResult[] = [];
-  const candidates = results.filter((r) => r.table.startsWith('gold.') && (r.status === 'succeeded' || r.status === 'up to date'));
+  const candidates = results.filter((r) => r.table.startsWith('gold.') && !r.ownedByStream && (r.status === 'succeeded' || r.status === 'up to date'));
   if (candidates.length === 0) return loads;
   const duck = await openJobSession(rt.config);
   try {

@@ -42,6 +42,8 @@ export interface SourceDefinition {
   schemaVersion: number;
   /** When the scheduler runs the collector (cron syntax). */
   schedule: string;
+  /** How often `pnpm stream` runs the collector, in milliseconds (sources without it are left to the scheduler). */
+  streamEveryMillis?: number;
   collect(context: CollectContext): AsyncIterable<Collected>;
   /** The folder files arrive in, for sources that read an inbox: `ingest:run --watch` collects as they land. */
   inbox?(config: Config): string;

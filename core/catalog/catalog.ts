@@ -61,6 +61,11 @@ export interface CommitRequest {
   fenceEpoch?: number;
   /** Input files (of other tables) this commit has processed; recorded atomically with it for incremental runs. */
   consumed?: number[];
+  /**
+   * The commit folds `consumed` into the table once (an incremental run): it is refused (CommitConflictError) when one
+   * of them was already consumed by this table, or is no longer live (compacted or replaced while the run read it).
+   */
+  consumeOnce?: boolean;
 }
 
 const SCHEMA_SQL = readFileSync(path.join(import.meta.dirname, 'schema.sql'), 'utf8');
@@ -202,14 +207,38 @@ export class Catalog {
         }
       }
       if (request.consumed?.length) {
-        await client.query(
-          'insert into strata_catalog.consumed (table_id, file_id) select $1, unnest($2::bigint[]) on conflict do nothing',
-          [row.table_id, request.consumed],
+        const wanted = new Set(request.consumed).size;
+        // Locks the input files' rows: a compaction removing them waits for this commit, and then sees it (see compact.ts).
+        const { rows: live } = await client.query(
+          'select file_id from strata_catalog.files where file_id = any($1) and removed_snapshot_id is null order by file_id for share',
+          [request.consumed],
         );
+        if (request.consumeOnce && live.length !== wanted) {
+          throw new CommitConflictError(
+            `${qualifiedName(table)}: ${wanted - live.length} of the input files this run read were compacted or replaced meanwhile; run it again`,
+            { context: { table: qualifiedName(table), runId: request.runId } },
+          );
+        }
+        const { rowCount } = await client.query(
+          'insert into strata_catalog.consumed (table_id, file_id) select $1, unnest($2::bigint[]) on conflict do nothing',
+          [row.table_id, [...new Set(request.consumed)]],
+        );
+        if (request.consumeOnce && rowCount !== wanted) {
+          throw new CommitConflictError(
+            `${qualifiedName(table)}: ${wanted - (rowCount ?? 0)} of the input files this run read were already processed by another run; nothing committed`,
+            { context: { table: qualifiedName(table), runId: request.runId } },
+          );
+        }
       }
       await client.query('update strata_catalog.tables set current_snapshot_id = $1 where table_id = $2', [snapshotId, row.table_id]);
       return snapshotId;
     });
+  }
+
+  /** What a snapshot's commit recorded about itself (a window table keeps its watermark there). */
+  async snapshotSummary(snapshotId: number): Promise<Record<string, unknown>> {
+    const { rows } = await this.pool.query<{ summary: Record<string, unknown> }>('select summary from strata_catalog.snapshots where snapshot_id = $1', [snapshotId]);
+    return rows[0]?.summary ?? {};
   }
 
   /** The table's fence epoch (0 for a table nothing has committed to yet). */

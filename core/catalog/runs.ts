@@ -28,6 +28,13 @@ export class RunLog {
     return runId;
   }
 
+  /** Updates a long run's counts while it is still running (e.g. `pnpm stream`). */
+  async progress(runId: string, outcome: Omit<RunOutcome, 'status'>): Promise<void> {
+    await this.pool.query('update strata_catalog.runs set rows_in = $2, rows_out = $3, rows_quarantined = $4, details = $5 where run_id = $1', [
+      runId, outcome.rowsIn ?? null, outcome.rowsOut ?? null, outcome.rowsQuarantined ?? null, JSON.stringify(outcome.details ?? {}),
+    ]);
+  }
+
   async finish(runId: string, outcome: RunOutcome): Promise<void> {
     await this.pool.query(
       `update strata_catalog.runs set finished_at = clock_timestamp(), status = $2, rows_in = $3, rows_out = $4, rows_quarantined = $5, error = $6, details = $7

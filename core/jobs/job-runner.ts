@@ -5,7 +5,7 @@ import { newRunId } from '../catalog/runs.ts';
 import type { DuckSession } from '../duckdb.ts';
 import { describeError, TerminalError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
-import { withJobLock } from './job-lock.ts';
+import { streamHolder, withJobLock } from './job-lock.ts';
 import { openJobSession } from './job-session.ts';
 import { layoutDiffers, planTable, type InputState, type PlanOptions, type TablePlan } from './plan.ts';
 import { keyOf, loadAllTables, type JobLayer } from './registry.ts';
@@ -51,7 +51,7 @@ export async function planJob(rt: Runtime, options: JobOptions): Promise<JobPlan
   return entries;
 }
 
-async function planOne(rt: Runtime, table: TableDefinition, definitions: Map<string, TableDefinition>, options: PlanOptions) {
+export async function planOne(rt: Runtime, table: TableDefinition, definitions: Map<string, TableDefinition>, options: PlanOptions) {
   const inputs: InputState[] = [];
   for (const name of physicalInputs(table, definitions)) {
     inputs.push({ name, liveFiles: (await rt.catalog.currentSnapshot(refOf(name)))?.files ?? [] });
@@ -78,6 +78,8 @@ export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRun
     const { definitions, chosen } = await chooseTables(options);
     const duck = await openJobSession(rt.config, { preserveInsertionOrder: false });
     const results: TableRunResult[] = [];
+    // While `pnpm stream` runs, it alone updates the streaming tables (and their PostgreSQL copies).
+    const stream = chosen.some((t) => t.streaming) ? await streamHolder(rt.pool) : undefined;
     try {
       for (const table of chosen) {
         const name = keyOf(table);
@@ -85,6 +87,9 @@ export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRun
         let result: TableRunResult;
         if (failedInput) {
           result = emptyResult(name, 'skipped', `input ${failedInput} did not succeed`);
+        } else if (table.streaming && stream) {
+          options.onTableStart?.(name, { table: name, action: 'up to date', scope: 'new', reason: `kept current by the running stream (${stream})`, read: new Map(), partitions: [] });
+          result = { ...emptyResult(name, 'up to date'), ownedByStream: stream };
         } else {
           result = await runPlanned(rt, duck, table, definitions, options);
         }

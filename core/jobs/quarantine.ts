@@ -13,6 +13,8 @@ export interface QuarantineWrite {
   checked: string;
   columns: string[];
   rules: string[];
+  /** Per rule, a SQL text expression over the row (`c`) saying why it broke; recorded as `rule: reason`. */
+  reasons?: Record<string, string>;
   /** Start over (full refresh) instead of appending. */
   replace: boolean;
   tmpDir: string;
@@ -25,9 +27,11 @@ export async function writeQuarantine(rt: Runtime, duck: DuckSession, table: Tab
   const base = await rt.catalog.currentSnapshot(ref);
   if (w.rules.length === 0 && !base) return 0;
   const broke = (r: string) => sqlIdent(`__broke_${r}`);
-  const brokenList = w.rules.length ? `list_filter([${w.rules.map((r) => `case when ${broke(r)} then ${sqlString(r)} end`).join(', ')}], x -> x is not null)` : `[]::VARCHAR[]`;
+  const brokenList = w.rules.length ? `list_filter([${w.rules.map((r) => `case when ${broke(r)} then ${w.reasons?.[r] ? `${sqlString(`${r}: `)} || ${w.reasons[r]}` : sqlString(r)} end`).join(', ')}], x -> x is not null)` : `[]::VARCHAR[]`;
   const raw = w.columns.includes('_raw') ? '_raw' : `to_json(c)::VARCHAR`;
-  const keys = table.primaryKey.map((k) => `c.${sqlIdent(k)}`).join(', ');
+  // A window table checks rows, not windows: its rows are keyed by the window's key and their event time.
+  const keyColumns = table.window ? [...table.window.groupBy, table.window.eventTime] : table.primaryKey;
+  const keys = keyColumns.map((k) => `c.${sqlIdent(k)}`).join(', ');
   let rows = `select ${keys}, ${raw} as raw, md5(${raw}) as raw_md5, ${brokenList} as broken_rules, ${sqlString(w.runId)} as run_id, now() as quarantined_at
                 from ${w.checked} as c where ${w.rules.map(broke).join(' or ') || 'false'}`;
   if (base && !w.replace && base.files.length) {

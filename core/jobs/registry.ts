@@ -56,12 +56,34 @@ function validate(spec: TableSpec, file: string, layer: string, folder: string, 
   if (spec.writeMode === 'scd2' && !spec.scd2?.validFrom) problems.push('writeMode "scd2" needs scd2: { validFrom: "<column>" }');
   if (spec.writeMode === 'scd2' && spec.partitionBy) problems.push('an scd2 table keeps whole histories; remove partitionBy');
   if (spec.writeMode === 'view' && (spec.partitionBy || spec.expectations)) problems.push('a view has no files: remove partitionBy and expectations');
+  if (spec.writeMode === 'window') problems.push(...windowProblems(spec));
+  else if (spec.window) problems.push('window: { … } belongs to writeMode "window"');
   for (const input of spec.from ?? []) if (!/^(bronze|silver|gold)\.\w+$/.test(input)) problems.push(`input "${input}" must be <layer>.<table>`);
   for (const [rule, e] of Object.entries(spec.expectations ?? {})) {
     if (!EXPECTATION_ACTIONS.includes(e.action)) problems.push(`expectation ${rule}: action "${e.action}" must be one of ${EXPECTATION_ACTIONS.join(', ')}`);
   }
   if (problems.length) throw new TerminalError(`Invalid table definition ${file}:\n${problems.map((p) => `- ${p}`).join('\n')}`);
   return spec;
+}
+
+const WINDOW_MEASURES = ['first', 'last', 'min', 'max', 'sum', 'count'];
+
+function windowProblems(spec: TableSpec): string[] {
+  const w = spec.window;
+  if (!w) return ['writeMode "window" needs window: { eventTime, size, lateness, groupBy, measures }'];
+  const problems: string[] = [];
+  const interval = /^\d+ (second|minute|hour|day)s?$/;
+  if (!w.eventTime) problems.push('window.eventTime must name the event-time column');
+  if (!interval.test(w.size ?? '')) problems.push(`window.size "${w.size}" must be an interval like '1 minute' or '1 hour'`);
+  if (!interval.test(w.lateness ?? '')) problems.push(`window.lateness "${w.lateness}" must be an interval like '5 minutes'`);
+  const key = [...(w.groupBy ?? []), 'period_start'];
+  if (spec.primaryKey?.join() !== key.join()) problems.push(`primaryKey must be [${key.map((k) => `'${k}'`).join(', ')}] (window.groupBy, then period_start)`);
+  for (const [column, measure] of Object.entries(w.measures ?? {})) {
+    const kinds = Object.keys(measure);
+    if (kinds.length !== 1 || !WINDOW_MEASURES.includes(kinds[0]!)) problems.push(`window.measures.${column} must be one of { ${WINDOW_MEASURES.map((m) => `${m}: …`).join(' | ')} }`);
+  }
+  if (!Object.keys(w.measures ?? {}).length) problems.push('window.measures must declare at least one column');
+  return problems;
 }
 
 export const keyOf = (t: { layer: string; name: string }) => `${t.layer}.${t.name}`;

@@ -3,7 +3,7 @@
 // run skips them). Rows that break a quarantine rule go to `<table>__quarantine` (quarantine.ts).
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { refOf, type LiveFile, type Snapshot, type TableRef } from '../catalog/catalog.ts';
+import { refOf, type DataFile, type LiveFile, type Snapshot, type TableRef } from '../catalog/catalog.ts';
 import { sqlIdent, sqlString, type DuckSession } from '../duckdb.ts';
 import { describeError, TerminalError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
@@ -14,6 +14,7 @@ import { checkSchema, type ColumnType } from './schema-check.ts';
 import { emptyResult, type Expectation, type TableDefinition, type TableRunResult } from './table-spec.ts';
 import { writeRows } from './write-files.ts';
 import { appendRows, mergeRows, scd2Rows, SCD2_COLUMNS, type ModeInput } from './write-modes.ts';
+import { combineWindows, LATE_RULE, lateReason, nextWindowState, partialWindows, windowColumns, windowRules, type WindowState } from './window-mode.ts';
 
 /** Columns whose names start with `_` feed rules and quarantine (e.g. `_raw`) but are not written to the table. */
 const isInternal = (column: string) => column.startsWith('_');
@@ -32,6 +33,8 @@ export interface TableRunContext {
   inputs: InputState[];
   target?: Snapshot;
   onProgress?: (message: string) => void;
+  /** window mode: return the windows the run changed (TableRunResult.changedRows), for an incremental load. */
+  collectChanges?: boolean;
 }
 
 export async function runTable(ctx: TableRunContext, table: TableDefinition): Promise<TableRunResult> {
@@ -49,7 +52,8 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     await mkdir(tmpDir, { recursive: true });
     await duck.run(`attach ':memory:' as ${WORK} (compress)`);
 
-    const rules = rulesOf(table);
+    const windowState = table.writeMode === 'window' && plan.scope === 'new' && ctx.target ? await windowStateOf(rt, ctx.target.snapshotId) : undefined;
+    const rules = rulesOf(table, windowState);
     const progress = (stage: string) => ctx.onProgress && ((percent: number) => ctx.onProgress!(`${stage}: ${percent} %`));
     const columns = await checkRows(duck, table, rules, progress('reading and checking'));
     const counts = await countRows(duck, table, rules);
@@ -70,19 +74,33 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
 
     const output = columns.filter((c) => !isInternal(c));
     const batch = `select ${output.map(sqlIdent).join(', ')} from ${CHECKED} where ${keepCondition(rules)}${ranksRows(table) ? ` and ${RANK} = 1` : ''}`;
-    const { sql, remove, partitions } = await combine(ctx, table, batch);
-    ctx.onProgress?.(`writing${partitions.length ? ` ${partitions.length} partition(s)` : ''}`);
-    const files = await writeRows(rt, duck, ref, sql, { partitionBy: table.partitionBy, tmpDir, runId, onProgress: progress('writing') });
+    let written: Written;
+    if (table.writeMode === 'window') {
+      written = await writeWindows(ctx, table, batch, windowState, tmpDir);
+    } else {
+      const { sql, remove, partitions } = await combine(ctx, table, batch);
+      ctx.onProgress?.(`writing${partitions.length ? ` ${partitions.length} partition(s)` : ''}`);
+      written = { files: await writeRows(rt, duck, ref, sql, { partitionBy: table.partitionBy, tmpDir, runId, onProgress: progress('writing') }), remove };
+    }
+    const { files, remove } = written;
     result.rowsOut = files.reduce((n, f) => n + f.rowCount, 0);
     result.partitions = [...new Set(files.map(partitionOf).filter((p): p is string => !!p))].sort();
+    result.baseSnapshotId = ctx.target?.snapshotId ?? null;
     result.snapshotId = await rt.catalog.commit({
       table: ref, baseSnapshotId: ctx.target?.snapshotId ?? null, runId, add: files, remove,
       operation: plan.scope === 'all' ? 'replace' : table.writeMode === 'append' ? 'append' : plan.scope === 'partitions' ? 'overwrite' : 'merge',
       consumed: read.map((f) => f.fileId),
-      summary: { scope: plan.scope, reason: plan.reason, filesIn: result.filesIn, rowsIn: result.rowsIn, rowsQuarantined: result.rowsQuarantined, rowsDropped: result.rowsDropped, partitions: result.partitions },
+      // An incremental run folds its input into the table once: a file another run processed meanwhile is a conflict.
+      consumeOnce: plan.scope === 'new',
+      summary: {
+        scope: plan.scope, reason: plan.reason, filesIn: result.filesIn, rowsIn: result.rowsIn, rowsQuarantined: result.rowsQuarantined, rowsDropped: result.rowsDropped, partitions: result.partitions,
+        ...(written.window ? { window: written.window } : {}),
+      },
     });
+    if (written.changed) result.changedRows = written.changed;
     await writeQuarantine(rt, duck, table, {
       checked: CHECKED, columns, rules: rules.filter(([, e]) => e.action === 'quarantine').map(([r]) => r), replace: plan.scope === 'all', tmpDir, runId,
+      reasons: windowState && table.window ? { [LATE_RULE]: lateReason(table.window, windowState, 'c') } : undefined,
     });
   } catch (error) {
     result.status = 'failed';
@@ -95,10 +113,14 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
   return result;
 }
 
-/** The declared rules, plus one that keeps rows without a partition value out of a partitioned table. */
-function rulesOf(table: TableDefinition): [string, Expectation][] {
+/**
+ * The declared rules, plus one that keeps rows without a partition value out of a partitioned table; a window table's
+ * rows need an event time instead, and those whose window the watermark closed are late.
+ */
+function rulesOf(table: TableDefinition, windowState?: WindowState): [string, Expectation][] {
   const rules = Object.entries(table.expectations ?? {});
-  if (table.partitionBy) rules.push([`${table.partitionBy}_present`, { check: `${sqlIdent(table.partitionBy)} is not null`, action: 'quarantine' }]);
+  if (table.window) rules.push(...windowRules(table.window, windowState));
+  else if (table.partitionBy) rules.push([`${table.partitionBy}_present`, { check: `${sqlIdent(table.partitionBy)} is not null`, action: 'quarantine' }]);
   return rules;
 }
 
@@ -205,7 +227,7 @@ async function combine(ctx: TableRunContext, table: TableDefinition, batch: stri
   }
 
   // scope `new`: fold the batch into the rows it may replace.
-  if (table.writeMode === 'append') return { sql: appendRows({ ...mode, existing: await filesQuery(ctx, live) }), remove: [], partitions: [] };
+  if (table.writeMode === 'append') return { sql: appendRows({ ...mode, existing: await filesQuery(ctx, await filesThatMayHoldKeys(ctx, table, batch, live)) }), remove: [], partitions: [] };
   if (table.writeMode === 'scd2') {
     return { sql: scd2Rows({ ...mode, existing: await filesQuery(ctx, live) }, table.scd2!, await trackedColumns(duck, table, batch)), remove: idsOf(live), partitions: [] };
   }
@@ -244,4 +266,99 @@ async function trackedColumns(duck: DuckSession, table: TableDefinition, batch: 
   if (table.scd2!.trackedColumns) return table.scd2!.trackedColumns;
   const skip = new Set([...table.primaryKey, table.scd2!.validFrom]);
   return (await describe(duck, batch)).map((c) => c.name).filter((c) => !skip.has(c));
+}
+
+interface Written {
+  files: DataFile[];
+  remove: 'all' | number[];
+  window?: WindowState;
+  changed?: Record<string, unknown>[];
+}
+
+const WINDOWS = `${WORK}.windows`;
+
+/** The watermark the table's current snapshot carries (undefined before its first window run). */
+async function windowStateOf(rt: Runtime, snapshotId: number): Promise<WindowState | undefined> {
+  return (await rt.catalog.snapshotSummary(snapshotId)).window as WindowState | undefined;
+}
+
+/**
+ * window mode: the batch's partial windows, combined with the open windows when the run folds new rows in (a rebuild
+ * aggregates everything), then split by the new watermark into closed windows (files never rewritten) and open ones.
+ * Open files are those that may hold a window ending after the old watermark; closed files never do.
+ */
+async function writeWindows(ctx: TableRunContext, table: TableDefinition, batch: string, state: WindowState | undefined, tmpDir: string): Promise<Written> {
+  const { rt, duck, plan, runId } = ctx;
+  const w = table.window!;
+  const ref: TableRef = { layer: table.layer, name: table.name };
+  const partial = partialWindows(w, batch, table.partitionBy);
+  const live = ctx.target?.files ?? [];
+  let windows = partial;
+  let remove: Written['remove'] = 'all';
+  if (plan.scope === 'partitions') {
+    remove = idsOf(live.filter((f) => plan.partitions.includes(partitionOf(f) ?? '')));
+  } else if (plan.scope === 'new') {
+    const open = state ? await filesEndingAfter(duck, live, state.watermark) : live;
+    const existing = await filesQuery(ctx, open);
+    if (existing) {
+      await checkAgainst(ctx, table, partial, open);
+      windows = combineWindows(w, existing, partial, table.partitionBy);
+    }
+    remove = idsOf(open);
+  }
+  const columns = windowColumns(w, table.partitionBy).map(sqlIdent).join(', ');
+  await duck.run(`create or replace table ${WINDOWS} as select ${columns} from (${windows})`);
+  const next = plan.scope === 'partitions' ? state ?? (await windowStateOf(rt, ctx.target!.snapshotId)) : await nextWindowState(duck, w, batch, state);
+  const closedIf = next ? `period_end <= ${sqlString(next.watermark)}::timestamptz` : 'false';
+  const files: DataFile[] = [];
+  const counts = (await duck.all(`select count(*) filter (where ${closedIf}) as closed, count(*) filter (where not (${closedIf})) as open from ${WINDOWS}`))[0]!;
+  const write = (where: string, suffix: string) =>
+    writeRows(rt, duck, ref, `select * from ${WINDOWS} where ${where} order by all`, { partitionBy: table.partitionBy, tmpDir, runId: `${runId}-${suffix}` });
+  if (Number(counts.closed) > 0) files.push(...(await write(closedIf, 'closed')));
+  const keepsNoFile = remove === 'all' || live.every((f) => remove.includes(f.fileId));
+  if (Number(counts.open) > 0 || (files.length === 0 && keepsNoFile)) files.push(...(await write(`not (${closedIf})`, 'open')));
+  ctx.onProgress?.(`${counts.open} open and ${counts.closed} closed window(s) written; watermark ${next?.watermark ?? 'not set'}`);
+  let changed: Written['changed'];
+  if (ctx.collectChanges) {
+    const keys = [...w.groupBy, 'period_start'].map(sqlIdent).join(', ');
+    changed = (await duck.allJson(`select * from ${WINDOWS} where (${keys}) in (select (${keys}) from (${partial}))`)).rows;
+  }
+  return { files, remove, window: next, changed };
+}
+
+/** Files whose windows may end after `watermark` (files without statistics are kept, to be safe). */
+async function filesEndingAfter(duck: DuckSession, files: LiveFile[], watermark: string): Promise<LiveFile[]> {
+  if (files.length === 0) return [];
+  const values = files.map((f, i) => `(${i}, ${f.columnStats?.period_end?.max == null ? 'null' : sqlString(String(f.columnStats.period_end.max))})`).join(', ');
+  const rows = await duck.all(`select i from (values ${values}) v(i, hi) where try_cast(hi as timestamptz) is null or try_cast(hi as timestamptz) > ${sqlString(watermark)}::timestamptz`);
+  return rows.map((r) => files[Number(r.i)]!);
+}
+
+/** Key columns whose Parquet statistics can rule a file out: numbers, dates and times (text statistics may be truncated). */
+const PRUNABLE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|DATE|TIMESTAMP.*)$/;
+
+/**
+ * The files that may hold one of the batch's keys: a file whose min/max of some key column lies wholly outside the
+ * batch's range cannot. What lets an append into a table of thousands of files read only the few recent ones.
+ */
+async function filesThatMayHoldKeys(ctx: TableRunContext, table: TableDefinition, batch: string, files: LiveFile[]): Promise<LiveFile[]> {
+  if (files.length === 0) return files;
+  const types = new Map((await describe(ctx.duck, batch)).map((c) => [c.name, c.type]));
+  const prunable = table.primaryKey.filter((k) => PRUNABLE.test(types.get(k) ?? ''));
+  if (prunable.length === 0) return files;
+  let kept = files.map((_, i) => i);
+  for (const key of prunable) {
+    const type = types.get(key)!;
+    const stat = (f: LiveFile, side: 'min' | 'max') => (f.columnStats?.[key]?.[side] == null ? 'null' : sqlString(String(f.columnStats[key][side])));
+    const values = kept.map((i) => `(${i}, ${stat(files[i]!, 'min')}, ${stat(files[i]!, 'max')})`).join(', ');
+    const rows = await ctx.duck.all(
+      `with b as (select min(${sqlIdent(key)}) as lo, max(${sqlIdent(key)}) as hi from (${batch}))
+       select i from (values ${values}) v(i, fmin, fmax), b
+        where b.lo is not null and (try_cast(fmin as ${type}) is null or try_cast(fmax as ${type}) is null
+               or (try_cast(fmin as ${type}) <= b.hi and try_cast(fmax as ${type}) >= b.lo))`,
+    );
+    kept = rows.map((r) => Number(r.i));
+    if (kept.length === 0) break;
+  }
+  return kept.map((i) => files[i]!);
 }

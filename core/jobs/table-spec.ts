@@ -7,8 +7,10 @@
  * - merge: new rows upsert by primary key; where two rows share a key, the one first by `latestBy` wins.
  * - scd2: every version is kept, with valid_from / valid_to / is_current (history of a slowly changing row).
  * - view: no files; a DuckDB view over other tables, defined in every session that reads the lake.
+ * - window: tumbling event-time windows aggregated from the SQL's rows; new rows update the windows still open, rows
+ *   whose window the watermark has closed go to the quarantine (docs/streaming.md).
  */
-export const WRITE_MODES = ['append', 'replace', 'merge', 'scd2', 'view'] as const;
+export const WRITE_MODES = ['append', 'replace', 'merge', 'scd2', 'view', 'window'] as const;
 export type WriteMode = (typeof WRITE_MODES)[number];
 
 /** What happens to a row that breaks a rule: counted (warn), removed (drop), kept aside with the reason (quarantine), or the run stops (fail). */
@@ -26,6 +28,26 @@ export interface Scd2Options {
   validFrom: string;
   /** Columns whose change makes a new version (default: every column outside the key and validFrom). */
   trackedColumns?: string[];
+}
+
+/**
+ * How one output column of a window is computed from the rows, which also says how two partial windows combine:
+ * first/last take the value at the earliest/latest event time (and add `<column>_at`, that time), min/max/sum
+ * aggregate an expression, count counts rows.
+ */
+export type WindowMeasure = { first: string } | { last: string } | { min: string } | { max: string } | { sum: string } | { count: '*' };
+
+export interface WindowSpec {
+  /** The event-time column of the SQL's rows (a TIMESTAMPTZ). */
+  eventTime: string;
+  /** The tumbling window's length, a DuckDB interval: '1 minute', '1 hour'. */
+  size: string;
+  /** How long after a window's end its rows may still arrive: the watermark is the latest event time seen minus this. */
+  lateness: string;
+  /** Columns that key a window besides its start (e.g. symbol). */
+  groupBy: string[];
+  /** The window's values, by output column. */
+  measures: Record<string, WindowMeasure>;
 }
 
 export interface TableSpec {
@@ -51,6 +73,13 @@ export interface TableSpec {
   params?: Record<string, string>;
   /** Gold: extra PostgreSQL indexes for common API filters, each a list of columns. */
   indexes?: string[][];
+  /** writeMode "window": the windows, event time and lateness; the output adds period_start and period_end. */
+  window?: WindowSpec;
+  /**
+   * Kept current by `pnpm stream` in micro-batches of new input files. While a stream runs it owns the table, and
+   * `pnpm job:*` leaves it alone; without one, the jobs run it like any other table.
+   */
+  streaming?: boolean;
 }
 
 /** A loaded definition: the spec plus its SQL text. */
@@ -77,6 +106,12 @@ export interface TableRunResult {
   durationMillis: number;
   snapshotId?: number;
   error?: string;
+  /** Set when a running stream owns the table: the batch job neither ran nor loads it. */
+  ownedByStream?: string;
+  /** window mode, when asked for: the windows this run changed, as written (what an incremental load upserts). */
+  changedRows?: Record<string, unknown>[];
+  /** The snapshot this run's commit replaced (its parent). */
+  baseSnapshotId?: number | null;
 }
 
 export const emptyResult = (table: string, status: TableRunResult['status'], error?: string): TableRunResult => ({

@@ -47,6 +47,53 @@ function pgTypeOf(duckType: string, column: string, table: string): string {
 
 const MAX_PARAMS_PER_INSERT = 60_000;
 
+/** Inserts rows in chunks of bound parameters; with `upsertKey`, a row whose key exists replaces its values. */
+async function insertRows(db: Pick<pg.Pool, 'query'>, target: string, columns: string[], rows: Record<string, unknown>[], upsertKey?: string[]): Promise<void> {
+  const names = columns.map((c) => pg.escapeIdentifier(c)).join(', ');
+  const onConflict = upsertKey
+    ? ` on conflict (${upsertKey.map((c) => pg.escapeIdentifier(c)).join(', ')}) do update set ${columns.filter((c) => !upsertKey.includes(c)).map((c) => `${pg.escapeIdentifier(c)} = excluded.${pg.escapeIdentifier(c)}`).join(', ')}`
+    : '';
+  const perInsert = Math.max(1, Math.floor(MAX_PARAMS_PER_INSERT / columns.length));
+  for (let i = 0; i < rows.length; i += perInsert) {
+    const params: unknown[] = [];
+    const tuples = rows.slice(i, i + perInsert).map((row) => `(${columns.map((c) => {
+      const v = row[c];
+      params.push(v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
+      return `$${params.length}`;
+    }).join(', ')})`);
+    await db.query(`insert into ${target} (${names}) values ${tuples.join(', ')}${onConflict}`, params);
+  }
+}
+
+export interface GoldChange {
+  /** The snapshot the change was computed from, and the one it committed. */
+  baseSnapshotId: number | null;
+  snapshotId: number;
+  /** The rows the commit changed, whole (every column). */
+  rows: Record<string, unknown>[];
+}
+
+/**
+ * Brings PostgreSQL to a snapshot a micro-batch just committed: when it serves the snapshot the batch started from,
+ * the changed rows are upserted by key, the served snapshot moves and listeners are notified, in one transaction (a
+ * crash leaves the old snapshot served, and the next batch reloads). Otherwise (never loaded, behind, or a schema
+ * change) the whole table is loaded by swap.
+ */
+export async function applyGoldChange(rt: Runtime, duck: DuckSession, table: TableDefinition, change: GoldChange): Promise<LoadResult & { mode: 'upsert' | 'full' }> {
+  const started = Date.now();
+  const target = `${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(table.name)}`;
+  const applied = await inTransaction(rt.pool, async (client) => {
+    const { rows } = await client.query<{ snapshot_id: string }>('select snapshot_id from strata_catalog.gold_loads where table_name = $1 for update', [table.name]);
+    if (change.baseSnapshotId === null || rows[0] === undefined || Number(rows[0].snapshot_id) !== change.baseSnapshotId) return false;
+    if (change.rows.length) await insertRows(client, target, Object.keys(change.rows[0]!), change.rows, table.primaryKey);
+    await client.query('update strata_catalog.gold_loads set snapshot_id = $2, loaded_at = now() where table_name = $1', [table.name, change.snapshotId]);
+    await client.query('select pg_notify($1, $2)', [GOLD_LOADED_CHANNEL, JSON.stringify({ table: table.name, snapshotId: change.snapshotId })]);
+    return true;
+  }).catch(() => false);
+  if (applied) return { table: `gold.${table.name}`, status: 'succeeded', rows: change.rows.length, snapshotId: change.snapshotId, durationMillis: Date.now() - started, mode: 'upsert' };
+  return { ...(await loadGoldTable(rt, duck, table)), mode: 'full' };
+}
+
 /** The lake snapshot PostgreSQL serves for a gold table, if it was ever loaded. */
 export async function servedSnapshot(rt: Runtime, table: string): Promise<number | undefined> {
   const { rows } = await rt.pool.query<{ snapshot_id: number }>('select snapshot_id from strata_catalog.gold_loads where table_name = $1', [table]);
@@ -72,17 +119,7 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
       `create table ${q(staging)} (${columns.map((c) => `${pg.escapeIdentifier(c.name)} ${c.pgType}`).join(', ')}, primary key (${pk}))`,
     );
     const { rows } = await duck.allJson(`select * from ${sqlIdent('gold')}.${sqlIdent(table.name)}`);
-    const perInsert = Math.max(1, Math.floor(MAX_PARAMS_PER_INSERT / columns.length));
-    for (let i = 0; i < rows.length; i += perInsert) {
-      const chunk = rows.slice(i, i + perInsert);
-      const params: unknown[] = [];
-      const tuples = chunk.map((row) => `(${columns.map((c) => {
-        const v = row[c.name];
-        params.push(v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
-        return `$${params.length}`;
-      }).join(', ')})`);
-      await rt.pool.query(`insert into ${q(staging)} (${columns.map((c) => pg.escapeIdentifier(c.name)).join(', ')}) values ${tuples.join(', ')}`, params);
-    }
+    await insertRows(rt.pool, q(staging), columns.map((c) => c.name), rows);
     // Indexes for the API's common filters, as the definition declares them (the key's index covers its leading column).
     const indexed = (table.indexes ?? []).filter((cols, i, all) => all.findIndex((other) => other.join() === cols.join()) === i);
     for (const [i, cols] of indexed.entries()) {

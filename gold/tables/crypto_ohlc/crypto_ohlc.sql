@@ -1,12 +1,5 @@
--- Open/high/low/close per coin and period ({{grain}}) from the ticks: open is the period's first tick, close its last.
-select
-  symbol,
-  date_trunc({{grain}}, ts)     as period_start,
-  cast(ts as date)              as date,
-  arg_min(price, ts)            as open,
-  max(price)                    as high,
-  min(price)                    as low,
-  arg_max(price, ts)            as close,
-  count(*)                      as ticks
+-- The ticks a candle is made of; the window table (crypto_ohlc.table.ts) groups them per coin into tumbling
+-- event-time windows: open is the window's first tick, close its last, and a late tick updates its window until the
+-- watermark closes it.
+select symbol, ts, price
 from silver.crypto_ticks
-group by symbol, date_trunc({{grain}}, ts), cast(ts as date)

@@ -16,6 +16,8 @@ export const cryptoSource = {
   description: 'Crypto ticks (price, 24 h volume) per coin and second from a ticker API',
   schemaVersion: 1,
   schedule: '* * * * *',
+  // The ticker shows each second's prices during that second: polling twice a second misses none (repeats are dropped).
+  streamEveryMillis: 500,
   collect(context) {
     const base = context.baseUrl ?? 'http://127.0.0.1:8790';
     return httpCollector({ url: `${base}/api/v3/ticker`, recordsPath: 'data', pagination: { kind: 'page', param: 'page' } })(context);

@@ -1,4 +1,4 @@
-// Silver `crypto_ticks`: typed ticks; a tick never changes, so new ones are appended.
+// Silver `crypto_ticks`: typed ticks; a tick never changes, so new ones are appended (by `pnpm stream` in micro-batches).
 import type { TableSpec } from '../../../core/jobs/table-spec.ts';
 
 export default {
@@ -8,13 +8,14 @@ export default {
   from: ['bronze.crypto'],
   primaryKey: ['symbol', 'ts'],
   writeMode: 'append',
+  streaming: true,
   partitionBy: 'trade_date',
   expectations: {
     price_positive: { check: 'price > 0', action: 'quarantine' },
     volume_known: { check: 'volume_24h >= 0', action: 'drop' },
   },
   columns: {
-    symbol: 'Trading pair, e.g. BTCUSDT', ts: 'Tick time (UTC, whole seconds)', trade_date: 'UTC date of ts (the partition)',
+    symbol: 'Trading pair, e.g. BTCUSDT', ts: 'Tick time (UTC)', trade_date: 'UTC date of ts (the partition)',
     price: 'Last price in USDT', volume_24h: 'Traded volume over the last 24 h', event_id: 'Envelope id of the bronze event',
   },
 } satisfies TableSpec;
