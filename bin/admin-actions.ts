@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT, type Config } from '../core/config.ts';
+import { envFor, PROJECT_ROOT, type Config } from '../core/config.ts';
 import { jobLockHolder } from '../core/jobs/job-lock.ts';
 import type { Pool } from '../core/postgres.ts';
 import { openRuntime, type Runtime } from '../core/runtime.ts';
@@ -12,7 +12,6 @@ import { SOURCES } from '../ingest/sources/index.ts';
 import type { AdminActions } from '../serving/routes/admin.ts';
 
 /** The settings a child process needs to see the same platform as this one. */
-const envOf = (cfg: Config) => ({ DATABASE_URL: cfg.databaseUrl, REDIS_URL: cfg.redisUrl, STRATA_REDIS_PREFIX: cfg.redisPrefix, STRATA_LAKE_URL: cfg.lakeUrl, STRATA_DATA_DIR: cfg.dataDir });
 
 /** Admin actions: job runs in their own process (as `pnpm job:<layer>`), dead-letter replays through a runtime. */
 export function adminActions(cfg: Config, pool: Pool): AdminActions & { close(): Promise<void> } {
@@ -26,7 +25,7 @@ export function adminActions(cfg: Config, pool: Pool): AdminActions & { close():
       mkdirSync(logDir, { recursive: true });
       const log = path.join(logDir, `${new Date().toISOString().replace(/[:.]/g, '')}-${layer}.log`);
       const out = openSync(log, 'a');
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin', 'job.ts'), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', out, out], env: { ...process.env, ...envOf(cfg) } });
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin', 'job.ts'), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', out, out], env: { ...process.env, ...envFor(cfg) } });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);

@@ -12,7 +12,8 @@ import { StreamingTables } from '../core/jobs/micro-batch.ts';
 import { keyOf } from '../core/jobs/registry.ts';
 import type { TableRunResult } from '../core/jobs/table-spec.ts';
 import { withRuntime, type Runtime } from '../core/runtime.ts';
-import { applyGoldChange, loadGoldTable, servedSnapshot } from '../gold/loader/postgres-loader.ts';
+import { streamingGoldLoader } from '../gold/gold-job.ts';
+import { loadGoldTable, servedSnapshot } from '../gold/loader/postgres-loader.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
 
@@ -132,6 +133,7 @@ runMain(async () => {
       }
     });
 
+    const loadChange = streamingGoldLoader(rt);
     const rounds = (async () => {
       let failing = 0;
       while (!stopping) {
@@ -140,11 +142,7 @@ runMain(async () => {
         dirty = false;
         if (!lock?.held()) lock = await acquireStreamLock(rt, 'stream').catch(() => undefined);
         const started = Date.now();
-        const results = await tables.runOnce(async (table, result, duck) => {
-          if (table.layer !== 'gold') return;
-          const load = await applyGoldChange(rt, duck, table, { baseSnapshotId: result.baseSnapshotId ?? null, snapshotId: result.snapshotId!, rows: result.changedRows ?? [] });
-          if (load.status !== 'succeeded') throw new Error(`loading gold.${table.name} into PostgreSQL failed: ${load.error}`);
-        });
+        const results = await tables.runOnce(loadChange);
         const failed = results.filter((r) => r.status === 'failed');
         if (results.some((r) => r.status === 'succeeded')) totals.rounds++;
         totals.lastRoundMillis = Date.now() - started;

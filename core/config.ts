@@ -218,3 +218,8 @@ export function config(): Config {
   cached ??= loadConfig();
   return cached;
 }
+
+/** The variables that point a child process at the same services, lake and data folder as `cfg` (jobs, streams, tests). */
+export const envFor = (cfg: Config): Record<string, string> => ({
+  DATABASE_URL: cfg.databaseUrl, REDIS_URL: cfg.redisUrl, STRATA_REDIS_PREFIX: cfg.redisPrefix, STRATA_LAKE_URL: cfg.lakeUrl, STRATA_DATA_DIR: cfg.dataDir,
+});

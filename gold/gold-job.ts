@@ -2,9 +2,10 @@
 import { runJob, type JobOptions } from '../core/jobs/job-runner.ts';
 import { openJobSession } from '../core/jobs/job-session.ts';
 import { loadAllTables, keyOf } from '../core/jobs/registry.ts';
+import type { OnCommitted } from '../core/jobs/micro-batch.ts';
 import type { TableRunResult } from '../core/jobs/table-spec.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { loadGoldTable, servedSnapshot, type LoadResult } from './loader/postgres-loader.ts';
+import { applyGoldChange, loadGoldTable, servedSnapshot, type LoadResult } from './loader/postgres-loader.ts';
 
 /** Loads the gold tables among `results` that succeeded, or are up to date in the lake but stale in PostgreSQL. */
 export async function loadGold(rt: Runtime, results: TableRunResult[], onLoaded?: (r: LoadResult) => void): Promise<LoadResult[]> {
@@ -32,4 +33,17 @@ export async function loadGold(rt: Runtime, results: TableRunResult[], onLoaded?
 export async function runGoldJob(rt: Runtime, options: Omit<JobOptions, 'layer'> & { onLoaded?: (r: LoadResult) => void } = {}): Promise<{ tables: TableRunResult[]; loads: LoadResult[] }> {
   const tables = await runJob(rt, { ...options, layer: 'gold' });
   return { tables, loads: await loadGold(rt, tables, options.onLoaded) };
+}
+
+/**
+ * What `pnpm stream` does after each committed micro-batch: a gold table's changed rows go to PostgreSQL at once
+ * (upserted, or the table reloaded when PostgreSQL was behind); a failed load fails the round.
+ */
+export function streamingGoldLoader(rt: Runtime, onLoaded?: (load: LoadResult & { mode: 'upsert' | 'full' }) => void): OnCommitted {
+  return async (table, result, duck) => {
+    if (table.layer !== 'gold') return;
+    const load = await applyGoldChange(rt, duck, table, { baseSnapshotId: result.baseSnapshotId ?? null, snapshotId: result.snapshotId!, rows: result.changedRows ?? [] });
+    onLoaded?.(load);
+    if (load.status !== 'succeeded') throw new Error(`loading gold.${table.name} into PostgreSQL failed: ${load.error}`);
+  };
 }
