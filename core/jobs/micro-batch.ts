@@ -6,6 +6,7 @@ import { refOf } from '../catalog/catalog.ts';
 import { newRunId } from '../catalog/runs.ts';
 import type { DuckSession } from '../duckdb.ts';
 import { describeError, TerminalError } from '../errors.ts';
+import { failpoint } from '../failpoints.ts';
 import type { Runtime } from '../runtime.ts';
 import { planOne } from './job-runner.ts';
 import { openJobSession } from './job-session.ts';
@@ -54,7 +55,10 @@ export class StreamingTables {
         const planned = await planOne(this.rt, table, this.definitions, {});
         if (planned.plan.action === 'up to date') continue;
         result = await runTable({ rt: this.rt, duck: this.duck, runId: newRunId('stream'), definitions: this.definitions, ...planned, collectChanges: table.layer === 'gold' }, table);
-        if (result.status === 'succeeded') await onCommitted?.(table, result, this.duck);
+        if (result.status === 'succeeded') {
+          failpoint('stream-before-load');
+          await onCommitted?.(table, result, this.duck);
+        }
       } catch (error) {
         result = emptyResult(name, 'failed', describeError(error));
       }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { refOf, type DataFile, type LiveFile, type Snapshot, type TableRef } from '../catalog/catalog.ts';
 import { sqlIdent, sqlString, type DuckSession } from '../duckdb.ts';
 import { describeError, TerminalError } from '../errors.ts';
+import { failpoint } from '../failpoints.ts';
 import type { Runtime } from '../runtime.ts';
 import { attachFiles, viewName } from './lake-views.ts';
 import { partitionOf, type InputState, type TablePlan } from './plan.ts';
@@ -86,6 +87,7 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     result.rowsOut = files.reduce((n, f) => n + f.rowCount, 0);
     result.partitions = [...new Set(files.map(partitionOf).filter((p): p is string => !!p))].sort();
     result.baseSnapshotId = ctx.target?.snapshotId ?? null;
+    failpoint('table-before-commit');
     result.snapshotId = await rt.catalog.commit({
       table: ref, baseSnapshotId: ctx.target?.snapshotId ?? null, runId, add: files, remove,
       operation: plan.scope === 'all' ? 'replace' : table.writeMode === 'append' ? 'append' : plan.scope === 'partitions' ? 'overwrite' : 'merge',
@@ -97,6 +99,7 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
         ...(written.window ? { window: written.window } : {}),
       },
     });
+    failpoint('table-after-commit');
     if (written.changed) result.changedRows = written.changed;
     await writeQuarantine(rt, duck, table, {
       checked: CHECKED, columns, rules: rules.filter(([, e]) => e.action === 'quarantine').map(([r]) => r), replace: plan.scope === 'all', tmpDir, runId,

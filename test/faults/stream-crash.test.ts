@@ -1,0 +1,160 @@
+// Kills real `pnpm stream` processes with SIGKILL while they collect a live ticker: at random moments and at every
+// crash point of a micro-batch (bronze committed but not acknowledged, table files written but not committed, table
+// committed but not yet in PostgreSQL, a collector between publishes). After a last run drains what is left, every
+// tick in the Redis stream must be in bronze and silver exactly once, and every one-minute and one-hour candle in
+// PostgreSQL must equal the test's own computation from those ticks: nothing lost, nothing counted twice.
+// STRATA_FAULT_TRIALS sizes it (`pnpm test` runs 7 kills, `pnpm test:faults` more).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { envFor, PROJECT_ROOT } from '../../core/config.ts';
+import { withDuck } from '../../core/duckdb.ts';
+import { attachTable } from '../../core/jobs/lake-views.ts';
+import { sleep } from '../../core/retry.ts';
+import { bronzeGroupState } from '../../core/streams/backlog.ts';
+import { decodeEnvelope, ENVELOPE_FIELD } from '../../core/streams/envelope.ts';
+import { streamKey } from '../../core/streams/keys.ts';
+import { servedSnapshot } from '../../gold/loader/postgres-loader.ts';
+import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
+import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
+import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
+
+const TRIALS = Math.max(7, Number(process.env.STRATA_FAULT_TRIALS ?? 7));
+const random = prng(Number(process.env.STRATA_FAULT_SEED ?? 11));
+// A failpoint's n-th hit kills the process: bronze commits about once a second, each round commits three tables.
+const CRASH_POINTS = ['bronze-after-commit:3', 'table-before-commit:4', 'table-after-commit:5', 'stream-before-load:2', 'ingest-after-publish:4', 'table-after-commit:2'];
+
+interface Exit { code: number | null; signal: NodeJS.Signals | null; output: string }
+
+function startStream(env: Isolated, tickerUrl: string, failpoint: string, args: string[] = []): { child: ChildProcess; exited: Promise<Exit> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/stream.ts'), '--status-seconds', '2', ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...envFor(env.config), CRYPTO_API_URL: tickerUrl, STRATA_FAILPOINT: failpoint },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
+  return { child, exited };
+}
+
+describe('pnpm stream killed and restarted', { timeout: 600_000 }, () => {
+  let env: Isolated;
+  let ticker: Awaited<ReturnType<typeof startCryptoFixtureServer>>;
+
+  before(async () => {
+    env = await isolatedRuntime();
+    ticker = await startCryptoFixtureServer(0);
+  });
+  after(async () => {
+    await ticker?.close();
+    await env?.cleanup();
+  });
+
+  it('loses no tick and counts none twice', async () => {
+    const kills: string[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const point = trial < CRASH_POINTS.length ? CRASH_POINTS[trial]! : '';
+      const started = Date.now();
+      const { child, exited } = startStream(env, ticker.url, point);
+      // A crash point kills the process itself; otherwise SIGKILL comes at a random moment, 2–5 s in.
+      const timer = setTimeout(() => child.kill('SIGKILL'), point ? 40_000 : 2000 + random() * 3000);
+      const exit = await exited;
+      clearTimeout(timer);
+      assert.equal(exit.signal, 'SIGKILL', `trial ${trial} (${point || 'random moment'}) ended by ${exit.signal ?? `exit ${exit.code}`}:\n${exit.output}`);
+      kills.push(`${point || 'random'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    // A last run without the collector drains what the dead ones left, then stops cleanly.
+    await ticker.close();
+    const last = startStream(env, ticker.url, '', ['--no-collect']);
+    await started(last.child);
+    await settled(env);
+    last.child.kill('SIGINT');
+    const exit = await last.exited;
+    assert.equal(exit.code, 0, exit.output);
+
+    const ticks = await ticksInStream(env);
+    assert.ok(ticks.length >= 50, `only ${ticks.length} ticks were collected`);
+    const bronze = await env.rt.catalog.rowCount({ layer: 'bronze', name: 'crypto' });
+    const entries = await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'crypto'));
+    assert.equal(bronze, entries, 'every stream entry is in bronze once');
+    assert.equal(await env.rt.catalog.rowCount({ layer: 'silver', name: 'crypto_ticks' }), ticks.length, 'every tick is in silver once');
+    for (const [table, size] of [['crypto_ohlc_minute', 60_000], ['crypto_ohlc_hour', 3_600_000]] as const) {
+      const { rows } = await env.rt.pool.query(`select symbol, period_start, open, high, low, close, ticks from gold.${table} order by symbol, period_start`);
+      const served = rows.map((r) => ({ ...r, period_start: (r.period_start as Date).toISOString(), ticks: Number(r.ticks) }));
+      assert.deepEqual(served, candles(ticks, size), `${table} after ${kills.length} kills (${kills.join(', ')})`);
+      const quarantined = await withDuck(async (duck) => {
+        const q = await env.rt.catalog.currentSnapshot({ layer: 'gold', name: `${table}__quarantine` });
+        if (!q) return 0;
+        await attachTable(env.rt, duck, { layer: 'gold', name: `${table}__quarantine` });
+        return Number(await duck.scalar(`select count(*) from gold.${table}__quarantine`));
+      });
+      assert.equal(quarantined, 0, `${table}: no tick of a live ticker is late`);
+    }
+    console.log(`# ${kills.length} kills (${kills.join(', ')}); ${ticks.length} ticks, ${entries} stream entries, every candle exact`);
+  });
+});
+
+/** Resolves once the stream has printed its first line (its signal handlers are in place). */
+function started(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes(' stream: ') && resolve());
+    child.once('exit', (code) => reject(new Error(`the stream exited (${code}) before starting`)));
+  });
+}
+
+/** Waits until the bronze group has nothing pending, every table consumed its input, and PostgreSQL serves the lake. */
+async function settled(env: Isolated): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const group = await bronzeGroupState(env.rt.redis(), streamKey(env.config.redisPrefix, 'crypto'));
+    const unconsumed = await env.rt.pool.query<{ n: number }>(
+      `select count(*)::int as n from strata_catalog.files f join strata_catalog.tables t using (table_id), (values ('silver', 'crypto_ticks', 'bronze', 'crypto'),
+              ('gold', 'crypto_ohlc_minute', 'silver', 'crypto_ticks'), ('gold', 'crypto_ohlc_hour', 'silver', 'crypto_ticks')) as e(layer, name, input_layer, input_name)
+        where t.layer = e.input_layer and t.name = e.input_name and f.removed_snapshot_id is null and f.row_count > 0
+          and not exists (select 1 from strata_catalog.consumed c join strata_catalog.tables ct using (table_id) where ct.layer = e.layer and ct.name = e.name and c.file_id = f.file_id)`,
+    );
+    let servedAll = true;
+    for (const table of ['crypto_ohlc_minute', 'crypto_ohlc_hour']) {
+      const current = await env.rt.catalog.currentSnapshot({ layer: 'gold', name: table });
+      if (!current || (await servedSnapshot(env.rt, table)) !== current.snapshotId) servedAll = false;
+    }
+    if (group.pending === 0 && group.undelivered === 0 && unconsumed.rows[0]!.n === 0 && servedAll) return;
+    if (Date.now() > deadline) throw new Error(`the stream did not settle: ${JSON.stringify({ ...group, unconsumed: unconsumed.rows[0]!.n, servedAll })}`);
+    await sleep(500);
+  }
+}
+
+/** Every tick the collectors put in the stream (the fixture repeats none with another price). */
+async function ticksInStream(env: Isolated): Promise<{ symbol: string; ts: string; price: number }[]> {
+  const entries = await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'crypto'), '-', '+');
+  const byKey = new Map<string, { symbol: string; ts: string; price: number }>();
+  for (const [, fields] of entries) {
+    const envelope = decodeEnvelope(fields[fields.indexOf(ENVELOPE_FIELD) + 1]!);
+    const tick = JSON.parse(envelope.payload) as { symbol: string; ts: string; price: number };
+    const key = `${tick.symbol}|${tick.ts}`;
+    assert.ok(!byKey.has(key) || byKey.get(key)!.price === tick.price, `two prices for ${key}`);
+    byKey.set(key, { symbol: tick.symbol, ts: tick.ts, price: tick.price });
+  }
+  return [...byKey.values()];
+}
+
+function candles(ticks: { symbol: string; ts: string; price: number }[], size: number) {
+  const groups = new Map<string, typeof ticks>();
+  for (const t of ticks) {
+    const key = `${t.symbol}|${Math.floor(Date.parse(t.ts) / size) * size}`;
+    groups.set(key, [...(groups.get(key) ?? []), t]);
+  }
+  return [...groups.entries()]
+    .map(([key, group]) => {
+      const byTime = [...group].sort((a, b) => a.ts.localeCompare(b.ts));
+      const prices = group.map((t) => t.price);
+      return {
+        symbol: key.split('|')[0]!, period_start: new Date(Number(key.split('|')[1])).toISOString(),
+        open: byTime[0]!.price, high: Math.max(...prices), low: Math.min(...prices), close: byTime.at(-1)!.price, ticks: group.length,
+      };
+    })
+    .sort((a, b) => a.symbol.localeCompare(b.symbol) || a.period_start.localeCompare(b.period_start));
+}
