@@ -102,3 +102,54 @@ describe('lake maintenance', () => {
     assert.deepEqual(await contents(env), grown);
   });
 });
+
+describe('compaction under incremental readers', () => {
+  let env: Isolated;
+  const part = { layer: 'bronze', name: 'partial' } as const;
+  const reader = { layer: 'silver', name: 'partial_reader' } as const;
+
+  before(async () => {
+    env = await isolatedRuntime();
+    const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
+    await publisher.publish('partial', Array.from({ length: 400 }, (_, i) => envelope('partial', `k${i}`, `{"i":${i}}`, '2026-11-01T10:00:00Z')));
+    assert.equal((await drainSource(env.rt, 'partial', { maxBatchRows: 100 })).status, 'succeeded');
+  });
+  after(async () => env?.cleanup());
+
+  it('merges only files the same readers consumed, so no reader sees a row twice', async () => {
+    const files = (await env.rt.catalog.currentSnapshot(part))!.files;
+    assert.equal(files.length, 4);
+    // A reader has processed the first two files, not the last two (its next incremental run reads those).
+    await env.rt.catalog.commit({ table: reader, baseSnapshotId: null, operation: 'append', add: [], consumed: [files[0]!.fileId, files[1]!.fileId] });
+    const result = await compactTable(env.rt, part);
+    assert.deepEqual([result.partitionsCompacted, result.filesBefore, result.filesAfter, result.rows], [2, 4, 2, 400]);
+    const merged = (await env.rt.catalog.currentSnapshot(part))!.files;
+    const consumed = await env.rt.catalog.consumedFiles(reader);
+    const unread = merged.filter((f) => !consumed.has(f.fileId));
+    assert.equal(unread.length, 1);
+    assert.equal(unread[0]!.rowCount, 200, 'the reader has exactly the two files it never read left to read');
+  });
+
+  it('refuses a compaction commit whose files a reader consumed only in part meanwhile', async () => {
+    const files = (await env.rt.catalog.currentSnapshot(part))!.files;
+    const [read, unread] = [...files].sort((a, b) => a.fileId - b.fileId);
+    await assert.rejects(
+      env.rt.catalog.commit({
+        table: part, baseSnapshotId: null, operation: 'compact', remove: [read!.fileId, unread!.fileId],
+        add: [{ path: 'bronze/partial/dt=2026-11-01/never.parquet', rowCount: 400, bytes: 1, partitionValues: { dt: '2026-11-01' }, compactedFrom: [read!.fileId, unread!.fileId] }],
+      }),
+      /a reader consumed some of the files being compacted meanwhile/,
+    );
+    assert.equal((await env.rt.catalog.currentSnapshot(part))!.files.length, 2, 'nothing committed');
+  });
+
+  it('refuses an incremental commit of input files another run already consumed', async () => {
+    const live = (await env.rt.catalog.currentSnapshot(part))!.files.map((f) => f.fileId);
+    const consumed = [...(await env.rt.catalog.consumedFiles(reader))].filter((id) => live.includes(id));
+    assert.equal(consumed.length, 1);
+    await assert.rejects(
+      env.rt.catalog.commit({ table: reader, baseSnapshotId: null, operation: 'append', add: [], consumed, consumeOnce: true }),
+      /already processed by another run; nothing committed/,
+    );
+  });
+});

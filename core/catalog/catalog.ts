@@ -197,6 +197,19 @@ export class Catalog {
           ],
         );
         if (f.compactedFrom?.length) {
+          // The merged files' rows are locked (removed above), so no reader can consume one of them meanwhile: they must
+          // still share their consumers, or a reader that had read some of them would read those rows again.
+          const { rows: sets } = await client.query<{ n: number }>(
+            `select count(distinct consumers)::int as n from (
+               select m.file_id, coalesce(string_agg(c.table_id::text, ',' order by c.table_id), '') as consumers
+                 from unnest($1::bigint[]) as m(file_id) left join strata_catalog.consumed c using (file_id) group by m.file_id) as s`,
+            [f.compactedFrom],
+          );
+          if (sets[0]!.n > 1) {
+            throw new CommitConflictError(`${qualifiedName(table)}: a reader consumed some of the files being compacted meanwhile; compact again`, {
+              context: { table: qualifiedName(table), runId: request.runId },
+            });
+          }
           // Tables that had processed every merged file have processed the merged one too.
           await client.query(
             `insert into strata_catalog.consumed (table_id, file_id)

@@ -26,15 +26,30 @@ export interface CompactResult {
 
 const partitionKey = (f: LiveFile) => JSON.stringify(f.partitionValues ?? {});
 
+/**
+ * Which tables have consumed each file. Only files consumed by the same tables are merged: a merged file then counts
+ * as consumed by exactly those (catalog.commit), so no incremental reader reads a row twice or misses one.
+ */
+async function consumersOf(rt: Runtime, files: LiveFile[]): Promise<Map<number, string>> {
+  const { rows } = await rt.pool.query<{ file_id: string; consumers: string }>(
+    `select file_id, string_agg(table_id::text, ',' order by table_id) as consumers from strata_catalog.consumed where file_id = any($1) group by file_id`,
+    [files.map((f) => f.fileId)],
+  );
+  return new Map(rows.map((r) => [Number(r.file_id), r.consumers]));
+}
+
 export async function compactTable(rt: Runtime, table: TableRef, options: CompactOptions = {}): Promise<CompactResult> {
   const targetBytes = options.targetBytes ?? 128 * 1024 * 1024;
   const snapshot = await rt.catalog.currentSnapshot(table);
   const result: CompactResult = { table: qualifiedName(table), partitionsCompacted: 0, filesBefore: snapshot?.files.length ?? 0, filesAfter: snapshot?.files.length ?? 0, rows: 0 };
   if (!snapshot) return result;
   const groups = new Map<string, LiveFile[]>();
-  for (const f of snapshot.files.filter((f) => f.bytes < targetBytes)) {
-    const group = groups.get(partitionKey(f)) ?? [];
-    if (group.length === 0) groups.set(partitionKey(f), group);
+  const small = snapshot.files.filter((f) => f.bytes < targetBytes);
+  const consumers = await consumersOf(rt, small);
+  for (const f of small) {
+    const key = `${partitionKey(f)}|${consumers.get(f.fileId) ?? ''}`;
+    const group = groups.get(key) ?? [];
+    if (group.length === 0) groups.set(key, group);
     group.push(f);
   }
   const merges = [...groups.values()].filter((g) => g.length > 1);
