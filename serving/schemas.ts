@@ -142,7 +142,10 @@ export const MatchListSchema = z
   .openapi('MatchList');
 
 export const LatestPriceSchema = z
-  .object({ symbol: z.string().openapi({ example: 'BTCUSDT' }), price: z.number(), minute: z.string().openapi({ description: 'Start of the minute whose close this is' }) })
+  .object({
+    symbol: z.string().openapi({ example: 'BTCUSDT' }), price: z.number(), minute: z.string().openapi({ description: 'Start of the minute whose close this is' }),
+    at: z.string().openapi({ description: 'Time of the tick whose price this is (the minute\'s last tick)' }),
+  })
   .openapi('LatestPrice');
 
 export const CoinListSchema = z.object({ coins: z.array(LatestPriceSchema) }).openapi('CoinList');

@@ -140,7 +140,7 @@ describe('the API', { timeout: 240_000 }, () => {
   it('gives the latest price of a coin and its candles', async () => {
     const last = CRYPTO.filter((t) => t.symbol === 'BTCUSDT').sort((a, b) => a.ts.localeCompare(b.ts)).at(-1)!;
     const latest = await get('/v1/crypto/BTCUSDT/latest');
-    assert.deepEqual(latest, { symbol: 'BTCUSDT', price: last.price, minute: `${last.ts.slice(0, 16)}:00.000Z` });
+    assert.deepEqual(latest, { symbol: 'BTCUSDT', price: last.price, minute: `${last.ts.slice(0, 16)}:00.000Z`, at: last.ts });
     assert.deepEqual((await get('/v1/crypto')).coins.map((c: Json) => c.symbol), ['BTCUSDT', 'ETHUSDT']);
     const { candles } = await get('/v1/crypto/ETHUSDT/candles?limit=60');
     assert.equal(candles.length, 30); // 120 ticks, 15 s apart

@@ -89,21 +89,21 @@ export function marketsRoutes(pool: Pool): OpenAPIHono {
   });
 
   app.openapi(coinsRoute, async (c) => {
-    const { rows } = await pool.query<{ symbol: string; period_start: Date; close: number }>(
-      'select distinct on (symbol) symbol, period_start, close from gold.crypto_ohlc_minute order by symbol, period_start desc',
+    const { rows } = await pool.query<{ symbol: string; period_start: Date; close: number; close_at: Date }>(
+      'select distinct on (symbol) symbol, period_start, close, close_at from gold.crypto_ohlc_minute order by symbol, period_start desc',
     );
-    return c.json({ coins: rows.map((r) => ({ symbol: r.symbol, price: Number(r.close), minute: r.period_start.toISOString() })) }, 200);
+    return c.json({ coins: rows.map((r) => ({ symbol: r.symbol, price: Number(r.close), minute: r.period_start.toISOString(), at: r.close_at.toISOString() })) }, 200);
   });
 
   app.openapi(latestRoute, async (c) => {
     const { symbol } = c.req.valid('param');
-    const { rows } = await pool.query<{ period_start: Date; close: number; ticks: number }>(
-      'select period_start, close, ticks from gold.crypto_ohlc_minute where symbol = $1 order by period_start desc limit 1',
+    const { rows } = await pool.query<{ period_start: Date; close: number; close_at: Date }>(
+      'select period_start, close, close_at from gold.crypto_ohlc_minute where symbol = $1 order by period_start desc limit 1',
       [symbol],
     );
     const last = rows[0];
     if (!last) apiError(404, `no prices for ${symbol}; GET /v1/tables/crypto_ohlc_minute?fields=symbol lists the coins`);
-    return c.json({ symbol, price: Number(last.close), minute: last.period_start.toISOString() }, 200);
+    return c.json({ symbol, price: Number(last.close), minute: last.period_start.toISOString(), at: last.close_at.toISOString() }, 200);
   });
 
   app.openapi(candlesRoute, async (c) => {
