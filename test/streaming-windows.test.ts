@@ -4,12 +4,15 @@
 // must sit in the window table's quarantine with its reason.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { sqlString } from '../core/duckdb.ts';
 import { acquireStreamLock } from '../core/jobs/job-lock.ts';
 import { runJob } from '../core/jobs/job-runner.ts';
 import { attachTable } from '../core/jobs/lake-views.ts';
 import { StreamingTables } from '../core/jobs/micro-batch.ts';
+import { sleep } from '../core/retry.ts';
 import { streamingGoldLoader } from '../gold/gold-job.ts';
+import { GOLD_LOADED_CHANNEL } from '../gold/loader/postgres-loader.ts';
 import { loadBronze } from './support/bronze-fixture.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
@@ -96,6 +99,12 @@ describe('streaming windows: out-of-order, duplicate and late ticks in micro-bat
 
   it('keeps every candle exact after each micro-batch, in PostgreSQL and in the lake', async () => {
     const loader = streamingGoldLoader(env.rt, (load) => modes.push(`${load.table}:${load.mode}`));
+    // What the API's live feed hears: one notification per table and micro-batch, naming the committed snapshot.
+    const listener = new pg.Client({ connectionString: env.config.databaseUrl });
+    await listener.connect();
+    const heard: { table: string; snapshotId: number }[] = [];
+    listener.on('notification', (n) => heard.push(JSON.parse(n.payload!)));
+    await listener.query(`listen ${GOLD_LOADED_CHANNEL}`);
     for (const [i, batch] of BATCHES.entries()) {
       await loadBronze(env.rt, 'crypto', batch.map((x) => ({ key: `${x.symbol}|${x.ts}`, observedAt: x.ts, payload: { ...x, volume_24h: 1000 } })));
       const results = await tables.runOnce(loader);
@@ -113,6 +122,10 @@ describe('streaming windows: out-of-order, duplicate and late ticks in micro-bat
     assert.deepEqual(modes.slice(0, 2), ['gold.crypto_ohlc_minute:full', 'gold.crypto_ohlc_hour:full']);
     assert.ok(modes.slice(2).every((m) => m.endsWith(':upsert')), modes.join(' '));
     assert.equal(modes.length, 2 * BATCHES.length);
+    await sleep(200);
+    await listener.end();
+    assert.equal(heard.filter((h) => h.table === 'crypto_ohlc_minute').length, BATCHES.length);
+    assert.equal(heard.at(-1)!.snapshotId, (await env.rt.catalog.currentSnapshot({ layer: 'gold', name: 'crypto_ohlc_hour' }))!.snapshotId);
     // Silver holds each tick once: 20 sent, one repeated exactly, one repeating a key with a new price.
     assert.equal(await env.rt.catalog.rowCount({ layer: 'silver', name: 'crypto_ticks' }), 18);
   });

@@ -80,7 +80,11 @@ runMain(async () => {
   const stream = startChild('bin/stream.ts', childEnv, ['--status-seconds', '10']);
   stream.stdout!.on('data', (d) => process.stdout.write(`[stream] ${d}`));
   const server = startChild('bin/serve.ts', childEnv);
+  let stopped = false;
   const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    stream.stdout!.removeAllListeners('data'); // the results are the last lines printed
     const exits = [stream, server].filter((c) => c.exitCode === null).map((c) => new Promise((resolve) => c.once('exit', resolve)));
     stream.kill('SIGINT');
     server.kill('SIGTERM');
@@ -168,6 +172,7 @@ runMain(async () => {
     const unseen = expected - apiLatencies.length;
     const eventsPerSecond = Math.round(((lengthAtEnd ?? (await streamLength())) - lengthAtStart) / seconds);
     await events.body?.cancel().catch(() => {});
+    await stop();
 
     const s = (ms: number) => Number((ms / 1000).toFixed(2));
     const figures = {
