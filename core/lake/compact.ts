@@ -24,6 +24,12 @@ export interface CompactResult {
   snapshotId?: number;
 }
 
+/** Statistics compare as numbers when both are numbers (9 < 10), else as text (ISO dates and times sort as text). */
+const byValue = (a: string, b: string) => {
+  const [x, y] = [Number(a), Number(b)];
+  return a.trim() !== '' && b.trim() !== '' && Number.isFinite(x) && Number.isFinite(y) ? x - y : a < b ? -1 : a > b ? 1 : 0;
+};
+
 const partitionKey = (f: LiveFile) => JSON.stringify(f.partitionValues ?? {});
 
 /**
@@ -79,8 +85,8 @@ export async function compactTable(rt: Runtime, table: TableRef, options: Compac
         const info = await rt.store.putFile(key, local);
         const stats = Object.fromEntries(
           Object.keys(files[0]!.columnStats ?? {}).map((c) => {
-            const mins = files.map((f) => f.columnStats?.[c]?.min).filter((v) => v != null).map(String).sort();
-            const maxs = files.map((f) => f.columnStats?.[c]?.max).filter((v) => v != null).map(String).sort();
+            const mins = files.map((f) => f.columnStats?.[c]?.min).filter((v) => v != null).map(String).sort(byValue);
+            const maxs = files.map((f) => f.columnStats?.[c]?.max).filter((v) => v != null).map(String).sort(byValue);
             return [c, { min: mins[0], max: maxs[maxs.length - 1] }];
           }),
         );
