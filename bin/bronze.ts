@@ -1,7 +1,7 @@
 // `pnpm bronze`: the long-running bronze writer (or `--once` to drain and exit), one loop per source stream.
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
-import { sleep } from '../core/retry.ts';
+import { backoffMillis, sleep } from '../core/retry.ts';
 import { withRuntime } from '../core/runtime.ts';
 import { BronzeWriter, drainSource, type BronzeResult } from '../bronze/bronze-writer.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
@@ -53,7 +53,7 @@ runMain(async () => {
         if (result.entriesRead > 0 || result.status === 'failed') console.log(line(result));
         // A failed drain (Redis, S3 or PostgreSQL away) is retried with growing pauses; pending entries wait in Redis.
         failures = result.status === 'failed' ? failures + 1 : 0;
-        if (failures) await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)));
+        if (failures) await sleep(backoffMillis(failures + 1, 500, 30_000));
       }
       await writer.close();
     }));

@@ -11,6 +11,7 @@ import { acquireStreamLock, type StreamLock } from '../core/jobs/job-lock.ts';
 import { StreamingTables } from '../core/jobs/micro-batch.ts';
 import { keyOf } from '../core/jobs/registry.ts';
 import type { TableRunResult } from '../core/jobs/table-spec.ts';
+import { backoffMillis, sleep } from '../core/retry.ts';
 import { withRuntime, type Runtime } from '../core/runtime.ts';
 import { streamingGoldLoader } from '../gold/gold-job.ts';
 import { loadGoldTable, servedSnapshot } from '../gold/loader/postgres-loader.ts';
@@ -98,7 +99,7 @@ runMain(async () => {
         if (r.status === 'succeeded' && failing) console.log(`${stamp()} collect ${source.name}: recovered`);
         failing = r.status === 'failed';
         const rest = source.streamEveryMillis! - (Date.now() - started);
-        if (rest > 0 && !stopping) await new Promise((resolve) => setTimeout(resolve, rest));
+        if (rest > 0 && !stopping) await sleep(rest);
       }
     });
 
@@ -122,7 +123,7 @@ runMain(async () => {
           if (r.status === 'failed') {
             if (failures === 0) console.error(`${stamp()} bronze ${source}: failed — ${r.error} (entries wait in Redis; retrying)`);
             failures++;
-            await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 250 * 2 ** Math.min(failures, 6))));
+            await sleep(backoffMillis(failures + 1, 250, 10_000));
           } else {
             if (failures) console.log(`${stamp()} bronze ${source}: recovered`);
             failures = 0;
@@ -159,7 +160,7 @@ runMain(async () => {
           }
           failing++;
           dirty = true;
-          await nap(Math.min(10_000, 250 * 2 ** Math.min(failing, 6)));
+          await nap(backoffMillis(failing + 1, 250, 10_000));
           await syncServed(rt, tables).catch(() => {});
         } else if (failing) {
           console.log(`${stamp()} round: recovered after ${failing} failed round(s)`);

@@ -18,13 +18,16 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
       return await fn(attempt);
     } catch (error) {
       if (error instanceof TerminalError || attempt >= attempts || !isRetryable(error)) throw error;
-      const base = Math.min(maxDelayMillis, initialDelayMillis * 2 ** (attempt - 1));
+      const base = backoffMillis(attempt, initialDelayMillis, maxDelayMillis);
       const delayMillis = Math.round(base / 2 + Math.random() * (base / 2));
       options.onRetry?.(error, attempt, delayMillis);
       await sleep(delayMillis);
     }
   }
 }
+
+/** The pause after the n-th failure in a row: doubling from `initialMillis`, at most `maxMillis`. */
+export const backoffMillis = (failures: number, initialMillis: number, maxMillis: number) => Math.min(maxMillis, initialMillis * 2 ** Math.min(Math.max(failures - 1, 0), 30));
 
 export function sleep(millis: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, millis));

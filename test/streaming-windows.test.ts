@@ -14,9 +14,9 @@ import { sleep } from '../core/retry.ts';
 import { streamingGoldLoader } from '../gold/gold-job.ts';
 import { GOLD_LOADED_CHANNEL } from '../gold/loader/postgres-loader.ts';
 import { loadBronze } from './support/bronze-fixture.ts';
+import { eventTimeWindows, type Candle, type Tick } from './support/candles.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
-type Tick = { symbol: string; ts: string; price: number };
 const t = (symbol: string, time: string, price: number): Tick => ({ symbol: `${symbol}USDT`, ts: `2026-11-20T${time}Z`, price });
 
 const BATCHES: Tick[][] = [
@@ -31,44 +31,7 @@ const BATCHES: Tick[][] = [
   [t('ETH', '10:30:00', 3050), t('BTC', '11:01:00', 111)],
 ];
 const LATENESS = 5 * 60_000;
-
-interface Candle { symbol: string; period_start: string; period_end: string; open: number; open_at: string; high: number; low: number; close: number; close_at: string; ticks: number }
-
-/** The test's own event-time windows: first key wins (silver), a tick whose window ended at or before the watermark is late. */
-function expectWindows(batches: Tick[][], sizeMillis: number) {
-  const windows = new Map<string, Candle>();
-  const seen = new Set<string>();
-  const late: Tick[] = [];
-  let latest: number | undefined;
-  for (const batch of batches) {
-    const watermark = latest === undefined ? undefined : latest - LATENESS;
-    for (const tick of batch) {
-      if (seen.has(`${tick.symbol}|${tick.ts}`)) continue;
-      seen.add(`${tick.symbol}|${tick.ts}`);
-      const at = Date.parse(tick.ts);
-      const start = Math.floor(at / sizeMillis) * sizeMillis;
-      if (watermark !== undefined && start + sizeMillis <= watermark) {
-        late.push(tick);
-        continue;
-      }
-      latest = Math.max(latest ?? at, at);
-      const key = `${tick.symbol}|${start}`;
-      const w = windows.get(key);
-      if (!w) {
-        windows.set(key, {
-          symbol: tick.symbol, period_start: new Date(start).toISOString(), period_end: new Date(start + sizeMillis).toISOString(),
-          open: tick.price, open_at: tick.ts, high: tick.price, low: tick.price, close: tick.price, close_at: tick.ts, ticks: 1,
-        });
-        continue;
-      }
-      if (at < Date.parse(w.open_at)) Object.assign(w, { open: tick.price, open_at: tick.ts });
-      if (at > Date.parse(w.close_at)) Object.assign(w, { close: tick.price, close_at: tick.ts });
-      Object.assign(w, { high: Math.max(w.high, tick.price), low: Math.min(w.low, tick.price), ticks: w.ticks + 1 });
-    }
-  }
-  const candles = [...windows.values()].sort((a, b) => a.symbol.localeCompare(b.symbol) || a.period_start.localeCompare(b.period_start));
-  return { candles, late: late.map((x) => `${x.symbol} ${x.ts}`).sort() };
-}
+const expectWindows = (batches: Tick[][], size: number) => eventTimeWindows(batches, size, LATENESS);
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : new Date(String(v).replace(' ', 'T').replace(/\+00$/, 'Z')).toISOString());
 const normalise = (rows: Record<string, unknown>[]): Candle[] =>

@@ -15,6 +15,7 @@ import { streamKey } from '../../core/streams/keys.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime, type Isolated } from '../../infra/local/sandbox.ts';
 import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
+import { quantile } from './report.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm bench:freshness [--rate <events/s>] [--seconds <n>] [--warmup <n>] [--json]',
@@ -32,11 +33,6 @@ const { values } = parseCommand({
 
 const GOAL_P95_SECONDS = 5;
 
-const quantile = (xs: number[], p: number) => {
-  if (xs.length === 0) return Number.NaN;
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-};
 
 function startChild(script: string, env: Record<string, string>, args: string[] = []): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,7 +1,9 @@
 // What every benchmark prints: the medians of the measured and the baseline rates, their ratio, and a table.
 import { formatTable } from '../../core/cli.ts';
 
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The value at rank ⌊p·n⌋ of the sorted values (NaN for none). */
+export const quantile = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]! : Number.NaN);
+export const median = (xs: number[]) => quantile(xs, 0.5);
 
 export interface Comparison {
   measured: number;

@@ -72,6 +72,10 @@ function physicalInputs(table: TableDefinition, definitions: Map<string, TableDe
   return [...seen];
 }
 
+/** An input of `table` that failed (or was skipped) among `results`, which keeps the table from running. */
+export const failedInputOf = (table: TableDefinition, results: TableRunResult[]) =>
+  table.from.find((input) => results.some((r) => r.table === input && (r.status === 'failed' || r.status === 'skipped')));
+
 export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRunResult[]> {
   const label = `job:${options.layer}${options.select?.length ? ` --select ${options.select.join(',')}` : ''}`;
   return withJobLock(rt, { label, wait: options.wait }, async () => {
@@ -83,7 +87,7 @@ export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRun
     try {
       for (const table of chosen) {
         const name = keyOf(table);
-        const failedInput = table.from.find((input) => results.some((r) => r.table === input && (r.status === 'failed' || r.status === 'skipped')));
+        const failedInput = failedInputOf(table, results);
         let result: TableRunResult;
         if (failedInput) {
           result = emptyResult(name, 'skipped', `input ${failedInput} did not succeed`);

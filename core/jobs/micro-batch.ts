@@ -8,7 +8,7 @@ import type { DuckSession } from '../duckdb.ts';
 import { describeError, TerminalError } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { Runtime } from '../runtime.ts';
-import { planOne } from './job-runner.ts';
+import { failedInputOf, planOne } from './job-runner.ts';
 import { openJobSession } from './job-session.ts';
 import { keyOf, loadAllTables } from './registry.ts';
 import { emptyResult, type TableDefinition, type TableRunResult } from './table-spec.ts';
@@ -45,7 +45,7 @@ export class StreamingTables {
     const results: TableRunResult[] = [];
     for (const table of this.tables) {
       const name = keyOf(table);
-      const failedInput = table.from.find((input) => results.some((r) => r.table === input && r.status !== 'succeeded' && r.status !== 'up to date'));
+      const failedInput = failedInputOf(table, results);
       if (failedInput) {
         results.push(emptyResult(name, 'skipped', `input ${failedInput} did not succeed in this round`));
         continue;

@@ -18,6 +18,7 @@ import { streamKey } from '../../core/streams/keys.ts';
 import { servedSnapshot } from '../../gold/loader/postgres-loader.ts';
 import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
 import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
+import { eventTimeWindows, type Tick } from '../support/candles.ts';
 import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
 
 const TRIALS = Math.max(7, Number(process.env.STRATA_FAULT_TRIALS ?? 7));
@@ -141,20 +142,6 @@ async function ticksInStream(env: Isolated): Promise<{ symbol: string; ts: strin
   return [...byKey.values()];
 }
 
-function candles(ticks: { symbol: string; ts: string; price: number }[], size: number) {
-  const groups = new Map<string, typeof ticks>();
-  for (const t of ticks) {
-    const key = `${t.symbol}|${Math.floor(Date.parse(t.ts) / size) * size}`;
-    groups.set(key, [...(groups.get(key) ?? []), t]);
-  }
-  return [...groups.entries()]
-    .map(([key, group]) => {
-      const byTime = [...group].sort((a, b) => a.ts.localeCompare(b.ts));
-      const prices = group.map((t) => t.price);
-      return {
-        symbol: key.split('|')[0]!, period_start: new Date(Number(key.split('|')[1])).toISOString(),
-        open: byTime[0]!.price, high: Math.max(...prices), low: Math.min(...prices), close: byTime.at(-1)!.price, ticks: group.length,
-      };
-    })
-    .sort((a, b) => a.symbol.localeCompare(b.symbol) || a.period_start.localeCompare(b.period_start));
-}
+/** One batch, so no tick is late: plain candles per coin and period. */
+const candles = (ticks: Tick[], size: number) =>
+  eventTimeWindows([ticks], size, 0).candles.map(({ symbol, period_start, open, high, low, close, ticks: n }) => ({ symbol, period_start, open, high, low, close, ticks: n }));
