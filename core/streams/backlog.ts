@@ -2,7 +2,7 @@
 // past a limit the collectors writing to it slow down, then pause, until the writer catches up.
 import type { Redis } from 'ioredis';
 import { sleep } from '../retry.ts';
-import { BRONZE_GROUP } from './keys.ts';
+import { BRONZE_GROUP, compareStreamIds } from './keys.ts';
 
 /** A Redis reply of alternating names and values (stream entry fields, XINFO rows) as a record. */
 export function fieldsOf<T = unknown>(reply: readonly T[]): Record<string, T> {
@@ -32,9 +32,13 @@ export async function bronzeGroupState(redis: Redis, stream: string): Promise<Br
   }
   const group = groups.map((g) => fieldsOf(g)).find((g) => g.name === BRONZE_GROUP);
   if (!group) return none;
+  // Redis's lag is a counter that can drift (after a restart from the AOF it was seen stuck at thousands with nothing
+  // left to deliver): when the group has delivered the stream's last entry, nothing is undelivered, whatever lag says.
+  const last = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1))[0]?.[0];
+  const deliveredAll = last !== undefined && compareStreamIds(String(group['last-delivered-id']), last) >= 0;
   return {
     length,
-    undelivered: group.lag === null || group.lag === undefined ? length : Number(group.lag),
+    undelivered: deliveredAll ? 0 : group.lag === null || group.lag === undefined ? length : Number(group.lag),
     pending: Number(group.pending ?? 0),
     consumers: Number(group.consumers ?? 0),
     lastDeliveredId: String(group['last-delivered-id']),
