@@ -82,7 +82,7 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
       failpoint('ingest-after-publish');
     };
     const publishRecords = async (records: RawRecord[]) => {
-      const { events, letters } = toEnvelopes(source, records, runId);
+      const { events, letters } = toEnvelopes(source, records, runId, rt.config.maxEventBytes);
       const published = await publisher.publish(source.name, events);
       const dead = await publisher.deadLetter(source.name, runId, letters);
       result.collected += records.length;
@@ -123,12 +123,28 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
   return result;
 }
 
-/** Parses each raw record into an envelope (id from its content), or into a dead letter with the parser's reason. */
-export function toEnvelopes(source: SourceDefinition, records: RawRecord[], runId: string): { events: EventEnvelope[]; letters: DeadLetter[] } {
+/** Starts the reason of a record its collector rejected: its text is not the record as sent, so replay leaves it. */
+export const REJECTED_BY_COLLECTOR = 'rejected by the collector: ';
+
+/**
+ * Parses each raw record into an envelope (id from its content), or into a dead letter with the reason: the
+ * collector's (`rejected`), its size past `maxEventBytes`, or the parser's.
+ */
+export function toEnvelopes(source: SourceDefinition, records: RawRecord[], runId: string, maxEventBytes = Number.POSITIVE_INFINITY): { events: EventEnvelope[]; letters: DeadLetter[] } {
   const ingestedAt = new Date().toISOString();
   const events: EventEnvelope[] = [];
   const letters: DeadLetter[] = [];
   for (const record of records) {
+    if (record.rejected) {
+      letters.push({ reason: `${REJECTED_BY_COLLECTOR}${record.rejected}`, raw: record.text });
+      continue;
+    }
+    // Length first: a UTF-8 byte count is only needed when the text could be over the limit.
+    const bytes = record.text.length * 3 > maxEventBytes ? Buffer.byteLength(record.text) : 0;
+    if (bytes > maxEventBytes) {
+      letters.push({ reason: `record of ${bytes} bytes is larger than STRATA_MAX_EVENT_BYTES (${maxEventBytes}); raise it if such records are expected`, raw: record.text });
+      continue;
+    }
     const parsed = safeParse(source, record.text);
     if (!parsed.ok) {
       letters.push({ reason: parsed.reason, raw: record.text });

@@ -6,7 +6,7 @@ import type { Runtime } from '../core/runtime.ts';
 import { fieldsOf } from '../core/streams/backlog.ts';
 import { deadLetterKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
-import { toEnvelopes } from './ingest-runner.ts';
+import { REJECTED_BY_COLLECTOR, toEnvelopes } from './ingest-runner.ts';
 import type { SourceDefinition } from './source.ts';
 
 export interface ReplayResult {
@@ -41,9 +41,10 @@ export async function replayDeadLetters(rt: Runtime, source: SourceDefinition, o
       after = `(${entries.at(-1)![0]}`;
       result.examined += entries.length;
       const letters = entries.map(([id, fields]): Record<string, string> & { id: string } => ({ ...fieldsOf(fields), id }));
-      const records = letters.filter((l) => !String(l.reason ?? '').includes('(stream entry '));
+      // Bronze's letters (whole stream entries) and collector rejections (text not as sent) are not records to re-parse.
+      const records = letters.filter((l) => !String(l.reason ?? '').includes('(stream entry ') && !String(l.reason ?? '').startsWith(REJECTED_BY_COLLECTOR));
       result.skipped += letters.length - records.length;
-      const parsed = records.map((l) => ({ id: l.id, event: toEnvelopes(source, [{ text: l.raw ?? '' }], runId).events[0] }));
+      const parsed = records.map((l) => ({ id: l.id, event: toEnvelopes(source, [{ text: l.raw ?? '' }], runId, rt.config.maxEventBytes).events[0] }));
       const replayable = parsed.filter((p) => p.event);
       result.stillFailing += records.length - replayable.length;
       if (replayable.length === 0) continue;

@@ -4,6 +4,11 @@ import type { Config } from '../core/config.ts';
 /** One record as collected: its raw text, kept byte for byte in the envelope's payload. */
 export interface RawRecord {
   text: string;
+  /**
+   * Set by a collector that already knows the record is bad (a line that is not UTF-8, a page whose layout changed):
+   * the record goes to the dead-letter stream with this reason, its text kept, and is never parsed.
+   */
+  rejected?: string;
 }
 
 /**

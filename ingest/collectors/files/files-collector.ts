@@ -4,7 +4,6 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { parse as parseCsv } from 'csv-parse';
 import { DuckSession, sqlString } from '../../../core/duckdb.ts';
 import { TerminalError } from '../../../core/errors.ts';
@@ -47,10 +46,48 @@ async function* jsonArrayRecords(file: string): AsyncGenerator<RawRecord> {
   splitter.end();
 }
 
+/** Lines as bytes, each decoded strictly: a line that is not UTF-8 is rejected (kept, decoded leniently) with where. */
 async function* ndjsonRecords(file: string): AsyncGenerator<RawRecord> {
-  for await (const line of createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity })) {
-    if (line.trim()) yield { text: line };
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const lenient = new TextDecoder('utf-8');
+  let lineNumber = 0;
+  const toRecord = (bytes: Buffer): RawRecord | undefined => {
+    lineNumber++;
+    const end = bytes.at(-1) === 0x0d ? bytes.length - 1 : bytes.length;
+    const line = bytes.subarray(0, end);
+    try {
+      const text = strict.decode(line);
+      return text.trim() ? { text } : undefined;
+    } catch {
+      return { text: lenient.decode(line), rejected: `${path.basename(file)} line ${lineNumber}: not valid UTF-8 (at byte ${firstInvalidByte(line)} of the line)` };
+    }
+  };
+  let rest = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+    let data = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a)) {
+      const record = toRecord(data.subarray(0, nl));
+      data = data.subarray(nl + 1);
+      if (record) yield record;
+    }
+    rest = Buffer.from(data);
   }
+  if (rest.length) {
+    const record = toRecord(rest);
+    if (record) yield record;
+  }
+}
+
+/** Where `bytes` stops being UTF-8: the first byte that does not start, or continue, a well-formed sequence. */
+function firstInvalidByte(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!;
+    const continuations = lead < 0x80 ? 0 : lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : -1;
+    if (continuations < 0) return i;
+    for (let k = 1; k <= continuations; k++) if ((bytes[i + k] ?? 0) >> 6 !== 0b10) return i;
+    i += continuations + 1;
+  }
+  return bytes.length;
 }
 
 async function* parquetRecords(file: string, pageRows: number): AsyncGenerator<RawRecord> {

@@ -18,8 +18,9 @@ export interface WebCollectorOptions {
   startUrls: string[];
   render: RenderMode;
   /**
-   * Records of one page; each becomes one raw record (its JSON). A page that yields none is reported (its layout may
-   * have changed), not fatal; return undefined for pages that only lead to others (an index).
+   * Records of one page; each becomes one raw record (its JSON). A page that yields none (its layout may have changed)
+   * is dead-lettered whole, its URL and HTML kept with the reason, and reported; return undefined for pages that only
+   * lead to others (an index).
    */
   extract: ($: CheerioRoot, url: string) => Record<string, unknown>[] | undefined;
   /** Links to follow (e.g. `a.next`), kept within the start URLs' origins. */
@@ -76,7 +77,11 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
     };
     const handle = async ($: CheerioRoot, url: string, enqueue: (selector: string) => Promise<unknown>) => {
       const records = options.extract($, url);
-      if (records?.length === 0) options.onPageProblem?.(url, 'no records found on the page (has its layout changed?)');
+      if (records?.length === 0) {
+        const problem = 'no records found on the page (has its layout changed?)';
+        options.onPageProblem?.(url, problem);
+        await queue.push({ text: JSON.stringify({ url, html: $.html() }), rejected: `${url}: ${problem}` });
+      }
       for (const record of records ?? []) await queue.push({ text: JSON.stringify(record) });
       if (options.followSelector) await enqueue(options.followSelector);
     };
