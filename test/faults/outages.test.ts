@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -21,18 +20,11 @@ import { s3Service } from '../../infra/local/s3-service.ts';
 import { pidFileOf } from '../../infra/local/service.ts';
 import { envelope } from '../support/envelopes.ts';
 import { isolatedConfig } from '../support/isolated.ts';
+import { freePort } from '../support/private-services.ts';
 
 const OUTAGE_SECONDS = Number(process.env.STRATA_OUTAGE_SECONDS ?? 3);
 const SOURCE = 'outage';
 const WAVE = 4000;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A sandbox (own database and prefix) whose Redis or S3 server is a private one on a free port, under a temp folder. */
 async function privateSetup(privateServer: 'redis' | 's3') {
