@@ -6,11 +6,12 @@ import { parseCommand, runMain } from '../../core/cli.ts';
 import { config } from '../../core/config.ts';
 import { BRONZE_COLUMNS } from '../../core/bronze-schema.ts';
 import { DuckSession, sqlString } from '../../core/duckdb.ts';
-import { encodeEnvelope, eventIdOf, type EventEnvelope } from '../../core/streams/envelope.ts';
+import { encodeEnvelope } from '../../core/streams/envelope.ts';
 import { streamKey } from '../../core/streams/keys.ts';
 import { drainSource } from '../../bronze/bronze-writer.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime } from '../../infra/local/sandbox.ts';
+import { makeEvents } from './events.ts';
 import { compareRates } from './report.ts';
 
 const { values } = parseCommand({
@@ -24,19 +25,6 @@ const { values } = parseCommand({
     json: { type: 'boolean', description: 'Also print one JSON object as the last line' },
   },
 });
-
-function makeEvents(n: number): EventEnvelope[] {
-  const cities = ['Paris', 'Lyon', 'Berlin', 'Madrid', 'Rome', 'Oslo'];
-  return Array.from({ length: n }, (_, i) => {
-    const observedAt = new Date(Date.UTC(2026, 10, 1 + (i % 3), i % 24)).toISOString();
-    const payload = JSON.stringify({
-      station_id: `ST-${i % 500}`, city: cities[i % cities.length], observed_at: observedAt, temperature_c: ((i * 7) % 400) / 10 - 10,
-      humidity_pct: i % 100, wind_kph: (i % 300) / 10, precipitation_mm: (i % 11) / 10, updated_at: observedAt, note: 'hourly reading from the station',
-    });
-    const key = `ST-${i % 500}|${observedAt}|${i}`;
-    return { source: 'bench', event_id: eventIdOf('bench', key, payload), natural_key: key, observed_at: observedAt, ingested_at: observedAt, schema_version: 1, run_id: 'bench', payload };
-  });
-}
 
 runMain(async () => {
   const n = Number(values.events);
