@@ -50,7 +50,19 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     runs: new RunLog(pool),
     store: openStore(config),
     redis() {
-      redis ??= new Redis(config.redisUrl, { maxRetriesPerRequest: 20, enableAutoPipelining: false, lazyConnect: false });
+      if (!redis) {
+        redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 20, enableAutoPipelining: false, lazyConnect: false });
+        // ioredis reconnects by itself; say so once per outage instead of its "Unhandled error event" per attempt.
+        let down = false;
+        redis.on('error', (error: Error) => {
+          if (!down) console.error(`redis: ${error.message}; reconnecting (commands wait, then fail after 20 retries)`);
+          down = true;
+        });
+        redis.on('ready', () => {
+          if (down) console.error('redis: connected again');
+          down = false;
+        });
+      }
       return redis;
     },
     async close() {
