@@ -189,7 +189,7 @@ interface LayerCounts {
     streamEntries: number; streamDistinct: number; deadLetters: number; bronze: number; bronzeDistinct: number;
     silver: number; silverExpected: number; quarantine: number; goldRows: number; goldObservations: number; postgresRows: number; postgresObservations: number;
   };
-  crypto: { streamEntries: number; uniqueTicks: number; bronze: number; silver: number; postgresMinuteTicks: number };
+  crypto: { streamEntries: number; uniqueTicks: number; deadLetters: number; bronze: number; silver: number; postgresMinuteTicks: number };
 }
 
 async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<LayerCounts> {
@@ -258,6 +258,7 @@ async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<Laye
     crypto: {
       streamEntries: cryptoEntries,
       uniqueTicks: ticks.size,
+      deadLetters: await redis.xlen(deadLetterKey(rt.config.redisPrefix, 'crypto')),
       bronze: lake.cryptoBronze,
       silver: lake.cryptoSilver,
       postgresMinuteTicks: await pgCount('select sum(ticks) as n from gold.crypto_ohlc_minute'),
@@ -272,11 +273,11 @@ function formatCounts(c: LayerCounts, expected: ExpectedWeather): string {
     ['unique well-formed (the test\'s count)', expected.bronze, '-'],
     ['stream entries', c.weather.streamEntries, c.crypto.streamEntries],
     ['distinct events in the stream', c.weather.streamDistinct, c.crypto.uniqueTicks],
-    ['dead-lettered', c.weather.deadLetters, 0],
+    ['dead-lettered', c.weather.deadLetters, c.crypto.deadLetters],
     ['bronze rows', c.weather.bronze, c.crypto.bronze],
     ['silver rows', c.weather.silver, c.crypto.silver],
     ['silver rows the test expects', c.weather.silverExpected, c.crypto.uniqueTicks],
-    ['silver quarantine', c.weather.quarantine, 0],
+    ['silver quarantine', c.weather.quarantine, '-'],
     ['gold rows (lake)', c.weather.goldRows, '-'],
     ['observations in gold (lake)', c.weather.goldObservations, '-'],
     ['gold rows (PostgreSQL)', c.weather.postgresRows, '-'],
