@@ -20,6 +20,7 @@ export interface StageRow {
 }
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
 
 /** Each benchmark: its arguments for a quick run, and how its JSON line becomes table rows. */
 const BENCHES: Record<string, { quick: string[]; rows: (r: Json) => StageRow[] }> = {
@@ -39,7 +40,10 @@ const BENCHES: Record<string, { quick: string[]; rows: (r: Json) => StageRow[] }
   },
   jobs: {
     quick: ['--rows', '100000', '--rounds', '1'],
-    rows: (r) => [{ stage: `jobs: silver + gold over ${n(r.rows)} rows`, figure: `${r.runnerSeconds} s`, baseline: `${r.duckdbSeconds} s (bare DuckDB)`, ratio: r.ratio, goal: `ratio ≤ ${r.goalRatio}, ≤ 2 GiB`, met: r.goalMet }],
+    rows: (r) => [{
+      stage: `jobs: silver + gold over ${n(r.rows)} rows`, figure: `${r.runnerSeconds.toFixed(1)} s, ${gib(r.runnerPeakRssBytes)} GiB peak`,
+      baseline: `${r.duckdbSeconds.toFixed(1)} s, ${gib(r.duckdbPeakRssBytes)} GiB (bare DuckDB)`, ratio: r.ratio, goal: `ratio ≤ ${r.goalRatio}, ≤ ${gib(r.goalPeakBytes)} GiB`, met: r.goalMet,
+    }],
   },
   api: {
     quick: ['--cities', '5', '--days', '60', '--seconds', '1', '--rounds', '1', '--connections', '4'],
