@@ -5,7 +5,6 @@
 // API's server-sent events: a coin's tick is visible once the API shows that coin's price at that tick or later.
 // Baseline, measured in the same run: the time until the tick is in a committed bronze file (the 1 s flush floor).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { config, envFor, PROJECT_ROOT } from '../../core/config.ts';
@@ -13,6 +12,7 @@ import { TerminalError } from '../../core/errors.ts';
 import { sleep } from '../../core/retry.ts';
 import { streamKey } from '../../core/streams/keys.ts';
 import { servicesUp } from '../../infra/local/index.ts';
+import { freePort } from '../../infra/local/process.ts';
 import { isolatedRuntime, type Isolated } from '../../infra/local/sandbox.ts';
 import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
 import { quantile } from './report.ts';
@@ -39,15 +39,6 @@ function startChild(script: string, env: Record<string, string>, args: string[] 
   child.stderr!.on('data', (d) => process.stderr.write(`[${path.basename(script)}] ${d}`));
   return child;
 }
-
-/** A port nothing listens on right now. */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 
 const waitFor = (child: ChildProcess, pattern: RegExp, what: string) =>
   new Promise<string>((resolve, reject) => {

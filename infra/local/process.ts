@@ -20,6 +20,16 @@ export function isPortOpen(host: string, port: number, timeoutMillis = 500): Pro
   });
 }
 
+/** A loopback port nothing listens on right now (tests and benchmarks start servers on it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 /** Polls `check` until it returns true or the deadline passes. */
 export async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMillis = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMillis;

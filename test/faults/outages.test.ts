@@ -20,7 +20,7 @@ import { s3Service } from '../../infra/local/s3-service.ts';
 import { pidFileOf } from '../../infra/local/service.ts';
 import { envelope } from '../support/envelopes.ts';
 import { isolatedConfig } from '../support/isolated.ts';
-import { freePort } from '../support/private-services.ts';
+import { freePort } from '../../infra/local/process.ts';
 
 const OUTAGE_SECONDS = Number(process.env.STRATA_OUTAGE_SECONDS ?? 3);
 const SOURCE = 'outage';

@@ -20,7 +20,9 @@ import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/s
 import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
 import { startWeatherFixtureServer, type FixtureServer } from '../../ingest/sources/weather/fixtures/server.ts';
 import { parseWeather } from '../../ingest/sources/weather/source.ts';
+import { waitUntil } from '../../infra/local/process.ts';
 import { startPrivateServices, type BackingService, type PrivateServices } from '../support/private-services.ts';
+import { waitForStreamSettled } from '../support/stream-settled.ts';
 import { Supervised } from '../support/supervisor.ts';
 import { expectedWeather, type ExpectedWeather } from '../support/weather-expected.ts';
 
@@ -110,10 +112,10 @@ describe(`the whole pipeline under kills and outages (${EVENTS} weather readings
     await collector.nextCleanRun(300_000);
     await collector.stop();
     progress('a collector run after the last publication succeeded');
-    await waitFor('the bronze writer to drain the weather stream', 600_000, async () => {
+    await waitUntil(async () => {
       const group = await bronzeGroupState(rt.redis(), streamKey(rt.config.redisPrefix, 'weather'));
       return group.pending === 0 && group.undelivered === 0;
-    });
+    }, 'the bronze writer draining the weather stream', 600_000);
     progress('bronze has every weather entry');
     await job.nextCleanRun(600_000);
     await job.stop();
@@ -125,7 +127,7 @@ describe(`the whole pipeline under kills and outages (${EVENTS} weather readings
     const drain = new Supervised('stream (drain)', 'bin/stream.ts', ['--no-collect', '--status-seconds', '5'], env);
     processes.push(drain);
     drain.start();
-    await waitFor('the stream to settle', 300_000, () => streamSettled(rt));
+    await waitForStreamSettled(rt, 300_000);
     await drain.stop();
     clearInterval(status);
     progress('drained; counting every layer');
@@ -159,29 +161,6 @@ async function statusLine(rt: Runtime, processes: Supervised[]): Promise<string>
   const stream = await bronzeGroupState(rt.redis(), streamKey(rt.config.redisPrefix, 'weather'));
   const runs = processes.map((p) => `${p.name} ${p.stats.starts}/${p.stats.killed}k/${p.stats.failed}f`).join(', ');
   return `weather stream ${stream.length} entries, ${stream.undelivered + stream.pending} not in bronze yet; runs/kills/failures: ${runs}`;
-}
-
-async function waitFor(what: string, timeoutMillis: number, done: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMillis;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
-
-/** The crypto stream is drained, each streaming table consumed its input, and PostgreSQL serves the lake's candles. */
-async function streamSettled(rt: Runtime): Promise<boolean> {
-  const group = await bronzeGroupState(rt.redis(), streamKey(rt.config.redisPrefix, 'crypto'));
-  const { rows } = await rt.pool.query<{ n: number }>(
-    `select count(*)::int as n from strata_catalog.files f join strata_catalog.tables t using (table_id),
-            (values ('silver', 'crypto_ticks', 'bronze', 'crypto'), ('gold', 'crypto_ohlc_minute', 'silver', 'crypto_ticks')) as e(layer, name, input_layer, input_name)
-      where t.layer = e.input_layer and t.name = e.input_name and f.removed_snapshot_id is null and f.row_count > 0
-        and not exists (select 1 from strata_catalog.consumed c join strata_catalog.tables ct using (table_id) where ct.layer = e.layer and ct.name = e.name and c.file_id = f.file_id)`,
-  );
-  const current = await rt.catalog.currentSnapshot({ layer: 'gold', name: 'crypto_ohlc_minute' });
-  const served = await rt.pool.query<{ n: number }>(`select coalesce(sum(ticks), 0)::int as n from gold.crypto_ohlc_minute`).catch(() => ({ rows: [{ n: -1 }] }));
-  const silver = await rt.catalog.rowCount({ layer: 'silver', name: 'crypto_ticks' });
-  return group.pending === 0 && group.undelivered === 0 && rows[0]!.n === 0 && current !== undefined && served.rows[0]!.n === silver;
 }
 
 interface LayerCounts {

@@ -11,15 +11,13 @@ import { after, before, describe, it } from 'node:test';
 import { envFor, PROJECT_ROOT } from '../../core/config.ts';
 import { withDuck } from '../../core/duckdb.ts';
 import { attachTable } from '../../core/jobs/lake-views.ts';
-import { sleep } from '../../core/retry.ts';
-import { bronzeGroupState } from '../../core/streams/backlog.ts';
 import { decodeEnvelope, ENVELOPE_FIELD } from '../../core/streams/envelope.ts';
 import { streamKey } from '../../core/streams/keys.ts';
-import { servedSnapshot } from '../../gold/loader/postgres-loader.ts';
 import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
 import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
 import { eventTimeWindows, type Tick } from '../support/candles.ts';
 import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
+import { waitForStreamSettled } from '../support/stream-settled.ts';
 
 const TRIALS = Math.max(7, Number(process.env.STRATA_FAULT_TRIALS ?? 7));
 const random = prng(Number(process.env.STRATA_FAULT_SEED ?? 11));
@@ -71,7 +69,7 @@ describe('pnpm stream killed and restarted', { timeout: 600_000 }, () => {
     await ticker.close();
     const last = startStream(env, ticker.url, '', ['--no-collect']);
     await started(last.child);
-    await settled(env);
+    await waitForStreamSettled(env.rt, 120_000);
     last.child.kill('SIGINT');
     const exit = await last.exited;
     assert.equal(exit.code, 0, exit.output);
@@ -104,28 +102,6 @@ function started(child: ChildProcess): Promise<void> {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes(' stream: ') && resolve());
     child.once('exit', (code) => reject(new Error(`the stream exited (${code}) before starting`)));
   });
-}
-
-/** Waits until the bronze group has nothing pending, every table consumed its input, and PostgreSQL serves the lake. */
-async function settled(env: Isolated): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const group = await bronzeGroupState(env.rt.redis(), streamKey(env.config.redisPrefix, 'crypto'));
-    const unconsumed = await env.rt.pool.query<{ n: number }>(
-      `select count(*)::int as n from strata_catalog.files f join strata_catalog.tables t using (table_id), (values ('silver', 'crypto_ticks', 'bronze', 'crypto'),
-              ('gold', 'crypto_ohlc_minute', 'silver', 'crypto_ticks'), ('gold', 'crypto_ohlc_hour', 'silver', 'crypto_ticks')) as e(layer, name, input_layer, input_name)
-        where t.layer = e.input_layer and t.name = e.input_name and f.removed_snapshot_id is null and f.row_count > 0
-          and not exists (select 1 from strata_catalog.consumed c join strata_catalog.tables ct using (table_id) where ct.layer = e.layer and ct.name = e.name and c.file_id = f.file_id)`,
-    );
-    let servedAll = true;
-    for (const table of ['crypto_ohlc_minute', 'crypto_ohlc_hour']) {
-      const current = await env.rt.catalog.currentSnapshot({ layer: 'gold', name: table });
-      if (!current || (await servedSnapshot(env.rt, table)) !== current.snapshotId) servedAll = false;
-    }
-    if (group.pending === 0 && group.undelivered === 0 && unconsumed.rows[0]!.n === 0 && servedAll) return;
-    if (Date.now() > deadline) throw new Error(`the stream did not settle: ${JSON.stringify({ ...group, unconsumed: unconsumed.rows[0]!.n, servedAll })}`);
-    await sleep(500);
-  }
 }
 
 /** Every tick the collectors put in the stream (the fixture repeats none with another price). */

@@ -1,21 +1,12 @@
 // Private copies of the local services on free ports, under a temporary data folder: fault tests stop and start
 // them at will without disturbing the shared services every other test uses.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, readDotenv, type Config } from '../../core/config.ts';
-import { stopPid } from '../../infra/local/process.ts';
+import { freePort, stopPid } from '../../infra/local/process.ts';
 import { localServices } from '../../infra/local/index.ts';
 import { ensureUp, pidFileOf, type ServiceName } from '../../infra/local/service.ts';
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export type BackingService = Exclude<ServiceName, 'api'>;
 
