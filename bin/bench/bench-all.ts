@@ -7,7 +7,7 @@ import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { PROJECT_ROOT } from '../../core/config.ts';
 import { TerminalError } from '../../core/errors.ts';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 export interface StageRow {
   stage: string;

@@ -5,14 +5,13 @@
 // be a counted duplicate, and for each source: read = stored + quarantined + dead-lettered + duplicates, each count
 // equal to what the generator says of its own records.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { envFor, PROJECT_ROOT } from '../../core/config.ts';
+import { envFor } from '../../core/config.ts';
 import { withDuck } from '../../core/duckdb.ts';
 import { attachTable } from '../../core/jobs/lake-views.ts';
 import { fieldsOf } from '../../core/streams/backlog.ts';
@@ -22,6 +21,7 @@ import { generateOddsSite } from '../../ingest/sources/odds/fixtures/generator.t
 import { startOddsFixtureServer } from '../../ingest/sources/odds/fixtures/server.ts';
 import { startWeatherFixtureServer, type FixtureServer } from '../../ingest/sources/weather/fixtures/server.ts';
 import { generateBadInput, type Expected } from '../support/bad-input.ts';
+import { spawnCli } from '../support/cli.ts';
 import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
 
 const MALFORMED = 10_000;
@@ -39,13 +39,7 @@ interface Measured extends Expected {
   unexplained: string[];
 }
 
-function cli(env: Record<string, string>, script: string, ...args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
-}
+const cli = (env: Record<string, string>, script: string, ...args: string[]) => spawnCli(script, args, env).exited;
 
 describe(`${MALFORMED} malformed records across the sources`, { timeout: 600_000 }, () => {
   let env: Isolated;

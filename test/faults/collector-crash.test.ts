@@ -1,28 +1,19 @@
 // A collector process killed with SIGKILL mid-run (after some batches are in the stream, before its cursor is saved)
 // and run again: the stream ends up with every event exactly once.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PROJECT_ROOT } from '../../core/config.ts';
 import { decodeEnvelope } from '../../core/streams/envelope.ts';
 import { deadLetterKey, streamKey } from '../../core/streams/keys.ts';
 import { startWeatherFixtureServer, type FixtureServer } from '../../ingest/sources/weather/fixtures/server.ts';
 import { expectedWeather } from '../support/weather-expected.ts';
+import { spawnCli } from '../support/cli.ts';
 import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
 
 const FIXTURE = { days: 8, seed: 31 }; // ≈ 2,400 records: 3 batches of 1,000, killed after the 2nd
 
 function ingestRun(env: Isolated, baseUrl: string, failpoint = '') {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/ingest-run.ts'), 'weather', '--base-url', baseUrl], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, DATABASE_URL: env.config.databaseUrl, STRATA_REDIS_PREFIX: env.config.redisPrefix, STRATA_LAKE_URL: env.config.lakeUrl, STRATA_FAILPOINT: failpoint },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
+  const vars = { DATABASE_URL: env.config.databaseUrl, STRATA_REDIS_PREFIX: env.config.redisPrefix, STRATA_LAKE_URL: env.config.lakeUrl, STRATA_FAILPOINT: failpoint };
+  return spawnCli('bin/ingest-run.ts', ['weather', '--base-url', baseUrl], vars).exited;
 }
 
 // After the 2nd batch is in the stream; and before the 3rd (last) is, when the collector has already proposed its cursor.

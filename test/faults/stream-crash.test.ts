@@ -5,10 +5,9 @@
 // PostgreSQL must equal the test's own computation from those ticks: nothing lost, nothing counted twice.
 // STRATA_FAULT_TRIALS sizes it (`pnpm test` runs 7 kills, `pnpm test:faults` more).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { envFor, PROJECT_ROOT } from '../../core/config.ts';
+import { envFor } from '../../core/config.ts';
 import { withDuck } from '../../core/duckdb.ts';
 import { attachTable } from '../../core/jobs/lake-views.ts';
 import { decodeEnvelope, ENVELOPE_FIELD } from '../../core/streams/envelope.ts';
@@ -16,6 +15,7 @@ import { streamKey } from '../../core/streams/keys.ts';
 import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
 import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
 import { eventTimeWindows, type Tick } from '../support/candles.ts';
+import { spawnCli, type Exit } from '../support/cli.ts';
 import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
 import { waitForStreamSettled } from '../support/stream-settled.ts';
 
@@ -24,19 +24,8 @@ const random = prng(Number(process.env.STRATA_FAULT_SEED ?? 11));
 // A failpoint's n-th hit kills the process: bronze commits about once a second, each round commits three tables.
 const CRASH_POINTS = ['bronze-after-commit:3', 'table-before-commit:4', 'table-after-commit:5', 'stream-before-load:2', 'ingest-after-publish:4', 'table-after-commit:2'];
 
-interface Exit { code: number | null; signal: NodeJS.Signals | null; output: string }
-
 function startStream(env: Isolated, tickerUrl: string, failpoint: string, args: string[] = []): { child: ChildProcess; exited: Promise<Exit> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/stream.ts'), '--status-seconds', '2', ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...envFor(env.config), CRYPTO_API_URL: tickerUrl, STRATA_FAILPOINT: failpoint },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
-  return { child, exited };
+  return spawnCli('bin/stream.ts', ['--status-seconds', '2', ...args], { ...envFor(env.config), CRYPTO_API_URL: tickerUrl, STRATA_FAILPOINT: failpoint });
 }
 
 describe('pnpm stream killed and restarted', { timeout: 600_000 }, () => {
