@@ -71,8 +71,9 @@ describe('httpCollector', () => {
   it('retries 429 and 5xx, waiting as Retry-After says', async () => {
     failuresLeft = 3;
     const waits: number[] = [];
-    const got = await ids({ url: `${base}/flaky`, pagination: { kind: 'page', param: 'none' }, sleep: async (ms) => void waits.push(ms) }).catch((e: unknown) => e);
+    const got = await ids({ url: `${base}/flaky`, pagination: { kind: 'page', param: 'none' }, maxPages: 1, sleep: async (ms) => void waits.push(ms) }).catch((e: unknown) => e);
     assert.ok(Array.isArray(got), String(got));
+    assert.equal(got.length, 5, 'the page the fourth attempt got');
     assert.deepEqual(waits.filter((w) => w === 1000).length, 3, 'one Retry-After wait per refusal');
   });
 
