@@ -1,4 +1,6 @@
 // `pnpm infra:up | infra:down | infra:status`: local Redis, PostgreSQL, S3 server (and the API) without Docker.
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
@@ -10,13 +12,18 @@ const { values, positionals } = parseCommand({
   usage: 'pnpm infra:up | pnpm infra:down | pnpm infra:status [--only <names>]',
   summary:
     'Starts, stops or reports the local services on loopback: Redis, PostgreSQL and an S3-compatible server (s3rver),\n' +
-    'with their data under STRATA_DATA_DIR (default .strata/). A healthy service already on a configured port is reused;\n' +
-    'infra:down stops only what Strata started (it also stops the API that `pnpm demo` leaves running).',
+    'with their data under STRATA_DATA_DIR (default .strata/); also the API and the example sources\' fixtures, in the\n' +
+    'background (`--only api,fixtures`). A healthy service already on a configured port is reused. infra:down stops\n' +
+    'only what Strata started: the services, the API `pnpm demo` leaves running, a `pnpm serve` or `pnpm fixtures:serve`\n' +
+    'run by hand.',
   options: {
     only: { type: 'string', valueName: 'names', description: `Comma-separated subset of: ${SERVICE_NAMES.join(', ')}` },
   },
   allowPositionals: true,
-  details: 'Missing binaries (redis-server, PostgreSQL) are installed with apt-get when running as root; otherwise the command prints what to run.',
+  details:
+    'Missing binaries (redis-server, PostgreSQL) are installed with apt-get when running as root; otherwise the command prints what to run.\n' +
+    'As root, PostgreSQL runs as the postgres user; if it cannot enter the data folder, its cluster lives in /var/lib/strata/<folder>-<hash>/,\n' +
+    'linked from <data dir>/postgres (docs/local-mode.md).',
 });
 
 runMain(async () => {
@@ -30,6 +37,8 @@ runMain(async () => {
   if (action === 'up') {
     print(await servicesUp(cfg, only ?? BACKING, (s) => console.log(`  ${s.name}: ${s.state} on ${s.address}`)));
     console.log(`\ndata folder: ${cfg.dataDir}`);
+    const cluster = path.join(cfg.dataDir, 'postgres');
+    if (existsSync(cluster) && lstatSync(cluster).isSymbolicLink()) console.log(`PostgreSQL cluster: ${realpathSync(cluster)} (linked from ${cluster})`);
   } else if (action === 'down') {
     print(await servicesDown(cfg, only ?? [...SERVICE_NAMES]));
   } else if (action === 'status') {

@@ -1,12 +1,12 @@
 // `pnpm test`: starts the local services (the same code as `pnpm infra:up`), runs every *.test.ts with Node's test
 // runner, then stops the services it started. Integration tests isolate themselves (own database, prefix, lake).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommand, runMain } from '../core/cli.ts';
 import { config, PROJECT_ROOT } from '../core/config.ts';
 import { servicesDown, servicesUp, type ServiceName } from '../infra/local/index.ts';
-import { ensureOsPackages } from '../infra/local/process.ts';
+import { ensureChromium } from '../ingest/collectors/web/chromium.ts';
 
 const { values, positionals } = parseCommand({
   usage: 'pnpm test [files or folders…] [--keep-services]',
@@ -36,7 +36,7 @@ runMain(async () => {
   const files = testFiles(positionals.length ? positionals : SEARCHED);
   if (!files.length) throw new Error(`No *.test.ts files under ${positionals.join(', ')}`);
   // The web collector's tests render JavaScript pages in the OS Chromium: installed like the services' binaries.
-  if (!existsSync(cfg.chromiumPath)) ensureOsPackages(['chromium'], `Chromium (${cfg.chromiumPath}, for JavaScript-rendered pages)`);
+  ensureChromium(cfg.chromiumPath);
   const backing: ServiceName[] = ['redis', 'postgres', 's3'];
   console.log('Local services for the tests:');
   const statuses = await servicesUp(cfg, backing, (s) => console.log(`  ${s.name.padEnd(9)} ${s.address.padEnd(16)} ${s.state}`));

@@ -1,12 +1,15 @@
-// PostgreSQL in local mode: the OS binaries (initdb, pg_ctl), data under <data dir>/postgres, loopback only.
+// PostgreSQL in local mode: the OS binaries (initdb, pg_ctl), the cluster under <data dir>/postgres (or linked from
+// there: see postgres-home.ts), loopback only.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../core/config.ts';
 import { TerminalError } from '../../core/errors.ts';
-import { ensureOsPackages, findBinary, isRoot, run, waitUntil } from './process.ts';
-import { logDir, pidFileOf, type LocalService } from './service.ts';
+import { ensureOsPackages, findBinary, isRoot, run } from '../../core/os-packages.ts';
+import { postgresHome } from './postgres-home.ts';
+import { waitUntil } from './process.ts';
+import { pidFileOf, type LocalService } from './service.ts';
 
 /** pg_ctl lives outside PATH on Debian (/usr/lib/postgresql/<major>/bin); the newest major wins. */
 function postgresBinDir(): string | undefined {
@@ -65,42 +68,38 @@ export function postgresService(config: Config): LocalService {
     async start() {
       if (!postgresBinDir()) ensureOsPackages(['postgresql'], 'PostgreSQL (initdb, pg_ctl)');
       const bin = postgresBinDir()!;
-      const dataDir = path.join(config.dataDir, 'postgres');
       const owner = osUser();
-      const logFile = path.join(logDir(config), 'postgres.log');
-      mkdirSync(logDir(config), { recursive: true });
-      if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-        rmSync(dataDir, { recursive: true, force: true });
-        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-        const pwFile = path.join(config.dataDir, 'run', 'pg-password');
-        mkdirSync(path.dirname(pwFile), { recursive: true });
-        writeFileSync(pwFile, password || user, { mode: 0o644 });
-        if (owner) run('chown', ['-R', owner, dataDir, pwFile]);
-        const [cmd, args] = asUser(owner, path.join(bin, 'initdb'), [
-          '-D', dataDir, '-U', user, '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--locale=C.UTF-8',
-        ]);
+      const home = postgresHome(config, { osUser: owner });
+      const { clusterDir, logFile } = home;
+      // Run from a folder the server's user can enter: initdb and pg_ctl complain about an unreachable working folder.
+      const asOwner = (command: string, args: string[]) => {
+        const [cmd, argv] = asUser(owner, path.join(bin, command), args);
+        return run(cmd, argv, { stdio: 'pipe', cwd: home.workDir });
+      };
+      if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+        rmSync(clusterDir, { recursive: true, force: true });
+        mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+        const pwFile = path.join(home.workDir, 'pg-password');
+        writeFileSync(pwFile, password || user, { mode: 0o600 });
+        if (owner) run('chown', ['-R', owner, clusterDir, pwFile]);
         try {
-          run(cmd, args, { stdio: 'pipe' });
+          asOwner('initdb', ['-D', clusterDir, '-U', user, '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--locale=C.UTF-8']);
         } catch (error) {
-          throw new TerminalError(
-            `initdb failed for ${dataDir}. If the ${owner ?? 'current'} user cannot enter a parent folder, set STRATA_DATA_DIR to a folder it can reach.`,
-            { cause: error },
-          );
+          throw new TerminalError(`initdb failed for ${clusterDir}${owner ? ` (run as the ${owner} user)` : ''}`, { cause: error });
         } finally {
           rmSync(pwFile, { force: true });
         }
       }
       if (owner) {
-        run('chown', ['-R', owner, dataDir]);
+        run('chown', ['-R', owner, clusterDir]);
         writeFileSync(logFile, '', { flag: 'a' });
-        chmodSync(logFile, 0o666);
+        if (!home.outside) chmodSync(logFile, 0o666);
       }
       // No unix socket: its path length is limited and /var/run/postgresql may not be writable; TCP on loopback only.
       const options = `-c listen_addresses=${host} -p ${port} -c unix_socket_directories=''`;
-      const [cmd, args] = asUser(owner, path.join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
-      run(cmd, args, { stdio: 'pipe' });
+      asOwner('pg_ctl', ['-D', clusterDir, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
       // postmaster.pid's first line is the server's pid: link it as ours so infra:down stops it.
-      const pid = readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
+      const pid = readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
       mkdirSync(path.dirname(pidFileOf(config, 'postgres')), { recursive: true });
       writeFileSync(pidFileOf(config, 'postgres'), pid);
       await waitUntil(() => canConnect(adminUrl()), `PostgreSQL on ${host}:${port} (log: ${logFile})`);

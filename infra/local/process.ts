@@ -1,5 +1,5 @@
-// Process and port helpers for local mode: detached services with pid files, port probes, OS package installs.
-import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+// Process and port helpers for local mode: detached services with pid files, port probes, waits.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -40,41 +40,6 @@ export async function waitUntil(check: () => Promise<boolean>, what: string, tim
   throw new TerminalError(`${what} did not become ready within ${timeoutMillis / 1000}s`);
 }
 
-/** Runs a command to completion; throws with its output when it fails. */
-export function run(command: string, args: string[], options: SpawnSyncOptions = {}): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
-  if (result.error) throw new TerminalError(`${command} could not start: ${result.error.message}`, { cause: result.error });
-  if (result.status !== 0) {
-    throw new TerminalError(`${command} ${args.join(' ')} failed (exit ${result.status}):\n${String(result.stderr || result.stdout).trim()}`);
-  }
-  return String(result.stdout);
-}
-
-/** Finds an executable on PATH or in extra folders. */
-export function findBinary(name: string, extraDirs: string[] = []): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(':'), ...extraDirs].filter(Boolean);
-  return dirs.map((d) => path.join(d, name)).find((p) => existsSync(p));
-}
-
-const isRoot = () => process.getuid?.() === 0;
-
-/**
- * Installs Debian packages when running as root; otherwise stops with the exact command to run.
- * `apt-get update` runs first only when the package is unknown to the local lists.
- */
-export function ensureOsPackages(packages: string[], why: string): void {
-  const command = `apt-get install -y ${packages.join(' ')}`;
-  if (!isRoot() || !findBinary('apt-get')) {
-    throw new TerminalError(`${why} is missing. Install it with:\n  sudo apt-get update && sudo ${command}\nthen run the command again.`);
-  }
-  console.log(`  installing ${packages.join(', ')} from the OS package manager (${why} is missing)…`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const policy = spawnSync('apt-cache', ['policy', ...packages], { encoding: 'utf8' }).stdout ?? '';
-  const known = policy.includes('Candidate: ') && !policy.includes('Candidate: (none)');
-  if (!known) run('apt-get', ['update', '-qq'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 export interface DetachedOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -90,8 +55,14 @@ export function spawnDetached(command: string, args: string[], options: Detached
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', log, log] });
   child.unref();
   if (!child.pid) throw new TerminalError(`could not start ${command}; see ${options.logFile}`);
-  writeFileSync(options.pidFile, String(child.pid));
+  writePidFile(options.pidFile, child.pid);
   return child.pid;
+}
+
+/** Records a process as Strata's, so `pnpm infra:down` stops it. */
+export function writePidFile(pidFile: string, pid: number): void {
+  mkdirSync(path.dirname(pidFile), { recursive: true });
+  writeFileSync(pidFile, String(pid));
 }
 
 /** The pid recorded in a pid file, if that process is still alive. */
@@ -130,4 +101,3 @@ export async function stopPid(pidFile: string, signal: NodeJS.Signals = 'SIGTERM
   return true;
 }
 
-export { isRoot };

@@ -3,7 +3,8 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Config } from '../../core/config.ts';
-import { ensureOsPackages, findBinary, spawnDetached, waitUntil } from './process.ts';
+import { ensureOsPackages, findBinary } from '../../core/os-packages.ts';
+import { spawnDetached, waitUntil } from './process.ts';
 import { logDir, pidFileOf, type LocalService } from './service.ts';
 
 /** Sends PING on a raw socket: true when the answer is +PONG (or NOAUTH, which is still Redis). */

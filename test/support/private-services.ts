@@ -22,7 +22,8 @@ export interface PrivateServices {
 /** Starts private Redis, PostgreSQL and S3 servers (the lake in a bucket of the private S3 server). */
 export async function startPrivateServices(overrides: Record<string, string> = {}): Promise<PrivateServices> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'strata-private-'));
-  // mkdtemp makes it private to us; as root, PostgreSQL runs as the `postgres` user, which must enter it.
+  // mkdtemp makes it private to us; as root, PostgreSQL (run as the `postgres` user) would keep its cluster in
+  // /var/lib/strata (decision 0019). Opened, the cluster stays in this folder and cleanup removes it with the rest.
   chmodSync(dataDir, 0o755);
   const base = loadConfig({ ...readDotenv(), ...process.env });
   const database = new URL(base.databaseUrl);

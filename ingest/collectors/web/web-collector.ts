@@ -2,7 +2,6 @@
 // that render with JavaScript. Both hand the page's HTML to the same `extract($, url)`; links matching
 // `followSelector` (pagination) are followed within the start URLs' origins. Concurrency, rate and page limits apply;
 // crawlee's storage stays in memory, so no folder is left behind.
-import { existsSync } from 'node:fs';
 import { CheerioCrawler, Configuration, log, LogLevel, type CheerioRoot } from '@crawlee/cheerio';
 import { PlaywrightCrawler } from '@crawlee/playwright';
 import { chromium } from 'playwright-core';
@@ -10,6 +9,7 @@ import { config } from '../../../core/config.ts';
 import { TerminalError } from '../../../core/errors.ts';
 import type { RawRecord } from '../../source.ts';
 import { AsyncQueue } from './async-queue.ts';
+import { ensureChromium } from './chromium.ts';
 
 export const RENDER_MODES = ['static', 'browser'] as const;
 export type RenderMode = (typeof RENDER_MODES)[number];
@@ -60,9 +60,7 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
   const executablePath = options.executablePath ?? config().chromiumPath;
 
   return async function* collectWeb(): AsyncGenerator<RawRecord> {
-    if (options.render === 'browser' && !existsSync(executablePath)) {
-      throw new TerminalError(`Chromium is not at ${executablePath}; install it (sudo apt-get install -y chromium) or set STRATA_CHROMIUM_PATH`);
-    }
+    if (options.render === 'browser') ensureChromium(executablePath);
     const queue = new AsyncQueue<RawRecord>(1000);
     // A fresh in-memory configuration per run: no ./storage folder, and no memory of an earlier run's requests.
     const config = new Configuration({ persistStorage: false, purgeOnStart: true });
