@@ -1,8 +1,12 @@
 // `pnpm serve`: the Hono API and the dashboard on @hono/node-server, reading gold tables from PostgreSQL.
+import { rmSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
+import { config, type Config } from '../core/config.ts';
+import { TerminalError } from '../core/errors.ts';
+import { isPortOpen, livePid, writePidFile } from '../infra/local/process.ts';
+import { pidFileOf } from '../infra/local/service.ts';
 import { createPool } from '../core/postgres.ts';
 import { openStore } from '../core/storage/index.ts';
 import { adminActions } from './admin-actions.ts';
@@ -26,19 +30,39 @@ parseCommand({
 
 runMain(async () => {
   const cfg = config();
+  const address = `${cfg.api.host}:${cfg.api.port}`;
+  // Checked before anything opens a connection: a second `pnpm serve` says who holds the port and exits.
+  if (await isPortOpen(cfg.api.host, cfg.api.port)) throw portTaken(cfg, address);
   const pool = createPool(cfg.databaseUrl, 10);
   const redis = new Redis(cfg.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // /readyz reports Redis; the API keeps serving without it
   const live = new LiveFeed(cfg.databaseUrl);
-  await live.start();
   const admin = adminActions(cfg, pool);
-  const app = createApp({ pool, redis, store: openStore(cfg), redisPrefix: cfg.redisPrefix, settings: cfg.api, admin, live });
-  const server = serve({ fetch: app.fetch, hostname: cfg.api.host, port: cfg.api.port });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  console.log(`Strata dashboard and API on http://${cfg.api.host}:${cfg.api.port} (API docs at /docs)`);
+  const close = async () => {
+    await live.stop();
+    await admin.close();
+    await pool.end();
+    redis.disconnect();
+  };
+  let server: ReturnType<typeof serve>;
+  try {
+    await live.start();
+    const app = createApp({ pool, redis, store: openStore(cfg), redisPrefix: cfg.redisPrefix, settings: cfg.api, admin, live });
+    server = serve({ fetch: app.fetch, hostname: cfg.api.host, port: cfg.api.port });
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (error) {
+    await close();
+    // Another server took the port between the check and the listen.
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portTaken(cfg, address);
+    throw error;
+  }
+  // Whoever started this server (by hand, or `pnpm demo` in the background), `pnpm infra:down` stops it.
+  const pidFile = pidFileOf(cfg, 'api');
+  writePidFile(pidFile, process.pid);
+  console.log(`Strata dashboard and API on http://${address} (API docs at /docs)`);
   if (!cfg.api.keys.length) console.log('Admin actions are off: set STRATA_API_KEYS to enable POST /v1/admin/*.');
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -49,8 +73,13 @@ runMain(async () => {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  await live.stop();
-  await admin.close();
-  await pool.end();
-  redis.disconnect();
+  if (livePid(pidFile) === process.pid) rmSync(pidFile, { force: true });
+  await close();
 });
+
+/** The error for a taken port: Strata's own API (and how to stop it) or another program. */
+function portTaken(cfg: Config, address: string): TerminalError {
+  const pid = livePid(pidFileOf(cfg, 'api'));
+  const holder = pid ? `Strata's API already runs there (pid ${pid}); stop it with \`pnpm infra:down --only api\`` : 'another program listens there';
+  return new TerminalError(`Cannot serve on ${address}: ${holder}, or set STRATA_API_PORT to a free port.`);
+}

@@ -65,6 +65,9 @@ export function parseCommand<O extends Record<string, OptionSpec>>(
   }
 }
 
+/** How long a failed command may take to close what it opened before it exits anyway. */
+const FAILED_EXIT_GRACE_MILLIS = 3000;
+
 /** Runs a command's main function: prints errors without a stack trace (unless STRATA_DEBUG=1) and sets the exit code. */
 export function runMain(main: () => Promise<number | void>): void {
   main().then(
@@ -75,6 +78,8 @@ export function runMain(main: () => Promise<number | void>): void {
       console.error(`error: ${describeError(error)}`);
       if (process.env.STRATA_DEBUG === '1' && error instanceof Error) console.error(error.stack);
       process.exitCode = error instanceof TerminalError ? 2 : 1;
+      // A failed command ends even if a connection or timer it opened is still alive (unref: no wait when none is).
+      setTimeout(() => process.exit(), FAILED_EXIT_GRACE_MILLIS).unref();
     },
   );
 }

@@ -41,9 +41,8 @@ const schema = z.object({
   STRATA_API_CORS_ORIGINS: z.string().default(''),
   /** Largest request body accepted (admin actions take small JSON bodies). */
   STRATA_API_MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
-  /** `pnpm fixtures:serve` listens here (the demo itself uses an ephemeral port). */
-  STRATA_FIXTURES_PORT: port(8788),
-  /** Base URL of the weather API the `weather` source collects from (the fixture API by default). */
+  /** Base URL of the weather API the `weather` source collects from (the fixture API by default; `pnpm fixtures:serve`
+   *  serves each example's fixture on the host and port of its source's URL, so one setting moves both). */
   WEATHER_API_URL: z.url().default('http://127.0.0.1:8788'),
   /** Base URL of the odds-comparison site the `odds` source scrapes (the fixture site by default). */
   ODDS_SITE_URL: z.url().default('http://127.0.0.1:8789'),
@@ -109,7 +108,6 @@ export interface Config {
     readonly corsOrigins: readonly string[];
     readonly maxBodyBytes: number;
   };
-  readonly fixturesPort: number;
   /** Base URL each source collects from, by source name. */
   readonly sourceUrls: Readonly<Record<string, string>>;
   readonly chromiumPath: string;
@@ -174,7 +172,6 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
       corsOrigins: list(e.STRATA_API_CORS_ORIGINS),
       maxBodyBytes: e.STRATA_API_MAX_BODY_BYTES,
     },
-    fixturesPort: e.STRATA_FIXTURES_PORT,
     chromiumPath: e.STRATA_CHROMIUM_PATH,
     sourceUrls: Object.fromEntries(
       Object.entries({ weather: e.WEATHER_API_URL, odds: e.ODDS_SITE_URL, crypto: e.CRYPTO_API_URL, weapons: e.WEAPONS_WIKI_URL, listings: e.LISTINGS_API_URL })

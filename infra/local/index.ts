@@ -1,6 +1,7 @@
 // Local mode's entry: bring the services up, down, or report them. `pnpm infra:*`, `pnpm demo` and `pnpm test` call this.
 import type { Config } from '../../core/config.ts';
 import { apiService } from './api-service.ts';
+import { fixturesService } from './fixtures-service.ts';
 import { postgresService } from './postgres-service.ts';
 import { redisService } from './redis-service.ts';
 import { s3Service } from './s3-service.ts';
@@ -8,9 +9,15 @@ import { ensureDown, ensureUp, statusOf, type LocalService, type ServiceName, ty
 
 export { SERVICE_NAMES, type ServiceName, type ServiceStatus } from './service.ts';
 
-/** The backing services in start order; the API is separate because it needs the others first. */
+/** The backing services in start order, then the API (it needs them) and the example sources' fixtures. */
 export function localServices(config: Config): Record<ServiceName, LocalService> {
-  return { redis: redisService(config), postgres: postgresService(config), s3: s3Service(config), api: apiService(config) };
+  return {
+    redis: redisService(config),
+    postgres: postgresService(config),
+    s3: s3Service(config),
+    api: apiService(config),
+    fixtures: fixturesService(config),
+  };
 }
 
 /** Ensures each named service is up: reuses a healthy one on its port, starts the rest. */

@@ -4,13 +4,15 @@ import path from 'node:path';
 import type { Config } from '../../core/config.ts';
 import { isPortOpen, livePid, stopPid } from './process.ts';
 
-export const SERVICE_NAMES = ['redis', 'postgres', 's3', 'api'] as const;
+export const SERVICE_NAMES = ['redis', 'postgres', 's3', 'api', 'fixtures'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export interface LocalService {
   name: ServiceName;
   host: string;
   port: number;
+  /** How the address reads in a status (default host:port), for a service on several ports. */
+  label?: string;
   /** The signal that makes the server shut down cleanly (default SIGTERM). */
   stopSignal?: NodeJS.Signals;
   /** True when whatever listens on the port speaks this service's protocol (and accepts our credentials). */
@@ -30,13 +32,15 @@ export interface ServiceStatus {
   pid?: number;
 }
 
+const addressOf = (service: LocalService) => `${service.host}:${service.label ?? service.port}`;
+
 export const runDir = (config: Config) => path.join(config.dataDir, 'run');
 export const logDir = (config: Config) => path.join(config.dataDir, 'logs');
 export const pidFileOf = (config: Config, name: ServiceName) => path.join(runDir(config), `${name}.pid`);
 
 /** Starts a service unless a healthy one already listens on its port; fails clearly when a stranger holds the port. */
 export async function ensureUp(config: Config, service: LocalService): Promise<ServiceStatus> {
-  const address = `${service.host}:${service.port}`;
+  const address = addressOf(service);
   let state: ServiceState = 'reused';
   if (!(await isPortOpen(service.host, service.port))) {
     await service.start();
@@ -54,7 +58,7 @@ export async function ensureUp(config: Config, service: LocalService): Promise<S
 /** Stops a service only if this project started it (its pid file is ours). */
 export async function ensureDown(config: Config, service: LocalService): Promise<ServiceStatus> {
   const pidFile = pidFileOf(config, service.name);
-  const address = `${service.host}:${service.port}`;
+  const address = addressOf(service);
   const hadPidFile = existsSync(pidFile);
   const stopped = await stopPid(pidFile, service.stopSignal);
   const open = await isPortOpen(service.host, service.port);
@@ -67,5 +71,5 @@ export async function statusOf(config: Config, service: LocalService): Promise<S
   const open = await isPortOpen(service.host, service.port);
   const healthy = open && (await service.isHealthy());
   const state: ServiceState = !open ? 'not running' : !healthy ? 'port taken by another program' : pid ? 'running (ours)' : 'running (not ours)';
-  return { name: service.name, address: `${service.host}:${service.port}`, state, pid };
+  return { name: service.name, address: addressOf(service), state, pid };
 }

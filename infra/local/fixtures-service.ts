@@ -1,0 +1,41 @@
+// The example sources' fixtures (`pnpm fixtures:serve --source all`) as a background service of local mode, so that
+// `pnpm infra:up --only fixtures` serves them without a terminal of their own and `pnpm infra:down` stops them.
+import path from 'node:path';
+import { PROJECT_ROOT, type Config } from '../../core/config.ts';
+import { isPortOpen, spawnDetached, waitUntil } from './process.ts';
+import { logDir, pidFileOf, type LocalService } from './service.ts';
+
+/** Answers any HTTP request (a fixture answers 404 outside its paths). */
+async function answersHttp(base: string): Promise<boolean> {
+  try {
+    await (await fetch(base, { signal: AbortSignal.timeout(1500) })).arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function fixturesService(config: Config): LocalService {
+  const urls = Object.values(config.sourceUrls).map((u) => new URL(u));
+  const first = urls[0]!;
+  const host = first.hostname;
+  const port = Number(first.port || 80);
+  const allListening = async () => (await Promise.all(urls.map((u) => isPortOpen(u.hostname, Number(u.port || 80))))).every(Boolean);
+  return {
+    name: 'fixtures',
+    host,
+    port,
+    label: urls.map((u) => u.port).join(','),
+    isHealthy: () => answersHttp(first.origin),
+    async start() {
+      const logFile = path.join(logDir(config), 'fixtures.log');
+      spawnDetached(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/fixtures.ts'), '--source', 'all'], {
+        cwd: PROJECT_ROOT,
+        env: process.env,
+        logFile,
+        pidFile: pidFileOf(config, 'fixtures'),
+      });
+      await waitUntil(allListening, `the fixtures on ${host} ports ${urls.map((u) => u.port).join(', ')} (log: ${logFile})`);
+    },
+  };
+}
