@@ -5,7 +5,7 @@ import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { DuckSession } from '../core/duckdb.ts';
 import { describeError, TerminalError } from '../core/errors.ts';
-import { attachLake } from '../core/jobs/lake-session.ts';
+import { asOfGaps, attachLake } from '../core/jobs/lake-session.ts';
 import { withRuntime } from '../core/runtime.ts';
 
 const { values } = parseCommand({
@@ -20,11 +20,16 @@ const { values } = parseCommand({
   },
   details:
     'Examples:\n  pnpm sql -c "select count(*) from gold.weather_daily"\n  pnpm sql -c "select city, avg(temperature_c) from silver.weather_observations group by all"\n' +
-    '  pnpm sql --as-of 2026-11-23T08:00:00Z -c "select count(*) from bronze.weather"',
+    '  pnpm sql --as-of 2026-11-23T08:00:00Z -c "select count(*) from bronze.weather"   (a time at or after the first snapshot)',
 });
 
-async function print(duck: DuckSession, query: string): Promise<void> {
-  const { columns, rows } = await duck.allJson(query);
+/** Runs a query and prints its rows; a query that names a table born after --as-of says so. */
+async function print(duck: DuckSession, query: string, gaps: { table: string; note: string }[] = []): Promise<void> {
+  const { columns, rows } = await duck.allJson(query).catch((error: unknown) => {
+    const message = String((error as Error).message);
+    const notes = gaps.filter((g) => new RegExp(`\\b${g.table.split('.')[1]}\\b`).test(message)).map((g) => g.note);
+    throw notes.length ? new TerminalError(notes.join('\n'), { cause: error }) : error;
+  });
   const shown = rows.slice(0, 1000);
   console.log(formatTable(columns.map((c) => c.name), shown.map((r) => columns.map((c) => (r[c.name] === null ? 'NULL' : typeof r[c.name] === 'object' ? JSON.stringify(r[c.name]) : String(r[c.name]))))));
   console.log(`(${rows.length} row${rows.length === 1 ? '' : 's'}${rows.length > shown.length ? `, first ${shown.length} shown` : ''})`);
@@ -36,9 +41,10 @@ runMain(async () =>
     try {
       const asOf = values['as-of'] === undefined ? undefined : new Date(values['as-of']);
       if (asOf && Number.isNaN(asOf.getTime())) throw new TerminalError(`--as-of "${values['as-of']}" is not a time; use ISO-8601, e.g. 2026-11-23T08:00:00Z`);
+      const gaps = asOf ? await asOfGaps(rt, asOf) : [];
       const tables = await attachLake(rt, duck, { asOf });
       if (values.command !== undefined) {
-        await print(duck, values.command);
+        await print(duck, values.command, gaps);
         return 0;
       }
       console.log(`Tables: ${tables.join(', ') || 'none yet (run pnpm demo)'}\nEnd each query with ; — Ctrl-D to quit.`);
@@ -48,7 +54,7 @@ runMain(async () =>
       for await (const line of rl) {
         buffer += `${line}\n`;
         if (buffer.trim().endsWith(';')) {
-          await print(duck, buffer).catch((e: unknown) => console.error(`error: ${describeError(e)}`));
+          await print(duck, buffer, gaps).catch((e: unknown) => console.error(`error: ${describeError(e)}`));
           buffer = '';
         }
         rl.prompt();

@@ -150,6 +150,33 @@ describe('incremental job runs', { timeout: 180_000 }, () => {
       assert.match(stdout, /\(1 row\)/);
     });
 
+    it('pnpm sql --as-of a time before the first snapshot says so and names that snapshot\'s time', async () => {
+      const [first] = await env.rt.catalog.firstCommits();
+      const before = new Date(first!.committedAt.getTime() - 60_000).toISOString();
+      const failed = await pnpm(['bin/sql.ts', '--as-of', before, '-c', 'select count(*) from silver.weather_observations']).then(
+        () => assert.fail('a time before the first snapshot must fail'),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(failed.code, 2);
+      assert.match(failed.stderr, new RegExp(`Nothing was in the lake at ${before}: its first snapshot \\(bronze\\.weather\\) was committed at ${first!.committedAt.toISOString()}`));
+    });
+
+    it('pnpm sql --as-of a time before a table existed names the table and its first snapshot\'s time', async () => {
+      const firsts = await env.rt.catalog.firstCommits();
+      const bronze = firsts.find((f) => f.table.layer === 'bronze')!;
+      const silver = firsts.find((f) => f.table.name === 'weather_observations')!;
+      assert.ok(silver.committedAt.getTime() - bronze.committedAt.getTime() >= 2, 'the test needs a millisecond between the two');
+      const between = new Date(bronze.committedAt.getTime() + 1).toISOString();
+      const { stdout } = await pnpm(['bin/sql.ts', '--as-of', between, '-c', 'select count(*) as n from bronze.weather']);
+      assert.match(stdout, /\bn\b[\s\S]*\b3\b/); // the first bronze file: DAY1's three readings
+      const failed = await pnpm(['bin/sql.ts', '--as-of', between, '-c', 'select count(*) from silver.weather_observations']).then(
+        () => assert.fail('silver did not exist yet'),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(failed.code, 2);
+      assert.match(failed.stderr, new RegExp(`silver\\.weather_observations did not exist yet at ${between}: its first snapshot was committed at ${silver.committedAt.toISOString()}`));
+    });
+
     it('job --dry-run prints the plan and changes nothing', async () => {
       await loadBronze(env.rt, 'weather', [reading('P1', 'Paris', '2026-11-22T08:00:00Z', 3)]);
       const before = await env.rt.catalog.currentSnapshot({ layer: 'silver', name: 'weather_observations' });

@@ -310,6 +310,15 @@ export class Catalog {
     return new Set(rows.map((r) => Number(r.file_id)));
   }
 
+  /** When each table's first snapshot was committed, oldest first: what time travel can reach back to. */
+  async firstCommits(): Promise<{ table: TableRef; committedAt: Date }[]> {
+    const { rows } = await this.pool.query<{ layer: Layer; name: string; first: Date }>(
+      `select t.layer, t.name, min(s.committed_at) as first from strata_catalog.snapshots s join strata_catalog.tables t using (table_id)
+        group by t.layer, t.name order by first, t.layer, t.name`,
+    );
+    return rows.map((r) => ({ table: { layer: r.layer, name: r.name }, committedAt: r.first }));
+  }
+
   async listTables(): Promise<(TableRef & { snapshotId: number | null })[]> {
     const { rows } = await this.pool.query<{ layer: Layer; name: string; current_snapshot_id: number | null }>(
       'select layer, name, current_snapshot_id from strata_catalog.tables order by layer, name',

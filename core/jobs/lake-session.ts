@@ -1,6 +1,8 @@
 // The whole lake in one DuckDB session: a view per table over its current snapshot (or the one current at a time),
 // and the declared views. What `pnpm sql` and `pnpm lake:catalog` show.
+import { qualifiedName } from '../catalog/catalog.ts';
 import type { DuckSession } from '../duckdb.ts';
+import { TerminalError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { attachTable } from './lake-views.ts';
 import { loadAllTables } from './registry.ts';
@@ -27,4 +29,27 @@ export async function attachLake(rt: Runtime, duck: DuckSession, options: LakeSe
     names.push(`${view.layer}.${view.name}`);
   }
   return names;
+}
+
+/**
+ * Why a time-travel session may lack tables: throws when nothing existed at `asOf` (naming the first snapshot's time),
+ * else returns a note per table first committed after it, for an error that names one of them.
+ */
+export async function asOfGaps(rt: Runtime, asOf: Date): Promise<{ table: string; note: string }[]> {
+  const firsts = await rt.catalog.firstCommits();
+  const at = asOf.toISOString();
+  if (!firsts.length) throw new TerminalError('The lake has no snapshots yet, so --as-of has nothing to show: run `pnpm demo` first.');
+  const first = firsts[0]!;
+  if (first.committedAt > asOf) {
+    throw new TerminalError(
+      `Nothing was in the lake at ${at}: its first snapshot (${qualifiedName(first.table)}) was committed at ` +
+        `${first.committedAt.toISOString()}. Use --as-of with that time or a later one.`,
+    );
+  }
+  return firsts
+    .filter((f) => f.committedAt > asOf)
+    .map((f) => ({
+      table: qualifiedName(f.table),
+      note: `${qualifiedName(f.table)} did not exist yet at ${at}: its first snapshot was committed at ${f.committedAt.toISOString()}`,
+    }));
 }
