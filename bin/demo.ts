@@ -1,7 +1,7 @@
 // `pnpm demo`: starts the local services, serves the weather fixture API, runs collect → bronze → silver → gold →
 // PostgreSQL, starts the API in the background, and prints what each stage holds and where to look.
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
+import { config, loadConfig } from '../core/config.ts';
 import { redact, withRuntime } from '../core/runtime.ts';
 import { deadLetterKey, streamKey } from '../core/streams/keys.ts';
 import { servicesUp, type ServiceName } from '../infra/local/index.ts';
@@ -71,13 +71,16 @@ runMain(async () => {
     console.log(`\n7. API       ${api} (${status!.state}); GET /v1/tables/weather_daily?city=Paris → ${sample.total} rows, first: ${JSON.stringify(sample.rows[0])}`);
   }
   const redisPort = new URL(cfg.redisUrl).port;
+  // Local mode's default password is no secret (README gives it); a password of the user's own stays hidden.
+  const ownDatabaseUrl = new URL(cfg.databaseUrl).password !== new URL(loadConfig({}).databaseUrl).password;
+  const psql = `psql '${ownDatabaseUrl ? redact(cfg.databaseUrl) : cfg.databaseUrl}' -c 'select * from gold.weather_daily limit 5'`;
   console.log(`
 Where to look
    Dashboard    ${api}/
    API          curl '${api}/v1/tables/weather_daily?city=Paris'   (all endpoints: ${api}/docs)
    Lake         ${cfg.lakeUrl}
    SQL          pnpm sql -c "select * from gold.weather_daily where city = 'Paris' order by date"
-   PostgreSQL   psql '${redact(cfg.databaseUrl)}' -c 'select * from gold.weather_daily limit 5'   (password in DATABASE_URL)
+   PostgreSQL   ${psql}${ownDatabaseUrl ? '   (the password is in your DATABASE_URL)' : ''}
    Dead letters redis-cli -p ${redisPort} XRANGE ${deadLetterKey(cfg.redisPrefix, 'weather')} - + COUNT 3
    Stop         pnpm infra:down`);
   return ok ? 0 : 1;

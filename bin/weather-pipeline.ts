@@ -26,15 +26,18 @@ export interface PipelineHooks {
   onLayer?: (layer: 'silver' | 'gold', results: TableRunResult[]) => void;
 }
 
+/** The weather pipeline's tables: the demo runs these, not every example's. */
+const WEATHER_TABLES = { silver: ['silver.weather_observations'], gold: ['gold.weather_daily'] };
+
 /** Runs every stage for the weather source; each stage returns a result, none throws on bad data. */
 export async function runWeatherPipeline(rt: Runtime, fixtureUrl: string, hooks: PipelineHooks = {}): Promise<PipelineRun> {
   const ingest = await runIngest(rt, weatherSource, { context: { baseUrl: fixtureUrl } });
   hooks.onCollected?.(ingest);
   const bronze = await drainSource(rt, weatherSource.name);
   hooks.onBronze?.(bronze);
-  const silver = await runJob(rt, { layer: 'silver', wait: true });
+  const silver = await runJob(rt, { layer: 'silver', select: WEATHER_TABLES.silver, wait: true });
   hooks.onLayer?.('silver', silver);
-  const { tables: gold, loads } = await runGoldJob(rt, { wait: true });
+  const { tables: gold, loads } = await runGoldJob(rt, { select: WEATHER_TABLES.gold, wait: true });
   hooks.onLayer?.('gold', gold);
   return { ingest, bronze, silver, gold, loads };
 }
