@@ -59,9 +59,10 @@ runMain(async () => {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portTaken(cfg, address);
     throw error;
   }
-  // Whoever started this server (by hand, or `pnpm demo` in the background), `pnpm infra:down` stops it.
+  // Whoever started this server (by hand, or `pnpm demo` in the background), `pnpm infra:down` stops it; unless
+  // another API of this data folder, on another port, holds the pid file (a benchmark's, say): that one stays.
   const pidFile = pidFileOf(cfg, 'api');
-  writePidFile(pidFile, process.pid);
+  if (livePid(pidFile) === undefined) writePidFile(pidFile, process.pid);
   console.log(`Strata dashboard and API on http://${address} (API docs at /docs)`);
   if (!cfg.api.keys.length) console.log('Admin actions are off: set STRATA_API_KEYS to enable POST /v1/admin/*.');
   await new Promise<void>((resolve) => {

@@ -71,6 +71,27 @@ describe('pnpm serve', { timeout: 180_000 }, () => {
     }
   });
 
+  it("leaves the pid file to the API that holds it when a second API of the data folder serves another port", async () => {
+    const first = spawnCli('bin/serve.ts', [], env);
+    const otherEnv = { ...env, STRATA_API_PORT: String(await freePort()) };
+    let other: ReturnType<typeof spawnCli> | undefined;
+    try {
+      await waitUntil(() => answers(`http://127.0.0.1:${config.api.port}/healthz`), 'the first pnpm serve', 60_000);
+      other = spawnCli('bin/serve.ts', [], otherEnv);
+      await waitUntil(() => answers(`http://127.0.0.1:${otherEnv.STRATA_API_PORT}/healthz`), 'the second pnpm serve', 60_000);
+      other.child.kill('SIGTERM');
+      assert.equal((await endsWithin(other.exited, () => other!.child.kill('SIGKILL'))).code, 0);
+      const [status] = await servicesStatus(config, ['api']);
+      assert.deepEqual([status!.state, status!.pid], ['running (ours)', first.child.pid]);
+      const [down] = await servicesDown(config, ['api']);
+      assert.equal(down!.state, 'stopped');
+      assert.equal((await endsWithin(first.exited, () => first.child.kill('SIGKILL'))).code, 0);
+    } finally {
+      first.child.kill('SIGKILL');
+      other?.child.kill('SIGKILL');
+    }
+  });
+
   it('exits 2 at once when another program holds the port', async () => {
     const stranger = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => stranger.listen(config.api.port, '127.0.0.1', resolve));
