@@ -9,10 +9,11 @@ import { SOURCES } from '../ingest/sources/index.ts';
 const { values } = parseCommand({
   usage: 'pnpm bronze [--once] [--source <name>] [--consumer <name>]',
   summary:
-    'Reads every source stream (or one) in the "bronze" consumer group, writes zstd Parquet under bronze/<source>/dt=YYYY-MM-DD/,\n' +
-    'commits the files in the catalog, then acknowledges the entries. On start it settles entries left unacknowledged by\n' +
-    'its previous run or claimed from writers idle past STRATA_BRONZE_CLAIM_IDLE_MILLIS. Runs until SIGTERM/SIGINT, or\n' +
-    'with --once until the streams are drained. Several writers (distinct --consumer names) share a stream.',
+    'Reads every source stream (or one) in the "bronze" consumer group, writes one zstd Parquet file per batch under\n' +
+    'bronze/<source>/ingest_date=YYYY-MM-DD/, commits it in the catalog, acknowledges the entries and trims them out of Redis.\n' +
+    'Each source\'s dead letters go the same way to bronze.<source>__dead_letters. On start it settles entries left\n' +
+    'unacknowledged by its previous run or claimed from writers idle past STRATA_BRONZE_CLAIM_IDLE_MILLIS. Runs until\n' +
+    'SIGTERM/SIGINT, or with --once until the streams are drained. Several writers (distinct --consumer names) share a stream.',
   options: {
     once: { type: 'boolean', description: 'Drain the streams and exit (exit code 1 if a source failed)' },
     source: { type: 'string', valueName: 'name', description: `Only this source (${Object.keys(SOURCES).join(', ')})` },
@@ -24,7 +25,8 @@ const { values } = parseCommand({
 const line = (r: BronzeResult) =>
   `${new Date().toISOString()} bronze ${r.source}: ${r.status}, ${r.entriesRead} read, ${r.rowsWritten} rows in ${r.filesWritten} files` +
   `${r.skippedCommitted ? `, ${r.skippedCommitted} already committed` : ''}${r.claimed ? `, ${r.claimed} claimed` : ''}` +
-  `${r.invalidEntries ? `, ${r.invalidEntries} dead-lettered` : ''}, ${r.durationMillis} ms${r.error ? ` — ${r.error}` : ''}`;
+  `${r.invalidEntries ? `, ${r.invalidEntries} dead-lettered` : ''}${r.deadLettersWritten ? `, ${r.deadLettersWritten} dead letters to the lake` : ''}` +
+  `, ${r.durationMillis} ms${r.error ? ` — ${r.error}` : ''}`;
 
 runMain(async () => {
   const sources = values.source ? [values.source] : Object.keys(SOURCES);
@@ -32,8 +34,8 @@ runMain(async () => {
     if (values.once) {
       const results: BronzeResult[] = [];
       for (const source of sources) results.push(await drainSource(rt, source, { consumer: values.consumer }));
-      console.log(formatTable(['source', 'status', 'entries', 'rows written', 'files', 'already committed', 'claimed', 'duration'],
-        results.map((r) => [r.source, r.status, r.entriesRead, r.rowsWritten, r.filesWritten, r.skippedCommitted, r.claimed, `${r.durationMillis} ms`])));
+      console.log(formatTable(['source', 'status', 'entries', 'rows written', 'dead letters', 'files', 'already committed', 'claimed', 'trimmed', 'duration'],
+        results.map((r) => [r.source, r.status, r.entriesRead, r.rowsWritten, r.deadLettersWritten, r.filesWritten, r.skippedCommitted, r.claimed, r.trimmed, `${r.durationMillis} ms`])));
       for (const r of results) if (r.error) console.error(`${r.source}: ${r.error}`);
       return results.every((r) => r.status === 'succeeded') ? 0 : 1;
     }

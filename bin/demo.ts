@@ -36,7 +36,7 @@ runMain(async () => {
           if (r.error) console.log(`   error: ${r.error}`);
         },
         onBronze(r) {
-          console.log(`\n3. Bronze    ${r.rowsWritten} events → ${r.filesWritten} Parquet files in ${cfg.lakeUrl}/bronze/weather/`);
+          console.log(`\n3. Bronze    ${r.rowsWritten} events and ${r.deadLettersWritten} dead letters → ${r.filesWritten} Parquet files in ${cfg.lakeUrl}/bronze/ (committed entries leave Redis)`);
           if (r.error) console.log(`   error: ${r.error}`);
         },
         onLayer(layer, results) {
@@ -50,9 +50,10 @@ runMain(async () => {
       const reasons = await deadLetterReasons(rt, 'weather');
       console.log('\n6. What each stage holds now (a second `pnpm demo` leaves these unchanged)');
       console.log(indent(formatTable(['stage', 'rows'], [
-        [`stream ${streamKey(cfg.redisPrefix, 'weather')}`, totals.stream],
-        [`dead letters ${deadLetterKey(cfg.redisPrefix, 'weather')}`, totals.deadLetters],
+        [`stream ${streamKey(cfg.redisPrefix, 'weather')} (not yet in the lake)`, totals.stream],
+        [`dead letters ${deadLetterKey(cfg.redisPrefix, 'weather')} (not yet in the lake)`, totals.deadLetterStream],
         ['bronze.weather (lake)', totals.bronze],
+        ['bronze.weather__dead_letters (lake)', totals.deadLetters],
         ['silver.weather_observations (lake)', totals.silver],
         ['silver.weather_observations__quarantine (lake)', totals.quarantine],
         ['gold.weather_daily (lake)', totals.goldLake],
@@ -70,7 +71,6 @@ runMain(async () => {
     const sample = (await (await fetch(`${api}/v1/tables/weather_daily?city=Paris&limit=1&count=exact`)).json()) as { total: number; rows: unknown[] };
     console.log(`\n7. API       ${api} (${status!.state}); GET /v1/tables/weather_daily?city=Paris → ${sample.total} rows, first: ${JSON.stringify(sample.rows[0])}`);
   }
-  const redisPort = new URL(cfg.redisUrl).port;
   // Local mode's default password is no secret (README gives it); a password of the user's own stays hidden.
   const ownDatabaseUrl = new URL(cfg.databaseUrl).password !== new URL(loadConfig({}).databaseUrl).password;
   const psql = `psql '${ownDatabaseUrl ? redact(cfg.databaseUrl) : cfg.databaseUrl}' -c 'select * from gold.weather_daily limit 5'`;
@@ -81,7 +81,7 @@ Where to look
    Lake         ${cfg.lakeUrl}
    SQL          pnpm sql -c "select * from gold.weather_daily where city = 'Paris' order by date"
    PostgreSQL   ${psql}${ownDatabaseUrl ? '   (the password is in your DATABASE_URL)' : ''}
-   Dead letters redis-cli -p ${redisPort} XRANGE ${deadLetterKey(cfg.redisPrefix, 'weather')} - + COUNT 3
+   Dead letters pnpm sql -c "select reason, raw from bronze.weather__dead_letters limit 3"
    Stop         pnpm infra:down`);
   return ok ? 0 : 1;
 });

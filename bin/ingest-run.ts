@@ -5,12 +5,23 @@ import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
 import { sleep } from '../core/retry.ts';
 import { withRuntime } from '../core/runtime.ts';
+import { inlineDrain } from '../bronze/inline-drain.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
 
+const BACKPRESSURE_LINES = {
+  slowing: (n: number, limit: number) => `slowing down: stream backlog ${n} of ${limit} (the bronze writer is behind)`,
+  paused: (n: number, limit: number) => `paused: stream backlog ${n} of ${limit}, waiting for the bronze writer`,
+  draining: (n: number, limit: number) => `stream backlog ${n} of ${limit} and no bronze writer running: writing it to bronze in this process`,
+  resumed: (n: number) => `resumed: stream backlog ${n}`,
+};
+
 const { values, positionals } = parseCommand({
   usage: 'pnpm ingest:run <source> [--base-url <url>] [--watch [--interval-seconds <s>]]',
-  summary: `Collects one source into its Redis stream, with dedup (Bloom filter + exact check) and a dead-letter stream, pausing\nwhile the stream's backlog is at STRATA_STREAM_MAX_BACKLOG. Sources: ${Object.keys(SOURCES).join(', ')}.`,
+  summary:
+    'Collects one source into its Redis stream, with dedup (Bloom filter + exact check) and a dead-letter stream. At\n' +
+    'STRATA_STREAM_MAX_BACKLOG it pauses while a bronze writer catches up, or, when none is running, writes the backlog to\n' +
+    `bronze itself, so it always finishes. Sources: ${Object.keys(SOURCES).join(', ')}.`,
   options: {
     'base-url': { type: 'string', valueName: 'url', description: 'Base URL of the source (default: WEATHER_API_URL, ODDS_SITE_URL, …)' },
     watch: { type: 'boolean', description: 'Keep collecting: as soon as files land in the source\'s inbox (listings), and every --interval-seconds' },
@@ -30,8 +41,10 @@ runMain(async () => {
     const once = async () => {
       const result = await runIngest(rt, source, {
         context: { baseUrl: values['base-url'] ?? cfg.sourceUrls[source.name] },
-        onBackpressure: (e) => console.log(`${e.state === 'resumed' ? 'resumed' : e.state === 'paused' ? 'paused' : 'slowing down'}: stream backlog ${e.backlog} of ${e.limit} (the bronze writer is behind)`),
+        drainInline: inlineDrain(rt, source.name),
+        onBackpressure: (e) => console.log(BACKPRESSURE_LINES[e.state](e.backlog, e.limit)),
       });
+      if (result.drainedInline) console.log(`wrote ${result.drainedInline} events to bronze in this process (no bronze writer was running)`);
       console.log(formatTable(['source', 'status', 'seen', 'new', 'duplicate', 'failed (dead-lettered)', 'bloom false positives', 'paused', 'duration'], [
         [result.source, result.status, result.collected, result.appended, result.duplicates, result.deadLettered + result.deadLetterDuplicates, result.bloomFalsePositives, `${result.backpressureMillis} ms`, `${result.durationMillis} ms`],
       ]));

@@ -8,6 +8,7 @@ import { withRedisLock } from '../core/locks.ts';
 import { runJob } from '../core/jobs/job-runner.ts';
 import { openRuntime } from '../core/runtime.ts';
 import { runGoldJob } from '../gold/gold-job.ts';
+import { inlineDrain } from '../bronze/inline-drain.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
 
@@ -34,6 +35,7 @@ runMain(async () => {
     cron.schedule(source.schedule, locked(`ingest:${source.name}`, async () => {
       const r = await runIngest(rt, source, {
         context: { baseUrl: cfg.sourceUrls[source.name] },
+        drainInline: inlineDrain(rt, source.name),
         onBackpressure: (e) => console.log(`${stamp()} ingest ${source.name}: ${e.state}, stream backlog ${e.backlog} of ${e.limit}`),
       });
       console.log(`${stamp()} ingest ${r.source}: ${r.status}, ${r.collected} seen, ${r.appended} new, ${r.duplicates} duplicate, ${r.deadLettered} failed${r.error ? ` — ${r.error}` : ''}`);

@@ -3,6 +3,9 @@
 import { drainSource, type BronzeResult } from '../bronze/bronze-writer.ts';
 import { runJob } from '../core/jobs/job-runner.ts';
 import type { TableRunResult } from '../core/jobs/table-spec.ts';
+import { deadLetterTable } from '../core/bronze-schema.ts';
+import { withDuck } from '../core/duckdb.ts';
+import { attachTable, viewName } from '../core/jobs/lake-views.ts';
 import { quarantineRef } from '../core/jobs/quarantine.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { deadLetterKey, streamKey } from '../core/streams/keys.ts';
@@ -43,9 +46,13 @@ export async function runWeatherPipeline(rt: Runtime, fixtureUrl: string, hooks:
 }
 
 export interface StageTotals {
+  /** Entries of the weather stream not yet in the lake (0 once bronze has drained it: committed entries are trimmed). */
   stream: number;
-  deadLetters: number;
+  /** Dead letters not yet in the lake. */
+  deadLetterStream: number;
   bronze: number;
+  /** Dead letters in the lake (bronze.weather__dead_letters). */
+  deadLetters: number;
   silver: number;
   quarantine: number;
   goldLake: number;
@@ -60,8 +67,9 @@ export async function stageTotals(rt: Runtime): Promise<StageTotals> {
   const pg = await rt.pool.query<{ n: number }>(`select count(*)::bigint as n from ${GOLD_SCHEMA}.weather_daily`).catch(() => ({ rows: [{ n: 0 }] }));
   return {
     stream: await redis.xlen(streamKey(prefix, 'weather')),
-    deadLetters: await redis.xlen(deadLetterKey(prefix, 'weather')),
+    deadLetterStream: await redis.xlen(deadLetterKey(prefix, 'weather')),
     bronze: await rt.catalog.rowCount({ layer: 'bronze', name: 'weather' }),
+    deadLetters: await rt.catalog.rowCount({ layer: 'bronze', name: deadLetterTable('weather') }),
     silver: await rt.catalog.rowCount(silverRef),
     quarantine: await rt.catalog.rowCount(quarantineRef(silverRef)),
     goldLake: await rt.catalog.rowCount({ layer: 'gold', name: 'weather_daily' }),
@@ -69,13 +77,17 @@ export async function stageTotals(rt: Runtime): Promise<StageTotals> {
   };
 }
 
-/** Dead-lettered records grouped by reason, for the demo's report. */
+/** Dead letters in the lake grouped by reason, for the demo's report. */
 export async function deadLetterReasons(rt: Runtime, source: string): Promise<Record<string, number>> {
-  const entries = (await rt.redis().xrange(deadLetterKey(rt.config.redisPrefix, source), '-', '+')) as [string, string[]][];
+  const table = { layer: 'bronze', name: deadLetterTable(source) } as const;
+  if (!(await rt.catalog.currentSnapshot(table))) return {};
+  const rows = await withDuck(async (duck) => {
+    await attachTable(rt, duck, table);
+    return duck.all(`select reason from ${viewName(table)}`);
+  });
   const reasons: Record<string, number> = {};
-  for (const [, fields] of entries) {
-    const reason = fields[fields.indexOf('reason') + 1] ?? '?';
-    const general = reason.replace(/"[^"]*"/g, '"…"');
+  for (const { reason } of rows) {
+    const general = String(reason).replace(/"[^"]*"/g, '"…"');
     reasons[general] = (reasons[general] ?? 0) + 1;
   }
   return reasons;

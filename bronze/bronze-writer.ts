@@ -1,7 +1,8 @@
-// The bronze writer (DESIGN.md contract 3): reads a source's stream in the `bronze` consumer group, writes each batch
-// as zstd Parquet per observation date under deterministic names, commits the files in the catalog in one snapshot,
-// and only then acknowledges. On start it first settles entries re-delivered to it (its own pending ones and ones
-// claimed from dead writers): those already in a committed file are only acknowledged.
+// The bronze writer (DESIGN.md contract 3): reads a source's streams in the `bronze` consumer group (its events, then
+// its dead letters), writes each batch as one zstd Parquet file under a deterministic name, commits it in the catalog,
+// and only then acknowledges, and trims out of Redis what every group has acknowledged. On start it first settles
+// entries re-delivered to it (its own pending ones and ones claimed from dead writers): those already in a committed
+// file are only acknowledged.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -12,10 +13,12 @@ import { describeError, FencedError, TransientError } from '../core/errors.ts';
 import { failpoint } from '../core/failpoints.ts';
 import { withRetry } from '../core/retry.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { streamKey } from '../core/streams/keys.ts';
+import { compareStreamIds, deadLetterKey, streamKey, writersKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
-import { bronzePartitionPrefix } from '../core/bronze-schema.ts';
-import { writeBatchFiles } from './batch-files.ts';
+import { trimAcknowledged } from '../core/streams/trim.ts';
+import { WriterHeartbeat } from '../core/streams/writers.ts';
+import { bronzePartitionPrefix, deadLetterTable, INGEST_PARTITION, ingestDateOf, ingestDayOf } from '../core/bronze-schema.ts';
+import { NdjsonScratch, writeBatchFile, type StreamKind } from './batch-files.ts';
 import { committedIds } from './recovery.ts';
 import { StreamReader, type StreamEntry, type StreamReaderOptions } from './stream-reader.ts';
 
@@ -23,19 +26,23 @@ export interface BronzeWriterOptions extends Partial<StreamReaderOptions> {
   /** This writer's name in the consumer group; a restart under the same name settles its own pending entries first. */
   consumer?: string;
   onBatch?: (result: BronzeResult) => void;
-  /** Called at each crash point (bronze-before-upload, bronze-after-upload, bronze-after-commit); tests throw or wait here. */
+  /** Called at each crash point (bronze-before-upload, -after-upload, -after-commit, -after-ack); tests throw or wait here. */
   onFailpoint?: (name: string) => void | Promise<void>;
   /** Asked after each batch: true ends the drain (the batch read ahead is written first), e.g. on SIGTERM under steady load. */
   shouldStop?: () => boolean;
   /** Record each drain that read something as a run (default true); `pnpm stream` drains every second and reports in its own run. */
   recordRuns?: boolean;
+  /** Which of a source's streams to drain (default both: its events, then its dead letters). */
+  kinds?: StreamKind[];
 }
 
 export interface BronzeResult {
   source: string;
   runId: string;
   status: 'succeeded' | 'failed';
+  /** Events read from the source's stream (dead letters are counted apart). */
   entriesRead: number;
+  /** Events committed to bronze.<source>. */
   rowsWritten: number;
   filesWritten: number;
   batches: number;
@@ -47,16 +54,52 @@ export interface BronzeResult {
   invalidEntries: number;
   /** Batches given up before commit because another writer claimed them meanwhile (they write them instead). */
   abandonedBatches: number;
+  /** Entries removed from Redis because every consumer group had acknowledged them (they are in the lake). */
+  trimmed: number;
+  /** Dead letters read from the source's dead-letter stream, and committed to bronze.<source>__dead_letters. */
+  deadLettersRead: number;
+  deadLettersWritten: number;
   durationMillis: number;
   error?: string;
 }
 
-/** Deterministic object name of one date's file of a batch: the stream id range names the batch. */
-export const bronzeObjectKey = (source: string, dt: string, first: string, last: string) => `${bronzePartitionPrefix(source, dt)}${first}_${last}.parquet`;
+/** One stream the writer drains, and the bronze table its entries go to. */
+interface BronzeStream {
+  kind: StreamKind;
+  source: string;
+  key: string;
+  table: TableRef;
+}
+
+/** Deterministic object name of a batch's file: the stream id range names the batch, its first id's day the folder. */
+export const bronzeObjectKey = (table: string, ingestDate: string, first: string, last: string) => `${bronzePartitionPrefix(table, ingestDate)}${first}_${last}.parquet`;
+
+/**
+ * Following a stream under steady load, a drain returns after this long so the source's dead letters get their turn
+ * (a drain of a quiet stream returns as soon as a read waits for nothing).
+ */
+const FOLLOW_ROUND_MILLIS = 10_000;
+
+/** Splits entries by the UTC day they were received (a batch is one file in one day's folder), keeping their order. */
+function byIngestDay(entries: StreamEntry[]): StreamEntry[][] {
+  const groups = new Map<number, StreamEntry[]>();
+  for (const e of entries) {
+    const day = ingestDayOf(e.id);
+    const group = groups.get(day);
+    if (group) group.push(e);
+    else groups.set(day, [e]);
+  }
+  return [...groups.values()];
+}
+
+const removeLocal = (base: string) => Promise.all([rm(`${base}.ndjson`, { force: true }), rm(`${base}.parquet`, { force: true })]);
 
 export class BronzeWriter {
   private readonly blocking: Redis;
   private readonly duck: Promise<DuckSession>;
+  private readonly scratch = new NdjsonScratch();
+  /** Heartbeats on the sources this writer drained: collectors see a live writer and wait for it rather than drain. */
+  private readonly heartbeats = new Map<string, WriterHeartbeat>();
 
   constructor(
     private readonly rt: Runtime,
@@ -68,37 +111,53 @@ export class BronzeWriter {
     this.duck = DuckSession.open({ tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb'), threads: rt.config.bronze.duckdbThreads });
   }
 
-  private readerFor(source: string): StreamReader {
+  private heartbeat(source: string): WriterHeartbeat {
+    let heartbeat = this.heartbeats.get(source);
+    if (!heartbeat) {
+      heartbeat = new WriterHeartbeat(this.rt.redis(), writersKey(this.rt.config.redisPrefix, source), this.options.consumer ?? 'bronze-1');
+      this.heartbeats.set(source, heartbeat);
+    }
+    return heartbeat;
+  }
+
+  private streamsOf(source: string): BronzeStream[] {
+    const prefix = this.rt.config.redisPrefix;
+    return [
+      { kind: 'events', source, key: streamKey(prefix, source), table: { layer: 'bronze', name: source } },
+      { kind: 'dead-letters', source, key: deadLetterKey(prefix, source), table: { layer: 'bronze', name: deadLetterTable(source) } },
+    ];
+  }
+
+  private readerFor(stream: BronzeStream): StreamReader {
     const b = this.rt.config.bronze;
-    return new StreamReader(this.rt.redis(), this.blocking, streamKey(this.rt.config.redisPrefix, source), this.options.consumer ?? 'bronze-1', {
+    const options = {
       maxBatchRows: this.options.maxBatchRows ?? b.maxBatchRows,
       maxBatchBytes: this.options.maxBatchBytes ?? b.maxBatchBytes,
       flushIntervalMillis: this.options.flushIntervalMillis ?? b.flushIntervalMillis,
       claimIdleMillis: this.options.claimIdleMillis ?? b.claimIdleMillis,
-    });
+    };
+    return new StreamReader(this.rt.redis(), this.blocking, stream.key, this.options.consumer ?? 'bronze-1', options, stream.kind);
   }
 
   /**
-   * Settles re-delivered entries, then writes new ones until the stream has nothing more (waitMillis = 0) or until
-   * one read waited waitMillis for nothing. Returns a result; never throws.
+   * Drains the source's events, then its dead letters: settles re-delivered entries, then writes new ones until the
+   * stream has nothing more (waitMillis = 0), or until one read waited waitMillis for nothing (or a round of
+   * FOLLOW_ROUND_MILLIS passed). Returns a result; never throws.
    */
   async drain(source: string, waitMillis = 0): Promise<BronzeResult> {
     const started = Date.now();
     const runId = newRunId('bronze');
     const result: BronzeResult = {
       source, runId, status: 'succeeded', entriesRead: 0, rowsWritten: 0, filesWritten: 0, batches: 0, skippedCommitted: 0, claimed: 0,
-      invalidEntries: 0, abandonedBatches: 0, durationMillis: 0,
+      invalidEntries: 0, abandonedBatches: 0, trimmed: 0, deadLettersRead: 0, deadLettersWritten: 0, durationMillis: 0,
     };
-    const table: TableRef = { layer: 'bronze', name: source };
     const tmpDir = path.join(this.rt.config.dataDir, 'tmp', 'bronze', runId);
-    const reader = this.readerFor(source);
     try {
       await mkdir(tmpDir, { recursive: true });
-      await reader.ensureGroup();
-      for (;;) {
-        await this.settleRedelivered(reader, table, tmpDir, runId, result);
-        if ((await this.writeNew(reader, table, waitMillis, tmpDir, runId, result, started)) === 'drained') break;
-        // A batch was abandoned to a fence: what is still pending for us is settled again before reading on.
+      for (const stream of this.streamsOf(source).filter((s) => this.options.kinds?.includes(s.kind) ?? true)) {
+        // A source that never dead-lettered anything has no dead-letter stream: none is created for it.
+        if (stream.kind === 'dead-letters' && !(await this.rt.redis().exists(stream.key))) continue;
+        await this.drainStream(stream, stream.kind === 'events' ? waitMillis : 0, tmpDir, runId, result, started);
       }
     } catch (error) {
       result.status = 'failed';
@@ -108,8 +167,22 @@ export class BronzeWriter {
     }
     result.durationMillis = Date.now() - started;
     // An idle drain (nothing read) is not worth a run record; a follower does one every second.
-    if ((result.entriesRead > 0 && this.options.recordRuns !== false) || result.status === 'failed') await this.record(result, new Date(started)).catch(() => {});
+    const read = result.entriesRead + result.deadLettersRead;
+    if ((read > 0 && this.options.recordRuns !== false) || result.status === 'failed') await this.record(result, new Date(started)).catch(() => {});
     return result;
+  }
+
+  private async drainStream(stream: BronzeStream, waitMillis: number, tmpDir: string, runId: string, result: BronzeResult, started: number): Promise<void> {
+    const reader = this.readerFor(stream);
+    await this.heartbeat(stream.source).beat();
+    await reader.ensureGroup();
+    // What an earlier run acknowledged but did not trim (it died in between) leaves Redis now.
+    result.trimmed += await trimAcknowledged(this.rt.redis(), stream.key);
+    for (;;) {
+      await this.settleRedelivered(reader, stream, tmpDir, runId, result);
+      if ((await this.writeNew(reader, stream, waitMillis, tmpDir, runId, result, started)) === 'drained') return;
+      // A batch was abandoned to a fence: what is still pending for us is settled again before reading on.
+    }
   }
 
   /**
@@ -117,47 +190,53 @@ export class BronzeWriter {
    * claim threshold. Taking them over moves the table's fence first, so the writer they were taken from (if it is
    * still alive) cannot commit them too; then whatever a committed file already holds is only acknowledged.
    */
-  private async settleRedelivered(reader: StreamReader, table: TableRef, tmpDir: string, runId: string, result: BronzeResult): Promise<void> {
+  private async settleRedelivered(reader: StreamReader, stream: BronzeStream, tmpDir: string, runId: string, result: BronzeResult): Promise<void> {
     for (;;) {
+      await this.heartbeat(stream.source).beat();
       let entries = await reader.ownPending();
       if (entries.length === 0) {
         entries = (await reader.claimAbandoned()).entries;
         result.claimed += entries.length;
       }
       if (entries.length === 0) return;
-      result.entriesRead += entries.length;
-      const fenceEpoch = await this.rt.catalog.bumpFence(table);
-      const done = await committedIds(this.rt, await this.duck, table, entries, tmpDir);
+      countRead(stream, result, entries.length);
+      const fenceEpoch = await this.rt.catalog.bumpFence(stream.table);
+      const done = await committedIds(this.rt, await this.duck, stream.table, entries, tmpDir);
       result.skippedCommitted += done.size;
       await reader.ack(entries.filter((e) => done.has(e.id)));
-      const rest = entries.filter((e) => !done.has(e.id));
-      if (rest.length) await this.writeBatch(reader, table, rest, fenceEpoch, tmpDir, runId, result);
+      result.trimmed += await trimAcknowledged(this.rt.redis(), stream.key);
+      // Re-delivered entries may span days (a writer dead for a while): one batch per day they were received.
+      for (const rest of byIngestDay(entries.filter((e) => !done.has(e.id)))) {
+        await this.writeBatch(reader, stream, rest.sort((a, b) => compareStreamIds(a.id, b.id)), fenceEpoch, tmpDir, runId, result);
+      }
     }
   }
 
   /** New entries, batch after batch; the next batch is read while this one is written (Redis parsing overlaps DuckDB). */
   private async writeNew(
-    reader: StreamReader, table: TableRef, waitMillis: number, tmpDir: string, runId: string, result: BronzeResult, started: number,
+    reader: StreamReader, stream: BronzeStream, waitMillis: number, tmpDir: string, runId: string, result: BronzeResult, started: number,
   ): Promise<'drained' | 'abandoned'> {
     // The fence epoch is read before the entries, so a takeover of those entries is always seen at commit. A batch that
     // starts with entries carried over from the previous read takes that read's (older, hence stricter) epoch.
     let previousEpoch = Number.NEGATIVE_INFINITY;
     const read = async (wait: number) => {
-      const epoch = await this.rt.catalog.fenceEpoch(table);
+      await this.heartbeat(stream.source).beat();
+      const epoch = await this.rt.catalog.fenceEpoch(stream.table);
       const fenceEpoch = reader.hasCarry ? previousEpoch : epoch;
       const entries = await reader.readNew(wait);
       previousEpoch = epoch;
       return { fenceEpoch, entries };
     };
+    const roundEnds = Date.now() + FOLLOW_ROUND_MILLIS;
     let next = read(waitMillis);
     for (;;) {
       const { fenceEpoch, entries } = await next;
       if (entries.length === 0) return 'drained';
-      result.entriesRead += entries.length;
+      countRead(stream, result, entries.length);
       next = read(0);
       let outcome: 'committed' | 'abandoned';
       try {
-        outcome = await this.writeBatch(reader, table, entries, fenceEpoch, tmpDir, runId, result);
+        outcome = await this.writeBatch(reader, stream, entries, fenceEpoch, tmpDir, runId, result);
       } catch (error) {
         await next.catch(() => {}); // read-ahead entries stay pending for us; the next drain settles them
         throw error;
@@ -167,11 +246,11 @@ export class BronzeWriter {
         await next.catch(() => {});
         return 'abandoned';
       }
-      if (this.options.shouldStop?.()) {
+      if (this.options.shouldStop?.() || (waitMillis > 0 && Date.now() >= roundEnds)) {
         const ahead = await next;
         if (ahead.entries.length === 0) return 'drained';
-        result.entriesRead += ahead.entries.length;
-        const last = await this.writeBatch(reader, table, ahead.entries, ahead.fenceEpoch, tmpDir, runId, result);
+        countRead(stream, result, ahead.entries.length);
+        const last = await this.writeBatch(reader, stream, ahead.entries, ahead.fenceEpoch, tmpDir, runId, result);
         this.options.onBatch?.({ ...result, durationMillis: Date.now() - started });
         return last === 'committed' ? 'drained' : 'abandoned';
       }
@@ -184,28 +263,31 @@ export class BronzeWriter {
       status: result.status, rowsIn: result.entriesRead, rowsOut: result.rowsWritten, error: result.error,
       details: {
         files: result.filesWritten, batches: result.batches, skippedCommitted: result.skippedCommitted, claimed: result.claimed,
-        invalidEntries: result.invalidEntries, abandonedBatches: result.abandonedBatches, durationMillis: result.durationMillis,
+        invalidEntries: result.invalidEntries, abandonedBatches: result.abandonedBatches, trimmed: result.trimmed,
+        deadLettersRead: result.deadLettersRead, deadLettersWritten: result.deadLettersWritten, durationMillis: result.durationMillis,
       },
     });
   }
 
-  /** Parquet per date → upload → ownership check → one catalog commit → dead letters → acknowledge. */
+  /** One Parquet file → upload → ownership check → one catalog commit → dead letters → acknowledge → trim. */
   private async writeBatch(
-    reader: StreamReader, table: TableRef, entries: StreamEntry[], fenceEpoch: number, tmpDir: string, runId: string, result: BronzeResult,
+    reader: StreamReader, stream: BronzeStream, entries: StreamEntry[], fenceEpoch: number, tmpDir: string, runId: string, result: BronzeResult,
   ): Promise<'committed' | 'abandoned'> {
+    const { table } = stream;
     const first = entries[0]!.id;
     const last = entries[entries.length - 1]!.id;
-    const batchDir = path.join(tmpDir, `${first}_${last}`);
-    await mkdir(batchDir, { recursive: true });
-    const { files: parts, invalid } = await writeBatchFiles(await this.duck, entries, batchDir);
+    const local = path.join(tmpDir, `${first}_${last}`);
+    const { file: part, invalid } = await writeBatchFile(await this.duck, this.scratch, stream.kind, entries, local);
     await this.crashPoint('bronze-before-upload');
     const files: DataFile[] = [];
-    for (const part of parts) {
-      const key = bronzeObjectKey(table.name, part.dt, first, last);
+    if (part) {
+      const day = ingestDateOf(first);
+      const key = bronzeObjectKey(table.name, day, first, last);
       const info = await this.rt.store.putFile(key, part.localPath);
       files.push({
-        path: key, rowCount: part.rowCount, bytes: info.bytes, partitionValues: { dt: part.dt },
-        columnStats: { observed_at: { min: part.minObservedAt, max: part.maxObservedAt } }, streamFirstId: first, streamLastId: last,
+        path: key, rowCount: part.rowCount, bytes: info.bytes, partitionValues: { [INGEST_PARTITION]: day },
+        ...(part.observed ? { columnStats: { observed_at: { min: part.observed.min, max: part.observed.max } }, observedDates: part.observed.dates } : {}),
+        streamFirstId: first, streamLastId: last,
       });
     }
     await this.crashPoint('bronze-after-upload');
@@ -220,7 +302,7 @@ export class BronzeWriter {
       if (!(error instanceof FencedError)) throw error;
       // Another writer took these entries over and writes them itself; committing them too would duplicate them.
       result.abandonedBatches++;
-      await rm(batchDir, { recursive: true, force: true });
+      await removeLocal(local);
       return 'abandoned';
     }
     await this.crashPoint('bronze-after-commit');
@@ -231,10 +313,13 @@ export class BronzeWriter {
       );
     }
     await reader.ack(entries);
+    await this.crashPoint('bronze-after-ack');
+    result.trimmed += await trimAcknowledged(this.rt.redis(), stream.key);
     result.batches++;
     result.filesWritten += files.length;
-    result.rowsWritten += parts.reduce((n, p) => n + p.rowCount, 0);
-    await rm(batchDir, { recursive: true, force: true });
+    if (stream.kind === 'events') result.rowsWritten += part?.rowCount ?? 0;
+    else result.deadLettersWritten += part?.rowCount ?? 0;
+    await removeLocal(local);
     return 'committed';
   }
 
@@ -244,9 +329,15 @@ export class BronzeWriter {
   }
 
   async close(): Promise<void> {
+    for (const heartbeat of this.heartbeats.values()) await heartbeat.leave().catch(() => {});
     (await this.duck).close();
     this.blocking.disconnect();
   }
+}
+
+function countRead(stream: BronzeStream, result: BronzeResult, n: number): void {
+  if (stream.kind === 'events') result.entriesRead += n;
+  else result.deadLettersRead += n;
 }
 
 /** Drains one source once with a writer of its own: what the demo, the scheduler and tests call. */

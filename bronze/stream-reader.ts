@@ -1,8 +1,12 @@
-// Reads one source stream for one consumer of the bronze group: entries re-delivered to it (its own pending ones,
-// or ones claimed from consumers idle past claimIdleMillis), then new entries batched by rows, bytes and time.
+// Reads one stream (a source's events, or its dead letters) for one consumer of the bronze group: entries re-delivered
+// to it (its own pending ones, or ones claimed from consumers idle past claimIdleMillis), then new entries batched by
+// rows, bytes, time and the day they were received.
 import type { Redis } from 'ioredis';
+import { ingestDayOf } from '../core/bronze-schema.ts';
 import { TransientError } from '../core/errors.ts';
 import { BRONZE_GROUP } from '../core/streams/keys.ts';
+import { DEAD_LETTER_FIELDS } from '../core/streams/publisher.ts';
+import type { StreamKind } from './batch-files.ts';
 
 /** One stream entry: its id and its envelope's JSON bytes (undefined when the entry is not an envelope entry). */
 export interface StreamEntry {
@@ -27,17 +31,37 @@ type RawEntry = [id: Buffer, fields: Buffer[] | null];
 const READ_CHUNK = 10_000;
 const ENVELOPE = Buffer.from('envelope');
 
-function toEntry([idBytes, fields]: RawEntry): StreamEntry {
+const rawText = (fields: Buffer[] | null) => JSON.stringify(fields?.map((f) => f.toString('utf8')) ?? null);
+
+function toEvent([idBytes, fields]: RawEntry): StreamEntry {
   const id = idBytes.toString('latin1');
   if (fields && fields.length === 2 && fields[0]!.equals(ENVELOPE)) return { id, data: fields[1] };
-  return { id, raw: JSON.stringify(fields?.map((f) => f.toString('utf8')) ?? null) };
+  return { id, raw: rawText(fields) };
 }
+
+/**
+ * A dead letter's fields become one JSON object (the dead-letter table's columns). An entry that lacks some is kept
+ * all the same, its fields as its raw text: a dead letter has nowhere else to go.
+ */
+function toDeadLetter([idBytes, fields]: RawEntry): StreamEntry {
+  const id = idBytes.toString('latin1');
+  const record: Record<string, string> = {};
+  for (let i = 0; fields && i + 1 < fields.length; i += 2) record[fields[i]!.toString('latin1')] = fields[i + 1]!.toString('utf8');
+  const complete = DEAD_LETTER_FIELDS.every((f) => f in record);
+  const row = complete
+    ? Object.fromEntries(DEAD_LETTER_FIELDS.map((f) => [f, record[f]]))
+    : { source: record.source ?? null, reason: `dead-letter stream entry ${id} lacks some of ${DEAD_LETTER_FIELDS.join(', ')}`, raw: rawText(fields) };
+  return { id, data: Buffer.from(JSON.stringify(row)) };
+}
+
+const DECODERS: Record<StreamKind, (raw: RawEntry) => StreamEntry> = { events: toEvent, 'dead-letters': toDeadLetter };
 
 const sizeOf = (e: StreamEntry) => e.data?.length ?? e.raw?.length ?? 0;
 
 export class StreamReader {
   /** Entries read past a batch's byte limit, kept for the next batch (they are pending for us meanwhile). */
   private carry: StreamEntry[] = [];
+  private readonly toEntry: (raw: RawEntry) => StreamEntry;
 
   constructor(
     private readonly redis: Redis,
@@ -46,7 +70,10 @@ export class StreamReader {
     readonly key: string,
     readonly consumer: string,
     private readonly options: StreamReaderOptions,
-  ) {}
+    readonly kind: StreamKind = 'events',
+  ) {
+    this.toEntry = DECODERS[kind];
+  }
 
   async ensureGroup(): Promise<void> {
     try {
@@ -70,7 +97,7 @@ export class StreamReader {
     const reply = (await this.redis.xreadgroupBuffer('GROUP', BRONZE_GROUP, this.consumer, 'COUNT', this.options.maxBatchRows, 'STREAMS', this.key, '0')) as
       | [string, RawEntry[]][]
       | null;
-    return (reply?.[0]?.[1] ?? []).map(toEntry);
+    return (reply?.[0]?.[1] ?? []).map(this.toEntry);
   }
 
   /** Claims entries other consumers left pending past claimIdleMillis (XAUTOCLAIM); they are ours from now on. */
@@ -82,7 +109,7 @@ export class StreamReader {
       const [next, claimed, deletedIds] = (await this.redis.callBuffer(
         'XAUTOCLAIM', this.key, BRONZE_GROUP, this.consumer, this.options.claimIdleMillis, start, 'COUNT', Math.min(READ_CHUNK, this.options.maxBatchRows - entries.length),
       )) as [Buffer, RawEntry[], Buffer[]];
-      entries.push(...claimed.map(toEntry));
+      entries.push(...claimed.map(this.toEntry));
       deleted += deletedIds?.length ?? 0;
       start = next.toString('latin1');
     } while (start !== '0-0' && entries.length < this.options.maxBatchRows);
@@ -90,20 +117,24 @@ export class StreamReader {
   }
 
   /**
-   * New entries, up to maxBatchRows or maxBatchBytes. With `waitMillis` > 0 it blocks for the first entry that long,
-   * then keeps filling the batch until flushIntervalMillis after that entry.
+   * New entries, up to maxBatchRows or maxBatchBytes, all received on the same UTC day. With `waitMillis` > 0 it blocks
+   * for the first entry that long, then keeps filling the batch until flushIntervalMillis after that entry.
    */
   async readNew(waitMillis = 0): Promise<StreamEntry[]> {
     const { maxBatchRows, maxBatchBytes, flushIntervalMillis } = this.options;
     const entries: StreamEntry[] = [];
     let bytes = 0;
+    let day = -1;
     const take = (incoming: StreamEntry[]): boolean => {
       for (let i = 0; i < incoming.length; i++) {
         const size = sizeOf(incoming[i]!);
-        if (entries.length > 0 && (bytes + size > maxBatchBytes || entries.length >= maxBatchRows)) {
+        // A batch is one bronze file, in the partition of the day its entries were received: it never spans two days.
+        const entryDay = ingestDayOf(incoming[i]!.id);
+        if (entries.length > 0 && (bytes + size > maxBatchBytes || entries.length >= maxBatchRows || entryDay !== day)) {
           this.carry = incoming.slice(i);
           return false;
         }
+        day = entryDay;
         entries.push(incoming[i]!);
         bytes += size;
       }
@@ -123,7 +154,7 @@ export class StreamReader {
         | [string, RawEntry[]][]
         | null;
       const got = reply?.[0]?.[1] ?? [];
-      if (!take(got.map(toEntry))) break;
+      if (!take(got.map(this.toEntry))) break;
       if (entries.length && deadline === Number.POSITIVE_INFINITY) deadline = waitMillis > 0 ? Date.now() + flushIntervalMillis : Date.now();
       if (got.length === 0 && (entries.length === 0 || Date.now() >= deadline)) break;
       if (got.length < count && waitMillis === 0) break;

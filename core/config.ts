@@ -63,6 +63,8 @@ const schema = z.object({
   STRATA_LAKE_RETENTION_HOURS: z.coerce.number().min(0).default(168),
   /** A stream's backlog (entries the bronze group has not acknowledged) at which collectors pause until it halves. */
   STRATA_STREAM_MAX_BACKLOG: z.coerce.number().int().positive().default(1_000_000),
+  /** The longest a collector waits at the backlog limit for a live bronze writer to catch up before it fails, naming the fix. */
+  STRATA_BACKPRESSURE_MAX_WAIT_SECONDS: z.coerce.number().positive().default(300),
   STRATA_MAX_EVENT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   /** How long the exact record of a seen event is kept (in day buckets); past it, silver removes a late duplicate by key. */
   STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().int().positive().max(365).default(30),
@@ -116,6 +118,7 @@ export interface Config {
   readonly dedupRetentionDays: number;
   readonly dedup: { readonly capacity: number; readonly falsePositiveRate: number };
   readonly streamMaxBacklog: number;
+  readonly backpressureMaxWaitMillis: number;
   /** A record larger than this (UTF-8 bytes) is dead-lettered instead of entering the stream. */
   readonly maxEventBytes: number;
   readonly lakeRetentionHours: number;
@@ -186,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
     dedup: { capacity: e.STRATA_DEDUP_CAPACITY, falsePositiveRate: e.STRATA_DEDUP_FP_RATE },
     streamMaxBacklog: e.STRATA_STREAM_MAX_BACKLOG,
+    backpressureMaxWaitMillis: e.STRATA_BACKPRESSURE_MAX_WAIT_SECONDS * 1000,
     maxEventBytes: e.STRATA_MAX_EVENT_BYTES,
     lakeRetentionHours: e.STRATA_LAKE_RETENTION_HOURS,
     jobMemoryLimit: e.STRATA_JOB_MEMORY_LIMIT,

@@ -1,12 +1,14 @@
 // Runs one source's collector: parse each raw record into an envelope, dead-letter what fails, publish with dedup.
+import { createHash } from 'node:crypto';
 import { newRunId } from '../core/catalog/runs.ts';
 import { failpoint } from '../core/failpoints.ts';
 import { describeError } from '../core/errors.ts';
 import type { Runtime } from '../core/runtime.ts';
 import { eventIdOf, type EventEnvelope } from '../core/streams/envelope.ts';
-import { awaitCapacity, type BackpressureEvent } from '../core/streams/backlog.ts';
+import { Backpressure, type BackpressureEvent } from '../core/streams/backlog.ts';
 import { sourceStateKey, streamKey } from '../core/streams/keys.ts';
-import { StreamPublisher, type DeadLetter } from '../core/streams/publisher.ts';
+import { liveWriters } from '../core/streams/writers.ts';
+import { previewOf, StreamPublisher, type DeadLetter } from '../core/streams/publisher.ts';
 import { isCheckpoint, type CollectContext, type RawRecord, type SourceDefinition } from './source.ts';
 
 export interface IngestResult {
@@ -26,6 +28,8 @@ export interface IngestResult {
   /** Times the collector paused because the stream's backlog reached STRATA_STREAM_MAX_BACKLOG, and time spent waiting. */
   pauses: number;
   backpressureMillis: number;
+  /** Events the collector wrote to bronze itself, finding the backlog at the limit and no bronze writer alive. */
+  drainedInline: number;
   /** New events the Bloom filter took for seen until the exact check said otherwise (measured false positives). */
   bloomFalsePositives: number;
   durationMillis: number;
@@ -41,6 +45,13 @@ export interface IngestOptions {
   /** Overrides STRATA_STREAM_MAX_BACKLOG. */
   maxBacklog?: number;
   backpressurePollMillis?: number;
+  /** Overrides STRATA_BACKPRESSURE_MAX_WAIT_SECONDS (in milliseconds). */
+  backpressureMaxWaitMillis?: number;
+  /**
+   * Writes the stream's backlog to bronze in this process, returning the rows written: what the collector does at the
+   * backlog limit when no bronze writer is alive. Without it, such a collector waits for one, up to the deadline.
+   */
+  drainInline?: () => Promise<number>;
   /** Record the run in the catalog (default true); `pnpm stream` collects every second and reports in its own run. */
   recordRun?: boolean;
 }
@@ -52,7 +63,7 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
   const runId = record ? await rt.runs.start('collect', source.name, newRunId('collect')) : newRunId('collect');
   const publisher = StreamPublisher.fromConfig(rt.redis(), rt.config);
   const result: IngestResult = {
-    source: source.name, runId, status: 'succeeded', collected: 0, appended: 0, duplicates: 0, deadLettered: 0, deadLetterDuplicates: 0, bloomFalsePositives: 0, pauses: 0, backpressureMillis: 0, durationMillis: 0,
+    source: source.name, runId, status: 'succeeded', collected: 0, appended: 0, duplicates: 0, deadLettered: 0, deadLetterDuplicates: 0, bloomFalsePositives: 0, pauses: 0, backpressureMillis: 0, drainedInline: 0, durationMillis: 0,
   };
   try {
     const stream = streamKey(rt.config.redisPrefix, source.name);
@@ -64,21 +75,30 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
     };
     const batchSize = options.batchSize ?? 1000;
     let batch: RawRecord[] = [];
+    const drainInline = options.drainInline;
+    const backpressure = new Backpressure(rt.redis(), stream, {
+      maxBacklog: options.maxBacklog ?? rt.config.streamMaxBacklog,
+      maxWaitMillis: options.backpressureMaxWaitMillis ?? rt.config.backpressureMaxWaitMillis,
+      pollMillis: options.backpressurePollMillis,
+      liveWriters: () => liveWriters(rt.redis(), rt.config.redisPrefix, source.name),
+      drain: drainInline && (async () => void (result.drainedInline += await drainInline())),
+      onChange: (event) => {
+        if (event.state === 'paused' || event.state === 'draining') result.pauses++;
+        options.onBackpressure?.(event);
+      },
+    });
+    // A batch is published in parts of at most half the backlog limit, so that it never takes a stream past its limit.
+    const partSize = Math.max(1, Math.floor((options.maxBacklog ?? rt.config.streamMaxBacklog) / 2));
     const publishBatch = async () => {
       if (batch.length === 0) return;
       failpoint('ingest-before-publish');
       const records = batch;
       batch = [];
-      // Pull-based: while this waits, the collector is not asked for more records.
-      result.backpressureMillis += await awaitCapacity(rt.redis(), stream, {
-        maxBacklog: options.maxBacklog ?? rt.config.streamMaxBacklog,
-        pollMillis: options.backpressurePollMillis,
-        onChange: (event) => {
-          if (event.state === 'paused') result.pauses++;
-          options.onBackpressure?.(event);
-        },
-      });
-      await publishRecords(records);
+      for (let i = 0; i < records.length; i += partSize) {
+        // Pull-based: while this waits, the collector is not asked for more records.
+        result.backpressureMillis += await backpressure.admit(Math.min(partSize, records.length - i));
+        await publishRecords(records.slice(i, i + partSize));
+      }
       failpoint('ingest-after-publish');
     };
     const publishRecords = async (records: RawRecord[]) => {
@@ -117,7 +137,7 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
     error: result.error,
     details: {
       duplicates: result.duplicates, deadLettered: result.deadLettered, deadLetterDuplicates: result.deadLetterDuplicates,
-      bloomFalsePositives: result.bloomFalsePositives, pauses: result.pauses, backpressureMillis: result.backpressureMillis,
+      bloomFalsePositives: result.bloomFalsePositives, pauses: result.pauses, backpressureMillis: result.backpressureMillis, drainedInline: result.drainedInline,
     },
   });
   return result;
@@ -142,7 +162,11 @@ export function toEnvelopes(source: SourceDefinition, records: RawRecord[], runI
     // Length first: a UTF-8 byte count is only needed when the text could be over the limit.
     const bytes = record.text.length * 3 > maxEventBytes ? Buffer.byteLength(record.text) : 0;
     if (bytes > maxEventBytes) {
-      letters.push({ reason: `record of ${bytes} bytes is larger than STRATA_MAX_EVENT_BYTES (${maxEventBytes}); raise it if such records are expected`, raw: record.text });
+      // Only a preview is kept (Redis and the lake stay bounded); the whole text's hash tells one such record from another.
+      letters.push({
+        reason: `record of ${bytes} bytes is larger than STRATA_MAX_EVENT_BYTES (${maxEventBytes}); only a preview of it is kept; raise the limit if such records are expected`,
+        raw: previewOf(record.text), key: `oversized:${createHash('sha256').update(record.text).digest('hex')}`,
+      });
       continue;
     }
     const parsed = safeParse(source, record.text);

@@ -1,10 +1,18 @@
-// Replays a source's dead letters: each kept raw record goes through the source's parser again (fixed since, one
-// hopes); those that parse now are published to the stream (deduplicated like any event) and only then removed from
-// the dead-letter stream, so a crash in between repeats a replay and never loses a record. The rest stay.
+// Replays a source's dead letters. They live in the lake (bronze.<source>__dead_letters); those still in Redis are
+// committed there first. Each letter not replayed yet goes through the source's parser again (fixed since, one hopes);
+// those that parse now are published to the stream (deduplicated like any event), and only then marked replayed in
+// the lake (a rewrite of their files, as a new snapshot): a crash in between repeats a replay, whose events the dedup
+// drops, and never loses a record. A letter is never erased: the table keeps the whole history of what failed.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BronzeWriter } from '../bronze/bronze-writer.ts';
+import { deadLetterTable } from '../core/bronze-schema.ts';
+import type { DataFile, LiveFile, TableRef } from '../core/catalog/catalog.ts';
 import { newRunId } from '../core/catalog/runs.ts';
+import { sqlString, withDuck, type DuckSession } from '../core/duckdb.ts';
+import { CommitConflictError, describeError } from '../core/errors.ts';
+import { withRetry } from '../core/retry.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { fieldsOf } from '../core/streams/backlog.ts';
-import { deadLetterKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
 import { REJECTED_BY_COLLECTOR, toEnvelopes } from './ingest-runner.ts';
 import type { SourceDefinition } from './source.ts';
@@ -12,51 +20,118 @@ import type { SourceDefinition } from './source.ts';
 export interface ReplayResult {
   source: string;
   runId: string;
-  /** Dead letters read. */
+  /** Dead letters read (not replayed before). */
   examined: number;
   /** Parsed now and appended to the stream. */
   replayed: number;
   /** Parsed now but already in the stream (the record had been collected again since). */
   duplicates: number;
-  /** Still rejected by the parser: left in the dead-letter stream. */
+  /** Still rejected by the parser: left as they are, for a later replay. */
   stillFailing: number;
-  /** Dead letters of the bronze writer (a malformed stream entry, not a source record): left as they are. */
+  /** Letters of the bronze writer (a malformed stream entry) or of a collector (not the record as sent): left as they are. */
   skipped: number;
+}
+
+interface Letter {
+  event_id: string;
+  reason: string;
+  raw: string;
 }
 
 const BATCH = 500;
 
+/** Whether a letter holds a record as its source sent it, which a parser may accept now. */
+const isRecord = (l: Letter) => !l.reason.includes('(stream entry ') && !l.reason.startsWith(REJECTED_BY_COLLECTOR);
+
 export async function replayDeadLetters(rt: Runtime, source: SourceDefinition, options: { limit?: number } = {}): Promise<ReplayResult> {
   const runId = await rt.runs.start('replay', source.name, newRunId('replay'));
   const result: ReplayResult = { source: source.name, runId, examined: 0, replayed: 0, duplicates: 0, stillFailing: 0, skipped: 0 };
-  const redis = rt.redis();
-  const key = deadLetterKey(rt.config.redisPrefix, source.name);
-  const publisher = StreamPublisher.fromConfig(redis, rt.config);
-  const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
+  const table: TableRef = { layer: 'bronze', name: deadLetterTable(source.name) };
+  const tmpDir = path.join(rt.config.dataDir, 'tmp', 'replay', runId);
   try {
-    let after = '-';
-    while (result.examined < limit) {
-      const entries = (await redis.xrange(key, after, '+', 'COUNT', Math.min(BATCH, limit - result.examined))) as [string, string[]][];
-      if (entries.length === 0) break;
-      after = `(${entries.at(-1)![0]}`;
-      result.examined += entries.length;
-      const letters = entries.map(([id, fields]): Record<string, string> & { id: string } => ({ ...fieldsOf(fields), id }));
-      // Bronze's letters (whole stream entries) and collector rejections (text not as sent) are not records to re-parse.
-      const records = letters.filter((l) => !String(l.reason ?? '').includes('(stream entry ') && !String(l.reason ?? '').startsWith(REJECTED_BY_COLLECTOR));
-      result.skipped += letters.length - records.length;
-      const parsed = records.map((l) => ({ id: l.id, event: toEnvelopes(source, [{ text: l.raw ?? '' }], runId, rt.config.maxEventBytes).events[0] }));
-      const replayable = parsed.filter((p) => p.event);
-      result.stillFailing += records.length - replayable.length;
-      if (replayable.length === 0) continue;
-      const counts = await publisher.publish(source.name, replayable.map((p) => p.event!));
-      result.replayed += counts.appended;
-      result.duplicates += counts.duplicates;
-      await redis.xdel(key, ...replayable.map((l) => l.id));
-    }
+    // Letters still in Redis are committed to the lake first, so the lake is the one place a replay reads.
+    const writer = new BronzeWriter(rt, { consumer: 'replay', recordRuns: false, kinds: ['dead-letters'] });
+    const drained = await writer.drain(source.name).finally(() => writer.close());
+    if (drained.status === 'failed') throw new Error(`could not commit the dead letters still in Redis: ${drained.error}`);
+    await mkdir(tmpDir, { recursive: true });
+    await withDuck(async (duck) => {
+      const snapshot = await rt.catalog.currentSnapshot(table);
+      if (!snapshot?.files.length) return;
+      const letters = await pendingLetters(rt, duck, snapshot.files, options.limit ?? Number.MAX_SAFE_INTEGER);
+      result.examined = letters.length;
+      const publisher = StreamPublisher.fromConfig(rt.redis(), rt.config);
+      const replayed = new Set<string>();
+      for (let i = 0; i < letters.length; i += BATCH) {
+        const records = letters.slice(i, i + BATCH).filter((l) => (isRecord(l) ? true : (result.skipped++, false)));
+        const parsed = records.map((l) => ({ id: l.event_id, event: toEnvelopes(source, [{ text: l.raw }], runId, rt.config.maxEventBytes).events[0] }));
+        const replayable = parsed.filter((p) => p.event);
+        result.stillFailing += records.length - replayable.length;
+        if (replayable.length === 0) continue;
+        const counts = await publisher.publish(source.name, replayable.map((p) => p.event!));
+        result.replayed += counts.appended;
+        result.duplicates += counts.duplicates;
+        for (const p of replayable) replayed.add(p.id);
+      }
+      if (replayed.size) await markReplayed(rt, duck, table, replayed, runId, tmpDir);
+    });
     await rt.runs.finish(runId, { status: 'succeeded', rowsIn: result.examined, rowsOut: result.replayed, details: { ...result } });
   } catch (error) {
-    await rt.runs.finish(runId, { status: 'failed', rowsIn: result.examined, rowsOut: result.replayed, error: (error as Error).message, details: { ...result } });
+    await rt.runs.finish(runId, { status: 'failed', rowsIn: result.examined, rowsOut: result.replayed, error: describeError(error), details: { ...result } });
     throw error;
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
   }
   return result;
+}
+
+async function readFiles(rt: Runtime, files: LiveFile[]): Promise<string> {
+  const paths = await Promise.all(files.map((f) => rt.store.localPath(f.path)));
+  return `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)`;
+}
+
+/** Letters not replayed yet, oldest first. */
+async function pendingLetters(rt: Runtime, duck: DuckSession, files: LiveFile[], limit: number): Promise<Letter[]> {
+  const rows = await duck.all(
+    `select event_id, reason, raw from ${await readFiles(rt, files)} where replayed_at is null order by failed_at, _stream_id limit ${Math.min(limit, 2 ** 31 - 1)}`,
+  );
+  return rows.map((r) => ({ event_id: String(r.event_id), reason: String(r.reason ?? ''), raw: String(r.raw ?? '') }));
+}
+
+/**
+ * Marks letters replayed: each file holding one is rewritten with replayed_at and replay_run_id set, and replaces the
+ * old one in one commit (as its successor: a table that had read the old file has read this one). A commit that
+ * raced with compaction is refused and retried on the new snapshot.
+ */
+async function markReplayed(rt: Runtime, duck: DuckSession, table: TableRef, ids: Set<string>, runId: string, tmpDir: string): Promise<void> {
+  const idsFile = path.join(tmpDir, 'replayed.csv');
+  await writeFile(idsFile, `event_id\n${[...ids].join('\n')}\n`);
+  const replayed = `read_csv(${sqlString(idsFile)}, header = true, columns = {'event_id': 'VARCHAR'})`;
+  await withRetry(async () => {
+    const snapshot = (await rt.catalog.currentSnapshot(table))!;
+    const add: DataFile[] = [];
+    const remove: number[] = [];
+    for (const [i, file] of snapshot.files.entries()) {
+      const source = await readFiles(rt, [file]);
+      const hits = Number(await duck.scalar(`select count(*) from ${source} where replayed_at is null and event_id in (select event_id from ${replayed})`));
+      if (hits === 0) continue;
+      const local = path.join(tmpDir, `${i}.parquet`);
+      await duck.run(
+        `copy (select * replace (
+                 case when replayed_at is null and event_id in (select event_id from ${replayed}) then now() else replayed_at end as replayed_at,
+                 case when replayed_at is null and event_id in (select event_id from ${replayed}) then ${sqlString(runId)} else replay_run_id end as replay_run_id)
+               from ${source} order by _stream_id)
+           to ${sqlString(local)} (format parquet, compression zstd)`,
+      );
+      const key = `${path.posix.dirname(file.path)}/replayed-${runId}-${i}.parquet`;
+      const info = await rt.store.putFile(key, local);
+      add.push({
+        path: key, rowCount: file.rowCount, bytes: info.bytes, partitionValues: file.partitionValues, columnStats: file.columnStats,
+        streamFirstId: file.streamFirstId, streamLastId: file.streamLastId, compactedFrom: [file.fileId],
+      });
+      remove.push(file.fileId);
+    }
+    if (remove.length) {
+      await rt.catalog.commit({ table, baseSnapshotId: snapshot.snapshotId, operation: 'overwrite', remove, add, runId, summary: { replayed: ids.size } });
+    }
+  }, { attempts: 5, isRetryable: (e) => e instanceof CommitConflictError });
 }

@@ -27,7 +27,7 @@ export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix:
   const gauge = (name: string, help: string, labelNames: string[]) => new Gauge({ name, help, labelNames, registers: [registry] });
   const backlog = gauge('strata_stream_backlog', 'Entries the bronze writer has not acknowledged', ['source']);
   const lag = gauge('strata_stream_lag_seconds', 'Age of the oldest unacknowledged entry', ['source']);
-  const deadLetters = gauge('strata_stream_dead_letters', 'Entries in the source\'s dead-letter stream', ['source']);
+  const deadLetters = gauge('strata_stream_dead_letters', 'Dead letters of the source still in Redis (committed ones are in bronze.<source>__dead_letters)', ['source']);
   const lastRunOk = gauge('strata_run_last_success', '1 if the last finished run of the task succeeded, else 0', ['kind', 'target']);
   const lastRunAt = gauge('strata_run_last_finished_timestamp_seconds', 'When the last run of the task finished', ['kind', 'target']);
   const lastRunRows = gauge('strata_run_last_rows_out', 'Rows written by the last run of the task', ['kind', 'target']);

@@ -90,17 +90,18 @@ export const QualitySchema = z
           .nullable(),
       }),
     ),
-    deadLetters: z.record(z.string(), z.number().int()).openapi({ description: 'Dead letters per source stream' }),
+    deadLetters: z.record(z.string(), z.number().int()).openapi({ description: 'Dead letters per source: in the lake (bronze.<source>__dead_letters) and still in Redis' }),
   })
   .openapi('Quality');
 
 export const StreamSchema = z
   .object({
-    source: z.string(), stream: z.string(), length: int(),
+    source: z.string(), stream: z.string(),
+    length: int().openapi({ description: 'Entries in Redis: those not yet in the lake (committed entries are trimmed)' }),
     backlog: int().openapi({ description: 'Entries the bronze writer has not acknowledged' }),
     undelivered: int(), pending: int(), consumers: int(),
     lagSeconds: z.number().openapi({ description: 'Age of the oldest unacknowledged entry' }),
-    deadLetters: int(),
+    deadLetters: int().openapi({ description: 'Dead letters still in Redis (the rest are in the lake: see /v1/quality)' }),
   })
   .openapi('Stream');
 

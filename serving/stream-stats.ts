@@ -16,6 +16,7 @@ export interface StreamStats {
   consumers: number;
   /** Age of the oldest entry not yet acknowledged (0 when there is none): how far behind bronze is, in time. */
   lagSeconds: number;
+  /** Dead letters still in Redis (committed ones are in bronze.<source>__dead_letters). */
   deadLetters: number;
 }
 

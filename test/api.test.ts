@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
+import { drainSource } from '../bronze/bronze-writer.ts';
+import { withDuck } from '../core/duckdb.ts';
 import { runJob } from '../core/jobs/job-runner.ts';
+import { attachTable } from '../core/jobs/lake-views.ts';
 import { deadLetterKey, streamKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
 import { loadGold } from '../gold/gold-job.ts';
@@ -245,23 +248,35 @@ describe('the API', { timeout: 240_000 }, () => {
     assert.equal(runs[0].details.scope, 'all');
   });
 
-  it('replays dead letters through the source\'s parser: those that parse now reach the stream, the rest stay', async () => {
+  it('replays dead letters from the lake and from Redis: those that parse now reach the stream and are marked replayed, none is erased', async () => {
     const actions = adminActions(env.config, env.rt.pool);
     opened.push(actions);
     const admin = createApp({ pool: env.rt.pool, settings: { keys: [KEY] }, admin: actions });
     const good = { ...WEATHER[0], station_id: 'NEW1', observed_at: '2026-11-22T06:00:00Z', updated_at: '2026-11-22T06:00:00Z' };
-    await StreamPublisher.fromConfig(env.rt.redis(), env.config).deadLetter('weather', 'test', [
-      { reason: 'parser was broken', raw: JSON.stringify(good) },
-      { reason: 'missing field station_id', raw: '{"city":"Paris"}' },
-    ]);
+    const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
+    // One letter already committed to the lake by bronze, one still in Redis.
+    await publisher.deadLetter('weather', 'test', [{ reason: 'parser was broken', raw: JSON.stringify(good) }]);
+    assert.equal((await drainSource(env.rt, 'weather', { kinds: ['dead-letters'] })).deadLettersWritten, 1);
+    await publisher.deadLetter('weather', 'test', [{ reason: 'missing field station_id', raw: '{"city":"Paris"}' }]);
     const redis = env.rt.redis();
     const streamBefore = await redis.xlen(streamKey(env.config.redisPrefix, 'weather'));
-    const response = await admin.request('/v1/admin/dead-letters/weather/replay', { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+    const replay = () => admin.request('/v1/admin/dead-letters/weather/replay', { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+    const response = await replay();
     assert.equal(response.status, 200);
     const result = (await response.json()) as Json;
     assert.deepEqual([result.examined, result.replayed, result.duplicates, result.stillFailing, result.skipped], [2, 1, 0, 1, 0]);
     assert.equal(await redis.xlen(streamKey(env.config.redisPrefix, 'weather')), streamBefore + 1);
-    assert.equal(await redis.xlen(deadLetterKey(env.config.redisPrefix, 'weather')), 1);
+    assert.equal(await redis.xlen(deadLetterKey(env.config.redisPrefix, 'weather')), 0, 'every letter is in the lake now');
+    const letters = await withDuck(async (duck) => {
+      await attachTable(env.rt, duck, { layer: 'bronze', name: 'weather__dead_letters' });
+      return duck.all('select reason, replay_run_id, replayed_at is not null as replayed from bronze.weather__dead_letters order by reason');
+    });
+    assert.deepEqual(letters, [
+      { reason: 'missing field station_id', replay_run_id: null, replayed: false },
+      { reason: 'parser was broken', replay_run_id: result.runId, replayed: true },
+    ]);
+    const again = (await (await replay()).json()) as Json;
+    assert.deepEqual([again.examined, again.replayed, again.stillFailing], [1, 0, 1], 'a replayed letter is not replayed twice');
     assert.equal((await admin.request('/v1/admin/dead-letters/nope/replay', { method: 'POST', headers: { authorization: `Bearer ${KEY}` } })).status, 404);
   });
 

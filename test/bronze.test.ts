@@ -1,5 +1,5 @@
-// The bronze writer against real Redis, PostgreSQL and the lake: Parquet per date, and no loss or duplicate when
-// the writer dies between committing a file and acknowledging its entries.
+// The bronze writer against real Redis, PostgreSQL and the lake: a Parquet file per batch, and no loss or duplicate
+// when the writer dies between committing a file and acknowledging its entries.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BronzeWriter, drainSource } from '../bronze/bronze-writer.ts';
@@ -34,15 +34,17 @@ describe('bronze writer', () => {
   });
   after(async () => env?.cleanup());
 
-  it('writes one Parquet file per observation date, keeping payloads byte for byte', async () => {
+  it('writes one Parquet file per batch in the folder of the day it was received, its observation dates in the catalog', async () => {
     const batch = events(0, 300);
     await publisher.publish(SOURCE, batch);
+    const ids = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, SOURCE), '-', '+')).map(([id]) => id);
     const result = await drainSource(env.rt, SOURCE, { maxBatchRows: 1000 });
     assert.equal(result.status, 'succeeded', result.error);
-    assert.deepEqual([result.entriesRead, result.rowsWritten, result.filesWritten], [300, 300, 3]);
+    assert.deepEqual([result.entriesRead, result.rowsWritten, result.filesWritten], [300, 300, 1]);
     const snapshot = await env.rt.catalog.currentSnapshot({ layer: 'bronze', name: SOURCE });
-    assert.deepEqual(snapshot!.files.map((f) => f.path.split('/').slice(0, 3).join('/')).sort(), [
-      'bronze/weather/dt=2026-11-01', 'bronze/weather/dt=2026-11-02', 'bronze/weather/dt=2026-11-03',
+    const day = new Date(Number(ids[0]!.split('-')[0])).toISOString().slice(0, 10);
+    assert.deepEqual(snapshot!.files.map((f) => [f.path, f.partitionValues, f.observedDates, f.streamFirstId, f.streamLastId]), [
+      [`bronze/weather/ingest_date=${day}/${ids[0]}_${ids.at(-1)}.parquet`, { ingest_date: day }, [['2026-11-01', '2026-11-03']], ids[0], ids.at(-1)],
     ]);
     const rows = await bronzeRows(env);
     assert.deepEqual(rows.map((r) => [r.event_id, r.payload]), batch.map((e) => [e.event_id, e.payload]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)));
@@ -117,7 +119,7 @@ describe('bronze writer', () => {
     assert.deepEqual([result.rowsWritten, result.batches], [10, 1], 'both waves went into one batch');
   });
 
-  it('dead-letters stream entries that are not valid envelopes, with the reason, and writes the rest', async () => {
+  it('dead-letters stream entries that are not valid envelopes, with the reason, into the lake, and writes the rest', async () => {
     const key = streamKey(env.config.redisPrefix, 'mixed');
     const good = events(20_000, 4).map((e) => ({ ...e, source: 'mixed' }));
     await publisher.publish('mixed', good.slice(0, 2));
@@ -126,9 +128,14 @@ describe('bronze writer', () => {
     await env.rt.redis().xadd(key, '*', 'envelope', '{"source":"mixed","observed_at":"2026-11-01T00:00:00.000Z","payload":"{}"}');
     await publisher.publish('mixed', good.slice(2));
     const result = await drainSource(env.rt, 'mixed');
-    assert.deepEqual([result.status, result.entriesRead, result.rowsWritten, result.invalidEntries], ['succeeded', 7, 4, 3], result.error);
-    const letters = (await env.rt.redis().xrange(deadLetterKey(env.config.redisPrefix, 'mixed'), '-', '+')) as [string, string[]][];
-    const reasons = letters.map(([, f]) => f[f.indexOf('reason') + 1]!.replace(/ \(stream entry .*\)$/, '')).sort();
+    assert.deepEqual([result.status, result.entriesRead, result.rowsWritten, result.invalidEntries, result.deadLettersWritten], ['succeeded', 7, 4, 3, 3], result.error);
+    assert.equal(await env.rt.redis().xlen(deadLetterKey(env.config.redisPrefix, 'mixed')), 0, 'the dead letters left Redis for the lake');
+    const letters = await withDuck(async (duck) => {
+      await attachTable(env.rt, duck, { layer: 'bronze', name: 'mixed__dead_letters' });
+      return duck.all('select reason, raw, replayed_at from bronze.mixed__dead_letters');
+    });
+    assert.ok(letters.every((l) => l.replayed_at === null && typeof l.raw === 'string'));
+    const reasons = letters.map((l) => String(l.reason).replace(/ \(stream entry .*\)$/, '')).sort();
     assert.deepEqual(reasons, [
       'invalid envelope: envelope is not valid JSON',
       'invalid envelope: envelope lacks or mistypes fields: event_id, natural_key, ingested_at, schema_version, run_id',

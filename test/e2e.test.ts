@@ -42,7 +42,7 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
       assert.equal(run.ingest.deadLetterDuplicates, expected.deadLetterDuplicates);
       assert.equal(run.bronze.rowsWritten, expected.bronze);
       assert.deepEqual(await stageTotals(env.rt), {
-        stream: expected.bronze, deadLetters: expected.deadLetters, bronze: expected.bronze, silver: expected.silver,
+        stream: 0, deadLetterStream: 0, deadLetters: expected.deadLetters, bronze: expected.bronze, silver: expected.silver,
         quarantine: expected.quarantine, goldLake: expected.daily.length, goldPostgres: expected.daily.length,
       });
     });

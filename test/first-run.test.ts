@@ -83,16 +83,17 @@ describe('README quickstart from a fresh clone in a private folder', { timeout: 
     assert.equal(demo.code, 0, demo.output);
     assert.deepEqual(
       {
-        stream: stage(demo.output, 'stream strata:stream:weather'),
-        deadLetters: stage(demo.output, 'dead letters strata:dlq:weather'),
+        stream: stage(demo.output, 'stream strata:stream:weather (not yet in the lake)'),
+        deadLetterStream: stage(demo.output, 'dead letters strata:dlq:weather (not yet in the lake)'),
         bronze: stage(demo.output, 'bronze.weather (lake)'),
+        deadLetters: stage(demo.output, 'bronze.weather__dead_letters (lake)'),
         silver: stage(demo.output, 'silver.weather_observations (lake)'),
         quarantine: stage(demo.output, 'silver.weather_observations__quarantine (lake)'),
         goldLake: stage(demo.output, 'gold.weather_daily (lake)'),
         goldPostgres: stage(demo.output, 'gold.weather_daily (PostgreSQL)'),
       },
       {
-        stream: expected.bronze, deadLetters: expected.deadLetters, bronze: expected.bronze, silver: expected.silver,
+        stream: 0, deadLetterStream: 0, bronze: expected.bronze, deadLetters: expected.deadLetters, silver: expected.silver,
         quarantine: expected.quarantine, goldLake: expected.daily.length, goldPostgres: expected.daily.length,
       },
     );

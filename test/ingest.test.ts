@@ -1,9 +1,12 @@
-// The ingest runner on real Redis: backpressure (pause at the backlog limit, resume when bronze catches up).
+// The ingest runner on real Redis: incremental collection, and backpressure that never waits without an end (pause
+// for a live bronze writer, drain in-process when there is none, fail naming the fix past the deadline).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { drainSource } from '../bronze/bronze-writer.ts';
 import { streamBacklog, type BackpressureEvent } from '../core/streams/backlog.ts';
-import { streamKey } from '../core/streams/keys.ts';
+import { BRONZE_GROUP, streamKey, writersKey } from '../core/streams/keys.ts';
+import { WriterHeartbeat } from '../core/streams/writers.ts';
+import { inlineDrain } from '../bronze/inline-drain.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import type { SourceDefinition } from '../ingest/source.ts';
 import { startWeatherFixtureServer, type FixtureServer } from '../ingest/sources/weather/fixtures/server.ts';
@@ -53,35 +56,70 @@ describe('weather collection, run after run', () => {
   });
 });
 
-describe('ingest runner', () => {
+describe('ingest runner backpressure', () => {
   let env: Isolated;
   before(async () => (env = await isolatedRuntime()));
   after(async () => env?.cleanup());
 
-  it('pauses at the backlog limit, says so, and resumes once bronze catches up, losing nothing', { timeout: 60_000 }, async () => {
+  it('with a bronze writer alive, pauses at the backlog limit, says so, and resumes once it catches up, losing nothing', { timeout: 60_000 }, async () => {
     const source = counting('pressure', 1400); // one drain at the limit leaves 400 to go: below the limit, so no second pause
     const stream = streamKey(env.config.redisPrefix, 'pressure');
-    const events: (BackpressureEvent & { streamLength: number })[] = [];
+    // A writer that says it is alive, as `pnpm bronze` does while it follows the stream.
+    const writer = new WriterHeartbeat(env.rt.redis(), writersKey(env.config.redisPrefix, 'pressure'), 'follower');
+    await writer.beat();
+    const events: BackpressureEvent[] = [];
     let paused!: () => void;
     const isPaused = new Promise<void>((resolve) => (paused = resolve));
     const run = runIngest(env.rt, source, {
-      batchSize: 200, maxBacklog: 1000, backpressurePollMillis: 50,
+      batchSize: 200, maxBacklog: 1000, backpressurePollMillis: 50, drainInline: async () => assert.fail('a live writer is there: no drain'),
       onBackpressure: (event) => {
-        void env.rt.redis().xlen(stream).then((streamLength) => events.push({ ...event, streamLength }));
+        events.push(event);
         if (event.state === 'paused') paused();
       },
     });
     await isPaused;
     assert.equal(await streamBacklog(env.rt.redis(), stream), 1000, 'stopped exactly at the limit');
-    const drained = await drainSource(env.rt, 'pressure');
+    const drained = await drainSource(env.rt, 'pressure', { consumer: 'follower' });
     assert.equal(drained.status, 'succeeded', drained.error);
     const result = await run;
     assert.equal(result.status, 'succeeded', result.error);
-    assert.deepEqual([result.collected, result.appended, result.duplicates], [1400, 1400, 0]);
-    assert.ok(result.pauses >= 1 && result.backpressureMillis > 0);
-    assert.equal(await env.rt.redis().xlen(stream), 1400);
-    assert.ok(events.some((e) => e.state === 'slowing') && events.some((e) => e.state === 'resumed'), JSON.stringify(events));
+    assert.deepEqual([result.collected, result.appended, result.duplicates, result.drainedInline], [1400, 1400, 0, 0]);
+    assert.ok(result.pauses === 1 && result.backpressureMillis > 0);
+    assert.equal(await env.rt.redis().xlen(stream), 400, 'what bronze committed left Redis; the rest waits for it');
+    assert.deepEqual(events.map((e) => e.state), ['slowing', 'paused', 'resumed'], 'each change said once');
     assert.ok(events.every((e) => e.backlog <= 1000), 'the backlog never passed the limit');
+  });
+
+  it('with no bronze writer alive, writes the backlog to bronze itself and finishes, every record in the stream or the lake', { timeout: 60_000 }, async () => {
+    const source = counting('alone', 2500);
+    const stream = streamKey(env.config.redisPrefix, 'alone');
+    const states: string[] = [];
+    const result = await runIngest(env.rt, source, {
+      batchSize: 200, maxBacklog: 500, drainInline: inlineDrain(env.rt, 'alone'), onBackpressure: (e) => void states.push(e.state),
+    });
+    assert.equal(result.status, 'succeeded', result.error);
+    assert.deepEqual([result.collected, result.appended], [2500, 2500]);
+    const inLake = await env.rt.catalog.rowCount({ layer: 'bronze', name: 'alone' });
+    assert.equal(inLake, result.drainedInline);
+    assert.equal(inLake + (await env.rt.redis().xlen(stream)), 2500);
+    assert.ok(states.includes('draining') && !states.includes('slowing') && !states.includes('paused'), `nobody to wait for, so no slowing down: ${states.join(', ')}`);
+    const consumers = (await env.rt.redis().xinfo('CONSUMERS', stream, BRONZE_GROUP)) as unknown[];
+    assert.equal(consumers.length, 0, 'the collector left no consumer behind');
+  });
+
+  it('with no writer and no way to drain, fails at the deadline naming the command that unblocks it', async () => {
+    const result = await runIngest(env.rt, counting('stuck', 700), { batchSize: 100, maxBacklog: 300, backpressureMaxWaitMillis: 300, backpressurePollMillis: 50 });
+    assert.equal(result.status, 'failed');
+    assert.match(result.error ?? '', /backlog is at 300 of 300 and no bronze writer has run for 0 s; start one \(`pnpm bronze`\), or raise STRATA_STREAM_MAX_BACKLOG/);
+    assert.equal(result.appended, 300, 'what was published stays in the stream');
+  });
+
+  it('with a writer alive that does not catch up, fails at the deadline naming it', async () => {
+    const writer = new WriterHeartbeat(env.rt.redis(), writersKey(env.config.redisPrefix, 'slow'), 'slowpoke');
+    await writer.beat();
+    const result = await runIngest(env.rt, counting('slow', 700), { batchSize: 100, maxBacklog: 300, backpressureMaxWaitMillis: 300, backpressurePollMillis: 50 });
+    assert.equal(result.status, 'failed');
+    assert.match(result.error ?? '', /bronze writers \(slowpoke\) were alive but not catching up; start another writer/);
   });
 
   it('counts a stream nobody consumed yet as all backlog, and a drained one as none', async () => {

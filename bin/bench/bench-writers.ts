@@ -60,9 +60,12 @@ async function measure(encoded: string[], writers: number): Promise<number> {
       await pipeline.exec();
     }
     await redis.xgroup('CREATE', key, BRONZE_GROUP, '$', 'MKSTREAM');
+    // A group that has read nothing keeps the entries from being trimmed as "delivered" while they wait behind `$`.
+    await redis.xgroup('CREATE', key, 'hold', '0');
     for (let w = 0; w < writers; w++) children.push(await startWriter(env, `writer-${w + 1}`));
     const t0 = performance.now();
     await redis.xgroup('SETID', key, BRONZE_GROUP, '0');
+    await redis.xgroup('DESTROY', key, 'hold');
     // One more entry wakes the writers blocked on the stream at once, instead of at their next poll.
     await redis.xadd(key, '*', 'envelope', encoded.at(-1)!);
     while ((await env.rt.catalog.rowCount({ layer: 'bronze', name: SOURCE })) < encoded.length) await sleep(50);

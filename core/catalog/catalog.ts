@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CommitConflictError, FencedError, TerminalError } from '../errors.ts';
 import { inTransaction, type Pool, type PoolClient } from '../postgres.ts';
+import type { DateRange } from './date-ranges.ts';
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;
 export type Layer = (typeof LAYERS)[number];
@@ -30,6 +31,8 @@ export interface DataFile {
   streamLastId?: string;
   /** Set by compaction: the files this one merged. */
   compactedFrom?: number[];
+  /** Bronze: the UTC dates its rows were observed on (its partition is the day it was ingested). */
+  observedDates?: DateRange[];
 }
 
 export interface LiveFile extends DataFile {
@@ -70,7 +73,7 @@ export interface CommitRequest {
 
 const SCHEMA_SQL = readFileSync(path.join(import.meta.dirname, 'schema.sql'), 'utf8');
 /** Bump when schema.sql changes; every statement in it must be idempotent (if not exists). */
-export const CATALOG_SCHEMA_VERSION = 3;
+export const CATALOG_SCHEMA_VERSION = 4;
 
 export class Catalog {
   constructor(readonly pool: Pool) {}
@@ -189,11 +192,11 @@ export class Catalog {
       }
       for (const f of request.add) {
         const inserted = await client.query<{ file_id: number }>(
-          `insert into strata_catalog.files (table_id, path, row_count, bytes, partition_values, column_stats, stream_first_id, stream_last_id, added_snapshot_id, compacted_from)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning file_id`,
+          `insert into strata_catalog.files (table_id, path, row_count, bytes, partition_values, column_stats, stream_first_id, stream_last_id, added_snapshot_id, compacted_from, observed_dates)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning file_id`,
           [
             row.table_id, f.path, f.rowCount, f.bytes, JSON.stringify(f.partitionValues ?? {}), JSON.stringify(f.columnStats ?? {}),
-            f.streamFirstId ?? null, f.streamLastId ?? null, snapshotId, f.compactedFrom ?? null,
+            f.streamFirstId ?? null, f.streamLastId ?? null, snapshotId, f.compactedFrom ?? null, f.observedDates ? JSON.stringify(f.observedDates) : null,
           ],
         );
         if (f.compactedFrom?.length) {
@@ -338,5 +341,6 @@ function toLiveFile(r: Record<string, unknown>): LiveFile {
     streamFirstId: (r.stream_first_id as string | null) ?? undefined,
     streamLastId: (r.stream_last_id as string | null) ?? undefined,
     addedSnapshotId: r.added_snapshot_id as number,
+    ...(r.observed_dates ? { observedDates: r.observed_dates as DateRange[] } : {}),
   };
 }

@@ -48,6 +48,9 @@ alter table strata_catalog.files add column if not exists deleted_at timestamptz
 
 -- A compaction output lists the files it merged, so consumers that had read all of them need not read it again.
 alter table strata_catalog.files add column if not exists compacted_from bigint[];
+-- Bronze files are partitioned by the day they were ingested; the UTC dates their rows were observed on, as sorted
+-- inclusive ranges, are what jobs rebuild by (decision 0020).
+alter table strata_catalog.files add column if not exists observed_dates jsonb;
 -- Which input files each silver/gold table has processed: recorded in the same transaction as the table's commit,
 -- so an incremental run reads exactly the files no committed run has read (DESIGN.md contract 6).
 create table if not exists strata_catalog.consumed (

@@ -25,10 +25,11 @@ export async function attachTable(rt: Runtime, duck: DuckSession, ref: TableRef,
 }
 
 /**
- * Creates `<layer>.<name>` over some of a table's files (an incremental run's new files). With none, the view is
- * empty but keeps the table's columns, taken from any of its files (bronze: the envelope's columns).
+ * Creates `<layer>.<name>` over some of a table's files (an incremental run's new files), optionally keeping only the
+ * rows a SQL condition accepts. With no files, the view is empty but keeps the table's columns, taken from any of its
+ * files (bronze: the envelope's columns).
  */
-export async function attachFiles(rt: Runtime, duck: DuckSession, ref: TableRef, files: LiveFile[], allFiles: LiveFile[]): Promise<void> {
+export async function attachFiles(rt: Runtime, duck: DuckSession, ref: TableRef, files: LiveFile[], allFiles: LiveFile[], where?: string): Promise<void> {
   await duck.run(`create schema if not exists ${sqlIdent(ref.layer)}`);
   const view = viewName(ref);
   if (allFiles.length === 0) {
@@ -39,5 +40,6 @@ export async function attachFiles(rt: Runtime, duck: DuckSession, ref: TableRef,
   }
   const chosen = files.length ? files : allFiles.slice(0, 1);
   const paths = await Promise.all(chosen.map((f) => rt.store.localPath(f.path)));
-  await duck.run(`create or replace view ${view} as select * from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)${files.length ? '' : ' where false'}`);
+  const condition = files.length ? where : 'false';
+  await duck.run(`create or replace view ${view} as select * from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)${condition ? ` where ${condition}` : ''}`);
 }

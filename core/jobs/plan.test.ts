@@ -36,4 +36,20 @@ describe('planTable', () => {
     assert.deepEqual([plan.scope, plan.partitions, ids(plan.read)], ['partitions', ['2026-11-20'], [1]]);
     assert.equal(planTable(table(), inputs, { exists: true, consumed: new Set() }, { range: { from: '2026-12-01', to: '2026-12-02' } }).action, 'up to date');
   });
+
+  describe('over bronze files partitioned by ingest date', () => {
+    const bronze = (fileId: number, observedDates: [string, string][]): LiveFile =>
+      ({ ...file(fileId), partitionValues: { ingest_date: '2026-12-02' }, observedDates });
+    const history = [{ name: 'bronze.x', liveFiles: [bronze(1, [['2019-01-01', '2022-12-31']]), bronze(2, [['2026-12-01', '2026-12-02'], ['2020-06-15', '2020-06-15']])] }];
+
+    it('rebuilds a partitioned replace table for exactly the observation dates new files hold', () => {
+      const plan = planTable(table({ writeMode: 'replace' }), history, { exists: true, consumed: new Set([1]) });
+      assert.deepEqual([plan.scope, plan.partitions, ids(plan.read)], ['partitions', ['2020-06-15', '2026-12-01', '2026-12-02'], [1, 2]]);
+    });
+
+    it('backfills a range from the files holding its dates, not from the day they were ingested', () => {
+      const plan = planTable(table(), history, { exists: true, consumed: new Set([1, 2]) }, { range: { from: '2022-12-30', to: '2023-01-02' } });
+      assert.deepEqual([plan.scope, plan.partitions, ids(plan.read)], ['partitions', ['2022-12-30', '2022-12-31'], [1]]);
+    });
+  });
 });

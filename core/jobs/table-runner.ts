@@ -133,8 +133,12 @@ const keepCondition = (rules: [string, Expectation][]) => `not (${anyOf(rules, '
 
 /** Input views over the planned files, then the views (writeMode "view") the table reads through. */
 async function attachInputs(ctx: TableRunContext, table: TableDefinition): Promise<void> {
+  // A bronze file holds rows of many observation dates: a partition rebuild reads only the rows of its dates.
+  const dates = ctx.plan.scope !== 'partitions' ? undefined
+    : ctx.plan.partitions.length ? `cast(observed_at as date) in (${ctx.plan.partitions.map(sqlString).join(', ')})` : 'false';
   for (const input of ctx.inputs) {
-    await attachFiles(ctx.rt, ctx.duck, refOf(input.name), ctx.plan.read.get(input.name) ?? [], input.liveFiles);
+    const ref = refOf(input.name);
+    await attachFiles(ctx.rt, ctx.duck, ref, ctx.plan.read.get(input.name) ?? [], input.liveFiles, ref.layer === 'bronze' ? dates : undefined);
   }
   const defineViews = async (t: TableDefinition) => {
     for (const name of t.from) {

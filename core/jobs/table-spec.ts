@@ -59,8 +59,9 @@ export interface TableSpec {
   primaryKey: string[];
   writeMode: WriteMode;
   /**
-   * A DATE column of the output; files are written per value. Input partitions map to it by value (bronze `dt`,
-   * or the input's own partitionBy), which is what lets `--from/--to` rebuild chosen days only.
+   * A DATE column of the output; files are written per value. Input files map to it by date (a bronze file by the
+   * observation dates the catalog records for it, another table's file by its own partitionBy), which is what lets
+   * `--from/--to` and partitioned `replace` rebuild chosen days only.
    */
   partitionBy?: string;
   /** merge/append: SQL ordering that puts the row to keep first among rows sharing a key, e.g. `updated_at desc`. */

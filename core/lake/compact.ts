@@ -3,6 +3,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { qualifiedName, type LiveFile, type TableRef } from '../catalog/catalog.ts';
+import { mergeDateRanges, type DateRange } from '../catalog/date-ranges.ts';
 import { newRunId } from '../catalog/runs.ts';
 import { sqlString, withDuck } from '../duckdb.ts';
 import { TerminalError } from '../errors.ts';
@@ -90,9 +91,11 @@ export async function compactTable(rt: Runtime, table: TableRef, options: Compac
             return [c, { min: mins[0], max: maxs[maxs.length - 1] }];
           }),
         );
+        const observed = files.map((f) => f.observedDates);
         out.push({
           path: key, rowCount: written, bytes: info.bytes, partitionValues: files[0]!.partitionValues, columnStats: stats,
           streamFirstId: firsts[0], streamLastId: lasts[lasts.length - 1], compactedFrom: files.map((f) => f.fileId),
+          ...(observed.every(Boolean) ? { observedDates: mergeDateRanges(...(observed as DateRange[][])) } : {}),
         });
         result.rows += written;
       }

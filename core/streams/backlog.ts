@@ -1,6 +1,8 @@
 // Backpressure: a stream is never trimmed of entries the bronze writer has not consumed, so when its backlog grows
-// past a limit the collectors writing to it slow down, then pause, until the writer catches up.
+// past a limit the collectors writing to it slow down, then pause until a live writer catches up, or drain it
+// themselves when no writer is alive (decision 0021).
 import type { Redis } from 'ioredis';
+import { TerminalError } from '../errors.ts';
 import { sleep } from '../retry.ts';
 import { BRONZE_GROUP, compareStreamIds } from './keys.ts';
 
@@ -52,37 +54,89 @@ export async function streamBacklog(redis: Redis, stream: string): Promise<numbe
 }
 
 export interface BackpressureEvent {
-  state: 'slowing' | 'paused' | 'resumed';
+  /**
+   * slowing: past half the limit, a live writer catching up; paused: at the limit, waiting for it; draining: at the
+   * limit with no writer alive, the collector writes the backlog to bronze itself; resumed: back under way.
+   */
+  state: 'slowing' | 'paused' | 'draining' | 'resumed';
   backlog: number;
   limit: number;
 }
 
 export interface BackpressureOptions {
   maxBacklog: number;
+  /** The longest a collector waits for a live writer to bring the backlog under half the limit; past it, it fails. */
+  maxWaitMillis: number;
+  /** The bronze writers alive on the stream (their heartbeats). */
+  liveWriters: () => Promise<string[]>;
+  /** Writes the backlog to bronze in this process: used at the limit when no writer is alive. */
+  drain?: () => Promise<void>;
   /** Between checks while paused. */
   pollMillis?: number;
   onChange?: (event: BackpressureEvent) => void;
 }
 
 /**
- * Waits as long as the stream is too far behind: past half the limit it slows the caller down (up to 1 s a call, more
- * the fuller the backlog); at the limit it pauses until the backlog falls back under half. Returns the time waited.
+ * Keeps a collector's stream within its backlog limit, and never waits without an end: with a live writer it slows
+ * down past half the limit (up to 1 s a batch, more the fuller the backlog) and pauses at the limit until the backlog
+ * is back under half; with none it drains the backlog to bronze itself (when it can) instead of waiting for nobody.
+ * A wait longer than maxWaitMillis ends in a TerminalError that names what would unblock it.
  */
-export async function awaitCapacity(redis: Redis, stream: string, options: BackpressureOptions): Promise<number> {
-  const { maxBacklog, pollMillis = 1000, onChange } = options;
-  const started = Date.now();
-  let backlog = await streamBacklog(redis, stream);
-  if (backlog >= maxBacklog) {
-    onChange?.({ state: 'paused', backlog, limit: maxBacklog });
-    while (backlog >= maxBacklog / 2) {
-      await sleep(pollMillis);
-      backlog = await streamBacklog(redis, stream);
+export class Backpressure {
+  private slowing = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly stream: string,
+    private readonly options: BackpressureOptions,
+  ) {}
+
+  /**
+   * Waits (or drains) while the stream is too far behind to take `incoming` more entries (at most half the limit);
+   * returns the time spent.
+   */
+  async admit(incoming = 0): Promise<number> {
+    const { maxBacklog: limit, onChange } = this.options;
+    const started = Date.now();
+    let backlog = await streamBacklog(this.redis, this.stream);
+    const full = backlog + incoming > limit;
+    if (!full && backlog < limit / 2) {
+      this.slowing = false;
+      return 0;
     }
-    onChange?.({ state: 'resumed', backlog, limit: maxBacklog });
-  } else if (backlog >= maxBacklog / 2) {
-    const fullness = (backlog - maxBacklog / 2) / (maxBacklog / 2);
-    onChange?.({ state: 'slowing', backlog, limit: maxBacklog });
-    await sleep(Math.round(1000 * fullness));
+    let writers = await this.options.liveWriters();
+    if (full) {
+      onChange?.({ state: writers.length || !this.options.drain ? 'paused' : 'draining', backlog, limit });
+      const deadline = started + this.options.maxWaitMillis;
+      while (backlog >= limit / 2) {
+        if (writers.length === 0 && this.options.drain) {
+          await this.options.drain();
+        } else {
+          if (Date.now() >= deadline) throw this.stalled(backlog, writers);
+          await sleep(this.options.pollMillis ?? 1000);
+        }
+        backlog = await streamBacklog(this.redis, this.stream);
+        writers = await this.options.liveWriters();
+      }
+      this.slowing = false;
+      onChange?.({ state: 'resumed', backlog, limit });
+    } else if (writers.length) {
+      // Slowing down only helps a writer that is there to catch up.
+      if (!this.slowing) onChange?.({ state: 'slowing', backlog, limit });
+      this.slowing = true;
+      await sleep(Math.round(1000 * ((backlog - limit / 2) / (limit / 2))));
+    }
+    return Date.now() - started;
   }
-  return Date.now() - started;
+
+  private stalled(backlog: number, writers: string[]): TerminalError {
+    const waited = `${Math.round(this.options.maxWaitMillis / 1000)} s`;
+    return new TerminalError(
+      writers.length
+        ? `${this.stream}: the backlog stayed at ${backlog} of ${this.options.maxBacklog} for ${waited} while bronze writers (${writers.join(', ')}) ` +
+            'were alive but not catching up; start another writer (`pnpm bronze --consumer <name>`), check their logs, or raise STRATA_STREAM_MAX_BACKLOG'
+        : `${this.stream}: the backlog is at ${backlog} of ${this.options.maxBacklog} and no bronze writer has run for ${waited}; ` +
+            'start one (`pnpm bronze`), or raise STRATA_STREAM_MAX_BACKLOG',
+    );
+  }
 }

@@ -8,6 +8,8 @@ export const seenBucketKey = (prefix: string, source: string, day: string) => `$
 export const sourceStateKey = (prefix: string, source: string) => `${prefix}:state:${source}`;
 /** The Bloom filter (a bitmap) shared by every collector of a source. */
 export const bloomKey = (prefix: string, source: string) => `${prefix}:bloom:${source}`;
+/** The bronze writers alive on a source's streams (a sorted set: consumer → time of its last heartbeat). */
+export const writersKey = (prefix: string, source: string) => `${prefix}:writers:${source}`;
 export const BRONZE_GROUP = 'bronze';
 
 /** Compares Redis stream ids (`<ms>-<seq>`) numerically. */

@@ -63,6 +63,18 @@ return out
 
 export const DEAD_LETTER_FIELDS = ['source', 'event_id', 'reason', 'raw', 'run_id', 'failed_at'] as const;
 
+/** How much of a record too large to keep (or of a page whose layout changed) its dead letter shows. */
+export const DEAD_LETTER_PREVIEW_BYTES = 4096;
+
+/** The first `bytes` of a text (cut on a character boundary), and how much was left out. */
+export function previewOf(text: string, bytes = DEAD_LETTER_PREVIEW_BYTES): string {
+  const whole = Buffer.from(text);
+  if (whole.length <= bytes) return text;
+  let end = bytes;
+  while (end > 0 && (whole[end]! & 0xc0) === 0x80) end--; // not inside a UTF-8 sequence
+  return `${whole.toString('utf8', 0, end)}… [preview: ${whole.length - end} more bytes not kept]`;
+}
+
 export interface DeadLetter {
   reason: string;
   raw: string;
@@ -111,6 +123,8 @@ export class StreamPublisher {
     redis: Redis,
     private readonly prefix: string,
     private readonly dedup: DedupOptions,
+    /** A dead letter's raw text past this many bytes is kept as a preview (STRATA_MAX_EVENT_BYTES). */
+    private readonly maxRawBytes = 1_048_576,
   ) {
     if (!('strataPublish' in redis)) redis.defineCommand('strataPublish', { lua: PUBLISH_LUA });
     this.redis = redis as WithPublish;
@@ -118,8 +132,8 @@ export class StreamPublisher {
   }
 
   /** A publisher with the dedup settings of the configuration. */
-  static fromConfig(redis: Redis, config: Pick<Config, 'redisPrefix' | 'dedupRetentionDays' | 'dedup'>): StreamPublisher {
-    return new StreamPublisher(redis, config.redisPrefix, { retentionDays: config.dedupRetentionDays, ...config.dedup });
+  static fromConfig(redis: Redis, config: Pick<Config, 'redisPrefix' | 'dedupRetentionDays' | 'dedup' | 'maxEventBytes'>): StreamPublisher {
+    return new StreamPublisher(redis, config.redisPrefix, { retentionDays: config.dedupRetentionDays, ...config.dedup }, config.maxEventBytes);
   }
 
   /** Appends events not seen before; returns how many were appended and how many were duplicates. */
@@ -127,12 +141,16 @@ export class StreamPublisher {
     return this.append(source, streamKey(this.prefix, source), [ENVELOPE_FIELD], events.map((e) => ({ id: e.event_id, values: [encodeEnvelope(e)] })));
   }
 
-  /** Keeps records that failed to parse, with the reason; the same bad record collected twice is kept once. */
+  /**
+   * Keeps records that failed to parse, with the reason; the same bad record collected twice is kept once. A raw text
+   * over `maxRawBytes` is kept as a preview (its whole text still decides whether it was seen).
+   */
   deadLetter(source: string, runId: string, letters: DeadLetter[]): Promise<PublishCounts> {
     const failedAt = new Date().toISOString();
     return this.append(`${source}:dlq`, deadLetterKey(this.prefix, source), DEAD_LETTER_FIELDS, letters.map((l) => {
       const id = eventIdOf(source, l.key ?? 'dead-letter', l.raw);
-      return { id, values: [source, id, l.reason, l.raw, runId, failedAt] };
+      const raw = l.raw.length > this.maxRawBytes / 3 && Buffer.byteLength(l.raw) > this.maxRawBytes ? previewOf(l.raw) : l.raw;
+      return { id, values: [source, id, l.reason, raw, runId, failedAt] };
     }));
   }
 

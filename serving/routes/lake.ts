@@ -59,11 +59,11 @@ const tableJson = (t: TableRow) => ({
   layer: t.layer, name: t.name, snapshotId: t.snapshot_id, committedAt: t.committed_at?.toISOString() ?? null, files: t.files, rows: t.rows, bytes: t.bytes, partitions: t.partitions,
 });
 
-/** `dt=2026-11-20/kind=a` → { dt: '2026-11-20', kind: 'a' }; `none` → {}. */
+/** `date=2026-11-20/kind=a` → { date: "2026-11-20", kind: "a" }; `none` → {}. */
 function parsePartition(text: string): Record<string, string> {
   if (text === 'none') return {};
   const pairs = text.split('/').map((p) => p.split('='));
-  if (pairs.some((p) => p.length !== 2 || !p[0] || p[1] === undefined)) apiError(400, `partition must be key=value pairs joined by "/" (e.g. dt=2026-11-20), got "${text.slice(0, 60)}"`);
+  if (pairs.some((p) => p.length !== 2 || !p[0] || p[1] === undefined)) apiError(400, `partition must be key=value pairs joined by "/" (e.g. date=2026-11-20), got "${text.slice(0, 60)}"`);
   return Object.fromEntries(pairs);
 }
 

@@ -3,6 +3,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import { RUN_STATUSES } from '../../core/catalog/runs.ts';
+import { deadLetterTable } from '../../core/bronze-schema.ts';
 import type { Pool } from '../../core/postgres.ts';
 import { apiError } from '../errors.ts';
 import { limitOf, limitParam } from '../params.ts';
@@ -10,6 +11,7 @@ import { QualitySchema, RunListSchema, StreamListSchema, errorResponses } from '
 import { streamStats } from '../stream-stats.ts';
 
 export const MAX_RUNS = 500;
+const DEAD_LETTERS_SUFFIX = deadLetterTable('');
 
 const runsRoute = createRoute({
   method: 'get',
@@ -99,6 +101,14 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
         order by t.layer desc, t.name`,
     );
     const streams = redis ? await streamStats(redis, redisPrefix) : [];
+    // Dead letters per source: those committed to bronze.<source>__dead_letters, plus those still in Redis.
+    const { rows: inLake } = await pool.query<{ source: string; letters: number }>(
+      `select left(t.name, -length('${DEAD_LETTERS_SUFFIX}')) as source, coalesce(sum(f.row_count), 0)::bigint as letters
+         from strata_catalog.tables t left join strata_catalog.files f on f.table_id = t.table_id and f.removed_snapshot_id is null
+        where t.layer = 'bronze' and right(t.name, length('${DEAD_LETTERS_SUFFIX}')) = '${DEAD_LETTERS_SUFFIX}' group by t.name`,
+    );
+    const deadLetters: Record<string, number> = Object.fromEntries(streams.map((s) => [s.source, s.deadLetters]));
+    for (const r of inLake) deadLetters[r.source] = (deadLetters[r.source] ?? 0) + r.letters;
     return c.json({
       tables: rows.map((r) => ({
         table: `${r.layer}.${r.name}`, quarantinedTotal: r.quarantined,
@@ -108,7 +118,7 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
           warnings: (r.details?.warnings ?? {}) as Record<string, number>, error: r.error,
         } : null,
       })),
-      deadLetters: Object.fromEntries(streams.map((s) => [s.source, s.deadLetters])),
+      deadLetters,
     }, 200);
   });
 

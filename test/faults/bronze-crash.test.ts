@@ -1,5 +1,6 @@
 // Kills real bronze writer processes with SIGKILL at every crash point — before upload, after upload before commit,
-// after commit before acknowledge — and at random moments, then checks that bronze holds every event exactly once.
+// after commit before acknowledge, after acknowledge before trim — and at random moments, then checks that bronze holds
+// every event exactly once and Redis none of them.
 // STRATA_FAULT_TRIALS and STRATA_FAULT_EVENTS size it: `pnpm test` runs a small version, `pnpm test:faults` the full one.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,11 +16,11 @@ import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
 import { envelope } from '../support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
 
-const TRIALS = Number(process.env.STRATA_FAULT_TRIALS ?? 8);
+const TRIALS = Number(process.env.STRATA_FAULT_TRIALS ?? 10);
 const EVENTS = Number(process.env.STRATA_FAULT_EVENTS ?? 16_000);
 const SEED = Number(process.env.STRATA_FAULT_SEED ?? 7);
 const BATCH_ROWS = Math.max(200, Math.floor(EVENTS / (TRIALS * 2)));
-const STAGES = ['bronze-before-upload', 'bronze-after-upload', 'bronze-after-commit', 'random-moment'] as const;
+const STAGES = ['bronze-before-upload', 'bronze-after-upload', 'bronze-after-commit', 'bronze-after-ack', 'random-moment'] as const;
 const SOURCE = 'faults';
 
 interface Trial {
@@ -81,12 +82,13 @@ describe(`bronze writer under SIGKILL (${TRIALS} trials, ${EVENTS} events, seed 
       trials.push({ stage, consumer, signal: run.signal, code: run.code });
     }
     const killedAt = new Set(trials.filter((t) => t.signal === 'SIGKILL').map((t) => t.stage));
-    for (const stage of STAGES.slice(0, 3)) assert.ok(killedAt.has(stage), `no writer was killed at ${stage}: ${JSON.stringify(trials)}`);
+    for (const stage of STAGES.slice(0, 4)) assert.ok(killedAt.has(stage), `no writer was killed at ${stage}: ${JSON.stringify(trials)}`);
 
     const final = await drainSource(env.rt, SOURCE, { consumer: 'survivor', claimIdleMillis: 0, maxBatchRows: BATCH_ROWS });
     assert.equal(final.status, 'succeeded', final.error);
     const pending = (await env.rt.redis().xpending(streamKey(env.config.redisPrefix, SOURCE), BRONZE_GROUP)) as [number];
     assert.equal(pending[0], 0, 'every entry is acknowledged');
+    assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, SOURCE)), 0, 'every entry is trimmed from Redis');
 
     const { rows, distinct, ids } = await withDuck(async (duck) => {
       await attachTable(env.rt, duck, { layer: 'bronze', name: SOURCE });
@@ -117,5 +119,6 @@ describe(`bronze writer under SIGKILL (${TRIALS} trials, ${EVENTS} events, seed 
     assert.equal(left![0]! + right![0]!, 6000, `each entry read by exactly one writer: ${runs.map((r) => r.output).join('\n')}`);
     assert.equal(left![1]! + right![1]!, 6000, 'each entry written by exactly one writer');
     assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: SOURCE }), EVENTS + 6000);
+    assert.equal(await redis.xlen(streamKey(env.config.redisPrefix, SOURCE)), 0, 'every entry is trimmed from Redis');
   });
 });

@@ -9,12 +9,13 @@
 // the weather feed, STRATA_FAULT_PIPELINE_SECONDS how long it takes to publish.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { deadLetterTable } from '../../core/bronze-schema.ts';
 import { withDuck } from '../../core/duckdb.ts';
 import { attachTable } from '../../core/jobs/lake-views.ts';
 import { sleep } from '../../core/retry.ts';
 import { openRuntime, type Runtime } from '../../core/runtime.ts';
 import { bronzeGroupState } from '../../core/streams/backlog.ts';
-import { decodeEnvelope, ENVELOPE_FIELD, eventIdOf } from '../../core/streams/envelope.ts';
+import { eventIdOf } from '../../core/streams/envelope.ts';
 import { deadLetterKey, streamKey } from '../../core/streams/keys.ts';
 import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
 import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
@@ -22,6 +23,7 @@ import { startWeatherFixtureServer, type FixtureServer } from '../../ingest/sour
 import { parseWeather } from '../../ingest/sources/weather/source.ts';
 import { waitUntil } from '../../infra/local/process.ts';
 import { startPrivateServices, type BackingService, type PrivateServices } from '../support/private-services.ts';
+import { auditAll, startAudit } from '../support/stream-audit.ts';
 import { waitForStreamSettled } from '../support/stream-settled.ts';
 import { Supervised } from '../support/supervisor.ts';
 import { expectedWeather, type ExpectedWeather } from '../support/weather-expected.ts';
@@ -79,6 +81,8 @@ describe(`the whole pipeline under kills and outages (${EVENTS} weather readings
     const stream = new Supervised('stream', 'bin/stream.ts', ['--status-seconds', '5'], { ...env, CRYPTO_API_URL: ticker.url });
     const victims = [collector, bronze, job, stream];
     processes.push(...victims);
+    // An audit group on each stream sees every entry that entered it, whatever bronze has trimmed since.
+    for (const source of ['weather', 'crypto']) await startAudit(rt.redis(), streamKey(rt.config.redisPrefix, source));
     for (const p of victims) p.start();
     publishStart = Date.now();
     progress(`publishing ${expected.served} weather readings over ${PUBLISH_SECONDS} s; ticker of ${COINS} coins`);
@@ -138,9 +142,12 @@ describe(`the whole pipeline under kills and outages (${EVENTS} weather readings
     for (const p of victims) assert.ok(p.stats.killed >= 1, `${p.name} was never killed: ${JSON.stringify(p.stats)}`);
 
     const w = counts.weather;
+    const c0 = counts.crypto;
     assert.equal(w.streamEntries, expected.bronze, 'every well-formed reading is in the stream once');
     assert.equal(w.streamDistinct, w.streamEntries, 'no event twice in the stream');
     assert.equal(w.deadLetters, expected.deadLetters, 'every malformed reading is dead-lettered once');
+    assert.equal(w.deadLettersDistinct, w.deadLetters - (await rt.redis().xlen(deadLetterKey(rt.config.redisPrefix, 'weather'))), 'no dead letter twice in the lake');
+    assert.deepEqual([w.streamAfter, c0.streamAfter], [0, 0], 'Redis keeps nothing the lake holds');
     assert.equal(w.bronze, w.streamEntries, 'every stream entry is in bronze once');
     assert.equal(w.bronzeDistinct, w.bronze);
     assert.equal(w.silver, expected.silver, 'silver: one row per station-hour');
@@ -167,10 +174,10 @@ async function statusLine(rt: Runtime, processes: Supervised[]): Promise<string>
 
 interface LayerCounts {
   weather: {
-    streamEntries: number; streamDistinct: number; deadLetters: number; bronze: number; bronzeDistinct: number;
+    streamEntries: number; streamDistinct: number; deadLetters: number; deadLettersDistinct: number; streamAfter: number; bronze: number; bronzeDistinct: number;
     silver: number; silverExpected: number; quarantine: number; goldRows: number; goldObservations: number; postgresRows: number; postgresObservations: number;
   };
-  crypto: { streamEntries: number; uniqueTicks: number; deadLetters: number; bronze: number; silver: number; postgresMinuteTicks: number };
+  crypto: { streamEntries: number; uniqueTicks: number; deadLetters: number; streamAfter: number; bronze: number; silver: number; postgresMinuteTicks: number };
 }
 
 async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<LayerCounts> {
@@ -179,18 +186,8 @@ async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<Laye
   let weatherEntries = 0;
   const ticks = new Set<string>();
   let cryptoEntries = 0;
-  for (const [source, onEnvelope] of [
-    ['weather', (e: ReturnType<typeof decodeEnvelope>) => (weatherEntries++, weatherIds.add(e.event_id))],
-    ['crypto', (e: ReturnType<typeof decodeEnvelope>) => (cryptoEntries++, ticks.add(e.natural_key))],
-  ] as const) {
-    let from = '-';
-    for (;;) {
-      const page = await redis.xrange(streamKey(rt.config.redisPrefix, source), from, '+', 'COUNT', 10_000);
-      for (const [, fields] of page) onEnvelope(decodeEnvelope(fields[fields.indexOf(ENVELOPE_FIELD) + 1]!));
-      if (page.length < 10_000) break;
-      from = `(${page.at(-1)![0]}`;
-    }
-  }
+  for (const e of await auditAll(redis, streamKey(rt.config.redisPrefix, 'weather'))) (weatherEntries++, weatherIds.add(e.event_id));
+  for (const e of await auditAll(redis, streamKey(rt.config.redisPrefix, 'crypto'))) (cryptoEntries++, ticks.add(e.natural_key));
   const silverIds = [...expected.silverPayloads].map((text) => {
     const parsed = parseWeather(text);
     assert.ok(parsed.ok);
@@ -200,6 +197,14 @@ async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<Laye
     for (const [layer, name] of [['bronze', 'weather'], ['silver', 'weather_observations'], ['silver', 'weather_observations__quarantine'], ['gold', 'weather_daily'], ['bronze', 'crypto'], ['silver', 'crypto_ticks']] as const) {
       await attachTable(rt, duck, { layer, name });
     }
+    // Dead letters: those committed to the lake, and those (if any) still in Redis.
+    const letters = async (source: string) => {
+      const ref = { layer: 'bronze', name: deadLetterTable(source) } as const;
+      if (!(await rt.catalog.currentSnapshot(ref))) return { rows: 0, distinct: 0 };
+      await attachTable(rt, duck, ref);
+      const [r] = await duck.all(`select count(*)::integer as rows, count(distinct event_id)::integer as distinct from bronze.${ref.name}`);
+      return { rows: r!.rows as number, distinct: r!.distinct as number };
+    };
     const n = async (sql: string) => Number(await duck.scalar(sql));
     await duck.run('create temp table expected_silver (event_id varchar)');
     const appender = await duck.connection.createAppender('expected_silver');
@@ -218,6 +223,8 @@ async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<Laye
       goldObservations: await n('select sum(observation_count) from gold.weather_daily'),
       cryptoBronze: await n('select count(*) from bronze.crypto'),
       cryptoSilver: await n('select count(*) from silver.crypto_ticks'),
+      weatherLetters: await letters('weather'),
+      cryptoLetters: await letters('crypto'),
     };
   });
   const pgCount = async (sql: string) => Number((await rt.pool.query<{ n: string }>(sql)).rows[0]!.n);
@@ -225,7 +232,9 @@ async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<Laye
     weather: {
       streamEntries: weatherEntries,
       streamDistinct: weatherIds.size,
-      deadLetters: await redis.xlen(deadLetterKey(rt.config.redisPrefix, 'weather')),
+      deadLetters: lake.weatherLetters.rows + (await redis.xlen(deadLetterKey(rt.config.redisPrefix, 'weather'))),
+      deadLettersDistinct: lake.weatherLetters.distinct,
+      streamAfter: await redis.xlen(streamKey(rt.config.redisPrefix, 'weather')),
       bronze: lake.bronze,
       bronzeDistinct: lake.bronzeDistinct,
       silver: lake.silver,
@@ -239,7 +248,8 @@ async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<Laye
     crypto: {
       streamEntries: cryptoEntries,
       uniqueTicks: ticks.size,
-      deadLetters: await redis.xlen(deadLetterKey(rt.config.redisPrefix, 'crypto')),
+      deadLetters: lake.cryptoLetters.rows + (await redis.xlen(deadLetterKey(rt.config.redisPrefix, 'crypto'))),
+      streamAfter: await redis.xlen(streamKey(rt.config.redisPrefix, 'crypto')),
       bronze: lake.cryptoBronze,
       silver: lake.cryptoSilver,
       postgresMinuteTicks: await pgCount('select sum(ticks) as n from gold.crypto_ohlc_minute'),
@@ -255,6 +265,7 @@ function formatCounts(c: LayerCounts, expected: ExpectedWeather): string {
     ['stream entries', c.weather.streamEntries, c.crypto.streamEntries],
     ['distinct events in the stream', c.weather.streamDistinct, c.crypto.uniqueTicks],
     ['dead-lettered', c.weather.deadLetters, c.crypto.deadLetters],
+    ['stream entries left in Redis', c.weather.streamAfter, c.crypto.streamAfter],
     ['bronze rows', c.weather.bronze, c.crypto.bronze],
     ['silver rows', c.weather.silver, c.crypto.silver],
     ['silver rows the test expects', c.weather.silverExpected, c.crypto.uniqueTicks],

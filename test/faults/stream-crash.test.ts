@@ -1,7 +1,8 @@
 // Kills real `pnpm stream` processes with SIGKILL while they collect a live ticker: at random moments and at every
 // crash point of a micro-batch (bronze committed but not acknowledged, table files written but not committed, table
-// committed but not yet in PostgreSQL, a collector between publishes). After a last run drains what is left, every
-// tick in the Redis stream must be in bronze and silver exactly once, and every one-minute and one-hour candle in
+// committed but not yet in PostgreSQL, a collector between publishes, bronze acknowledged but not trimmed). After a
+// last run drains what is left, every tick that entered the Redis stream must be in bronze and silver exactly once,
+// Redis must keep none of them, and every one-minute and one-hour candle in
 // PostgreSQL must equal the test's own computation from those ticks: nothing lost, nothing counted twice.
 // STRATA_FAULT_TRIALS sizes it (`pnpm test` runs 7 kills, `pnpm test:faults` more).
 import assert from 'node:assert/strict';
@@ -10,19 +11,19 @@ import { after, before, describe, it } from 'node:test';
 import { envFor } from '../../core/config.ts';
 import { withDuck } from '../../core/duckdb.ts';
 import { attachTable } from '../../core/jobs/lake-views.ts';
-import { decodeEnvelope, ENVELOPE_FIELD } from '../../core/streams/envelope.ts';
 import { streamKey } from '../../core/streams/keys.ts';
 import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
 import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
 import { eventTimeWindows, type Tick } from '../support/candles.ts';
 import { spawnCli, type Exit } from '../support/cli.ts';
 import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
+import { auditAll, startAudit } from '../support/stream-audit.ts';
 import { waitForStreamSettled } from '../support/stream-settled.ts';
 
-const TRIALS = Math.max(7, Number(process.env.STRATA_FAULT_TRIALS ?? 7));
+const TRIALS = Math.max(8, Number(process.env.STRATA_FAULT_TRIALS ?? 8));
 const random = prng(Number(process.env.STRATA_FAULT_SEED ?? 11));
 // A failpoint's n-th hit kills the process: bronze commits about once a second, each round commits three tables.
-const CRASH_POINTS = ['bronze-after-commit:3', 'table-before-commit:4', 'table-after-commit:5', 'stream-before-load:2', 'ingest-after-publish:4', 'table-after-commit:2'];
+const CRASH_POINTS = ['bronze-after-commit:3', 'table-before-commit:4', 'table-after-commit:5', 'stream-before-load:2', 'ingest-after-publish:4', 'bronze-after-ack:3', 'table-after-commit:2'];
 
 function startStream(env: Isolated, tickerUrl: string, failpoint: string, args: string[] = []): { child: ChildProcess; exited: Promise<Exit> } {
   return spawnCli('bin/stream.ts', ['--status-seconds', '2', ...args], { ...envFor(env.config), CRYPTO_API_URL: tickerUrl, STRATA_FAILPOINT: failpoint });
@@ -34,6 +35,8 @@ describe('pnpm stream killed and restarted', { timeout: 600_000 }, () => {
 
   before(async () => {
     env = await isolatedRuntime();
+    // Sees every tick that entered the stream, whatever bronze trims once it has committed them.
+    await startAudit(env.rt.redis(), streamKey(env.config.redisPrefix, 'crypto'));
     ticker = await startCryptoFixtureServer(0);
   });
   after(async () => {
@@ -63,11 +66,11 @@ describe('pnpm stream killed and restarted', { timeout: 600_000 }, () => {
     const exit = await last.exited;
     assert.equal(exit.code, 0, exit.output);
 
-    const ticks = await ticksInStream(env);
+    const { ticks, entries } = await ticksInStream(env);
     assert.ok(ticks.length >= 50, `only ${ticks.length} ticks were collected`);
     const bronze = await env.rt.catalog.rowCount({ layer: 'bronze', name: 'crypto' });
-    const entries = await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'crypto'));
     assert.equal(bronze, entries, 'every stream entry is in bronze once');
+    assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'crypto')), 0, 'Redis keeps nothing the lake holds');
     assert.equal(await env.rt.catalog.rowCount({ layer: 'silver', name: 'crypto_ticks' }), ticks.length, 'every tick is in silver once');
     for (const [table, size] of [['crypto_ohlc_minute', 60_000], ['crypto_ohlc_hour', 3_600_000]] as const) {
       const { rows } = await env.rt.pool.query(`select symbol, period_start, open, high, low, close, ticks from gold.${table} order by symbol, period_start`);
@@ -93,18 +96,17 @@ function started(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Every tick the collectors put in the stream (the fixture repeats none with another price). */
-async function ticksInStream(env: Isolated): Promise<{ symbol: string; ts: string; price: number }[]> {
-  const entries = await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'crypto'), '-', '+');
+/** Every tick the collectors put in the stream (the fixture repeats none with another price), and the entries. */
+async function ticksInStream(env: Isolated): Promise<{ ticks: { symbol: string; ts: string; price: number }[]; entries: number }> {
+  const envelopes = await auditAll(env.rt.redis(), streamKey(env.config.redisPrefix, 'crypto'));
   const byKey = new Map<string, { symbol: string; ts: string; price: number }>();
-  for (const [, fields] of entries) {
-    const envelope = decodeEnvelope(fields[fields.indexOf(ENVELOPE_FIELD) + 1]!);
+  for (const envelope of envelopes) {
     const tick = JSON.parse(envelope.payload) as { symbol: string; ts: string; price: number };
     const key = `${tick.symbol}|${tick.ts}`;
     assert.ok(!byKey.has(key) || byKey.get(key)!.price === tick.price, `two prices for ${key}`);
     byKey.set(key, { symbol: tick.symbol, ts: tick.ts, price: tick.price });
   }
-  return [...byKey.values()];
+  return { ticks: [...byKey.values()], entries: envelopes.length };
 }
 
 /** One batch, so no tick is late: plain candles per coin and period. */

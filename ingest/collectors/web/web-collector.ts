@@ -7,6 +7,7 @@ import { PlaywrightCrawler } from '@crawlee/playwright';
 import { chromium } from 'playwright-core';
 import { config } from '../../../core/config.ts';
 import { TerminalError } from '../../../core/errors.ts';
+import { previewOf } from '../../../core/streams/publisher.ts';
 import type { RawRecord } from '../../source.ts';
 import { AsyncQueue } from './async-queue.ts';
 import { ensureChromium } from './chromium.ts';
@@ -78,7 +79,8 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
       if (records?.length === 0) {
         const problem = 'no records found on the page (has its layout changed?)';
         options.onPageProblem?.(url, problem);
-        await queue.push({ text: JSON.stringify({ url, html: $.html() }), rejected: `${url}: ${problem}` });
+        // The page is evidence, not a record to replay: a preview of it is enough and keeps dead letters small.
+        await queue.push({ text: JSON.stringify({ url, html: previewOf($.html()) }), rejected: `${url}: ${problem}` });
       }
       for (const record of records ?? []) await queue.push({ text: JSON.stringify(record) });
       if (options.followSelector) await enqueue(options.followSelector);

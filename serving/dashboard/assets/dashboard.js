@@ -77,8 +77,8 @@ const PAGES = {
     if (quarantined.length) barChart(quarantine, { bars: quarantined.map((t) => ({ label: t.table.split('.')[1], value: t.quarantinedTotal, color: PALETTE[1] })), title: 'Quarantined rows' });
     else empty(quarantine, quality.tables.length ? 'No row quarantined.' : 'No job has run yet: pnpm job:silver.');
     table(card('Streams', { wide: true }), streams.streams, [
-      ['Source', (s) => s.source], ['Entries', (s) => number(s.length)], ['Backlog', (s) => number(s.backlog)], ['Lag', (s) => `${s.lagSeconds} s`],
-      ['Consumers', (s) => s.consumers], ['Dead letters', (s) => number(s.deadLetters)],
+      ['Source', (s) => s.source], ['In Redis', (s) => number(s.length)], ['Backlog', (s) => number(s.backlog)], ['Lag', (s) => `${s.lagSeconds} s`],
+      ['Consumers', (s) => s.consumers], ['Dead letters', (s) => number(quality.deadLetters[s.source] ?? s.deadLetters)],
     ]);
     table(card('Last runs', { wide: true }), runs.runs, [
       ['Started', (r) => ago(r.startedAt)], ['Kind', (r) => r.kind], ['Target', (r) => r.target], ['Status', (r) => badge(r.status)],
