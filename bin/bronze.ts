@@ -4,6 +4,8 @@ import { config } from '../core/config.ts';
 import { backoffMillis, sleep } from '../core/retry.ts';
 import { withRuntime } from '../core/runtime.ts';
 import { BronzeWriter, drainSource, type BronzeResult } from '../bronze/bronze-writer.ts';
+import { deadLetterTable } from '../core/bronze-schema.ts';
+import { AutoCompactor } from '../core/lake/auto-compact.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
 
 const { values } = parseCommand({
@@ -19,7 +21,10 @@ const { values } = parseCommand({
     source: { type: 'string', valueName: 'name', description: `Only this source (${Object.keys(SOURCES).join(', ')})` },
     consumer: { type: 'string', valueName: 'name', description: 'This writer\'s name in the group; restart under the same name to resume its batch', default: `bronze-${process.env.HOSTNAME ?? 'local'}` },
   },
-  details: 'Batching: STRATA_BRONZE_MAX_BATCH_ROWS, STRATA_BRONZE_MAX_BATCH_BYTES, STRATA_BRONZE_FLUSH_INTERVAL_MILLIS (docs/configuration.md).',
+  details:
+    'Batching: STRATA_BRONZE_MAX_BATCH_ROWS, STRATA_BRONZE_MAX_BATCH_BYTES, STRATA_BRONZE_FLUSH_INTERVAL_MILLIS. Compaction of the\n' +
+    'files it adds (in the background, and once after --once): STRATA_COMPACT_MIN_FILES, STRATA_COMPACT_TARGET_MB,\n' +
+    'STRATA_COMPACT_INTERVAL_SECONDS (docs/configuration.md).',
 });
 
 const line = (r: BronzeResult) =>
@@ -31,9 +36,16 @@ const line = (r: BronzeResult) =>
 runMain(async () => {
   const sources = values.source ? [values.source] : Object.keys(SOURCES);
   return withRuntime(config(), async (rt) => {
+    // The files it adds are merged in the background once a partition holds STRATA_COMPACT_MIN_FILES small ones.
+    const compactor = new AutoCompactor(rt, {
+      tables: () => sources.flatMap((s) => [{ layer: 'bronze', name: s } as const, { layer: 'bronze', name: deadLetterTable(s) } as const]),
+      onCompacted: (r) => console.log(`${new Date().toISOString()} compacted ${r.table}: ${r.filesBefore} → ${r.filesAfter} files (${r.partitionsCompacted} partitions)`),
+      onError: (table, error) => console.error(`${new Date().toISOString()} compacting ${table} failed: ${error} (retried at the next pass)`),
+    });
     if (values.once) {
       const results: BronzeResult[] = [];
       for (const source of sources) results.push(await drainSource(rt, source, { consumer: values.consumer }));
+      await compactor.runOnce();
       console.log(formatTable(['source', 'status', 'entries', 'rows written', 'dead letters', 'files', 'already committed', 'claimed', 'trimmed', 'duration'],
         results.map((r) => [r.source, r.status, r.entriesRead, r.rowsWritten, r.deadLettersWritten, r.filesWritten, r.skippedCommitted, r.claimed, r.trimmed, `${r.durationMillis} ms`])));
       for (const r of results) if (r.error) console.error(`${r.source}: ${r.error}`);
@@ -52,13 +64,15 @@ runMain(async () => {
       let failures = 0;
       while (!stopping) {
         const result = await writer.drain(source, 1000);
-        if (result.entriesRead > 0 || result.status === 'failed') console.log(line(result));
+        if (result.entriesRead + result.deadLettersRead > 0 || result.status === 'failed') console.log(line(result));
+        compactor.poke();
         // A failed drain (Redis, S3 or PostgreSQL away) is retried with growing pauses; pending entries wait in Redis.
         failures = result.status === 'failed' ? failures + 1 : 0;
         if (failures) await sleep(backoffMillis(failures + 1, 500, 30_000));
       }
       await writer.close();
     }));
+    await compactor.close();
     return 0;
   });
 });

@@ -6,15 +6,18 @@ import { hostname } from 'node:os';
 import { BronzeWriter } from '../bronze/bronze-writer.ts';
 import { parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
+import { deadLetterTable } from '../core/bronze-schema.ts';
 import { TerminalError } from '../core/errors.ts';
+import { quarantineRef } from '../core/jobs/quarantine.ts';
+import { AutoCompactor } from '../core/lake/auto-compact.ts';
 import { acquireStreamLock, type StreamLock } from '../core/jobs/job-lock.ts';
 import { StreamingTables } from '../core/jobs/micro-batch.ts';
 import { keyOf } from '../core/jobs/registry.ts';
 import type { TableRunResult } from '../core/jobs/table-spec.ts';
 import { backoffMillis, sleep } from '../core/retry.ts';
 import { withRuntime, type Runtime } from '../core/runtime.ts';
-import { streamingGoldLoader } from '../gold/gold-job.ts';
-import { loadGoldTable, servedSnapshot } from '../gold/loader/postgres-loader.ts';
+import { servesCurrentRows, streamingGoldLoader } from '../gold/gold-job.ts';
+import { loadGoldTable } from '../gold/loader/postgres-loader.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
 
@@ -134,6 +137,16 @@ runMain(async () => {
       }
     });
 
+    // Each round adds files to bronze and to the streaming tables: merged in the background, so a stream that runs for
+    // days keeps a bounded number of live files per partition.
+    const compactor = new AutoCompactor(rt, {
+      tables: () => [
+        ...sources.flatMap((s) => [{ layer: 'bronze', name: s } as const, { layer: 'bronze', name: deadLetterTable(s) } as const]),
+        ...tables.tables.flatMap((t) => [t, quarantineRef(t)]),
+      ],
+      onCompacted: (r) => console.log(`${stamp()} compacted ${r.table}: ${r.filesBefore} → ${r.filesAfter} files`),
+      onError: (table, error) => console.error(`${stamp()} compacting ${table} failed: ${error} (retried at the next pass)`),
+    });
     const loadChange = streamingGoldLoader(rt);
     const rounds = (async () => {
       let failing = 0;
@@ -144,6 +157,8 @@ runMain(async () => {
         if (!lock?.held()) lock = await acquireStreamLock(rt, 'stream').catch(() => undefined);
         const started = Date.now();
         const results = await tables.runOnce(loadChange);
+        // Between rounds, never during one: a round rewrites open window files that compaction would otherwise race.
+        await compactor.runIfDue();
         const failed = results.filter((r) => r.status === 'failed');
         if (results.some((r) => r.status === 'succeeded')) totals.rounds++;
         totals.lastRoundMillis = Date.now() - started;
@@ -182,6 +197,7 @@ runMain(async () => {
       await Promise.all([...collectors, ...writers, rounds]);
     } finally {
       clearInterval(status);
+      await compactor.close();
       tables.close();
       await lock?.release();
     }
@@ -194,8 +210,7 @@ runMain(async () => {
 /** Loads each streaming gold table PostgreSQL does not serve at its current lake snapshot (after a crash or an outage). */
 async function syncServed(rt: Runtime, tables: StreamingTables): Promise<void> {
   for (const table of tables.tables.filter((t) => t.layer === 'gold')) {
-    const current = await rt.catalog.currentSnapshot(table);
-    if (!current || (await servedSnapshot(rt, table.name)) === current.snapshotId) continue;
+    if (!(await rt.catalog.currentSnapshot(table)) || (await servesCurrentRows(rt, table))) continue;
     const load = await loadGoldTable(rt, tables.duck, table);
     console.log(`${stamp()} load gold.${table.name}: ${load.status}, ${load.rows} rows at snapshot ${load.snapshotId}${load.error ? ` — ${load.error}` : ''}`);
   }

@@ -82,6 +82,12 @@ const schema = z.object({
   STRATA_BRONZE_DUCKDB_THREADS: z.coerce.number().int().positive().default(1),
   /** DuckDB's memory limit in silver/gold jobs; past it DuckDB spills to .strata/tmp/duckdb instead of growing. */
   STRATA_JOB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 1.5GB or 800MB').default('1.5GB'),
+  /** `pnpm bronze` and `pnpm stream` merge a partition's small files once it holds this many… */
+  STRATA_COMPACT_MIN_FILES: z.coerce.number().int().min(2).default(16),
+  /** …where a file is small under this size (MiB)… */
+  STRATA_COMPACT_TARGET_MB: z.coerce.number().positive().default(128),
+  /** …checking their tables at most this often. */
+  STRATA_COMPACT_INTERVAL_SECONDS: z.coerce.number().min(0).default(60),
   /** Entries another writer left unacknowledged this long are claimed (its process is taken for dead). */
   STRATA_BRONZE_CLAIM_IDLE_MILLIS: z.coerce.number().int().min(0).default(60_000),
 });
@@ -123,6 +129,8 @@ export interface Config {
   readonly maxEventBytes: number;
   readonly lakeRetentionHours: number;
   readonly jobMemoryLimit: string;
+  /** Background compaction by long-running writers. */
+  readonly compact: { readonly minFiles: number; readonly targetBytes: number; readonly intervalMillis: number };
   readonly bronze: {
     readonly maxBatchRows: number;
     readonly maxBatchBytes: number;
@@ -193,6 +201,7 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     maxEventBytes: e.STRATA_MAX_EVENT_BYTES,
     lakeRetentionHours: e.STRATA_LAKE_RETENTION_HOURS,
     jobMemoryLimit: e.STRATA_JOB_MEMORY_LIMIT,
+    compact: { minFiles: e.STRATA_COMPACT_MIN_FILES, targetBytes: e.STRATA_COMPACT_TARGET_MB * 1024 * 1024, intervalMillis: e.STRATA_COMPACT_INTERVAL_SECONDS * 1000 },
     bronze: {
       maxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,
       maxBatchBytes: e.STRATA_BRONZE_MAX_BATCH_BYTES,

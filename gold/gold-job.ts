@@ -1,4 +1,5 @@
 // After a job run, each gold table PostgreSQL does not serve at its current lake snapshot is loaded (contract 7).
+import type { TableRef } from '../core/catalog/catalog.ts';
 import { runJob, type JobOptions } from '../core/jobs/job-runner.ts';
 import { openJobSession } from '../core/jobs/job-session.ts';
 import { loadAllTables, keyOf } from '../core/jobs/registry.ts';
@@ -17,8 +18,7 @@ export async function loadGold(rt: Runtime, results: TableRunResult[], onLoaded?
   try {
     for (const result of candidates) {
       const definition = definitions.get(result.table)!;
-      const current = await rt.catalog.currentSnapshot(definition);
-      if (result.status === 'up to date' && current && (await servedSnapshot(rt, definition.name)) === current.snapshotId) continue;
+      if (result.status === 'up to date' && (await servesCurrentRows(rt, definition))) continue;
       const load = await loadGoldTable(rt, duck, definition);
       onLoaded?.(load);
       loads.push(load);
@@ -27,6 +27,13 @@ export async function loadGold(rt: Runtime, results: TableRunResult[], onLoaded?
     duck.close();
   }
   return loads;
+}
+
+/** True when PostgreSQL serves the rows of the table's current lake snapshot (compactions since change no row). */
+export async function servesCurrentRows(rt: Runtime, table: TableRef): Promise<boolean> {
+  const current = await rt.catalog.currentSnapshot(table);
+  const served = await servedSnapshot(rt, table.name);
+  return current !== undefined && served !== undefined && (await rt.catalog.sameRows(table, served, current.snapshotId));
 }
 
 /** `pnpm job:gold`: the gold tables (or a selection), then the PostgreSQL loads. */

@@ -211,3 +211,48 @@ describe('incremental job runs', { timeout: 180_000 }, () => {
     assert.deepEqual(rows, [{ temperature_c: 11 }]);
   });
 });
+
+describe('four years of daily history in one batch', { timeout: 180_000 }, () => {
+  let env: Isolated;
+  const DAYS = 1461;
+  // Two stations, one reading a day each, 2019-01-01 … 2022-12-31: 2,922 rows over 1,461 observation dates.
+  const history = Array.from({ length: DAYS }, (_, d) => new Date(Date.UTC(2019, 0, 1 + d, 12)).toISOString()).flatMap((at, d) => [
+    reading('P1', 'Paris', at, 10 + (d % 7)),
+    reading('L1', 'Lyon', at, 5 + (d % 5)),
+  ]);
+  before(async () => {
+    env = await isolatedRuntime();
+  });
+  after(async () => env?.cleanup());
+
+  it('is one bronze file, whose observation dates are in the catalog', async () => {
+    assert.equal(history.length, 2922);
+    assert.equal(await loadBronze(env.rt, 'weather', history), 2922);
+    const files = (await env.rt.catalog.currentSnapshot({ layer: 'bronze', name: 'weather' }))!.files;
+    assert.ok(files.length <= 4, `${files.length} bronze files`);
+    assert.deepEqual(files.map((f) => f.observedDates), [[['2019-01-01', '2022-12-31']]]);
+  });
+
+  it('builds silver and gold from it, one partition per day, the values exact', async () => {
+    const results = byTable(await runJob(env.rt, { layer: 'silver', ...weatherTables }));
+    assert.equal(results['silver.weather_observations']!.status, 'succeeded', results['silver.weather_observations']!.error);
+    assert.equal(results['silver.weather_observations']!.rowsOut, 2922);
+    assert.equal(results['silver.weather_observations']!.partitions.length, DAYS);
+    assert.equal(results['gold.weather_daily']!.rowsOut, 2 * DAYS);
+    const rows = await withDuck(async (duck) => {
+      await attachTable(env.rt, duck, { layer: 'gold', name: 'weather_daily' });
+      return duck.all("select city, count(*)::integer as days, sum(temperature_mean_c)::double as total from gold.weather_daily group by city order by city");
+    });
+    const expectedTotal = (base: number, mod: number) => Array.from({ length: DAYS }, (_, d) => base + (d % mod)).reduce((a, b) => a + b, 0);
+    assert.deepEqual(rows, [{ city: 'Lyon', days: DAYS, total: expectedTotal(5, 5) }, { city: 'Paris', days: DAYS, total: expectedTotal(10, 7) }]);
+  });
+
+  it('rebuilds one day of that history from the one file, and only that day', async () => {
+    const results = byTable(await runJob(env.rt, { layer: 'silver', ...weatherTables, range: { from: '2020-02-29', to: '2020-02-29' } }));
+    assert.deepEqual(
+      [results['silver.weather_observations']!.partitions, results['silver.weather_observations']!.rowsOut, results['gold.weather_daily']!.partitions],
+      [['2020-02-29'], 2, ['2020-02-29']],
+    );
+    assert.equal(await env.rt.catalog.rowCount({ layer: 'silver', name: 'weather_observations' }), 2922);
+  });
+});

@@ -154,3 +154,40 @@ describe('compaction under incremental readers', () => {
     );
   });
 });
+
+describe('background compaction', () => {
+  let env: Isolated;
+  const source = { layer: 'bronze', name: 'settled' } as const;
+  const reader = { layer: 'silver', name: 'settled_reader' } as const;
+
+  before(async () => {
+    env = await isolatedRuntime();
+    const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
+    for (let batch = 0; batch < 6; batch++) {
+      await publisher.publish('settled', Array.from({ length: 50 }, (_, i) => envelope('settled', `b${batch}-${i}`, `{"i":${i}}`, '2026-11-01T10:00:00Z')));
+      assert.equal((await drainSource(env.rt, 'settled')).status, 'succeeded');
+    }
+  });
+  after(async () => env?.cleanup());
+
+  it('merges only files every reader consumed, and never those of the latest write', async () => {
+    const files = (await env.rt.catalog.currentSnapshot(source))!.files.sort((a, b) => a.fileId - b.fileId);
+    assert.equal(files.length, 6);
+    // The reader has processed the first four files; the fifth and sixth wait for its next run.
+    await env.rt.catalog.commit({ table: reader, baseSnapshotId: null, operation: 'append', add: [], consumed: files.slice(0, 4).map((f) => f.fileId) });
+    const settled = await compactTable(env.rt, source, { settledOnly: true, keepLatestWrite: true, minFiles: 2 });
+    assert.deepEqual([settled.partitionsCompacted, settled.filesBefore, settled.filesAfter, settled.rows], [1, 6, 3, 200]);
+    // Once the reader consumed the fifth, it joins the merged ones; the sixth is the latest write and stays.
+    await env.rt.catalog.commit({ table: reader, baseSnapshotId: null, operation: 'append', add: [], consumed: [files[4]!.fileId, files[5]!.fileId] });
+    const again = await compactTable(env.rt, source, { settledOnly: true, keepLatestWrite: true, minFiles: 2 });
+    assert.deepEqual([again.filesBefore, again.filesAfter, again.rows], [3, 2, 250]);
+    const live = (await env.rt.catalog.currentSnapshot(source))!.files;
+    assert.ok(live.some((f) => f.fileId === files[5]!.fileId), 'the latest write is left as it is');
+    assert.equal(live.reduce((n, f) => n + f.rowCount, 0), 300);
+  });
+
+  it('waits for a partition to hold the threshold of files', async () => {
+    const r = await compactTable(env.rt, source, { minFiles: 3, dryRun: true });
+    assert.deepEqual([r.partitionsCompacted, r.filesBefore, r.filesAfter], [0, 2, 2]);
+  });
+});

@@ -313,6 +313,21 @@ export class Catalog {
     return new Set(rows.map((r) => Number(r.file_id)));
   }
 
+  /**
+   * True when snapshot `to` holds the same rows as snapshot `from` of the same table: every snapshot after `from`, up
+   * to `to`, is a compaction (which rewrites files, never rows). A loader that served `from` then need not reload.
+   */
+  async sameRows(t: TableRef, from: number, to: number): Promise<boolean> {
+    if (from === to) return true;
+    if (from > to) return false;
+    const { rows } = await this.pool.query<{ changed: number }>(
+      `select count(*)::int as changed from strata_catalog.snapshots s join strata_catalog.tables t using (table_id)
+        where t.layer = $1 and t.name = $2 and s.snapshot_id > $3 and s.snapshot_id <= $4 and s.operation <> 'compact'`,
+      [t.layer, t.name, from, to],
+    );
+    return rows[0]!.changed === 0;
+  }
+
   /** When each table's first snapshot was committed, oldest first: what time travel can reach back to. */
   async firstCommits(): Promise<{ table: TableRef; committedAt: Date }[]> {
     const { rows } = await this.pool.query<{ layer: Layer; name: string; first: Date }>(

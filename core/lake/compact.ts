@@ -13,6 +13,19 @@ import { compareStreamIds } from '../streams/keys.ts';
 export interface CompactOptions {
   /** Files smaller than this are merged (default 128 MiB). */
   targetBytes?: number;
+  /** A partition's small files are merged only when there are at least this many (default 2). */
+  minFiles?: number;
+  /**
+   * Merge only files every reader of the table has consumed (readers: the tables that ever consumed one of its files),
+   * so an incremental run reading the others meanwhile is never refused: what background compaction does while jobs
+   * may run. Off, files are merged by the set of readers that consumed them (what `pnpm lake:compact` does).
+   */
+  settledOnly?: boolean;
+  /**
+   * Leave the files of the table's latest write (its last snapshot that was not a compaction) as they are: a window
+   * table rewrites its open windows' file at every write, and merging it would fold closed windows into it.
+   */
+  keepLatestWrite?: boolean;
   dryRun?: boolean;
 }
 
@@ -45,21 +58,46 @@ async function consumersOf(rt: Runtime, files: LiveFile[]): Promise<Map<number, 
   return new Map(rows.map((r) => [Number(r.file_id), r.consumers]));
 }
 
+/** The tables that ever consumed a file of `table`, as consumersOf spells a set ("3,7"), "" when none has. */
+async function readersOf(rt: Runtime, table: TableRef): Promise<string> {
+  const { rows } = await rt.pool.query<{ readers: string | null }>(
+    `select string_agg(table_id::text, ',' order by table_id) as readers from (
+       select distinct c.table_id from strata_catalog.consumed c join strata_catalog.files f using (file_id)
+         join strata_catalog.tables t on t.table_id = f.table_id
+        where t.layer = $1 and t.name = $2) as r`,
+    [table.layer, table.name],
+  );
+  return rows[0]?.readers ?? '';
+}
+
+/** The table's last snapshot that was not a compaction. */
+async function latestWriteOf(rt: Runtime, table: TableRef): Promise<number | undefined> {
+  const { rows } = await rt.pool.query<{ id: string | null }>(
+    `select max(s.snapshot_id) as id from strata_catalog.snapshots s join strata_catalog.tables t using (table_id)
+      where t.layer = $1 and t.name = $2 and s.operation <> 'compact'`,
+    [table.layer, table.name],
+  );
+  return rows[0]?.id == null ? undefined : Number(rows[0].id);
+}
+
 export async function compactTable(rt: Runtime, table: TableRef, options: CompactOptions = {}): Promise<CompactResult> {
   const targetBytes = options.targetBytes ?? 128 * 1024 * 1024;
   const snapshot = await rt.catalog.currentSnapshot(table);
   const result: CompactResult = { table: qualifiedName(table), partitionsCompacted: 0, filesBefore: snapshot?.files.length ?? 0, filesAfter: snapshot?.files.length ?? 0, rows: 0 };
   if (!snapshot) return result;
   const groups = new Map<string, LiveFile[]>();
-  const small = snapshot.files.filter((f) => f.bytes < targetBytes);
-  const consumers = await consumersOf(rt, small);
+  const consumers = await consumersOf(rt, snapshot.files);
+  const everyReader = options.settledOnly ? await readersOf(rt, table) : undefined;
+  const latestWrite = options.keepLatestWrite ? await latestWriteOf(rt, table) : undefined;
+  const small = snapshot.files.filter((f) =>
+    f.bytes < targetBytes && f.addedSnapshotId !== latestWrite && (everyReader === undefined || (consumers.get(f.fileId) ?? '') === everyReader));
   for (const f of small) {
     const key = `${partitionKey(f)}|${consumers.get(f.fileId) ?? ''}`;
     const group = groups.get(key) ?? [];
     if (group.length === 0) groups.set(key, group);
     group.push(f);
   }
-  const merges = [...groups.values()].filter((g) => g.length > 1);
+  const merges = [...groups.values()].filter((g) => g.length >= Math.max(2, options.minFiles ?? 2));
   result.partitionsCompacted = merges.length;
   result.filesAfter = result.filesBefore - merges.reduce((n, g) => n + g.length - 1, 0);
   if (options.dryRun || merges.length === 0) return result;

@@ -74,7 +74,7 @@ export interface GoldChange {
 }
 
 /**
- * Brings PostgreSQL to a snapshot a micro-batch just committed: when it serves the snapshot the batch started from,
+ * Brings PostgreSQL to a snapshot a micro-batch just committed: when it serves the rows the batch started from,
  * the changed rows are upserted by key, the served snapshot moves and listeners are notified, in one transaction (a
  * crash leaves the old snapshot served, and the next batch reloads). Otherwise (never loaded, behind, or a schema
  * change) the whole table is loaded by swap.
@@ -84,7 +84,9 @@ export async function applyGoldChange(rt: Runtime, duck: DuckSession, table: Tab
   const target = `${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(table.name)}`;
   const applied = await inTransaction(rt.pool, async (client) => {
     const { rows } = await client.query<{ snapshot_id: string }>('select snapshot_id from strata_catalog.gold_loads where table_name = $1 for update', [table.name]);
-    if (change.baseSnapshotId === null || rows[0] === undefined || Number(rows[0].snapshot_id) !== change.baseSnapshotId) return false;
+    if (change.baseSnapshotId === null || rows[0] === undefined) return false;
+    // PostgreSQL holds the rows the batch started from, even if compactions committed snapshots in between.
+    if (!(await rt.catalog.sameRows(table, Number(rows[0].snapshot_id), change.baseSnapshotId))) return false;
     if (change.rows.length) await insertRows(client, target, Object.keys(change.rows[0]!), change.rows, table.primaryKey);
     await client.query('update strata_catalog.gold_loads set snapshot_id = $2, loaded_at = now() where table_name = $1', [table.name, change.snapshotId]);
     await client.query('select pg_notify($1, $2)', [GOLD_LOADED_CHANNEL, JSON.stringify({ table: table.name, snapshotId: change.snapshotId })]);
