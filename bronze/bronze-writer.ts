@@ -5,7 +5,6 @@
 // file are only acknowledged.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
 import type { DataFile, TableRef } from '../core/catalog/catalog.ts';
 import { newRunId } from '../core/catalog/runs.ts';
 import { DuckSession } from '../core/duckdb.ts';
@@ -13,20 +12,21 @@ import { describeError, FencedError, TransientError } from '../core/errors.ts';
 import { failpoint } from '../core/failpoints.ts';
 import { withRetry } from '../core/retry.ts';
 import type { Runtime } from '../core/runtime.ts';
-import { compareStreamIds, deadLetterKey, streamKey, writersKey } from '../core/streams/keys.ts';
+import { BRONZE_GROUP, compareStreamIds, deadLetterKey, streamKey, writersKey } from '../core/streams/keys.ts';
 import { StreamPublisher } from '../core/streams/publisher.ts';
-import { trimAcknowledged } from '../core/streams/trim.ts';
+import { acknowledgeAndTrim, trimAcknowledged } from '../core/streams/trim.ts';
 import { WriterHeartbeat } from '../core/streams/writers.ts';
 import { bronzePartitionPrefix, deadLetterTable, INGEST_PARTITION, ingestDateOf, ingestDayOf } from '../core/bronze-schema.ts';
 import { NdjsonScratch, writeBatchFile, type StreamKind } from './batch-files.ts';
 import { committedIds } from './recovery.ts';
+import { StreamConnection } from './stream-connection.ts';
 import { StreamReader, type StreamEntry, type StreamReaderOptions } from './stream-reader.ts';
 
 export interface BronzeWriterOptions extends Partial<StreamReaderOptions> {
   /** This writer's name in the consumer group; a restart under the same name settles its own pending entries first. */
   consumer?: string;
   onBatch?: (result: BronzeResult) => void;
-  /** Called at each crash point (bronze-before-upload, -after-upload, -after-commit, -after-ack); tests throw or wait here. */
+  /** Called at each crash point (bronze-before-upload, -after-upload, -after-commit, -after-ack: acknowledged and trimmed); tests throw or wait here. */
   onFailpoint?: (name: string) => void | Promise<void>;
   /** Asked after each batch: true ends the drain (the batch read ahead is written first), e.g. on SIGTERM under steady load. */
   shouldStop?: () => boolean;
@@ -59,9 +59,17 @@ export interface BronzeResult {
   /** Dead letters read from the source's dead-letter stream, and committed to bronze.<source>__dead_letters. */
   deadLettersRead: number;
   deadLettersWritten: number;
+  /**
+   * Where the time went, in milliseconds summed over batches: reading runs ahead while a batch is written, so the
+   * stages add up to more than the duration.
+   */
+  timings: Record<BronzeStage, number>;
   durationMillis: number;
   error?: string;
 }
+
+export const BRONZE_STAGES = ['read', 'ndjson', 'copy', 'upload', 'commit', 'ackTrim'] as const;
+export type BronzeStage = (typeof BRONZE_STAGES)[number];
 
 /** One stream the writer drains, and the bronze table its entries go to. */
 interface BronzeStream {
@@ -70,6 +78,13 @@ interface BronzeStream {
   key: string;
   table: TableRef;
 }
+
+interface ReadBatch {
+  fenceEpoch: number;
+  entries: StreamEntry[];
+}
+
+const NOTHING_READ: ReadBatch = { fenceEpoch: 0, entries: [] };
 
 /** Deterministic object name of a batch's file: the stream id range names the batch, its first id's day the folder. */
 export const bronzeObjectKey = (table: string, ingestDate: string, first: string, last: string) => `${bronzePartitionPrefix(table, ingestDate)}${first}_${last}.parquet`;
@@ -95,7 +110,7 @@ function byIngestDay(entries: StreamEntry[]): StreamEntry[][] {
 const removeLocal = (base: string) => Promise.all([rm(`${base}.ndjson`, { force: true }), rm(`${base}.parquet`, { force: true })]);
 
 export class BronzeWriter {
-  private readonly blocking: Redis;
+  private readonly connection: StreamConnection;
   private readonly duck: Promise<DuckSession>;
   private readonly scratch = new NdjsonScratch();
   /** Heartbeats on the sources this writer drained: collectors see a live writer and wait for it rather than drain. */
@@ -105,7 +120,7 @@ export class BronzeWriter {
     private readonly rt: Runtime,
     private readonly options: BronzeWriterOptions = {},
   ) {
-    this.blocking = rt.redis().duplicate();
+    this.connection = new StreamConnection(rt.config.redisUrl);
     // One DuckDB thread: its COPY of a batch fits inside the read of the next batch, and the other core stays with
     // Node's main thread and Redis, which are the bottleneck (docs/decisions/0003-parquet-write-path.md).
     this.duck = DuckSession.open({ tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb'), threads: rt.config.bronze.duckdbThreads });
@@ -136,7 +151,7 @@ export class BronzeWriter {
       flushIntervalMillis: this.options.flushIntervalMillis ?? b.flushIntervalMillis,
       claimIdleMillis: this.options.claimIdleMillis ?? b.claimIdleMillis,
     };
-    return new StreamReader(this.rt.redis(), this.blocking, stream.key, this.options.consumer ?? 'bronze-1', options, stream.kind);
+    return new StreamReader(this.rt.redis(), this.connection, stream.key, this.options.consumer ?? 'bronze-1', options, stream.kind);
   }
 
   /**
@@ -150,6 +165,7 @@ export class BronzeWriter {
     const result: BronzeResult = {
       source, runId, status: 'succeeded', entriesRead: 0, rowsWritten: 0, filesWritten: 0, batches: 0, skippedCommitted: 0, claimed: 0,
       invalidEntries: 0, abandonedBatches: 0, trimmed: 0, deadLettersRead: 0, deadLettersWritten: 0, durationMillis: 0,
+      timings: Object.fromEntries(BRONZE_STAGES.map((s) => [s, 0])) as Record<BronzeStage, number>,
     };
     const tmpDir = path.join(this.rt.config.dataDir, 'tmp', 'bronze', runId);
     try {
@@ -212,47 +228,63 @@ export class BronzeWriter {
     }
   }
 
-  /** New entries, batch after batch; the next batch is read while this one is written (Redis parsing overlaps DuckDB). */
+  /**
+   * New entries, batch after batch. Reads run two batches ahead of the one being written, one after another (the
+   * reader is the bottleneck: Redis parsing on the main thread), so the reader never waits for DuckDB, the upload or
+   * the commit.
+   */
   private async writeNew(
     reader: StreamReader, stream: BronzeStream, waitMillis: number, tmpDir: string, runId: string, result: BronzeResult, started: number,
   ): Promise<'drained' | 'abandoned'> {
     // The fence epoch is read before the entries, so a takeover of those entries is always seen at commit. A batch that
     // starts with entries carried over from the previous read takes that read's (older, hence stricter) epoch.
     let previousEpoch = Number.NEGATIVE_INFINITY;
-    const read = async (wait: number) => {
+    const read = async (wait: number): Promise<ReadBatch> => {
       await this.heartbeat(stream.source).beat();
       const epoch = await this.rt.catalog.fenceEpoch(stream.table);
       const fenceEpoch = reader.hasCarry ? previousEpoch : epoch;
+      const reading = performance.now();
       const entries = await reader.readNew(wait);
+      // A read that waited for entries to arrive is not reading time.
+      if (entries.length && wait === 0) result.timings.read += performance.now() - reading;
       previousEpoch = epoch;
       return { fenceEpoch, entries };
     };
+    // The read after `previous`, once it is done; none after a read that found nothing.
+    const after = (previous: Promise<ReadBatch>) => previous.then((r) => (r.entries.length ? read(0) : NOTHING_READ));
+    const write = async (batch: ReadBatch) => {
+      countRead(stream, result, batch.entries.length);
+      const outcome = await this.writeBatch(reader, stream, batch.entries, batch.fenceEpoch, tmpDir, runId, result);
+      this.options.onBatch?.({ ...result, durationMillis: Date.now() - started });
+      return outcome;
+    };
     const roundEnds = Date.now() + FOLLOW_ROUND_MILLIS;
-    let next = read(waitMillis);
+    let head = read(waitMillis);
+    let ahead = after(head);
     for (;;) {
-      const { fenceEpoch, entries } = await next;
-      if (entries.length === 0) return 'drained';
-      countRead(stream, result, entries.length);
-      next = read(0);
+      const batch = await head;
+      if (batch.entries.length === 0) return 'drained';
+      head = ahead;
+      ahead = after(head);
       let outcome: 'committed' | 'abandoned';
       try {
-        outcome = await this.writeBatch(reader, stream, entries, fenceEpoch, tmpDir, runId, result);
+        outcome = await write(batch);
       } catch (error) {
-        await next.catch(() => {}); // read-ahead entries stay pending for us; the next drain settles them
+        // Entries read ahead stay pending for this consumer; the next drain settles them.
+        await Promise.allSettled([head, ahead]);
         throw error;
       }
-      this.options.onBatch?.({ ...result, durationMillis: Date.now() - started });
       if (outcome === 'abandoned') {
-        await next.catch(() => {});
+        await Promise.allSettled([head, ahead]);
         return 'abandoned';
       }
       if (this.options.shouldStop?.() || (waitMillis > 0 && Date.now() >= roundEnds)) {
-        const ahead = await next;
-        if (ahead.entries.length === 0) return 'drained';
-        countRead(stream, result, ahead.entries.length);
-        const last = await this.writeBatch(reader, stream, ahead.entries, ahead.fenceEpoch, tmpDir, runId, result);
-        this.options.onBatch?.({ ...result, durationMillis: Date.now() - started });
-        return last === 'committed' ? 'drained' : 'abandoned';
+        // What was read ahead is written before returning: nothing is left pending for a later settle.
+        for (const pending of [head, ahead]) {
+          const rest = await pending;
+          if (rest.entries.length && (await write(rest)) === 'abandoned') return 'abandoned';
+        }
+        return 'drained';
       }
     }
   }
@@ -265,6 +297,7 @@ export class BronzeWriter {
         files: result.filesWritten, batches: result.batches, skippedCommitted: result.skippedCommitted, claimed: result.claimed,
         invalidEntries: result.invalidEntries, abandonedBatches: result.abandonedBatches, trimmed: result.trimmed,
         deadLettersRead: result.deadLettersRead, deadLettersWritten: result.deadLettersWritten, durationMillis: result.durationMillis,
+        timings: Object.fromEntries(Object.entries(result.timings).map(([k, v]) => [k, Math.round(v)])),
       },
     });
   }
@@ -280,10 +313,20 @@ export class BronzeWriter {
     const { file: part, invalid } = await writeBatchFile(await this.duck, this.scratch, stream.kind, entries, local);
     await this.crashPoint('bronze-before-upload');
     const files: DataFile[] = [];
+    const timings = result.timings;
+    let mark = performance.now();
+    const lap = (stage: BronzeStage) => {
+      const now = performance.now();
+      timings[stage] += now - mark;
+      mark = now;
+    };
     if (part) {
+      timings.ndjson += part.ndjsonMillis;
+      timings.copy += part.copyMillis;
       const day = ingestDateOf(first);
       const key = bronzeObjectKey(table.name, day, first, last);
       const info = await this.rt.store.putFile(key, part.localPath);
+      lap('upload');
       files.push({
         path: key, rowCount: part.rowCount, bytes: info.bytes, partitionValues: { [INGEST_PARTITION]: day },
         ...(part.observed ? { columnStats: { observed_at: { min: part.observed.min, max: part.observed.max } }, observedDates: part.observed.dates } : {}),
@@ -305,6 +348,7 @@ export class BronzeWriter {
       await removeLocal(local);
       return 'abandoned';
     }
+    lap('commit');
     await this.crashPoint('bronze-after-commit');
     if (invalid.length) {
       result.invalidEntries += invalid.length;
@@ -312,9 +356,11 @@ export class BronzeWriter {
         table.name, runId, invalid.map((i) => ({ raw: i.raw, reason: `${i.reason} (stream entry ${i.id})`, key: `bronze:${i.id}` })),
       );
     }
-    await reader.ack(entries);
+    // One step: what every group has acknowledged leaves Redis with this batch.
+    mark = performance.now();
+    result.trimmed += await acknowledgeAndTrim(this.rt.redis(), stream.key, BRONZE_GROUP, entries.map((e) => e.id));
+    lap('ackTrim');
     await this.crashPoint('bronze-after-ack');
-    result.trimmed += await trimAcknowledged(this.rt.redis(), stream.key);
     result.batches++;
     result.filesWritten += files.length;
     if (stream.kind === 'events') result.rowsWritten += part?.rowCount ?? 0;
@@ -331,7 +377,7 @@ export class BronzeWriter {
   async close(): Promise<void> {
     for (const heartbeat of this.heartbeats.values()) await heartbeat.leave().catch(() => {});
     (await this.duck).close();
-    this.blocking.disconnect();
+    this.connection.close();
   }
 }
 

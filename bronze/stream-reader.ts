@@ -7,6 +7,7 @@ import { TransientError } from '../core/errors.ts';
 import { BRONZE_GROUP } from '../core/streams/keys.ts';
 import { DEAD_LETTER_FIELDS } from '../core/streams/publisher.ts';
 import type { StreamKind } from './batch-files.ts';
+import type { StreamConnection } from './stream-connection.ts';
 
 /** One stream entry: its id and its envelope's JSON bytes (undefined when the entry is not an envelope entry). */
 export interface StreamEntry {
@@ -28,7 +29,7 @@ export interface StreamReaderOptions {
 // Replies are read as Buffers: measured 40 % less Node CPU than strings, and the envelope bytes go to the NDJSON file as
 // they are (decision 0003). Only ids and the field name are decoded.
 type RawEntry = [id: Buffer, fields: Buffer[] | null];
-const READ_CHUNK = 10_000;
+const READ_CHUNK = 10000;
 const ENVELOPE = Buffer.from('envelope');
 
 const rawText = (fields: Buffer[] | null) => JSON.stringify(fields?.map((f) => f.toString('utf8')) ?? null);
@@ -65,8 +66,8 @@ export class StreamReader {
 
   constructor(
     private readonly redis: Redis,
-    /** A connection of its own: a blocking read must not hold up acknowledges. */
-    private readonly blocking: Redis,
+    /** A connection of its own for new events: a blocking read must not hold up acknowledges, and its replies are parsed fast. */
+    private readonly connection: StreamConnection,
     readonly key: string,
     readonly consumer: string,
     private readonly options: StreamReaderOptions,
@@ -148,18 +149,23 @@ export class StreamReader {
       const remaining = entries.length ? deadline - Date.now() : waitMillis;
       const block = entries.length === 0 ? waitMillis : Math.max(0, Math.min(remaining, 250));
       const count = Math.min(READ_CHUNK, maxBatchRows - entries.length);
-      const args: (string | number)[] = ['GROUP', BRONZE_GROUP, this.consumer, 'COUNT', count];
-      if (block > 0) args.push('BLOCK', block);
-      const reply = (await (this.blocking.xreadgroupBuffer as (...a: (string | number)[]) => Promise<unknown>)(...args, 'STREAMS', this.key, '>')) as
-        | [string, RawEntry[]][]
-        | null;
-      const got = reply?.[0]?.[1] ?? [];
-      if (!take(got.map(this.toEntry))) break;
+      const got = await this.fetch(count, block);
+      if (!take(got)) break;
       if (entries.length && deadline === Number.POSITIVE_INFINITY) deadline = waitMillis > 0 ? Date.now() + flushIntervalMillis : Date.now();
       if (got.length === 0 && (entries.length === 0 || Date.now() >= deadline)) break;
       if (got.length < count && waitMillis === 0) break;
     }
     return entries;
+  }
+
+  /**
+   * New entries for this consumer. Events come through the writer's own connection and parser (the hot path); dead
+   * letters, few and never waited for, through ioredis.
+   */
+  private async fetch(count: number, blockMillis: number): Promise<StreamEntry[]> {
+    if (this.kind === 'events') return this.connection.readGroup(BRONZE_GROUP, this.consumer, this.key, count, blockMillis);
+    const reply = (await this.redis.xreadgroupBuffer('GROUP', BRONZE_GROUP, this.consumer, 'COUNT', count, 'STREAMS', this.key, '>')) as [string, RawEntry[]][] | null;
+    return (reply?.[0]?.[1] ?? []).map(this.toEntry);
   }
 
   async ack(entries: StreamEntry[]): Promise<void> {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { trimAcknowledged } from '../core/streams/trim.ts';
+import { acknowledgeAndTrim, trimAcknowledged } from '../core/streams/trim.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
 describe('trimAcknowledged', () => {
@@ -71,5 +71,16 @@ describe('trimAcknowledged', () => {
     await redis.xack(key, 'bronze', ids[0]!, ids[1]!);
     assert.equal(await trimAcknowledged(redis, key), 2);
     assert.deepEqual(await remaining(), ids.slice(2));
+  });
+
+  it('acknowledges and trims in one step, for thousands of ids at once', async () => {
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 2500; i++) pipeline.xadd(key, '*', 'envelope', `{"i":${i}}`);
+    await pipeline.exec();
+    await redis.xgroup('CREATE', key, 'bronze', '0');
+    const delivered = await read('bronze', 'w1', 2400);
+    assert.equal(await acknowledgeAndTrim(redis, key, 'bronze', delivered.slice(0, 2300)), 2300);
+    assert.equal(await redis.xlen(key), 200, 'the 100 still pending and the 100 not delivered stay');
+    assert.equal(((await redis.xpending(key, 'bronze')) as [number])[0], 100);
   });
 });

@@ -30,7 +30,13 @@ const BENCHES: Record<string, { quick: string[]; rows: (r: Json) => StageRow[] }
   },
   bronze: {
     quick: ['--events', '20000', '--rounds', '1'],
-    rows: (r) => [{ stage: 'bronze: stream → committed Parquet', figure: `${n(r.writerEventsPerSec)} events/s`, baseline: `${n(r.duckdbEventsPerSec)} events/s (DuckDB NDJSON → Parquet)`, ratio: r.ratio, goal: `≥ ${n(r.goalEventsPerSec)} events/s`, met: r.goalMet }],
+    rows: (r) => [
+      {
+        stage: 'bronze: stream → committed Parquet', figure: `${n(r.writerEventsPerSec)} events/s`, baseline: `${n(r.readAckEventsPerSec)} events/s (read + acknowledge only)`,
+        ratio: r.readAckRatio, goal: `≥ ${n(r.goalEventsPerSec)} events/s, ratio ≥ ${r.goalReadAckRatio}`, met: r.goalMet,
+      },
+      { stage: 'bronze: against DuckDB alone', figure: `${n(r.writerEventsPerSec)} events/s`, baseline: `${n(r.duckdbEventsPerSec)} events/s (DuckDB NDJSON → Parquet)`, ratio: r.ratio, goal: '-' },
+    ],
   },
   writers: {
     quick: ['--events', '20000', '--rounds', '1', '--writers', '1,2'],

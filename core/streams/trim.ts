@@ -7,7 +7,7 @@ import { TransientError } from '../errors.ts';
 
 // KEYS[1] = stream. Returns the number of entries removed. A stream without a group keeps everything: nothing has
 // consumed it yet. Ids compare as (milliseconds, sequence) pairs, both exact in Lua's doubles for real stream ids.
-const TRIM_LUA = `
+const TRIM_BODY = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
 if #groups == 0 then return 0 end
@@ -34,15 +34,47 @@ for _, g in ipairs(groups) do
 end
 return redis.call('XTRIM', KEYS[1], 'MINID', keep)
 `;
+const TRIM_LUA = `local function trim()${TRIM_BODY}end
+return trim()`;
 
-type WithTrim = Redis & { strataTrim(numKeys: number, stream: string): Promise<number> };
+// KEYS[1] = stream, ARGV[1] = group, ARGV[2] = the entry ids, separated by spaces (one argument: Node need not encode
+// tens of thousands). Acknowledges them, then trims; returns the number of entries removed.
+const ACK_AND_TRIM_LUA = `
+local ids, n = {}, 0
+for id in string.gmatch(ARGV[2], '%S+') do
+  n = n + 1
+  ids[n] = id
+  if n == 1000 then redis.call('XACK', KEYS[1], ARGV[1], unpack(ids)); ids, n = {}, 0 end
+end
+if n > 0 then redis.call('XACK', KEYS[1], ARGV[1], unpack(ids)) end
+local function trim()${TRIM_BODY}end
+return trim()`;
+
+type WithTrim = Redis & {
+  strataTrim(numKeys: number, stream: string): Promise<number>;
+  strataAckTrim(numKeys: number, stream: string, group: string, ids: string): Promise<number>;
+};
+
+const define = (redis: Redis) => {
+  if (!('strataTrim' in redis)) redis.defineCommand('strataTrim', { lua: TRIM_LUA });
+  if (!('strataAckTrim' in redis)) redis.defineCommand('strataAckTrim', { lua: ACK_AND_TRIM_LUA });
+  return redis as WithTrim;
+};
 
 /** Removes the entries of `stream` that every consumer group has acknowledged; returns how many left Redis. */
 export async function trimAcknowledged(redis: Redis, stream: string): Promise<number> {
-  if (!('strataTrim' in redis)) redis.defineCommand('strataTrim', { lua: TRIM_LUA });
   try {
-    return await (redis as WithTrim).strataTrim(1, stream);
+    return await define(redis).strataTrim(1, stream);
   } catch (error) {
     throw new TransientError(`Redis refused to trim ${stream}`, { cause: error });
+  }
+}
+
+/** Acknowledges entries for a consumer group and trims what every group has acknowledged, in one atomic step. */
+export async function acknowledgeAndTrim(redis: Redis, stream: string, group: string, ids: readonly string[]): Promise<number> {
+  try {
+    return await define(redis).strataAckTrim(1, stream, group, ids.join(' '));
+  } catch (error) {
+    throw new TransientError(`Redis refused to acknowledge and trim ${stream}`, { cause: error });
   }
 }
