@@ -250,8 +250,13 @@ export class BronzeWriter {
       previousEpoch = epoch;
       return { fenceEpoch, entries };
     };
-    // The read after `previous`, once it is done; none after a read that found nothing.
-    const after = (previous: Promise<ReadBatch>) => previous.then((r) => (r.entries.length ? read(0) : NOTHING_READ));
+    // The read after `previous`, once it is done; none after a read that found nothing. A read that fails is seen
+    // where its batch is awaited; until then it must not count as an unhandled rejection.
+    const after = (previous: Promise<ReadBatch>) => {
+      const next = previous.then((r) => (r.entries.length ? read(0) : NOTHING_READ));
+      next.catch(() => {});
+      return next;
+    };
     const write = async (batch: ReadBatch) => {
       countRead(stream, result, batch.entries.length);
       const outcome = await this.writeBatch(reader, stream, batch.entries, batch.fenceEpoch, tmpDir, runId, result);

@@ -47,7 +47,8 @@ export class StreamConnection {
 
   /** Sends one command; `consume` is given the reply's chunks until it says the reply is whole. */
   private request(args: (string | number)[], consume: (chunk: Buffer) => boolean, timeoutMillis: number): Promise<void> {
-    const socket = this.socket!;
+    const socket = this.socket;
+    if (!socket) return Promise.reject(new TransientError('the Redis connection closed'));
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(new TransientError(`Redis did not answer within ${timeoutMillis} ms`)), timeoutMillis);
       const done = () => {
@@ -91,8 +92,13 @@ export class StreamConnection {
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData?.(chunk));
-    socket.on('error', (error) => this.onFailure?.(new TransientError('the Redis connection failed', { cause: error })));
-    socket.on('close', () => this.onFailure?.(new TransientError('the Redis connection closed')));
+    // A connection that fails or closes is dropped: the request in flight (if any) fails, the next one reconnects.
+    const lost = (error: Error) => {
+      if (this.socket === socket) this.close();
+      this.onFailure?.(error);
+    };
+    socket.on('error', (error) => lost(new TransientError('the Redis connection failed', { cause: error })));
+    socket.on('close', () => lost(new TransientError('the Redis connection closed')));
     await new Promise<void>((resolve, reject) => {
       socket.once(url.protocol === 'rediss:' ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

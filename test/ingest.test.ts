@@ -11,7 +11,10 @@ import { runIngest } from '../ingest/ingest-runner.ts';
 import type { SourceDefinition } from '../ingest/source.ts';
 import { startWeatherFixtureServer, type FixtureServer } from '../ingest/sources/weather/fixtures/server.ts';
 import { weatherSource } from '../ingest/sources/weather/source.ts';
+import { envFor } from '../core/config.ts';
+import { spawnCli } from './support/cli.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
+import { expectedWeather } from './support/weather-expected.ts';
 
 /** A source of `count` distinct records, keyed r<i>. */
 const counting = (name: string, count: number): SourceDefinition => ({
@@ -129,5 +132,32 @@ describe('ingest runner backpressure', () => {
     assert.equal(await streamBacklog(env.rt.redis(), stream), 120);
     await drainSource(env.rt, 'counted');
     assert.equal(await streamBacklog(env.rt.redis(), stream), 0);
+  });
+});
+
+describe("README's order with a backlog limit below the input: pnpm ingest:run, then pnpm bronze --once", { timeout: 180_000 }, () => {
+  let env: Isolated;
+  let fixtures: FixtureServer;
+  const expected = expectedWeather({});
+  before(async () => {
+    env = await isolatedRuntime();
+    fixtures = await startWeatherFixtureServer(0, '127.0.0.1');
+  });
+  after(async () => {
+    await fixtures?.close();
+    await env?.cleanup();
+  });
+
+  it('collects everything with no bronze writer running, then bronze holds every event and dead letter, and Redis none', async () => {
+    const childEnv = { ...envFor(env.config), STRATA_STREAM_MAX_BACKLOG: '500' };
+    const ingest = await spawnCli('bin/ingest-run.ts', ['weather', '--base-url', fixtures.url], childEnv).exited;
+    assert.equal(ingest.code, 0, ingest.output);
+    assert.match(ingest.output, /no bronze writer running: writing it to bronze in this process/);
+    const bronze = await spawnCli('bin/bronze.ts', ['--once', '--source', 'weather'], childEnv).exited;
+    assert.equal(bronze.code, 0, bronze.output);
+    assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: 'weather' }), expected.bronze);
+    assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: 'weather__dead_letters' }), expected.deadLetters);
+    assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'weather')), 0);
+    assert.equal(await env.rt.redis().xlen(`${env.config.redisPrefix}:dlq:weather`), 0);
   });
 });
