@@ -7,10 +7,10 @@ import { envFor } from '../core/config.ts';
 import { sleep } from '../core/retry.ts';
 import { streamKey } from '../core/streams/keys.ts';
 import { startCryptoFixtureServer } from '../ingest/sources/crypto/fixtures/server.ts';
-import { eventTimeWindows, type Tick } from './support/candles.ts';
+import { plainCandles, servedCandles } from './support/candles.ts';
 import { spawnCli } from './support/cli.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
-import { auditAll, startAudit } from './support/stream-audit.ts';
+import { auditedTicks, startAudit } from './support/stream-audit.ts';
 import { waitForStreamSettled } from './support/stream-settled.ts';
 
 const MIN_FILES = 4;
@@ -69,19 +69,11 @@ describe('streaming compaction', { timeout: 300_000 }, () => {
     const { rows: compactions } = await env.rt.pool.query(`select target from strata_catalog.runs where kind = 'compact' and status = 'succeeded'`);
     assert.ok(compactions.some((r) => r.target === 'bronze.crypto') && compactions.some((r) => r.target === 'silver.crypto_ticks'), JSON.stringify(compactions));
 
-    const ticks = new Map<string, Tick>();
-    for (const e of await auditAll(env.rt.redis(), streamKey(env.config.redisPrefix, 'crypto'))) {
-      const tick = JSON.parse(e.payload) as Tick;
-      ticks.set(`${tick.symbol}|${tick.ts}`, tick);
-    }
-    assert.equal(await env.rt.catalog.rowCount({ layer: 'silver', name: 'crypto_ticks' }), ticks.size, 'every tick in silver once');
+    const { ticks } = await auditedTicks(env.rt.redis(), streamKey(env.config.redisPrefix, 'crypto'));
+    assert.equal(await env.rt.catalog.rowCount({ layer: 'silver', name: 'crypto_ticks' }), ticks.length, 'every tick in silver once');
     for (const [table, size] of [['crypto_ohlc_minute', 60_000], ['crypto_ohlc_hour', 3_600_000]] as const) {
-      const { rows } = await env.rt.pool.query(`select symbol, period_start, open, high, low, close, ticks from gold.${table} order by symbol, period_start`);
-      const served = rows.map((r) => ({ ...r, period_start: (r.period_start as Date).toISOString(), ticks: Number(r.ticks) }));
-      const expected = eventTimeWindows([[...ticks.values()]], size, 0).candles
-        .map(({ symbol, period_start, open, high, low, close, ticks: n }) => ({ symbol, period_start, open, high, low, close, ticks: n }));
-      assert.deepEqual(served, expected, `${table}: every candle exact`);
+      assert.deepEqual(await servedCandles(env.rt.pool, table), plainCandles(ticks, size), `${table}: every candle exact`);
     }
-    console.log(`# peak live files per partition: ${[...peak].map(([t, n]) => `${t} ${n}`).join(', ')}; ${compactions.length} compactions; ${ticks.size} ticks`);
+    console.log(`# peak live files per partition: ${[...peak].map(([t, n]) => `${t} ${n}`).join(', ')}; ${compactions.length} compactions; ${ticks.length} ticks`);
   });
 });

@@ -14,10 +14,10 @@ import { attachTable } from '../../core/jobs/lake-views.ts';
 import { streamKey } from '../../core/streams/keys.ts';
 import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
 import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
-import { eventTimeWindows, type Tick } from '../support/candles.ts';
+import { plainCandles, servedCandles } from '../support/candles.ts';
 import { spawnCli, type Exit } from '../support/cli.ts';
 import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
-import { auditAll, startAudit } from '../support/stream-audit.ts';
+import { auditedTicks, startAudit } from '../support/stream-audit.ts';
 import { waitForStreamSettled } from '../support/stream-settled.ts';
 
 const TRIALS = Math.max(8, Number(process.env.STRATA_FAULT_TRIALS ?? 8));
@@ -66,16 +66,14 @@ describe('pnpm stream killed and restarted', { timeout: 600_000 }, () => {
     const exit = await last.exited;
     assert.equal(exit.code, 0, exit.output);
 
-    const { ticks, entries } = await ticksInStream(env);
+    const { ticks, entries } = await auditedTicks(env.rt.redis(), streamKey(env.config.redisPrefix, 'crypto'));
     assert.ok(ticks.length >= 50, `only ${ticks.length} ticks were collected`);
     const bronze = await env.rt.catalog.rowCount({ layer: 'bronze', name: 'crypto' });
     assert.equal(bronze, entries, 'every stream entry is in bronze once');
     assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'crypto')), 0, 'Redis keeps nothing the lake holds');
     assert.equal(await env.rt.catalog.rowCount({ layer: 'silver', name: 'crypto_ticks' }), ticks.length, 'every tick is in silver once');
     for (const [table, size] of [['crypto_ohlc_minute', 60_000], ['crypto_ohlc_hour', 3_600_000]] as const) {
-      const { rows } = await env.rt.pool.query(`select symbol, period_start, open, high, low, close, ticks from gold.${table} order by symbol, period_start`);
-      const served = rows.map((r) => ({ ...r, period_start: (r.period_start as Date).toISOString(), ticks: Number(r.ticks) }));
-      assert.deepEqual(served, candles(ticks, size), `${table} after ${kills.length} kills (${kills.join(', ')})`);
+      assert.deepEqual(await servedCandles(env.rt.pool, table), plainCandles(ticks, size), `${table} after ${kills.length} kills (${kills.join(', ')})`);
       const quarantined = await withDuck(async (duck) => {
         const q = await env.rt.catalog.currentSnapshot({ layer: 'gold', name: `${table}__quarantine` });
         if (!q) return 0;
@@ -96,19 +94,3 @@ function started(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Every tick the collectors put in the stream (the fixture repeats none with another price), and the entries. */
-async function ticksInStream(env: Isolated): Promise<{ ticks: { symbol: string; ts: string; price: number }[]; entries: number }> {
-  const envelopes = await auditAll(env.rt.redis(), streamKey(env.config.redisPrefix, 'crypto'));
-  const byKey = new Map<string, { symbol: string; ts: string; price: number }>();
-  for (const envelope of envelopes) {
-    const tick = JSON.parse(envelope.payload) as { symbol: string; ts: string; price: number };
-    const key = `${tick.symbol}|${tick.ts}`;
-    assert.ok(!byKey.has(key) || byKey.get(key)!.price === tick.price, `two prices for ${key}`);
-    byKey.set(key, { symbol: tick.symbol, ts: tick.ts, price: tick.price });
-  }
-  return { ticks: [...byKey.values()], entries: envelopes.length };
-}
-
-/** One batch, so no tick is late: plain candles per coin and period. */
-const candles = (ticks: Tick[], size: number) =>
-  eventTimeWindows([ticks], size, 0).candles.map(({ symbol, period_start, open, high, low, close, ticks: n }) => ({ symbol, period_start, open, high, low, close, ticks: n }));

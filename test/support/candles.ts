@@ -42,3 +42,13 @@ export function eventTimeWindows(batches: Tick[][], sizeMillis: number, lateness
   const candles = [...windows.values()].sort((a, b) => a.symbol.localeCompare(b.symbol) || a.period_start.localeCompare(b.period_start));
   return { candles, late: late.map((x) => `${x.symbol} ${x.ts}`).sort() };
 }
+
+/** The candles of one batch of ticks (no tick is late), in the columns PostgreSQL serves, ordered by coin and period. */
+export const plainCandles = (ticks: Tick[], sizeMillis: number) =>
+  eventTimeWindows([ticks], sizeMillis, 0).candles.map(({ symbol, period_start, open, high, low, close, ticks: n }) => ({ symbol, period_start, open, high, low, close, ticks: n }));
+
+/** A gold candle table as PostgreSQL serves it, in the shape of plainCandles. */
+export async function servedCandles(pool: { query: (sql: string) => Promise<{ rows: Record<string, unknown>[] }> }, table: string) {
+  const { rows } = await pool.query(`select symbol, period_start, open, high, low, close, ticks from gold.${table} order by symbol, period_start`);
+  return rows.map((r) => ({ ...r, period_start: (r.period_start as Date).toISOString(), ticks: Number(r.ticks) }));
+}

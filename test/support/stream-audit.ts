@@ -1,8 +1,10 @@
 // A second consumer group that sees every entry a stream ever held: the fault tests count what entered the streams
 // after bronze has trimmed them, and the trim must wait for this group as for any other.
+import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { decodeEnvelope, ENVELOPE_FIELD, type EventEnvelope } from '../../core/streams/envelope.ts';
 import { trimAcknowledged } from '../../core/streams/trim.ts';
+import type { Tick } from './candles.ts';
 
 export const AUDIT_GROUP = 'audit';
 
@@ -23,4 +25,17 @@ export async function auditAll(redis: Redis, stream: string): Promise<EventEnvel
   }
   await trimAcknowledged(redis, stream);
   return envelopes;
+}
+
+/** Every tick that entered a crypto stream (a tick is never sent again with another price), and the entries read. */
+export async function auditedTicks(redis: Redis, stream: string): Promise<{ ticks: Tick[]; entries: number }> {
+  const envelopes = await auditAll(redis, stream);
+  const byKey = new Map<string, Tick>();
+  for (const envelope of envelopes) {
+    const tick = JSON.parse(envelope.payload) as Tick;
+    const key = `${tick.symbol}|${tick.ts}`;
+    assert.ok(!byKey.has(key) || byKey.get(key)!.price === tick.price, `two prices for ${key}`);
+    byKey.set(key, { symbol: tick.symbol, ts: tick.ts, price: tick.price });
+  }
+  return { ticks: [...byKey.values()], entries: envelopes.length };
 }
