@@ -25,12 +25,18 @@ export function adminActions(cfg: Config, pool: Pool): AdminActions & { close():
       mkdirSync(logDir, { recursive: true });
       const log = path.join(logDir, `${new Date().toISOString().replace(/[:.]/g, '')}-${layer}.log`);
       const out = openSync(log, 'a');
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin', 'job.ts'), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', out, out], env: { ...process.env, ...envFor(cfg) } });
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin', 'job.ts'), ...args], {
+        cwd: PROJECT_ROOT,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, ...envFor(cfg) },
+      });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
         child.once('error', reject);
       });
-      child.once('exit', (code) => console.log(`job:${layer} (pid ${child.pid}) exited with ${code}; output in ${log}`));
+      child.once('exit', (code) =>
+        console.log(`job:${layer} (pid ${child.pid}) exited with ${code}; output in ${log}`),
+      );
       return { pid: child.pid!, command: `pnpm job:${args.join(' ')}`, log: path.relative(PROJECT_ROOT, log) };
     },
     async replayDeadLetters(source, limit) {
@@ -42,4 +48,3 @@ export function adminActions(cfg: Config, pool: Pool): AdminActions & { close():
     },
   };
 }
-

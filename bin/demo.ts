@@ -31,35 +31,64 @@ runMain(async () => {
     await withRuntime(cfg, async (rt) => {
       const run = await runWeatherPipeline(rt, fixtures.url, {
         onCollected(r) {
-          console.log(`\n2. Collect   ${fixtures.url}${FIXTURE_PATH} → Redis stream ${streamKey(cfg.redisPrefix, 'weather')}`);
-          console.log(`   ${r.collected} records: ${r.appended} new, ${r.duplicates} duplicates dropped, ${r.deadLettered} dead-lettered (${r.deadLetterDuplicates} already dead-lettered earlier)`);
+          console.log(
+            `\n2. Collect   ${fixtures.url}${FIXTURE_PATH} → Redis stream ${streamKey(cfg.redisPrefix, 'weather')}`,
+          );
+          console.log(
+            `   ${r.collected} records: ${r.appended} new, ${r.duplicates} duplicates dropped, ${r.deadLettered} dead-lettered (${r.deadLetterDuplicates} already dead-lettered earlier)`,
+          );
           if (r.error) console.log(`   error: ${r.error}`);
         },
         onBronze(r) {
-          console.log(`\n3. Bronze    ${r.rowsWritten} events and ${r.deadLettersWritten} dead letters → ${r.filesWritten} Parquet files in ${cfg.lakeUrl}/bronze/ (committed entries leave Redis)`);
+          console.log(
+            `\n3. Bronze    ${r.rowsWritten} events and ${r.deadLettersWritten} dead letters → ${r.filesWritten} Parquet files in ${cfg.lakeUrl}/bronze/ (committed entries leave Redis)`,
+          );
           if (r.error) console.log(`   error: ${r.error}`);
         },
         onLayer(layer, results) {
           console.log(`\n${layer === 'silver' ? '4. Silver' : '5. Gold'}\n${indent(jobSummary(results))}`);
         },
       });
-      for (const l of run.loads) console.log(`   loaded ${l.table} into PostgreSQL: ${l.rows} rows (${l.status}${l.error ? `: ${l.error}` : ''})`);
-      ok = run.ingest.status === 'succeeded' && run.bronze.status === 'succeeded' && [...run.silver, ...run.gold].every((r) => r.status === 'succeeded' || r.status === 'up to date') && run.loads.every((l) => l.status === 'succeeded');
+      for (const l of run.loads)
+        console.log(
+          `   loaded ${l.table} into PostgreSQL: ${l.rows} rows (${l.status}${l.error ? `: ${l.error}` : ''})`,
+        );
+      ok =
+        run.ingest.status === 'succeeded' &&
+        run.bronze.status === 'succeeded' &&
+        [...run.silver, ...run.gold].every((r) => r.status === 'succeeded' || r.status === 'up to date') &&
+        run.loads.every((l) => l.status === 'succeeded');
 
       const totals = await stageTotals(rt);
       const reasons = await deadLetterReasons(rt, 'weather');
       console.log('\n6. What each stage holds now (a second `pnpm demo` leaves these unchanged)');
-      console.log(indent(formatTable(['stage', 'rows'], [
-        [`stream ${streamKey(cfg.redisPrefix, 'weather')} (not yet in the lake)`, totals.stream],
-        [`dead letters ${deadLetterKey(cfg.redisPrefix, 'weather')} (not yet in the lake)`, totals.deadLetterStream],
-        ['bronze.weather (lake)', totals.bronze],
-        ['bronze.weather__dead_letters (lake)', totals.deadLetters],
-        ['silver.weather_observations (lake)', totals.silver],
-        ['silver.weather_observations__quarantine (lake)', totals.quarantine],
-        ['gold.weather_daily (lake)', totals.goldLake],
-        ['gold.weather_daily (PostgreSQL)', totals.goldPostgres],
-      ])));
-      console.log(`   dead-letter reasons: ${Object.entries(reasons).map(([r, n]) => `${r} (${n})`).join('; ') || 'none'}`);
+      console.log(
+        indent(
+          formatTable(
+            ['stage', 'rows'],
+            [
+              [`stream ${streamKey(cfg.redisPrefix, 'weather')} (not yet in the lake)`, totals.stream],
+              [
+                `dead letters ${deadLetterKey(cfg.redisPrefix, 'weather')} (not yet in the lake)`,
+                totals.deadLetterStream,
+              ],
+              ['bronze.weather (lake)', totals.bronze],
+              ['bronze.weather__dead_letters (lake)', totals.deadLetters],
+              ['silver.weather_observations (lake)', totals.silver],
+              ['silver.weather_observations__quarantine (lake)', totals.quarantine],
+              ['gold.weather_daily (lake)', totals.goldLake],
+              ['gold.weather_daily (PostgreSQL)', totals.goldPostgres],
+            ],
+          ),
+        ),
+      );
+      console.log(
+        `   dead-letter reasons: ${
+          Object.entries(reasons)
+            .map(([r, n]) => `${r} (${n})`)
+            .join('; ') || 'none'
+        }`,
+      );
     });
   } finally {
     await fixtures.close();
@@ -68,8 +97,13 @@ runMain(async () => {
   const api = `http://${cfg.api.host}:${cfg.api.port}`;
   if (!values['no-api']) {
     const [status] = await servicesUp(cfg, ['api']);
-    const sample = (await (await fetch(`${api}/v1/tables/weather_daily?city=Paris&limit=1&count=exact`)).json()) as { total: number; rows: unknown[] };
-    console.log(`\n7. API       ${api} (${status!.state}); GET /v1/tables/weather_daily?city=Paris → ${sample.total} rows, first: ${JSON.stringify(sample.rows[0])}`);
+    const sample = (await (await fetch(`${api}/v1/tables/weather_daily?city=Paris&limit=1&count=exact`)).json()) as {
+      total: number;
+      rows: unknown[];
+    };
+    console.log(
+      `\n7. API       ${api} (${status!.state}); GET /v1/tables/weather_daily?city=Paris → ${sample.total} rows, first: ${JSON.stringify(sample.rows[0])}`,
+    );
   }
   // Local mode's default password is no secret (README gives it); a password of the user's own stays hidden.
   const ownDatabaseUrl = new URL(cfg.databaseUrl).password !== new URL(loadConfig({}).databaseUrl).password;
@@ -87,5 +121,8 @@ Where to look
 });
 
 function indent(text: string): string {
-  return text.split('\n').map((l) => `   ${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `   ${l}`)
+    .join('\n');
 }

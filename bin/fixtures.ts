@@ -15,7 +15,8 @@ import { FIXTURE_PATH, startWeatherFixtureServer } from '../ingest/sources/weath
 const FIXTURES = ['weather', 'odds', 'crypto', 'weapons', 'listings'];
 
 const { values } = parseCommand({
-  usage: 'pnpm fixtures:serve [--source weather|odds|crypto|weapons|listings|all] [--days <n>] [--host <address>] [--port <n>]',
+  usage:
+    'pnpm fixtures:serve [--source weather|odds|crypto|weapons|listings|all] [--days <n>] [--host <address>] [--port <n>]',
   summary:
     "Serves source fixtures on the host and port of each source's URL setting (defaults in parentheses): weather\n" +
     `(${FIXTURE_PATH}, paged JSON; WEATHER_API_URL, 8788), odds (an odds site, /football/<league>; ODDS_SITE_URL, 8789), crypto\n` +
@@ -24,9 +25,17 @@ const { values } = parseCommand({
     'Runs in the foreground; `pnpm infra:up --only fixtures` runs all of them in the background, `pnpm infra:down` stops either.',
   options: {
     source: { type: 'string', valueName: 'name', description: 'Which fixture to serve', default: 'weather' },
-    port: { type: 'string', valueName: 'n', description: "Port, for a single fixture (default: the port of the source's URL)" },
+    port: {
+      type: 'string',
+      valueName: 'n',
+      description: "Port, for a single fixture (default: the port of the source's URL)",
+    },
     days: { type: 'string', valueName: 'n', description: 'Days of hourly observations to generate', default: '7' },
-    host: { type: 'string', valueName: 'address', description: "Address to listen on (default: the host of the source's URL; 0.0.0.0 inside a container)" },
+    host: {
+      type: 'string',
+      valueName: 'address',
+      description: "Address to listen on (default: the host of the source's URL; 0.0.0.0 inside a container)",
+    },
   },
 });
 
@@ -34,11 +43,14 @@ runMain(async () => {
   const cfg = config();
   const names = values.source === 'all' ? FIXTURES : [values.source];
   const unknown = names.filter((n) => !FIXTURES.includes(n));
-  if (unknown.length) throw new TerminalError(`No fixture for source "${unknown.join(', ')}"; use ${FIXTURES.join(', ')} or all`);
+  if (unknown.length)
+    throw new TerminalError(`No fixture for source "${unknown.join(', ')}"; use ${FIXTURES.join(', ')} or all`);
   const pidFile = pidFileOf(cfg, 'fixtures');
   const running = livePid(pidFile);
   if (running !== undefined && running !== process.pid) {
-    throw new TerminalError(`Fixtures are already served by pid ${running}; stop them with \`pnpm infra:down --only fixtures\`.`);
+    throw new TerminalError(
+      `Fixtures are already served by pid ${running}; stop them with \`pnpm infra:down --only fixtures\`.`,
+    );
   }
   const servers: { url: string; close(): Promise<void> }[] = [];
   const closeAll = async () => {
@@ -64,7 +76,11 @@ runMain(async () => {
   await closeAll();
 });
 
-async function serveFixture(name: string, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+async function serveFixture(
+  name: string,
+  host: string,
+  port: number,
+): Promise<{ url: string; close(): Promise<void> }> {
   if (name === 'weather') {
     const weather = await startWeatherFixtureServer(port, host, { days: Number(values.days) });
     console.log(`weather fixture API: ${weather.url}${FIXTURE_PATH} (${weather.recordCount} records). Ctrl-C to stop.`);
@@ -72,7 +88,9 @@ async function serveFixture(name: string, host: string, port: number): Promise<{
   }
   if (name === 'odds') {
     const server = await startOddsFixtureServer(port, host);
-    console.log(`odds fixture site: ${server.url}/football/ligue-1 (also premier-league, rendered by JavaScript, and la-liga). Ctrl-C to stop.`);
+    console.log(
+      `odds fixture site: ${server.url}/football/ligue-1 (also premier-league, rendered by JavaScript, and la-liga). Ctrl-C to stop.`,
+    );
     return server;
   }
   if (name === 'crypto') {
@@ -89,6 +107,8 @@ async function serveFixture(name: string, host: string, port: number): Promise<{
   const dumps = writeListingDumps(listings.inbox);
   const rows = await createLegacyTable(listings.databaseUrl);
   const server = await startListingsApi(port, host);
-  console.log(`listings API: ${server.url}/api/listings; ${dumps.csvRows + dumps.jsonRows} records dropped in ${listings.inbox}; ${rows} rows in ${listings.table}. Ctrl-C to stop.`);
+  console.log(
+    `listings API: ${server.url}/api/listings; ${dumps.csvRows + dumps.jsonRows} records dropped in ${listings.inbox}; ${rows} rows in ${listings.table}. Ctrl-C to stop.`,
+  );
   return server;
 }

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import { SERVICE_NAMES, servicesDown, servicesStatus, servicesUp, type ServiceName, type ServiceStatus } from '../infra/local/index.ts';
+import {
+  SERVICE_NAMES,
+  servicesDown,
+  servicesStatus,
+  servicesUp,
+  type ServiceName,
+  type ServiceStatus,
+} from '../infra/local/index.ts';
 
 const BACKING: ServiceName[] = ['redis', 'postgres', 's3'];
 
@@ -12,7 +19,7 @@ const { values, positionals } = parseCommand({
   usage: 'pnpm infra:up | pnpm infra:down | pnpm infra:status [--only <names>]',
   summary:
     'Starts, stops or reports the local services on loopback: Redis, PostgreSQL and an S3-compatible server (s3rver),\n' +
-    'with their data under STRATA_DATA_DIR (default .strata/); also the API and the example sources\' fixtures, in the\n' +
+    "with their data under STRATA_DATA_DIR (default .strata/); also the API and the example sources' fixtures, in the\n" +
     'background (`--only api,fixtures`). A healthy service already on a configured port is reused. infra:down stops\n' +
     'only what Strata started: the services, the API `pnpm demo` leaves running, a `pnpm serve` or `pnpm fixtures:serve`\n' +
     'run by hand.',
@@ -31,14 +38,21 @@ runMain(async () => {
   const cfg = config();
   const only = values.only?.split(',').map((s) => s.trim()) as ServiceName[] | undefined;
   const unknown = only?.filter((n) => !SERVICE_NAMES.includes(n));
-  if (unknown?.length) throw new TerminalError(`Unknown service ${unknown.join(', ')}; choose from ${SERVICE_NAMES.join(', ')}`);
+  if (unknown?.length)
+    throw new TerminalError(`Unknown service ${unknown.join(', ')}; choose from ${SERVICE_NAMES.join(', ')}`);
   const print = (statuses: ServiceStatus[]) =>
-    console.log(formatTable(['service', 'address', 'state', 'pid'], statuses.map((s) => [s.name, s.address, s.state, s.pid ?? '-'])));
+    console.log(
+      formatTable(
+        ['service', 'address', 'state', 'pid'],
+        statuses.map((s) => [s.name, s.address, s.state, s.pid ?? '-']),
+      ),
+    );
   if (action === 'up') {
     print(await servicesUp(cfg, only ?? BACKING, (s) => console.log(`  ${s.name}: ${s.state} on ${s.address}`)));
     console.log(`\ndata folder: ${cfg.dataDir}`);
     const cluster = path.join(cfg.dataDir, 'postgres');
-    if (existsSync(cluster) && lstatSync(cluster).isSymbolicLink()) console.log(`PostgreSQL cluster: ${realpathSync(cluster)} (linked from ${cluster})`);
+    if (existsSync(cluster) && lstatSync(cluster).isSymbolicLink())
+      console.log(`PostgreSQL cluster: ${realpathSync(cluster)} (linked from ${cluster})`);
   } else if (action === 'down') {
     print(await servicesDown(cfg, only ?? [...SERVICE_NAMES]));
   } else if (action === 'status') {

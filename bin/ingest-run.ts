@@ -12,7 +12,8 @@ import { SOURCES } from '../ingest/sources/index.ts';
 const BACKPRESSURE_LINES = {
   slowing: (n: number, limit: number) => `slowing down: stream backlog ${n} of ${limit} (the bronze writer is behind)`,
   paused: (n: number, limit: number) => `paused: stream backlog ${n} of ${limit}, waiting for the bronze writer`,
-  draining: (n: number, limit: number) => `stream backlog ${n} of ${limit} and no bronze writer running: writing it to bronze in this process`,
+  draining: (n: number, limit: number) =>
+    `stream backlog ${n} of ${limit} and no bronze writer running: writing it to bronze in this process`,
   resumed: (n: number) => `resumed: stream backlog ${n}`,
 };
 
@@ -23,9 +24,22 @@ const { values, positionals } = parseCommand({
     'STRATA_STREAM_MAX_BACKLOG it pauses while a bronze writer catches up, or, when none is running, writes the backlog to\n' +
     `bronze itself, so it always finishes. Sources: ${Object.keys(SOURCES).join(', ')}.`,
   options: {
-    'base-url': { type: 'string', valueName: 'url', description: 'Base URL of the source (default: WEATHER_API_URL, ODDS_SITE_URL, …)' },
-    watch: { type: 'boolean', description: 'Keep collecting: as soon as files land in the source\'s inbox (listings), and every --interval-seconds' },
-    'interval-seconds': { type: 'string', valueName: 's', description: 'With --watch: the longest wait between collections', default: '30' },
+    'base-url': {
+      type: 'string',
+      valueName: 'url',
+      description: 'Base URL of the source (default: WEATHER_API_URL, ODDS_SITE_URL, …)',
+    },
+    watch: {
+      type: 'boolean',
+      description:
+        "Keep collecting: as soon as files land in the source's inbox (listings), and every --interval-seconds",
+    },
+    'interval-seconds': {
+      type: 'string',
+      valueName: 's',
+      description: 'With --watch: the longest wait between collections',
+      default: '30',
+    },
   },
   allowPositionals: true,
 });
@@ -44,10 +58,36 @@ runMain(async () => {
         drainInline: inlineDrain(rt, source.name),
         onBackpressure: (e) => console.log(BACKPRESSURE_LINES[e.state](e.backlog, e.limit)),
       });
-      if (result.drainedInline) console.log(`wrote ${result.drainedInline} events to bronze in this process (no bronze writer was running)`);
-      console.log(formatTable(['source', 'status', 'seen', 'new', 'duplicate', 'failed (dead-lettered)', 'bloom false positives', 'paused', 'duration'], [
-        [result.source, result.status, result.collected, result.appended, result.duplicates, result.deadLettered + result.deadLetterDuplicates, result.bloomFalsePositives, `${result.backpressureMillis} ms`, `${result.durationMillis} ms`],
-      ]));
+      if (result.drainedInline)
+        console.log(`wrote ${result.drainedInline} events to bronze in this process (no bronze writer was running)`);
+      console.log(
+        formatTable(
+          [
+            'source',
+            'status',
+            'seen',
+            'new',
+            'duplicate',
+            'failed (dead-lettered)',
+            'bloom false positives',
+            'paused',
+            'duration',
+          ],
+          [
+            [
+              result.source,
+              result.status,
+              result.collected,
+              result.appended,
+              result.duplicates,
+              result.deadLettered + result.deadLetterDuplicates,
+              result.bloomFalsePositives,
+              `${result.backpressureMillis} ms`,
+              `${result.durationMillis} ms`,
+            ],
+          ],
+        ),
+      );
       if (result.error) console.error(`error: ${result.error}`);
       return result;
     };
@@ -65,7 +105,9 @@ runMain(async () => {
     if (inbox) mkdirSync(inbox, { recursive: true });
     // A change seen during a collection is remembered, so the next wait ends at once instead of missing it.
     const watcher = inbox ? watch(inbox, () => ((changed = true), wake?.())) : undefined;
-    console.log(`watching ${inbox ? `${inbox} for new files` : source.name} (at most ${intervalMillis / 1000} s between collections; Ctrl-C to stop)`);
+    console.log(
+      `watching ${inbox ? `${inbox} for new files` : source.name} (at most ${intervalMillis / 1000} s between collections; Ctrl-C to stop)`,
+    );
     try {
       while (!stopping) {
         changed = false;

@@ -5,7 +5,16 @@ import type { TableRunResult } from '../core/jobs/table-spec.ts';
 export function jobSummary(results: TableRunResult[]): string {
   const table = formatTable(
     ['table', 'status', 'files in', 'rows in', 'rows out', 'quarantined', 'dropped', 'duration'],
-    results.map((r) => [r.table, r.status, r.filesIn, r.rowsIn, r.rowsOut, r.rowsQuarantined, r.rowsDropped, `${r.durationMillis} ms`]),
+    results.map((r) => [
+      r.table,
+      r.status,
+      r.filesIn,
+      r.rowsIn,
+      r.rowsOut,
+      r.rowsQuarantined,
+      r.rowsDropped,
+      `${r.durationMillis} ms`,
+    ]),
   );
   const notes = results.flatMap((r) => [
     ...(r.error ? [`${r.table}: ${r.error}`] : []),

@@ -8,16 +8,29 @@ import { loadGold } from '../gold/gold-job.ts';
 import { jobSummary } from './job-summary.ts';
 
 const { values, positionals } = parseCommand({
-  usage: 'pnpm job:silver | pnpm job:gold [--select <tables>] [--full-refresh] [--from <day> --to <day>] [--dry-run] [--wait]',
+  usage:
+    'pnpm job:silver | pnpm job:gold [--select <tables>] [--full-refresh] [--from <day> --to <day>] [--dry-run] [--wait]',
   summary:
     'Runs the silver or gold tables declared in <layer>/tables/<name>/ (a <name>.table.ts and a <name>.sql) in dependency order.\n' +
     'Incremental by default: each table reads only the input files no earlier run processed (recorded in the catalog with its\n' +
     'commit), and a table with nothing new is "up to date". Rows breaking a quarantine rule go to <name>__quarantine.\n' +
     'Gold tables are then loaded into PostgreSQL (schema "gold") atomically. Exit code 1 if any table fails.',
   options: {
-    select: { type: 'string', valueName: 'tables', description: 'Comma-separated: name (that table), name+ (and downstream), +name (upstream, then it); may reach the other layer' },
-    'full-refresh': { type: 'boolean', description: 'Rebuild the selected tables from all their input, not only new files' },
-    from: { type: 'string', valueName: 'YYYY-MM-DD', description: 'Backfill: rebuild the partitions from this day (partitioned tables; others run incrementally)' },
+    select: {
+      type: 'string',
+      valueName: 'tables',
+      description:
+        'Comma-separated: name (that table), name+ (and downstream), +name (upstream, then it); may reach the other layer',
+    },
+    'full-refresh': {
+      type: 'boolean',
+      description: 'Rebuild the selected tables from all their input, not only new files',
+    },
+    from: {
+      type: 'string',
+      valueName: 'YYYY-MM-DD',
+      description: 'Backfill: rebuild the partitions from this day (partitioned tables; others run incrementally)',
+    },
     to: { type: 'string', valueName: 'YYYY-MM-DD', description: 'Backfill: …to this day, inclusive (default: --from)' },
     'dry-run': { type: 'boolean', description: 'Print what each table would read and rewrite; read and write nothing' },
     wait: { type: 'boolean', description: 'If another job run is in progress, wait for it instead of exiting' },
@@ -33,22 +46,42 @@ runMain(async () => {
   if (layer !== 'silver' && layer !== 'gold') throw new TerminalError('Run `pnpm job:silver` or `pnpm job:gold`');
   const options: JobOptions = {
     layer,
-    select: values.select?.split(',').map((s) => s.trim()).filter(Boolean),
+    select: values.select
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     fullRefresh: values['full-refresh'],
     range: parseRange(values.from, values.to),
     wait: values.wait,
-    onTableStart: (t, plan) => console.log(`→ ${t}: ${plan.action === 'up to date' ? `up to date (${plan.reason})` : plan.reason}`),
+    onTableStart: (t, plan) =>
+      console.log(`→ ${t}: ${plan.action === 'up to date' ? `up to date (${plan.reason})` : plan.reason}`),
     onProgress: (t, message) => console.log(`  ${t}: ${message}`),
   };
-  if (options.fullRefresh && options.range) throw new TerminalError('Choose --full-refresh (everything) or --from/--to (some days), not both');
+  if (options.fullRefresh && options.range)
+    throw new TerminalError('Choose --full-refresh (everything) or --from/--to (some days), not both');
   return withRuntime(config(), async (rt) => {
     if (values['dry-run']) {
       const plans = await planJob(rt, options);
-      console.log(formatTable(['table', 'mode', 'action', 'scope', 'files', 'rows', 'why'], plans.map(({ table, plan }) => {
-        const files = [...plan.read.values()].flat();
-        return [`${table.layer}.${table.name}`, table.writeMode, plan.action, plan.action === 'run' ? plan.scope : '-', files.length, files.reduce((n, f) => n + f.rowCount, 0), plan.reason];
-      })));
-      console.log('\nDry run: nothing was read or written. Tables downstream of one that runs will also see its new files when the job runs.');
+      console.log(
+        formatTable(
+          ['table', 'mode', 'action', 'scope', 'files', 'rows', 'why'],
+          plans.map(({ table, plan }) => {
+            const files = [...plan.read.values()].flat();
+            return [
+              `${table.layer}.${table.name}`,
+              table.writeMode,
+              plan.action,
+              plan.action === 'run' ? plan.scope : '-',
+              files.length,
+              files.reduce((n, f) => n + f.rowCount, 0),
+              plan.reason,
+            ];
+          }),
+        ),
+      );
+      console.log(
+        '\nDry run: nothing was read or written. Tables downstream of one that runs will also see its new files when the job runs.',
+      );
       return 0;
     }
     const started = Date.now();
@@ -56,10 +89,24 @@ runMain(async () => {
     console.log(`\n${jobSummary(results)}`);
     const loads = await loadGold(rt, results);
     if (loads.length) {
-      console.log(`\nLoaded into PostgreSQL:\n${formatTable(['table', 'status', 'rows', 'lake snapshot', 'duration'], loads.map((l) => [`gold.${l.table.split('.')[1]}`, l.status, l.rows, l.snapshotId ?? '-', `${l.durationMillis} ms`]))}`);
+      console.log(
+        `\nLoaded into PostgreSQL:\n${formatTable(
+          ['table', 'status', 'rows', 'lake snapshot', 'duration'],
+          loads.map((l) => [
+            `gold.${l.table.split('.')[1]}`,
+            l.status,
+            l.rows,
+            l.snapshotId ?? '-',
+            `${l.durationMillis} ms`,
+          ]),
+        )}`,
+      );
     }
     for (const l of loads) if (l.error) console.error(`${l.table}: ${l.error}`);
     console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-    return results.every((r) => r.status === 'succeeded' || r.status === 'up to date') && loads.every((l) => l.status === 'succeeded') ? 0 : 1;
+    return results.every((r) => r.status === 'succeeded' || r.status === 'up to date') &&
+      loads.every((l) => l.status === 'succeeded')
+      ? 0
+      : 1;
   });
 });

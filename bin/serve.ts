@@ -47,7 +47,15 @@ runMain(async () => {
   let server: ReturnType<typeof serve>;
   try {
     await live.start();
-    const app = createApp({ pool, redis, store: openStore(cfg), redisPrefix: cfg.redisPrefix, settings: cfg.api, admin, live });
+    const app = createApp({
+      pool,
+      redis,
+      store: openStore(cfg),
+      redisPrefix: cfg.redisPrefix,
+      settings: cfg.api,
+      admin,
+      live,
+    });
     server = serve({ fetch: app.fetch, hostname: cfg.api.host, port: cfg.api.port });
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
@@ -81,6 +89,8 @@ runMain(async () => {
 /** The error for a taken port: Strata's own API (and how to stop it) or another program. */
 function portTaken(cfg: Config, address: string): TerminalError {
   const pid = livePid(pidFileOf(cfg, 'api'));
-  const holder = pid ? `Strata's API already runs there (pid ${pid}); stop it with \`pnpm infra:down --only api\`` : 'another program listens there';
+  const holder = pid
+    ? `Strata's API already runs there (pid ${pid}); stop it with \`pnpm infra:down --only api\``
+    : 'another program listens there';
   return new TerminalError(`Cannot serve on ${address}: ${holder}, or set STRATA_API_PORT to a free port.`);
 }

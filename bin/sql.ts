@@ -16,7 +16,11 @@ const { values } = parseCommand({
     'With -c, runs one query and prints the result; without, reads queries (ending with ;) from the prompt.',
   options: {
     command: { type: 'string', short: 'c', valueName: 'query', description: 'Run this query and exit' },
-    'as-of': { type: 'string', valueName: 'time', description: 'Read every table as it was at this time (ISO-8601), while retention keeps its files' },
+    'as-of': {
+      type: 'string',
+      valueName: 'time',
+      description: 'Read every table as it was at this time (ISO-8601), while retention keeps its files',
+    },
   },
   details:
     'Examples:\n  pnpm sql -c "select count(*) from gold.weather_daily"\n  pnpm sql -c "select city, avg(temperature_c) from silver.weather_observations group by all"\n' +
@@ -31,8 +35,19 @@ async function print(duck: DuckSession, query: string, gaps: { table: string; no
     throw notes.length ? new TerminalError(notes.join('\n'), { cause: error }) : error;
   });
   const shown = rows.slice(0, 1000);
-  console.log(formatTable(columns.map((c) => c.name), shown.map((r) => columns.map((c) => (r[c.name] === null ? 'NULL' : typeof r[c.name] === 'object' ? JSON.stringify(r[c.name]) : String(r[c.name]))))));
-  console.log(`(${rows.length} row${rows.length === 1 ? '' : 's'}${rows.length > shown.length ? `, first ${shown.length} shown` : ''})`);
+  console.log(
+    formatTable(
+      columns.map((c) => c.name),
+      shown.map((r) =>
+        columns.map((c) =>
+          r[c.name] === null ? 'NULL' : typeof r[c.name] === 'object' ? JSON.stringify(r[c.name]) : String(r[c.name]),
+        ),
+      ),
+    ),
+  );
+  console.log(
+    `(${rows.length} row${rows.length === 1 ? '' : 's'}${rows.length > shown.length ? `, first ${shown.length} shown` : ''})`,
+  );
 }
 
 runMain(async () =>
@@ -40,14 +55,17 @@ runMain(async () =>
     const duck = await DuckSession.open({ tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
     try {
       const asOf = values['as-of'] === undefined ? undefined : new Date(values['as-of']);
-      if (asOf && Number.isNaN(asOf.getTime())) throw new TerminalError(`--as-of "${values['as-of']}" is not a time; use ISO-8601, e.g. 2026-11-23T08:00:00Z`);
+      if (asOf && Number.isNaN(asOf.getTime()))
+        throw new TerminalError(`--as-of "${values['as-of']}" is not a time; use ISO-8601, e.g. 2026-11-23T08:00:00Z`);
       const gaps = asOf ? await asOfGaps(rt, asOf) : [];
       const tables = await attachLake(rt, duck, { asOf });
       if (values.command !== undefined) {
         await print(duck, values.command, gaps);
         return 0;
       }
-      console.log(`Tables: ${tables.join(', ') || 'none yet (run pnpm demo)'}\nEnd each query with ; — Ctrl-D to quit.`);
+      console.log(
+        `Tables: ${tables.join(', ') || 'none yet (run pnpm demo)'}\nEnd each query with ; — Ctrl-D to quit.`,
+      );
       const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: 'strata> ' });
       let buffer = '';
       rl.prompt();

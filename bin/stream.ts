@@ -31,15 +31,19 @@ const { values } = parseCommand({
   summary:
     'Runs the streaming mode: the collectors of the sources that streaming tables read, their bronze writers (a flush at\n' +
     `least every second), and the tables declared with \`streaming: true\` in micro-batches of new bronze files only; each\n` +
-    'gold change is applied to PostgreSQL in the same breath and announced to the API\'s live feed. Window tables keep\n' +
+    "gold change is applied to PostgreSQL in the same breath and announced to the API's live feed. Window tables keep\n" +
     'event-time windows with a watermark; late rows go to <table>__quarantine with the reason. One stream at a time;\n' +
     'while it runs, `pnpm job:*` leaves the streaming tables to it. Stop with SIGTERM/SIGINT; after a crash, start it again:\n' +
     'nothing is lost and nothing counted twice (docs/streaming.md).',
   options: {
-    'no-collect': { type: 'boolean', description: 'Do not run the collectors (events reach the streams from elsewhere)' },
+    'no-collect': {
+      type: 'boolean',
+      description: 'Do not run the collectors (events reach the streams from elsewhere)',
+    },
     'status-seconds': { type: 'string', valueName: 's', description: 'Print a status line this often', default: '10' },
   },
-  details: 'Streaming tables now: see `streaming: true` in silver/tables and gold/tables (crypto_ticks, crypto_ohlc_minute, crypto_ohlc_hour).',
+  details:
+    'Streaming tables now: see `streaming: true` in silver/tables and gold/tables (crypto_ticks, crypto_ohlc_minute, crypto_ohlc_hour).',
 });
 
 interface Totals {
@@ -66,18 +70,29 @@ runMain(async () => {
     const tables = await StreamingTables.open(rt);
     const sources = tables.sources;
     const unknown = sources.filter((s) => !SOURCES[s]);
-    if (unknown.length) throw new TerminalError(`Streaming tables read bronze.${unknown[0]}, which no source in ingest/sources defines`);
+    if (unknown.length)
+      throw new TerminalError(`Streaming tables read bronze.${unknown[0]}, which no source in ingest/sources defines`);
     const collected = values['no-collect'] ? [] : sources.map((s) => SOURCES[s]!).filter((s) => s.streamEveryMillis);
-    const totals: Totals = { collected: 0, bronzeRows: 0, rounds: 0, failedRounds: 0, rowsIn: {}, rowsOut: {}, quarantined: {}, lastRoundMillis: 0 };
+    const totals: Totals = {
+      collected: 0,
+      bronzeRows: 0,
+      rounds: 0,
+      failedRounds: 0,
+      rowsIn: {},
+      rowsOut: {},
+      quarantined: {},
+      lastRoundMillis: 0,
+    };
     const runId = await rt.runs.start('stream', tables.tables.map(keyOf).join(', '));
 
     let stopping = false;
     let dirty = true;
     let wake: (() => void) | undefined;
-    const nap = (millis: number) => new Promise<void>((resolve) => {
-      const timer = setTimeout(() => ((wake = undefined), resolve()), millis);
-      wake = () => (clearTimeout(timer), (wake = undefined), resolve());
-    });
+    const nap = (millis: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => ((wake = undefined), resolve()), millis);
+        wake = () => (clearTimeout(timer), (wake = undefined), resolve());
+      });
     const stop = () => {
       if (!stopping) console.log(`${stamp()} stopping after the current round…`);
       stopping = true;
@@ -98,7 +113,10 @@ runMain(async () => {
         const started = Date.now();
         const r = await runIngest(rt, source, { context: { baseUrl: cfg.sourceUrls[source.name] }, recordRun: false });
         totals.collected += r.appended;
-        if (r.status === 'failed' && !failing) console.error(`${stamp()} collect ${source.name}: failed — ${r.error} (retrying every ${source.streamEveryMillis} ms)`);
+        if (r.status === 'failed' && !failing)
+          console.error(
+            `${stamp()} collect ${source.name}: failed — ${r.error} (retrying every ${source.streamEveryMillis} ms)`,
+          );
         if (r.status === 'succeeded' && failing) console.log(`${stamp()} collect ${source.name}: recovered`);
         failing = r.status === 'failed';
         const rest = source.streamEveryMillis! - (Date.now() - started);
@@ -109,7 +127,9 @@ runMain(async () => {
     const writers = sources.map(async (source) => {
       let written = 0; // rows of the current drain already counted (onBatch reports the drain's running total)
       const writer = new BronzeWriter(rt, {
-        consumer: `stream-${hostname()}`, recordRuns: false, shouldStop: () => stopping,
+        consumer: `stream-${hostname()}`,
+        recordRuns: false,
+        shouldStop: () => stopping,
         flushIntervalMillis: Math.min(cfg.bronze.flushIntervalMillis, MAX_FLUSH_MILLIS),
         onBatch: (r) => {
           totals.bronzeRows += r.rowsWritten - written;
@@ -124,7 +144,8 @@ runMain(async () => {
           written = 0;
           const r = await writer.drain(source, 250);
           if (r.status === 'failed') {
-            if (failures === 0) console.error(`${stamp()} bronze ${source}: failed — ${r.error} (entries wait in Redis; retrying)`);
+            if (failures === 0)
+              console.error(`${stamp()} bronze ${source}: failed — ${r.error} (entries wait in Redis; retrying)`);
             failures++;
             await sleep(backoffMillis(failures + 1, 250, 10_000));
           } else {
@@ -141,11 +162,15 @@ runMain(async () => {
     // days keeps a bounded number of live files per partition.
     const compactor = new AutoCompactor(rt, {
       tables: () => [
-        ...sources.flatMap((s) => [{ layer: 'bronze', name: s } as const, { layer: 'bronze', name: deadLetterTable(s) } as const]),
+        ...sources.flatMap((s) => [
+          { layer: 'bronze', name: s } as const,
+          { layer: 'bronze', name: deadLetterTable(s) } as const,
+        ]),
         ...tables.tables.flatMap((t) => [t, quarantineRef(t)]),
       ],
       onCompacted: (r) => console.log(`${stamp()} compacted ${r.table}: ${r.filesBefore} → ${r.filesAfter} files`),
-      onError: (table, error) => console.error(`${stamp()} compacting ${table} failed: ${error} (retried at the next pass)`),
+      onError: (table, error) =>
+        console.error(`${stamp()} compacting ${table} failed: ${error} (retried at the next pass)`),
     });
     const loadChange = streamingGoldLoader(rt);
     const rounds = (async () => {
@@ -170,8 +195,14 @@ runMain(async () => {
         if (failed.length) {
           totals.failedRounds++;
           if (failing === 0) {
-            for (const r of failed) console.error(`${stamp()} round: ${r.table} failed — ${r.error} (nothing of it committed; retrying)`);
-            await rt.runs.start('stream', failed.map((r) => r.table).join(', ')).then((id) => rt.runs.finish(id, { status: 'failed', error: failed.map((r) => `${r.table}: ${r.error}`).join('\n') })).catch(() => {});
+            for (const r of failed)
+              console.error(`${stamp()} round: ${r.table} failed — ${r.error} (nothing of it committed; retrying)`);
+            await rt.runs
+              .start('stream', failed.map((r) => r.table).join(', '))
+              .then((id) =>
+                rt.runs.finish(id, { status: 'failed', error: failed.map((r) => `${r.table}: ${r.error}`).join('\n') }),
+              )
+              .catch(() => {});
           }
           failing++;
           dirty = true;
@@ -188,9 +219,16 @@ runMain(async () => {
       console.log(
         `${stamp()} stream: ${totals.collected.toLocaleString('en-US')} collected, ${totals.bronzeRows.toLocaleString('en-US')} to bronze, ${totals.rounds} rounds` +
           `${totals.failedRounds ? ` (${totals.failedRounds} failed)` : ''}, last ${totals.lastRoundMillis} ms; ` +
-          Object.entries(totals.rowsOut).map(([t, n]) => `${t} +${n.toLocaleString('en-US')}${totals.quarantined[t] ? ` (${totals.quarantined[t]} quarantined)` : ''}`).join(', '),
+          Object.entries(totals.rowsOut)
+            .map(
+              ([t, n]) =>
+                `${t} +${n.toLocaleString('en-US')}${totals.quarantined[t] ? ` (${totals.quarantined[t]} quarantined)` : ''}`,
+            )
+            .join(', '),
       );
-      void rt.runs.progress(runId, { rowsIn: totals.collected, rowsOut: totals.bronzeRows, details: { ...totals } }).catch(() => {});
+      void rt.runs
+        .progress(runId, { rowsIn: totals.collected, rowsOut: totals.bronzeRows, details: { ...totals } })
+        .catch(() => {});
     }, statusMillis);
 
     try {
@@ -201,8 +239,15 @@ runMain(async () => {
       tables.close();
       await lock?.release();
     }
-    await rt.runs.finish(runId, { status: 'succeeded', rowsIn: totals.collected, rowsOut: totals.bronzeRows, details: { ...totals } });
-    console.log(`${stamp()} stream stopped: ${totals.collected} collected, ${totals.bronzeRows} to bronze, ${totals.rounds} rounds`);
+    await rt.runs.finish(runId, {
+      status: 'succeeded',
+      rowsIn: totals.collected,
+      rowsOut: totals.bronzeRows,
+      details: { ...totals },
+    });
+    console.log(
+      `${stamp()} stream stopped: ${totals.collected} collected, ${totals.bronzeRows} to bronze, ${totals.rounds} rounds`,
+    );
     return 0;
   });
 });
@@ -212,6 +257,8 @@ async function syncServed(rt: Runtime, tables: StreamingTables): Promise<void> {
   for (const table of tables.tables.filter((t) => t.layer === 'gold')) {
     if (!(await rt.catalog.currentSnapshot(table)) || (await servesCurrentRows(rt, table))) continue;
     const load = await loadGoldTable(rt, tables.duck, table);
-    console.log(`${stamp()} load gold.${table.name}: ${load.status}, ${load.rows} rows at snapshot ${load.snapshotId}${load.error ? ` — ${load.error}` : ''}`);
+    console.log(
+      `${stamp()} load gold.${table.name}: ${load.status}, ${load.rows} rows at snapshot ${load.snapshotId}${load.error ? ` — ${load.error}` : ''}`,
+    );
   }
 }

@@ -10,7 +10,8 @@ import { ensureChromium } from '../ingest/collectors/web/chromium.ts';
 
 const { values, positionals } = parseCommand({
   usage: 'pnpm test [files or folders…] [--keep-services]',
-  summary: 'Runs the unit tests beside the code and the integration tests in test/ against local Redis, PostgreSQL and s3rver.',
+  summary:
+    'Runs the unit tests beside the code and the integration tests in test/ against local Redis, PostgreSQL and s3rver.',
   options: { 'keep-services': { type: 'boolean', description: 'Leave services this run started running afterwards' } },
   allowPositionals: true,
 });
@@ -18,17 +19,19 @@ const { values, positionals } = parseCommand({
 const SEARCHED = ['bin', 'core', 'ingest', 'bronze', 'silver', 'gold', 'serving', 'infra', 'test'];
 
 function testFiles(roots: string[]): string[] {
-  return roots.flatMap((root) => {
-    const full = path.resolve(PROJECT_ROOT, root);
-    if (full.endsWith('.test.ts')) return [full];
-    try {
-      return readdirSync(full, { recursive: true, encoding: 'utf8' })
-        .filter((f) => f.endsWith('.test.ts') && !f.includes('node_modules'))
-        .map((f) => path.join(full, f));
-    } catch {
-      return [];
-    }
-  }).sort();
+  return roots
+    .flatMap((root) => {
+      const full = path.resolve(PROJECT_ROOT, root);
+      if (full.endsWith('.test.ts')) return [full];
+      try {
+        return readdirSync(full, { recursive: true, encoding: 'utf8' })
+          .filter((f) => f.endsWith('.test.ts') && !f.includes('node_modules'))
+          .map((f) => path.join(full, f));
+      } catch {
+        return [];
+      }
+    })
+    .sort();
 }
 
 runMain(async () => {
@@ -39,11 +42,18 @@ runMain(async () => {
   ensureChromium(cfg.chromiumPath);
   const backing: ServiceName[] = ['redis', 'postgres', 's3'];
   console.log('Local services for the tests:');
-  const statuses = await servicesUp(cfg, backing, (s) => console.log(`  ${s.name.padEnd(9)} ${s.address.padEnd(16)} ${s.state}`));
+  const statuses = await servicesUp(cfg, backing, (s) =>
+    console.log(`  ${s.name.padEnd(9)} ${s.address.padEnd(16)} ${s.state}`),
+  );
   const started = statuses.filter((s) => s.state === 'started').map((s) => s.name);
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { cwd: PROJECT_ROOT, stdio: 'inherit' });
-    const code = await new Promise<number>((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+      cwd: PROJECT_ROOT,
+      stdio: 'inherit',
+    });
+    const code = await new Promise<number>((resolve) =>
+      child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
+    );
     return code;
   } finally {
     if (started.length && !values['keep-services']) await servicesDown(cfg, started);

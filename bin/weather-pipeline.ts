@@ -33,7 +33,11 @@ export interface PipelineHooks {
 const WEATHER_TABLES = { silver: ['silver.weather_observations'], gold: ['gold.weather_daily'] };
 
 /** Runs every stage for the weather source; each stage returns a result, none throws on bad data. */
-export async function runWeatherPipeline(rt: Runtime, fixtureUrl: string, hooks: PipelineHooks = {}): Promise<PipelineRun> {
+export async function runWeatherPipeline(
+  rt: Runtime,
+  fixtureUrl: string,
+  hooks: PipelineHooks = {},
+): Promise<PipelineRun> {
   const ingest = await runIngest(rt, weatherSource, { context: { baseUrl: fixtureUrl } });
   hooks.onCollected?.(ingest);
   const bronze = await drainSource(rt, weatherSource.name);
@@ -64,7 +68,9 @@ export async function stageTotals(rt: Runtime): Promise<StageTotals> {
   const redis = rt.redis();
   const prefix = rt.config.redisPrefix;
   const silverRef = { layer: 'silver', name: 'weather_observations' } as const;
-  const pg = await rt.pool.query<{ n: number }>(`select count(*)::bigint as n from ${GOLD_SCHEMA}.weather_daily`).catch(() => ({ rows: [{ n: 0 }] }));
+  const pg = await rt.pool
+    .query<{ n: number }>(`select count(*)::bigint as n from ${GOLD_SCHEMA}.weather_daily`)
+    .catch(() => ({ rows: [{ n: 0 }] }));
   return {
     stream: await redis.xlen(streamKey(prefix, 'weather')),
     deadLetterStream: await redis.xlen(deadLetterKey(prefix, 'weather')),

@@ -35,8 +35,14 @@ const ISO_TIME = /^\d{4}-\d\d-\d\dT[^"]*$/;
 const OPEN = 0x7b; // {
 const CLOSE = 0x7d; // }
 
-const columnsOf = (columns: Record<string, string>) => `{${Object.entries(columns).map(([name, type]) => `${name}: '${type}'`).join(', ')}}`;
-const COLUMNS: Record<StreamKind, string> = { events: columnsOf(BRONZE_COLUMNS), 'dead-letters': columnsOf(DEAD_LETTER_COLUMNS) };
+const columnsOf = (columns: Record<string, string>) =>
+  `{${Object.entries(columns)
+    .map(([name, type]) => `${name}: '${type}'`)
+    .join(', ')}}`;
+const COLUMNS: Record<StreamKind, string> = {
+  events: columnsOf(BRONZE_COLUMNS),
+  'dead-letters': columnsOf(DEAD_LETTER_COLUMNS),
+};
 
 interface Line {
   id: string;
@@ -53,7 +59,11 @@ function linesOf(entries: StreamEntry[], invalid: InvalidEntry[]): Line[] {
     const end = at >= 0 ? data!.indexOf(0x22, at + OBSERVED_KEY.length) : -1;
     const observedAt = end > 0 ? data!.toString('latin1', at + OBSERVED_KEY.length, end) : '';
     if (!data || !ISO_TIME.test(observedAt) || data[0] !== OPEN || data[data.length - 1] !== CLOSE) {
-      invalid.push({ id: entry.id, raw: data?.toString('utf8') ?? entry.raw ?? '', reason: data ? 'envelope lacks an ISO-8601 observed_at' : 'stream entry is not an envelope entry' });
+      invalid.push({
+        id: entry.id,
+        raw: data?.toString('utf8') ?? entry.raw ?? '',
+        reason: data ? 'envelope lacks an ISO-8601 observed_at' : 'stream entry is not an envelope entry',
+      });
       continue;
     }
     lines.push({ id: entry.id, data, observedAt });
@@ -88,7 +98,12 @@ export class NdjsonScratch {
   }
 }
 
-async function copyToParquet(duck: DuckSession, kind: StreamKind, ndjsonPath: string, parquetPath: string): Promise<void> {
+async function copyToParquet(
+  duck: DuckSession,
+  kind: StreamKind,
+  ndjsonPath: string,
+  parquetPath: string,
+): Promise<void> {
   await duck.run(
     `copy (select * from read_json(${sqlString(ndjsonPath)}, format = 'newline_delimited', columns = ${COLUMNS[kind]}))
        to ${sqlString(parquetPath)} (format parquet, compression zstd)`,
@@ -96,14 +111,19 @@ async function copyToParquet(duck: DuckSession, kind: StreamKind, ndjsonPath: st
 }
 
 /** A dead-letter stream's entries are JSON objects the reader built, every one of them a line. */
-const deadLetterLines = (entries: StreamEntry[]): Line[] => entries.map((e) => ({ id: e.id, data: e.data!, observedAt: '' }));
+const deadLetterLines = (entries: StreamEntry[]): Line[] =>
+  entries.map((e) => ({ id: e.id, data: e.data!, observedAt: '' }));
 
 /**
  * Writes the batch's valid entries to `<base>.parquet` (no file when none is valid); entries that are not valid
  * envelopes are returned, not written.
  */
 export async function writeBatchFile(
-  duck: DuckSession, scratch: NdjsonScratch, kind: StreamKind, entries: StreamEntry[], base: string,
+  duck: DuckSession,
+  scratch: NdjsonScratch,
+  kind: StreamKind,
+  entries: StreamEntry[],
+  base: string,
 ): Promise<{ file?: LocalBatchFile; invalid: InvalidEntry[] }> {
   const invalid: InvalidEntry[] = [];
   const started = performance.now();
@@ -122,14 +142,22 @@ export async function writeBatchFile(
     lines = all.filter((line) => {
       try {
         decodeEnvelope(line.data.toString('utf8'));
-        if (Number.isNaN(Date.parse(line.observedAt))) throw new Error(`observed_at "${line.observedAt}" is not a timestamp`);
+        if (Number.isNaN(Date.parse(line.observedAt)))
+          throw new Error(`observed_at "${line.observedAt}" is not a timestamp`);
         return true;
       } catch (error) {
-        invalid.push({ id: line.id, raw: line.data.toString('utf8'), reason: `invalid envelope: ${(error as Error).message}` });
+        invalid.push({
+          id: line.id,
+          raw: line.data.toString('utf8'),
+          reason: `invalid envelope: ${(error as Error).message}`,
+        });
         return false;
       }
     });
-    if (lines.length === all.length) throw new TerminalError('DuckDB cannot write a bronze batch, yet every envelope looks valid', { cause: fastPathError });
+    if (lines.length === all.length)
+      throw new TerminalError('DuckDB cannot write a bronze batch, yet every envelope looks valid', {
+        cause: fastPathError,
+      });
     if (lines.length === 0) return { invalid };
     await writeFile(ndjsonPath, scratch.build(lines));
     await copyToParquet(duck, kind, ndjsonPath, parquetPath);
@@ -144,5 +172,13 @@ export async function writeBatchFile(
     if (l.observedAt > max) max = l.observedAt;
     dates.add(l.observedAt.slice(0, 10));
   }
-  return { file: { localPath: parquetPath, rowCount: lines.length, ...timing, observed: { min, max, dates: toDateRanges(dates) } }, invalid };
+  return {
+    file: {
+      localPath: parquetPath,
+      rowCount: lines.length,
+      ...timing,
+      observed: { min, max, dates: toDateRanges(dates) },
+    },
+    invalid,
+  };
 }

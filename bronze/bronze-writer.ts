@@ -16,7 +16,13 @@ import { BRONZE_GROUP, compareStreamIds, deadLetterKey, streamKey, writersKey } 
 import { StreamPublisher } from '../core/streams/publisher.ts';
 import { acknowledgeAndTrim, trimAcknowledged } from '../core/streams/trim.ts';
 import { WriterHeartbeat } from '../core/streams/writers.ts';
-import { bronzePartitionPrefix, deadLetterTable, INGEST_PARTITION, ingestDateOf, ingestDayOf } from '../core/bronze-schema.ts';
+import {
+  bronzePartitionPrefix,
+  deadLetterTable,
+  INGEST_PARTITION,
+  ingestDateOf,
+  ingestDayOf,
+} from '../core/bronze-schema.ts';
 import { NdjsonScratch, writeBatchFile, type StreamKind } from './batch-files.ts';
 import { committedIds } from './recovery.ts';
 import { StreamConnection } from './stream-connection.ts';
@@ -87,7 +93,8 @@ interface ReadBatch {
 const NOTHING_READ: ReadBatch = { fenceEpoch: 0, entries: [] };
 
 /** Deterministic object name of a batch's file: the stream id range names the batch, its first id's day the folder. */
-export const bronzeObjectKey = (table: string, ingestDate: string, first: string, last: string) => `${bronzePartitionPrefix(table, ingestDate)}${first}_${last}.parquet`;
+export const bronzeObjectKey = (table: string, ingestDate: string, first: string, last: string) =>
+  `${bronzePartitionPrefix(table, ingestDate)}${first}_${last}.parquet`;
 
 /**
  * Following a stream under steady load, a drain returns after this long so the source's dead letters get their turn
@@ -107,7 +114,8 @@ function byIngestDay(entries: StreamEntry[]): StreamEntry[][] {
   return [...groups.values()];
 }
 
-const removeLocal = (base: string) => Promise.all([rm(`${base}.ndjson`, { force: true }), rm(`${base}.parquet`, { force: true })]);
+const removeLocal = (base: string) =>
+  Promise.all([rm(`${base}.ndjson`, { force: true }), rm(`${base}.parquet`, { force: true })]);
 
 export class BronzeWriter {
   private readonly connection: StreamConnection;
@@ -123,13 +131,20 @@ export class BronzeWriter {
     this.connection = new StreamConnection(rt.config.redisUrl);
     // One DuckDB thread: its COPY of a batch fits inside the read of the next batch, and the other core stays with
     // Node's main thread and Redis, which are the bottleneck (docs/decisions/0003-parquet-write-path.md).
-    this.duck = DuckSession.open({ tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb'), threads: rt.config.bronze.duckdbThreads });
+    this.duck = DuckSession.open({
+      tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb'),
+      threads: rt.config.bronze.duckdbThreads,
+    });
   }
 
   private heartbeat(source: string): WriterHeartbeat {
     let heartbeat = this.heartbeats.get(source);
     if (!heartbeat) {
-      heartbeat = new WriterHeartbeat(this.rt.redis(), writersKey(this.rt.config.redisPrefix, source), this.options.consumer ?? 'bronze-1');
+      heartbeat = new WriterHeartbeat(
+        this.rt.redis(),
+        writersKey(this.rt.config.redisPrefix, source),
+        this.options.consumer ?? 'bronze-1',
+      );
       this.heartbeats.set(source, heartbeat);
     }
     return heartbeat;
@@ -139,7 +154,12 @@ export class BronzeWriter {
     const prefix = this.rt.config.redisPrefix;
     return [
       { kind: 'events', source, key: streamKey(prefix, source), table: { layer: 'bronze', name: source } },
-      { kind: 'dead-letters', source, key: deadLetterKey(prefix, source), table: { layer: 'bronze', name: deadLetterTable(source) } },
+      {
+        kind: 'dead-letters',
+        source,
+        key: deadLetterKey(prefix, source),
+        table: { layer: 'bronze', name: deadLetterTable(source) },
+      },
     ];
   }
 
@@ -151,7 +171,14 @@ export class BronzeWriter {
       flushIntervalMillis: this.options.flushIntervalMillis ?? b.flushIntervalMillis,
       claimIdleMillis: this.options.claimIdleMillis ?? b.claimIdleMillis,
     };
-    return new StreamReader(this.rt.redis(), this.connection, stream.key, this.options.consumer ?? 'bronze-1', options, stream.kind);
+    return new StreamReader(
+      this.rt.redis(),
+      this.connection,
+      stream.key,
+      this.options.consumer ?? 'bronze-1',
+      options,
+      stream.kind,
+    );
   }
 
   /**
@@ -163,8 +190,21 @@ export class BronzeWriter {
     const started = Date.now();
     const runId = newRunId('bronze');
     const result: BronzeResult = {
-      source, runId, status: 'succeeded', entriesRead: 0, rowsWritten: 0, filesWritten: 0, batches: 0, skippedCommitted: 0, claimed: 0,
-      invalidEntries: 0, abandonedBatches: 0, trimmed: 0, deadLettersRead: 0, deadLettersWritten: 0, durationMillis: 0,
+      source,
+      runId,
+      status: 'succeeded',
+      entriesRead: 0,
+      rowsWritten: 0,
+      filesWritten: 0,
+      batches: 0,
+      skippedCommitted: 0,
+      claimed: 0,
+      invalidEntries: 0,
+      abandonedBatches: 0,
+      trimmed: 0,
+      deadLettersRead: 0,
+      deadLettersWritten: 0,
+      durationMillis: 0,
       timings: Object.fromEntries(BRONZE_STAGES.map((s) => [s, 0])) as Record<BronzeStage, number>,
     };
     const tmpDir = path.join(this.rt.config.dataDir, 'tmp', 'bronze', runId);
@@ -184,11 +224,19 @@ export class BronzeWriter {
     result.durationMillis = Date.now() - started;
     // An idle drain (nothing read) is not worth a run record; a follower does one every second.
     const read = result.entriesRead + result.deadLettersRead;
-    if ((read > 0 && this.options.recordRuns !== false) || result.status === 'failed') await this.record(result, new Date(started)).catch(() => {});
+    if ((read > 0 && this.options.recordRuns !== false) || result.status === 'failed')
+      await this.record(result, new Date(started)).catch(() => {});
     return result;
   }
 
-  private async drainStream(stream: BronzeStream, waitMillis: number, tmpDir: string, runId: string, result: BronzeResult, started: number): Promise<void> {
+  private async drainStream(
+    stream: BronzeStream,
+    waitMillis: number,
+    tmpDir: string,
+    runId: string,
+    result: BronzeResult,
+    started: number,
+  ): Promise<void> {
     const reader = this.readerFor(stream);
     await this.heartbeat(stream.source).beat();
     await reader.ensureGroup();
@@ -206,7 +254,13 @@ export class BronzeWriter {
    * claim threshold. Taking them over moves the table's fence first, so the writer they were taken from (if it is
    * still alive) cannot commit them too; then whatever a committed file already holds is only acknowledged.
    */
-  private async settleRedelivered(reader: StreamReader, stream: BronzeStream, tmpDir: string, runId: string, result: BronzeResult): Promise<void> {
+  private async settleRedelivered(
+    reader: StreamReader,
+    stream: BronzeStream,
+    tmpDir: string,
+    runId: string,
+    result: BronzeResult,
+  ): Promise<void> {
     for (;;) {
       await this.heartbeat(stream.source).beat();
       let entries = await reader.ownPending();
@@ -223,7 +277,15 @@ export class BronzeWriter {
       result.trimmed += await trimAcknowledged(this.rt.redis(), stream.key);
       // Re-delivered entries may span days (a writer dead for a while): one batch per day they were received.
       for (const rest of byIngestDay(entries.filter((e) => !done.has(e.id)))) {
-        await this.writeBatch(reader, stream, rest.sort((a, b) => compareStreamIds(a.id, b.id)), fenceEpoch, tmpDir, runId, result);
+        await this.writeBatch(
+          reader,
+          stream,
+          rest.sort((a, b) => compareStreamIds(a.id, b.id)),
+          fenceEpoch,
+          tmpDir,
+          runId,
+          result,
+        );
       }
     }
   }
@@ -234,7 +296,13 @@ export class BronzeWriter {
    * the commit.
    */
   private async writeNew(
-    reader: StreamReader, stream: BronzeStream, waitMillis: number, tmpDir: string, runId: string, result: BronzeResult, started: number,
+    reader: StreamReader,
+    stream: BronzeStream,
+    waitMillis: number,
+    tmpDir: string,
+    runId: string,
+    result: BronzeResult,
+    started: number,
   ): Promise<'drained' | 'abandoned'> {
     // The fence epoch is read before the entries, so a takeover of those entries is always seen at commit. A batch that
     // starts with entries carried over from the previous read takes that read's (older, hence stricter) epoch.
@@ -297,11 +365,21 @@ export class BronzeWriter {
   private async record(result: BronzeResult, startedAt: Date): Promise<void> {
     await this.rt.runs.start('bronze', result.source, result.runId, startedAt);
     await this.rt.runs.finish(result.runId, {
-      status: result.status, rowsIn: result.entriesRead, rowsOut: result.rowsWritten, error: result.error,
+      status: result.status,
+      rowsIn: result.entriesRead,
+      rowsOut: result.rowsWritten,
+      error: result.error,
       details: {
-        files: result.filesWritten, batches: result.batches, skippedCommitted: result.skippedCommitted, claimed: result.claimed,
-        invalidEntries: result.invalidEntries, abandonedBatches: result.abandonedBatches, trimmed: result.trimmed,
-        deadLettersRead: result.deadLettersRead, deadLettersWritten: result.deadLettersWritten, durationMillis: result.durationMillis,
+        files: result.filesWritten,
+        batches: result.batches,
+        skippedCommitted: result.skippedCommitted,
+        claimed: result.claimed,
+        invalidEntries: result.invalidEntries,
+        abandonedBatches: result.abandonedBatches,
+        trimmed: result.trimmed,
+        deadLettersRead: result.deadLettersRead,
+        deadLettersWritten: result.deadLettersWritten,
+        durationMillis: result.durationMillis,
         timings: Object.fromEntries(Object.entries(result.timings).map(([k, v]) => [k, Math.round(v)])),
       },
     });
@@ -309,7 +387,13 @@ export class BronzeWriter {
 
   /** One Parquet file → upload → ownership check → one catalog commit → dead letters → acknowledge → trim. */
   private async writeBatch(
-    reader: StreamReader, stream: BronzeStream, entries: StreamEntry[], fenceEpoch: number, tmpDir: string, runId: string, result: BronzeResult,
+    reader: StreamReader,
+    stream: BronzeStream,
+    entries: StreamEntry[],
+    fenceEpoch: number,
+    tmpDir: string,
+    runId: string,
+    result: BronzeResult,
   ): Promise<'committed' | 'abandoned'> {
     const { table } = stream;
     const first = entries[0]!.id;
@@ -333,17 +417,33 @@ export class BronzeWriter {
       const info = await this.rt.store.putFile(key, part.localPath);
       lap('upload');
       files.push({
-        path: key, rowCount: part.rowCount, bytes: info.bytes, partitionValues: { [INGEST_PARTITION]: day },
-        ...(part.observed ? { columnStats: { observed_at: { min: part.observed.min, max: part.observed.max } }, observedDates: part.observed.dates } : {}),
-        streamFirstId: first, streamLastId: last,
+        path: key,
+        rowCount: part.rowCount,
+        bytes: info.bytes,
+        partitionValues: { [INGEST_PARTITION]: day },
+        ...(part.observed
+          ? {
+              columnStats: { observed_at: { min: part.observed.min, max: part.observed.max } },
+              observedDates: part.observed.dates,
+            }
+          : {}),
+        streamFirstId: first,
+        streamLastId: last,
       });
     }
     await this.crashPoint('bronze-after-upload');
     try {
       await withRetry(
-        () => this.rt.catalog.commit({
-          table, baseSnapshotId: null, operation: 'append', add: files, runId, fenceEpoch, summary: { first, last, consumer: reader.consumer },
-        }),
+        () =>
+          this.rt.catalog.commit({
+            table,
+            baseSnapshotId: null,
+            operation: 'append',
+            add: files,
+            runId,
+            fenceEpoch,
+            summary: { first, last, consumer: reader.consumer },
+          }),
         { attempts: 10, isRetryable: (e) => e instanceof TransientError },
       );
     } catch (error) {
@@ -358,12 +458,19 @@ export class BronzeWriter {
     if (invalid.length) {
       result.invalidEntries += invalid.length;
       await StreamPublisher.fromConfig(this.rt.redis(), this.rt.config).deadLetter(
-        table.name, runId, invalid.map((i) => ({ raw: i.raw, reason: `${i.reason} (stream entry ${i.id})`, key: `bronze:${i.id}` })),
+        table.name,
+        runId,
+        invalid.map((i) => ({ raw: i.raw, reason: `${i.reason} (stream entry ${i.id})`, key: `bronze:${i.id}` })),
       );
     }
     // One step: what every group has acknowledged leaves Redis with this batch.
     mark = performance.now();
-    result.trimmed += await acknowledgeAndTrim(this.rt.redis(), stream.key, BRONZE_GROUP, entries.map((e) => e.id));
+    result.trimmed += await acknowledgeAndTrim(
+      this.rt.redis(),
+      stream.key,
+      BRONZE_GROUP,
+      entries.map((e) => e.id),
+    );
     lap('ackTrim');
     await this.crashPoint('bronze-after-ack');
     result.batches++;
@@ -392,7 +499,11 @@ function countRead(stream: BronzeStream, result: BronzeResult, n: number): void 
 }
 
 /** Drains one source once with a writer of its own: what the demo, the scheduler and tests call. */
-export async function drainSource(rt: Runtime, source: string, options: BronzeWriterOptions = {}): Promise<BronzeResult> {
+export async function drainSource(
+  rt: Runtime,
+  source: string,
+  options: BronzeWriterOptions = {},
+): Promise<BronzeResult> {
   const writer = new BronzeWriter(rt, options);
   try {
     return await writer.drain(source);

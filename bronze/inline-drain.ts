@@ -11,7 +11,8 @@ export function inlineDrain(rt: Runtime, source: string): () => Promise<number> 
   const consumer = `inline-${hostname()}-${process.pid}`;
   return async () => {
     const result = await drainSource(rt, source, { consumer, kinds: ['events'] });
-    if (result.status === 'failed') throw new TransientError(`writing the backlog of ${source} to bronze failed: ${result.error}`);
+    if (result.status === 'failed')
+      throw new TransientError(`writing the backlog of ${source} to bronze failed: ${result.error}`);
     // Nothing is pending for it after a drain that succeeded: the group keeps no trace of a consumer that is gone.
     await rt.redis().xgroup('DELCONSUMER', streamKey(rt.config.redisPrefix, source), BRONZE_GROUP, consumer);
     return result.rowsWritten;

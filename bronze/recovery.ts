@@ -8,14 +8,24 @@ import type { Runtime } from '../core/runtime.ts';
 import { compareStreamIds } from '../core/streams/keys.ts';
 import type { StreamEntry } from './stream-reader.ts';
 
-export async function committedIds(rt: Runtime, duck: DuckSession, table: TableRef, entries: StreamEntry[], tmpDir: string): Promise<Set<string>> {
+export async function committedIds(
+  rt: Runtime,
+  duck: DuckSession,
+  table: TableRef,
+  entries: StreamEntry[],
+  tmpDir: string,
+): Promise<Set<string>> {
   if (entries.length === 0) return new Set();
   const ids = entries.map((e) => e.id).sort(compareStreamIds);
   const first = ids[0]!;
   const last = ids[ids.length - 1]!;
   const snapshot = await rt.catalog.currentSnapshot(table);
   const candidates = (snapshot?.files ?? []).filter(
-    (f) => f.streamFirstId && f.streamLastId && compareStreamIds(f.streamFirstId, last) <= 0 && compareStreamIds(f.streamLastId, first) >= 0,
+    (f) =>
+      f.streamFirstId &&
+      f.streamLastId &&
+      compareStreamIds(f.streamFirstId, last) <= 0 &&
+      compareStreamIds(f.streamLastId, first) >= 0,
   );
   if (candidates.length === 0) return new Set();
   const idsFile = path.join(tmpDir, 'recovery-ids.csv');

@@ -28,7 +28,13 @@ export class StreamConnection {
   constructor(private readonly url: string) {}
 
   /** XREADGROUP GROUP <group> <consumer> COUNT <count> [BLOCK <ms>] STREAMS <key> > */
-  async readGroup(group: string, consumer: string, key: string, count: number, blockMillis: number): Promise<StreamEntry[]> {
+  async readGroup(
+    group: string,
+    consumer: string,
+    key: string,
+    count: number,
+    blockMillis: number,
+  ): Promise<StreamEntry[]> {
     await this.connect();
     const args: (string | number)[] = ['XREADGROUP', 'GROUP', group, consumer, 'COUNT', count];
     if (blockMillis > 0) args.push('BLOCK', blockMillis);
@@ -46,11 +52,18 @@ export class StreamConnection {
   }
 
   /** Sends one command; `consume` is given the reply's chunks until it says the reply is whole. */
-  private request(args: (string | number)[], consume: (chunk: Buffer) => boolean, timeoutMillis: number): Promise<void> {
+  private request(
+    args: (string | number)[],
+    consume: (chunk: Buffer) => boolean,
+    timeoutMillis: number,
+  ): Promise<void> {
     const socket = this.socket;
     if (!socket) return Promise.reject(new TransientError('the Redis connection closed'));
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new TransientError(`Redis did not answer within ${timeoutMillis} ms`)), timeoutMillis);
+      const timer = setTimeout(
+        () => fail(new TransientError(`Redis did not answer within ${timeoutMillis} ms`)),
+        timeoutMillis,
+      );
       const done = () => {
         clearTimeout(timer);
         this.onData = this.onFailure = undefined;
@@ -80,7 +93,11 @@ export class StreamConnection {
   private connect(): Promise<void> {
     this.ready ??= this.open().catch((error: unknown) => {
       this.close();
-      throw error instanceof TransientError ? error : new TransientError(`cannot connect to Redis at ${this.url.replace(/\/\/[^@]*@/, '//***@')}`, { cause: error });
+      throw error instanceof TransientError
+        ? error
+        : new TransientError(`cannot connect to Redis at ${this.url.replace(/\/\/[^@]*@/, '//***@')}`, {
+            cause: error,
+          });
     });
     return this.ready;
   }
@@ -88,7 +105,10 @@ export class StreamConnection {
   private async open(): Promise<void> {
     const url = new URL(this.url);
     const port = Number(url.port || 6379);
-    const socket = url.protocol === 'rediss:' ? tls.connect({ host: url.hostname, port, servername: url.hostname }) : net.connect({ host: url.hostname, port });
+    const socket =
+      url.protocol === 'rediss:'
+        ? tls.connect({ host: url.hostname, port, servername: url.hostname })
+        : net.connect({ host: url.hostname, port });
     this.socket = socket;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData?.(chunk));

@@ -47,11 +47,16 @@ function toEvent([idBytes, fields]: RawEntry): StreamEntry {
 function toDeadLetter([idBytes, fields]: RawEntry): StreamEntry {
   const id = idBytes.toString('latin1');
   const record: Record<string, string> = {};
-  for (let i = 0; fields && i + 1 < fields.length; i += 2) record[fields[i]!.toString('latin1')] = fields[i + 1]!.toString('utf8');
+  for (let i = 0; fields && i + 1 < fields.length; i += 2)
+    record[fields[i]!.toString('latin1')] = fields[i + 1]!.toString('utf8');
   const complete = DEAD_LETTER_FIELDS.every((f) => f in record);
   const row = complete
     ? Object.fromEntries(DEAD_LETTER_FIELDS.map((f) => [f, record[f]]))
-    : { source: record.source ?? null, reason: `dead-letter stream entry ${id} lacks some of ${DEAD_LETTER_FIELDS.join(', ')}`, raw: rawText(fields) };
+    : {
+        source: record.source ?? null,
+        reason: `dead-letter stream entry ${id} lacks some of ${DEAD_LETTER_FIELDS.join(', ')}`,
+        raw: rawText(fields),
+      };
   return { id, data: Buffer.from(JSON.stringify(row)) };
 }
 
@@ -80,7 +85,8 @@ export class StreamReader {
     try {
       await this.redis.xgroup('CREATE', this.key, BRONZE_GROUP, '0', 'MKSTREAM');
     } catch (error) {
-      if (!String((error as Error).message).includes('BUSYGROUP')) throw new TransientError(`cannot create consumer group on ${this.key}`, { cause: error });
+      if (!String((error as Error).message).includes('BUSYGROUP'))
+        throw new TransientError(`cannot create consumer group on ${this.key}`, { cause: error });
     }
   }
 
@@ -95,9 +101,16 @@ export class StreamReader {
    */
   async ownPending(): Promise<StreamEntry[]> {
     this.carry = [];
-    const reply = (await this.redis.xreadgroupBuffer('GROUP', BRONZE_GROUP, this.consumer, 'COUNT', this.options.maxBatchRows, 'STREAMS', this.key, '0')) as
-      | [string, RawEntry[]][]
-      | null;
+    const reply = (await this.redis.xreadgroupBuffer(
+      'GROUP',
+      BRONZE_GROUP,
+      this.consumer,
+      'COUNT',
+      this.options.maxBatchRows,
+      'STREAMS',
+      this.key,
+      '0',
+    )) as [string, RawEntry[]][] | null;
     return (reply?.[0]?.[1] ?? []).map(this.toEntry);
   }
 
@@ -108,7 +121,14 @@ export class StreamReader {
     let start = '0-0';
     do {
       const [next, claimed, deletedIds] = (await this.redis.callBuffer(
-        'XAUTOCLAIM', this.key, BRONZE_GROUP, this.consumer, this.options.claimIdleMillis, start, 'COUNT', Math.min(READ_CHUNK, this.options.maxBatchRows - entries.length),
+        'XAUTOCLAIM',
+        this.key,
+        BRONZE_GROUP,
+        this.consumer,
+        this.options.claimIdleMillis,
+        start,
+        'COUNT',
+        Math.min(READ_CHUNK, this.options.maxBatchRows - entries.length),
       )) as [Buffer, RawEntry[], Buffer[]];
       entries.push(...claimed.map(this.toEntry));
       deleted += deletedIds?.length ?? 0;
@@ -131,7 +151,10 @@ export class StreamReader {
         const size = sizeOf(incoming[i]!);
         // A batch is one bronze file, in the partition of the day its entries were received: it never spans two days.
         const entryDay = ingestDayOf(incoming[i]!.id);
-        if (entries.length > 0 && (bytes + size > maxBatchBytes || entries.length >= maxBatchRows || entryDay !== day)) {
+        if (
+          entries.length > 0 &&
+          (bytes + size > maxBatchBytes || entries.length >= maxBatchRows || entryDay !== day)
+        ) {
           this.carry = incoming.slice(i);
           return false;
         }
@@ -151,7 +174,8 @@ export class StreamReader {
       const count = Math.min(READ_CHUNK, maxBatchRows - entries.length);
       const got = await this.fetch(count, block);
       if (!take(got)) break;
-      if (entries.length && deadline === Number.POSITIVE_INFINITY) deadline = waitMillis > 0 ? Date.now() + flushIntervalMillis : Date.now();
+      if (entries.length && deadline === Number.POSITIVE_INFINITY)
+        deadline = waitMillis > 0 ? Date.now() + flushIntervalMillis : Date.now();
       if (got.length === 0 && (entries.length === 0 || Date.now() >= deadline)) break;
       if (got.length < count && waitMillis === 0) break;
     }
@@ -163,8 +187,18 @@ export class StreamReader {
    * letters, few and never waited for, through ioredis.
    */
   private async fetch(count: number, blockMillis: number): Promise<StreamEntry[]> {
-    if (this.kind === 'events') return this.connection.readGroup(BRONZE_GROUP, this.consumer, this.key, count, blockMillis);
-    const reply = (await this.redis.xreadgroupBuffer('GROUP', BRONZE_GROUP, this.consumer, 'COUNT', count, 'STREAMS', this.key, '>')) as [string, RawEntry[]][] | null;
+    if (this.kind === 'events')
+      return this.connection.readGroup(BRONZE_GROUP, this.consumer, this.key, count, blockMillis);
+    const reply = (await this.redis.xreadgroupBuffer(
+      'GROUP',
+      BRONZE_GROUP,
+      this.consumer,
+      'COUNT',
+      count,
+      'STREAMS',
+      this.key,
+      '>',
+    )) as [string, RawEntry[]][] | null;
     return (reply?.[0]?.[1] ?? []).map(this.toEntry);
   }
 

@@ -3,11 +3,19 @@ import { describe, it } from 'node:test';
 import type { StreamEntry } from './stream-reader.ts';
 import { XReadParser } from './xread-parser.ts';
 
-const bulk = (s: string | Buffer) => Buffer.concat([Buffer.from(`$${Buffer.byteLength(s)}\r\n`), Buffer.from(s), Buffer.from('\r\n')]);
+const bulk = (s: string | Buffer) =>
+  Buffer.concat([Buffer.from(`$${Buffer.byteLength(s)}\r\n`), Buffer.from(s), Buffer.from('\r\n')]);
 const reply = (entries: [string, (string | Buffer)[]][]) =>
   Buffer.concat([
-    Buffer.from(`*1\r\n*2\r\n`), bulk('strata:stream:weather'), Buffer.from(`*${entries.length}\r\n`),
-    ...entries.flatMap(([id, fields]) => [Buffer.from('*2\r\n'), bulk(id), Buffer.from(`*${fields.length}\r\n`), ...fields.map(bulk)]),
+    Buffer.from(`*1\r\n*2\r\n`),
+    bulk('strata:stream:weather'),
+    Buffer.from(`*${entries.length}\r\n`),
+    ...entries.flatMap(([id, fields]) => [
+      Buffer.from('*2\r\n'),
+      bulk(id),
+      Buffer.from(`*${fields.length}\r\n`),
+      ...fields.map(bulk),
+    ]),
   ]);
 
 const ENTRIES: [string, (string | Buffer)[]][] = [
@@ -18,7 +26,11 @@ const ENTRIES: [string, (string | Buffer)[]][] = [
 ];
 const view = (entries: StreamEntry[]) => entries.map((e) => ({ id: e.id, data: e.data?.toString('utf8'), raw: e.raw }));
 const EXPECTED = [
-  { id: '1764000000000-0', data: '{"observed_at":"2026-11-01T00:00:00Z","payload":"ünïcode \\r\\n *2 $5"}', raw: undefined },
+  {
+    id: '1764000000000-0',
+    data: '{"observed_at":"2026-11-01T00:00:00Z","payload":"ünïcode \\r\\n *2 $5"}',
+    raw: undefined,
+  },
   { id: '1764000000000-1', data: '{"binary":"\r\n*1\r\n$3\r\nabc"}', raw: undefined },
   { id: '1764000000001-0', data: undefined, raw: '["foo","bar"]' },
   { id: '1764000000002-12', data: '', raw: undefined },

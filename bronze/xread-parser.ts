@@ -53,7 +53,10 @@ export class XReadParser {
       this.stage = 'done';
       return undefined;
     }
-    if (first !== type) throw new Error(`unexpected RESP reply: ${JSON.stringify(buf.toString('latin1', this.pos, Math.min(cr, this.pos + 60)))}`);
+    if (first !== type)
+      throw new Error(
+        `unexpected RESP reply: ${JSON.stringify(buf.toString('latin1', this.pos, Math.min(cr, this.pos + 60)))}`,
+      );
     let value = 0;
     let i = this.pos + 1;
     const negative = buf[i] === 0x2d;
@@ -151,7 +154,10 @@ export class XReadParser {
       // A view into a chunk this parser will not touch again; the writer copies it into its NDJSON.
       this.entries.push({ id: this.id, data: value });
     } else {
-      this.entries.push({ id: this.id, raw: JSON.stringify(this.fieldCount ? this.fields.map((f) => f.toString('utf8')) : null) });
+      this.entries.push({
+        id: this.id,
+        raw: JSON.stringify(this.fieldCount ? this.fields.map((f) => f.toString('utf8')) : null),
+      });
     }
     this.stage = --this.entriesLeft > 0 ? 'entry' : 'done';
   }

@@ -38,12 +38,15 @@ export const deadLetterTable = (source: string) => `${source}__dead_letters`;
 export const INGEST_PARTITION = 'ingest_date';
 
 /** A bronze file's folder: bronze/<table>/ingest_date=YYYY-MM-DD/. */
-export const bronzePartitionPrefix = (table: string, ingestDate: string) => `bronze/${table}/${INGEST_PARTITION}=${ingestDate}/`;
+export const bronzePartitionPrefix = (table: string, ingestDate: string) =>
+  `bronze/${table}/${INGEST_PARTITION}=${ingestDate}/`;
 
 const DAY_MILLIS = 86_400_000;
 
 /** The UTC day number of a stream id (`<milliseconds>-<sequence>`): batches never span two. */
-export const ingestDayOf = (streamId: string): number => Math.floor(Number(streamId.slice(0, streamId.indexOf('-'))) / DAY_MILLIS);
+export const ingestDayOf = (streamId: string): number =>
+  Math.floor(Number(streamId.slice(0, streamId.indexOf('-'))) / DAY_MILLIS);
 
 /** The UTC date (YYYY-MM-DD) a stream id was received on. */
-export const ingestDateOf = (streamId: string): string => new Date(ingestDayOf(streamId) * DAY_MILLIS).toISOString().slice(0, 10);
+export const ingestDateOf = (streamId: string): string =>
+  new Date(ingestDayOf(streamId) * DAY_MILLIS).toISOString().slice(0, 10);

@@ -17,20 +17,32 @@ export interface CommandSpec<O extends Record<string, OptionSpec>> {
 }
 
 type Values<O extends Record<string, OptionSpec>> = {
-  [K in keyof O]: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { default: string } ? string : string | undefined;
+  [K in keyof O]: O[K] extends { type: 'boolean' }
+    ? boolean
+    : O[K] extends { default: string }
+      ? string
+      : string | undefined;
 };
 
 /** The help text of a command, as printed by --help. */
 export function helpText<O extends Record<string, OptionSpec>>(spec: CommandSpec<O>): string {
-  const rows = Object.entries({ ...spec.options, help: { type: 'boolean', short: 'h', description: 'Show this help and exit' } as OptionSpec }).map(
-    ([name, o]) => {
-      const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` <${o.valueName ?? 'value'}>` : ''}`;
-      const fallback = o.type === 'string' && o.default !== undefined ? ` (default: ${o.default})` : '';
-      return [flag, `${o.description}${fallback}`] as const;
-    },
-  );
+  const rows = Object.entries({
+    ...spec.options,
+    help: { type: 'boolean', short: 'h', description: 'Show this help and exit' } as OptionSpec,
+  }).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` <${o.valueName ?? 'value'}>` : ''}`;
+    const fallback = o.type === 'string' && o.default !== undefined ? ` (default: ${o.default})` : '';
+    return [flag, `${o.description}${fallback}`] as const;
+  });
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
-  const lines = [`Usage: ${spec.usage}`, '', spec.summary, '', 'Options:', ...rows.map(([f, d]) => `  ${f.padEnd(width)}${d}`)];
+  const lines = [
+    `Usage: ${spec.usage}`,
+    '',
+    spec.summary,
+    '',
+    'Options:',
+    ...rows.map(([f, d]) => `  ${f.padEnd(width)}${d}`),
+  ];
   if (spec.details) lines.push('', spec.details.trim());
   return lines.join('\n');
 }
@@ -43,7 +55,11 @@ export function parseCommand<O extends Record<string, OptionSpec>>(
   const options = Object.fromEntries(
     Object.entries(spec.options).map(([name, o]) => [
       name,
-      { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.type === 'string' && o.default !== undefined ? { default: o.default } : {}) },
+      {
+        type: o.type,
+        ...(o.short ? { short: o.short } : {}),
+        ...(o.type === 'string' && o.default !== undefined ? { default: o.default } : {}),
+      },
     ]),
   );
   try {
@@ -57,7 +73,8 @@ export function parseCommand<O extends Record<string, OptionSpec>>(
       console.log(helpText(spec));
       process.exit(0);
     }
-    for (const [name, o] of Object.entries(spec.options)) if (o.type === 'boolean') (values as Record<string, unknown>)[name] ??= false;
+    for (const [name, o] of Object.entries(spec.options))
+      if (o.type === 'boolean') (values as Record<string, unknown>)[name] ??= false;
     return { values: values as Values<O>, positionals };
   } catch (error) {
     console.error(`${(error as Error).message}\nRun with --help to see the options.`);
@@ -88,6 +105,9 @@ export function runMain(main: () => Promise<number | void>): void {
 export function formatTable(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (/^-?[\d.,]+( ?[a-z%]+)?$/.test(c) && i > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (/^-?[\d.,]+( ?[a-z%]+)?$/.test(c) && i > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ');
   return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }

@@ -23,7 +23,8 @@ describe('loadConfig', () => {
       () => loadConfig({ STRATA_API_PORT: 'eighty', STRATA_LAKE_URL: 'ftp://x', S3_FORCE_PATH_STYLE: 'maybe' }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        for (const name of ['STRATA_API_PORT="eighty"', 'STRATA_LAKE_URL="ftp://x"', 'S3_FORCE_PATH_STYLE="maybe"']) assert.match(error.message, new RegExp(`- ${name}`));
+        for (const name of ['STRATA_API_PORT="eighty"', 'STRATA_LAKE_URL="ftp://x"', 'S3_FORCE_PATH_STYLE="maybe"'])
+          assert.match(error.message, new RegExp(`- ${name}`));
         assert.match(error.message, /must start with file:\/\/ or s3:\/\//);
         assert.match(error.message, /docs\/configuration\.md/);
         return true;

@@ -11,17 +11,26 @@ export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 const bool = (fallback: boolean) =>
-  z.enum(['true', 'false', '1', '0', 'yes', 'no']).default(fallback ? 'true' : 'false').transform((v) => ['true', '1', 'yes'].includes(v));
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => ['true', '1', 'yes'].includes(v));
 
 const schema = z.object({
   /** Local-mode services keep their data here, with the lake, caches, logs and pid files. Git-ignored. */
   STRATA_DATA_DIR: z.string().min(1).default('.strata'),
   /** Where the lake lives: file://<folder> (default: <data dir>/lake) or s3://<bucket>[/<prefix>]. */
-  STRATA_LAKE_URL: z.string().regex(/^(file|s3):\/\/.+/, 'must start with file:// or s3://').optional(),
+  STRATA_LAKE_URL: z
+    .string()
+    .regex(/^(file|s3):\/\/.+/, 'must start with file:// or s3://')
+    .optional(),
   /** Local ports are offset from the usual ones so a system Redis or PostgreSQL is never taken over by mistake. */
   REDIS_URL: z.url().default('redis://127.0.0.1:6390/0'),
   /** Every Redis key Strata writes starts with this prefix (streams, dead letters, dedup keys). */
-  STRATA_REDIS_PREFIX: z.string().regex(/^[\w.-]+$/, 'use letters, digits, dots, dashes or underscores').default('strata'),
+  STRATA_REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w.-]+$/, 'use letters, digits, dots, dashes or underscores')
+    .default('strata'),
   DATABASE_URL: z.url().default('postgres://strata:strata@127.0.0.1:5440/strata'),
   /** The S3 endpoint; local mode runs s3rver here. MinIO and s3rver need path-style addressing. */
   S3_ENDPOINT: z.url().default('http://127.0.0.1:9010'),
@@ -32,7 +41,18 @@ const schema = z.object({
   STRATA_API_HOST: z.string().default('127.0.0.1'),
   STRATA_API_PORT: port(8787),
   /** API keys for admin actions (trigger a job, replay dead letters), comma-separated, ≥ 24 characters each. None: admin actions are off. */
-  STRATA_API_KEYS: z.string().default('').refine((v) => v.split(',').map((k) => k.trim()).filter(Boolean).every((k) => k.length >= 24), 'each key needs ≥ 24 characters (e.g. `openssl rand -hex 24`)'),
+  STRATA_API_KEYS: z
+    .string()
+    .default('')
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean)
+          .every((k) => k.length >= 24),
+      'each key needs ≥ 24 characters (e.g. `openssl rand -hex 24`)',
+    ),
   /** Requests a client (IP address) may make per minute, in bursts up to the same number; 0 turns rate limiting off. */
   STRATA_API_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
   /** Take the client's address from X-Forwarded-For (only behind a proxy you run: clients can set the header). */
@@ -40,7 +60,11 @@ const schema = z.object({
   /** Origins allowed to call the API from a browser, comma-separated, or * for any. Empty: no CORS headers (same origin only). */
   STRATA_API_CORS_ORIGINS: z.string().default(''),
   /** Largest request body accepted (admin actions take small JSON bodies). */
-  STRATA_API_MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  STRATA_API_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   /** Base URL of the weather API the `weather` source collects from (the fixture API by default; `pnpm fixtures:serve`
    *  serves each example's fixture on the host and port of its source's URL, so one setting moves both). */
   WEATHER_API_URL: z.url().default('http://127.0.0.1:8788'),
@@ -54,11 +78,17 @@ const schema = z.object({
   LISTINGS_API_URL: z.url().default('http://127.0.0.1:8792'),
   STRATA_LISTINGS_INBOX: z.string().optional(),
   LISTINGS_DATABASE_URL: z.url().optional(),
-  LISTINGS_TABLE: z.string().regex(/^\w+(\.\w+)?$/, 'use table or schema.table').default('legacy.listings'),
+  LISTINGS_TABLE: z
+    .string()
+    .regex(/^\w+(\.\w+)?$/, 'use table or schema.table')
+    .default('legacy.listings'),
   /** Chromium for JavaScript-rendered pages (Debian's `chromium` package). */
   STRATA_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** When `pnpm scheduler` runs the silver and gold jobs (cron syntax, UTC). */
-  STRATA_JOBS_SCHEDULE: z.string().refine(validateCron, 'is not a valid cron expression (e.g. "*/15 * * * *")').default('*/15 * * * *'),
+  STRATA_JOBS_SCHEDULE: z
+    .string()
+    .refine(validateCron, 'is not a valid cron expression (e.g. "*/15 * * * *")')
+    .default('*/15 * * * *'),
   /** How long files replaced by a newer snapshot stay readable (time travel) before `pnpm lake:vacuum` deletes them. */
   STRATA_LAKE_RETENTION_HOURS: z.coerce.number().min(0).default(168),
   /** A stream's backlog (entries the bronze group has not acknowledged) at which collectors pause until it halves. */
@@ -75,13 +105,20 @@ const schema = z.object({
   /** A bronze batch is flushed at this many rows. */
   STRATA_BRONZE_MAX_BATCH_ROWS: z.coerce.number().int().positive().default(50_000),
   /** …or at this many bytes of envelopes. */
-  STRATA_BRONZE_MAX_BATCH_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  STRATA_BRONZE_MAX_BATCH_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
   /** …or this long after its first entry arrived, when following the streams. */
   STRATA_BRONZE_FLUSH_INTERVAL_MILLIS: z.coerce.number().int().positive().default(1000),
   /** DuckDB threads of the bronze writer's Parquet COPY; the writer's bottleneck is Node reading the stream. */
   STRATA_BRONZE_DUCKDB_THREADS: z.coerce.number().int().positive().default(1),
   /** DuckDB's memory limit in silver/gold jobs; past it DuckDB spills to .strata/tmp/duckdb instead of growing. */
-  STRATA_JOB_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 1.5GB or 800MB').default('1.5GB'),
+  STRATA_JOB_MEMORY_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'a size such as 1.5GB or 800MB')
+    .default('1.5GB'),
   /** `pnpm bronze` and `pnpm stream` merge a partition's small files once it holds this many… */
   STRATA_COMPACT_MIN_FILES: z.coerce.number().int().min(2).default(16),
   /** …where a file is small under this size (MiB)… */
@@ -140,7 +177,11 @@ export interface Config {
   };
 }
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Reads `<root>/.env` (without overriding real environment variables). */
 export function readDotenv(root = PROJECT_ROOT): Record<string, string> {
@@ -185,8 +226,13 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     },
     chromiumPath: e.STRATA_CHROMIUM_PATH,
     sourceUrls: Object.fromEntries(
-      Object.entries({ weather: e.WEATHER_API_URL, odds: e.ODDS_SITE_URL, crypto: e.CRYPTO_API_URL, weapons: e.WEAPONS_WIKI_URL, listings: e.LISTINGS_API_URL })
-        .map(([source, url]) => [source, trimSlashes(url)]),
+      Object.entries({
+        weather: e.WEATHER_API_URL,
+        odds: e.ODDS_SITE_URL,
+        crypto: e.CRYPTO_API_URL,
+        weapons: e.WEAPONS_WIKI_URL,
+        listings: e.LISTINGS_API_URL,
+      }).map(([source, url]) => [source, trimSlashes(url)]),
     ),
     listings: {
       inbox: path.resolve(PROJECT_ROOT, e.STRATA_LISTINGS_INBOX ?? path.join(e.STRATA_DATA_DIR, 'inbox', 'listings')),
@@ -201,7 +247,11 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
     maxEventBytes: e.STRATA_MAX_EVENT_BYTES,
     lakeRetentionHours: e.STRATA_LAKE_RETENTION_HOURS,
     jobMemoryLimit: e.STRATA_JOB_MEMORY_LIMIT,
-    compact: { minFiles: e.STRATA_COMPACT_MIN_FILES, targetBytes: e.STRATA_COMPACT_TARGET_MB * 1024 * 1024, intervalMillis: e.STRATA_COMPACT_INTERVAL_SECONDS * 1000 },
+    compact: {
+      minFiles: e.STRATA_COMPACT_MIN_FILES,
+      targetBytes: e.STRATA_COMPACT_TARGET_MB * 1024 * 1024,
+      intervalMillis: e.STRATA_COMPACT_INTERVAL_SECONDS * 1000,
+    },
     bronze: {
       maxBatchRows: e.STRATA_BRONZE_MAX_BATCH_ROWS,
       maxBatchBytes: e.STRATA_BRONZE_MAX_BATCH_BYTES,
@@ -235,5 +285,9 @@ export function config(): Config {
 
 /** The variables that point a child process at the same services, lake and data folder as `cfg` (jobs, streams, tests). */
 export const envFor = (cfg: Config): Record<string, string> => ({
-  DATABASE_URL: cfg.databaseUrl, REDIS_URL: cfg.redisUrl, STRATA_REDIS_PREFIX: cfg.redisPrefix, STRATA_LAKE_URL: cfg.lakeUrl, STRATA_DATA_DIR: cfg.dataDir,
+  DATABASE_URL: cfg.databaseUrl,
+  REDIS_URL: cfg.redisUrl,
+  STRATA_REDIS_PREFIX: cfg.redisPrefix,
+  STRATA_LAKE_URL: cfg.lakeUrl,
+  STRATA_DATA_DIR: cfg.dataDir,
 });

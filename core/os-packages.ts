@@ -11,9 +11,12 @@ export const isRoot = (): boolean => process.getuid?.() === 0;
 /** Runs a command to completion; throws with its output when it fails. */
 export function run(command: string, args: string[], options: SpawnSyncOptions = {}): string {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
-  if (result.error) throw new TerminalError(`${command} could not start: ${result.error.message}`, { cause: result.error });
+  if (result.error)
+    throw new TerminalError(`${command} could not start: ${result.error.message}`, { cause: result.error });
   if (result.status !== 0) {
-    throw new TerminalError(`${command} ${args.join(' ')} failed (exit ${result.status}):\n${String(result.stderr || result.stdout).trim()}`);
+    throw new TerminalError(
+      `${command} ${args.join(' ')} failed (exit ${result.status}):\n${String(result.stderr || result.stdout).trim()}`,
+    );
   }
   return String(result.stdout);
 }
@@ -25,7 +28,8 @@ export function findBinary(name: string, extraDirs: string[] = []): string | und
 }
 
 /** The command a user without root runs to install the packages. */
-export const installCommand = (packages: string[]) => `sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`;
+export const installCommand = (packages: string[]) =>
+  `sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`;
 
 /**
  * Installs Debian packages when running as root; otherwise stops with the exact command to run.
@@ -33,12 +37,17 @@ export const installCommand = (packages: string[]) => `sudo apt-get update && su
  */
 export function ensureOsPackages(packages: string[], why: string): void {
   if (!isRoot() || !findBinary('apt-get')) {
-    throw new TerminalError(`${why} is missing. Install it with:\n  ${installCommand(packages)}\nthen run the command again.`);
+    throw new TerminalError(
+      `${why} is missing. Install it with:\n  ${installCommand(packages)}\nthen run the command again.`,
+    );
   }
   console.log(`  installing ${packages.join(', ')} from the OS package manager (${why} is missing)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const policy = spawnSync('apt-cache', ['policy', ...packages], { encoding: 'utf8' }).stdout ?? '';
   const known = policy.includes('Candidate: ') && !policy.includes('Candidate: (none)');
   if (!known) run('apt-get', ['update', '-qq'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }

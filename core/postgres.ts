@@ -11,12 +11,25 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08004', '40001', '40P01']);
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+  '08004',
+  '40001',
+  '40P01',
+]);
 
 /** Wraps connection-level failures as TransientError so runners retry them. */
 export function classifyPgError(error: unknown): unknown {
   const code = (error as { code?: string }).code;
-  if (code && TRANSIENT_CODES.has(code)) return new TransientError(`PostgreSQL unavailable (${code})`, { cause: error });
+  if (code && TRANSIENT_CODES.has(code))
+    return new TransientError(`PostgreSQL unavailable (${code})`, { cause: error });
   return error;
 }
 

@@ -27,7 +27,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
 }
 
 /** The pause after the n-th failure in a row: doubling from `initialMillis`, at most `maxMillis`. */
-export const backoffMillis = (failures: number, initialMillis: number, maxMillis: number) => Math.min(maxMillis, initialMillis * 2 ** Math.min(Math.max(failures - 1, 0), 30));
+export const backoffMillis = (failures: number, initialMillis: number, maxMillis: number) =>
+  Math.min(maxMillis, initialMillis * 2 ** Math.min(Math.max(failures - 1, 0), 30));
 
 export function sleep(millis: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, millis));

@@ -9,9 +9,19 @@ import { createPool, type Pool } from './postgres.ts';
 import { openStore, type ObjectStore } from './storage/index.ts';
 
 /** Errors that mean the database is not there (or refuses us), as opposed to a failure inside it. */
-const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', '28P01', '28000', '3D000', '57P03']);
+const CONNECTION_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  '28P01',
+  '28000',
+  '3D000',
+  '57P03',
+]);
 
-const codeOf = (error: unknown): string | undefined => (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+const codeOf = (error: unknown): string | undefined =>
+  (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
 
 export interface Runtime {
   config: Config;
@@ -30,7 +40,10 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const catalog = new Catalog(pool);
   try {
     // A deadlock or serialization failure during an actual upgrade is worth another try; a missing server is not.
-    await withRetry(() => catalog.migrate(), { attempts: 5, isRetryable: (e) => e instanceof TransientError && !CONNECTION_FAILURES.has(codeOf(e) ?? '') });
+    await withRetry(() => catalog.migrate(), {
+      attempts: 5,
+      isRetryable: (e) => e instanceof TransientError && !CONNECTION_FAILURES.has(codeOf(e) ?? ''),
+    });
   } catch (error) {
     await pool.end();
     const code = codeOf(error);
@@ -51,7 +64,11 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     store: openStore(config),
     redis() {
       if (!redis) {
-        redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 20, enableAutoPipelining: false, lazyConnect: false });
+        redis = new Redis(config.redisUrl, {
+          maxRetriesPerRequest: 20,
+          enableAutoPipelining: false,
+          lazyConnect: false,
+        });
         // ioredis reconnects by itself; say so once per outage instead of its "Unhandled error event" per attempt.
         let down = false;
         redis.on('error', (error: Error) => {

@@ -9,10 +9,16 @@ import type { Runtime } from '../core/runtime.ts';
 import { applyGoldChange, loadGoldTable, servedSnapshot, type LoadResult } from './loader/postgres-loader.ts';
 
 /** Loads the gold tables among `results` that succeeded, or are up to date in the lake but stale in PostgreSQL. */
-export async function loadGold(rt: Runtime, results: TableRunResult[], onLoaded?: (r: LoadResult) => void): Promise<LoadResult[]> {
+export async function loadGold(
+  rt: Runtime,
+  results: TableRunResult[],
+  onLoaded?: (r: LoadResult) => void,
+): Promise<LoadResult[]> {
   const definitions = new Map((await loadAllTables()).map((t) => [keyOf(t), t]));
   const loads: LoadResult[] = [];
-  const candidates = results.filter((r) => r.table.startsWith('gold.') && !r.ownedByStream && (r.status === 'succeeded' || r.status === 'up to date'));
+  const candidates = results.filter(
+    (r) => r.table.startsWith('gold.') && !r.ownedByStream && (r.status === 'succeeded' || r.status === 'up to date'),
+  );
   if (candidates.length === 0) return loads;
   const duck = await openJobSession(rt.config);
   try {
@@ -33,11 +39,16 @@ export async function loadGold(rt: Runtime, results: TableRunResult[], onLoaded?
 export async function servesCurrentRows(rt: Runtime, table: TableRef): Promise<boolean> {
   const current = await rt.catalog.currentSnapshot(table);
   const served = await servedSnapshot(rt, table.name);
-  return current !== undefined && served !== undefined && (await rt.catalog.sameRows(table, served, current.snapshotId));
+  return (
+    current !== undefined && served !== undefined && (await rt.catalog.sameRows(table, served, current.snapshotId))
+  );
 }
 
 /** `pnpm job:gold`: the gold tables (or a selection), then the PostgreSQL loads. */
-export async function runGoldJob(rt: Runtime, options: Omit<JobOptions, 'layer'> & { onLoaded?: (r: LoadResult) => void } = {}): Promise<{ tables: TableRunResult[]; loads: LoadResult[] }> {
+export async function runGoldJob(
+  rt: Runtime,
+  options: Omit<JobOptions, 'layer'> & { onLoaded?: (r: LoadResult) => void } = {},
+): Promise<{ tables: TableRunResult[]; loads: LoadResult[] }> {
   const tables = await runJob(rt, { ...options, layer: 'gold' });
   return { tables, loads: await loadGold(rt, tables, options.onLoaded) };
 }
@@ -46,11 +57,19 @@ export async function runGoldJob(rt: Runtime, options: Omit<JobOptions, 'layer'>
  * What `pnpm stream` does after each committed micro-batch: a gold table's changed rows go to PostgreSQL at once
  * (upserted, or the table reloaded when PostgreSQL was behind); a failed load fails the round.
  */
-export function streamingGoldLoader(rt: Runtime, onLoaded?: (load: LoadResult & { mode: 'upsert' | 'full' }) => void): OnCommitted {
+export function streamingGoldLoader(
+  rt: Runtime,
+  onLoaded?: (load: LoadResult & { mode: 'upsert' | 'full' }) => void,
+): OnCommitted {
   return async (table, result, duck) => {
     if (table.layer !== 'gold') return;
-    const load = await applyGoldChange(rt, duck, table, { baseSnapshotId: result.baseSnapshotId ?? null, snapshotId: result.snapshotId!, rows: result.changedRows ?? [] });
+    const load = await applyGoldChange(rt, duck, table, {
+      baseSnapshotId: result.baseSnapshotId ?? null,
+      snapshotId: result.snapshotId!,
+      rows: result.changedRows ?? [],
+    });
     onLoaded?.(load);
-    if (load.status !== 'succeeded') throw new Error(`loading gold.${table.name} into PostgreSQL failed: ${load.error}`);
+    if (load.status !== 'succeeded')
+      throw new Error(`loading gold.${table.name} into PostgreSQL failed: ${load.error}`);
   };
 }

@@ -57,13 +57,29 @@ export interface IngestOptions {
 }
 
 /** Collects one source into its stream. Returns a result rather than throwing; a failed run keeps what it published. */
-export async function runIngest(rt: Runtime, source: SourceDefinition, options: IngestOptions = {}): Promise<IngestResult> {
+export async function runIngest(
+  rt: Runtime,
+  source: SourceDefinition,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
   const started = Date.now();
   const record = options.recordRun ?? true;
   const runId = record ? await rt.runs.start('collect', source.name, newRunId('collect')) : newRunId('collect');
   const publisher = StreamPublisher.fromConfig(rt.redis(), rt.config);
   const result: IngestResult = {
-    source: source.name, runId, status: 'succeeded', collected: 0, appended: 0, duplicates: 0, deadLettered: 0, deadLetterDuplicates: 0, bloomFalsePositives: 0, pauses: 0, backpressureMillis: 0, drainedInline: 0, durationMillis: 0,
+    source: source.name,
+    runId,
+    status: 'succeeded',
+    collected: 0,
+    appended: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    deadLetterDuplicates: 0,
+    bloomFalsePositives: 0,
+    pauses: 0,
+    backpressureMillis: 0,
+    drainedInline: 0,
+    durationMillis: 0,
   };
   try {
     const stream = streamKey(rt.config.redisPrefix, source.name);
@@ -130,16 +146,22 @@ export async function runIngest(rt: Runtime, source: SourceDefinition, options: 
     result.error = describeError(error);
   }
   result.durationMillis = Date.now() - started;
-  if (record) await rt.runs.finish(runId, {
-    status: result.status,
-    rowsIn: result.collected,
-    rowsOut: result.appended,
-    error: result.error,
-    details: {
-      duplicates: result.duplicates, deadLettered: result.deadLettered, deadLetterDuplicates: result.deadLetterDuplicates,
-      bloomFalsePositives: result.bloomFalsePositives, pauses: result.pauses, backpressureMillis: result.backpressureMillis, drainedInline: result.drainedInline,
-    },
-  });
+  if (record)
+    await rt.runs.finish(runId, {
+      status: result.status,
+      rowsIn: result.collected,
+      rowsOut: result.appended,
+      error: result.error,
+      details: {
+        duplicates: result.duplicates,
+        deadLettered: result.deadLettered,
+        deadLetterDuplicates: result.deadLetterDuplicates,
+        bloomFalsePositives: result.bloomFalsePositives,
+        pauses: result.pauses,
+        backpressureMillis: result.backpressureMillis,
+        drainedInline: result.drainedInline,
+      },
+    });
   return result;
 }
 
@@ -150,7 +172,12 @@ export const REJECTED_BY_COLLECTOR = 'rejected by the collector: ';
  * Parses each raw record into an envelope (id from its content), or into a dead letter with the reason: the
  * collector's (`rejected`), its size past `maxEventBytes`, or the parser's.
  */
-export function toEnvelopes(source: SourceDefinition, records: RawRecord[], runId: string, maxEventBytes = Number.POSITIVE_INFINITY): { events: EventEnvelope[]; letters: DeadLetter[] } {
+export function toEnvelopes(
+  source: SourceDefinition,
+  records: RawRecord[],
+  runId: string,
+  maxEventBytes = Number.POSITIVE_INFINITY,
+): { events: EventEnvelope[]; letters: DeadLetter[] } {
   const ingestedAt = new Date().toISOString();
   const events: EventEnvelope[] = [];
   const letters: DeadLetter[] = [];
@@ -165,7 +192,8 @@ export function toEnvelopes(source: SourceDefinition, records: RawRecord[], runI
       // Only a preview is kept (Redis and the lake stay bounded); the whole text's hash tells one such record from another.
       letters.push({
         reason: `record of ${bytes} bytes is larger than STRATA_MAX_EVENT_BYTES (${maxEventBytes}); only a preview of it is kept; raise the limit if such records are expected`,
-        raw: previewOf(record.text), key: `oversized:${createHash('sha256').update(record.text).digest('hex')}`,
+        raw: previewOf(record.text),
+        key: `oversized:${createHash('sha256').update(record.text).digest('hex')}`,
       });
       continue;
     }

@@ -43,16 +43,29 @@ const BATCH = 500;
 /** Whether a letter holds a record as its source sent it, which a parser may accept now. */
 const isRecord = (l: Letter) => !l.reason.includes('(stream entry ') && !l.reason.startsWith(REJECTED_BY_COLLECTOR);
 
-export async function replayDeadLetters(rt: Runtime, source: SourceDefinition, options: { limit?: number } = {}): Promise<ReplayResult> {
+export async function replayDeadLetters(
+  rt: Runtime,
+  source: SourceDefinition,
+  options: { limit?: number } = {},
+): Promise<ReplayResult> {
   const runId = await rt.runs.start('replay', source.name, newRunId('replay'));
-  const result: ReplayResult = { source: source.name, runId, examined: 0, replayed: 0, duplicates: 0, stillFailing: 0, skipped: 0 };
+  const result: ReplayResult = {
+    source: source.name,
+    runId,
+    examined: 0,
+    replayed: 0,
+    duplicates: 0,
+    stillFailing: 0,
+    skipped: 0,
+  };
   const table: TableRef = { layer: 'bronze', name: deadLetterTable(source.name) };
   const tmpDir = path.join(rt.config.dataDir, 'tmp', 'replay', runId);
   try {
     // Letters still in Redis are committed to the lake first, so the lake is the one place a replay reads.
     const writer = new BronzeWriter(rt, { consumer: 'replay', recordRuns: false, kinds: ['dead-letters'] });
     const drained = await writer.drain(source.name).finally(() => writer.close());
-    if (drained.status === 'failed') throw new Error(`could not commit the dead letters still in Redis: ${drained.error}`);
+    if (drained.status === 'failed')
+      throw new Error(`could not commit the dead letters still in Redis: ${drained.error}`);
     await mkdir(tmpDir, { recursive: true });
     await withDuck(async (duck) => {
       const snapshot = await rt.catalog.currentSnapshot(table);
@@ -63,20 +76,37 @@ export async function replayDeadLetters(rt: Runtime, source: SourceDefinition, o
       const replayed = new Set<string>();
       for (let i = 0; i < letters.length; i += BATCH) {
         const records = letters.slice(i, i + BATCH).filter((l) => (isRecord(l) ? true : (result.skipped++, false)));
-        const parsed = records.map((l) => ({ id: l.event_id, event: toEnvelopes(source, [{ text: l.raw }], runId, rt.config.maxEventBytes).events[0] }));
+        const parsed = records.map((l) => ({
+          id: l.event_id,
+          event: toEnvelopes(source, [{ text: l.raw }], runId, rt.config.maxEventBytes).events[0],
+        }));
         const replayable = parsed.filter((p) => p.event);
         result.stillFailing += records.length - replayable.length;
         if (replayable.length === 0) continue;
-        const counts = await publisher.publish(source.name, replayable.map((p) => p.event!));
+        const counts = await publisher.publish(
+          source.name,
+          replayable.map((p) => p.event!),
+        );
         result.replayed += counts.appended;
         result.duplicates += counts.duplicates;
         for (const p of replayable) replayed.add(p.id);
       }
       if (replayed.size) await markReplayed(rt, duck, table, replayed, runId, tmpDir);
     });
-    await rt.runs.finish(runId, { status: 'succeeded', rowsIn: result.examined, rowsOut: result.replayed, details: { ...result } });
+    await rt.runs.finish(runId, {
+      status: 'succeeded',
+      rowsIn: result.examined,
+      rowsOut: result.replayed,
+      details: { ...result },
+    });
   } catch (error) {
-    await rt.runs.finish(runId, { status: 'failed', rowsIn: result.examined, rowsOut: result.replayed, error: describeError(error), details: { ...result } });
+    await rt.runs.finish(runId, {
+      status: 'failed',
+      rowsIn: result.examined,
+      rowsOut: result.replayed,
+      error: describeError(error),
+      details: { ...result },
+    });
     throw error;
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
@@ -102,36 +132,64 @@ async function pendingLetters(rt: Runtime, duck: DuckSession, files: LiveFile[],
  * old one in one commit (as its successor: a table that had read the old file has read this one). A commit that
  * raced with compaction is refused and retried on the new snapshot.
  */
-async function markReplayed(rt: Runtime, duck: DuckSession, table: TableRef, ids: Set<string>, runId: string, tmpDir: string): Promise<void> {
+async function markReplayed(
+  rt: Runtime,
+  duck: DuckSession,
+  table: TableRef,
+  ids: Set<string>,
+  runId: string,
+  tmpDir: string,
+): Promise<void> {
   const idsFile = path.join(tmpDir, 'replayed.csv');
   await writeFile(idsFile, `event_id\n${[...ids].join('\n')}\n`);
   const replayed = `read_csv(${sqlString(idsFile)}, header = true, columns = {'event_id': 'VARCHAR'})`;
-  await withRetry(async () => {
-    const snapshot = (await rt.catalog.currentSnapshot(table))!;
-    const add: DataFile[] = [];
-    const remove: number[] = [];
-    for (const [i, file] of snapshot.files.entries()) {
-      const source = await readFiles(rt, [file]);
-      const hits = Number(await duck.scalar(`select count(*) from ${source} where replayed_at is null and event_id in (select event_id from ${replayed})`));
-      if (hits === 0) continue;
-      const local = path.join(tmpDir, `${i}.parquet`);
-      await duck.run(
-        `copy (select * replace (
+  await withRetry(
+    async () => {
+      const snapshot = (await rt.catalog.currentSnapshot(table))!;
+      const add: DataFile[] = [];
+      const remove: number[] = [];
+      for (const [i, file] of snapshot.files.entries()) {
+        const source = await readFiles(rt, [file]);
+        const hits = Number(
+          await duck.scalar(
+            `select count(*) from ${source} where replayed_at is null and event_id in (select event_id from ${replayed})`,
+          ),
+        );
+        if (hits === 0) continue;
+        const local = path.join(tmpDir, `${i}.parquet`);
+        await duck.run(
+          `copy (select * replace (
                  case when replayed_at is null and event_id in (select event_id from ${replayed}) then now() else replayed_at end as replayed_at,
                  case when replayed_at is null and event_id in (select event_id from ${replayed}) then ${sqlString(runId)} else replay_run_id end as replay_run_id)
                from ${source} order by _stream_id)
            to ${sqlString(local)} (format parquet, compression zstd)`,
-      );
-      const key = `${path.posix.dirname(file.path)}/replayed-${runId}-${i}.parquet`;
-      const info = await rt.store.putFile(key, local);
-      add.push({
-        path: key, rowCount: file.rowCount, bytes: info.bytes, partitionValues: file.partitionValues, columnStats: file.columnStats,
-        streamFirstId: file.streamFirstId, streamLastId: file.streamLastId, compactedFrom: [file.fileId],
-      });
-      remove.push(file.fileId);
-    }
-    if (remove.length) {
-      await rt.catalog.commit({ table, baseSnapshotId: snapshot.snapshotId, operation: 'overwrite', remove, add, runId, summary: { replayed: ids.size } });
-    }
-  }, { attempts: 5, isRetryable: (e) => e instanceof CommitConflictError });
+        );
+        const key = `${path.posix.dirname(file.path)}/replayed-${runId}-${i}.parquet`;
+        const info = await rt.store.putFile(key, local);
+        add.push({
+          path: key,
+          rowCount: file.rowCount,
+          bytes: info.bytes,
+          partitionValues: file.partitionValues,
+          columnStats: file.columnStats,
+          streamFirstId: file.streamFirstId,
+          streamLastId: file.streamLastId,
+          compactedFrom: [file.fileId],
+        });
+        remove.push(file.fileId);
+      }
+      if (remove.length) {
+        await rt.catalog.commit({
+          table,
+          baseSnapshotId: snapshot.snapshotId,
+          operation: 'overwrite',
+          remove,
+          add,
+          runId,
+          summary: { replayed: ids.size },
+        });
+      }
+    },
+    { attempts: 5, isRetryable: (e) => e instanceof CommitConflictError },
+  );
 }

@@ -42,19 +42,39 @@ export interface AppDependencies {
   live?: LiveFeed;
 }
 
-export const DEFAULT_SETTINGS: ApiSettings = { keys: [], rateLimitPerMinute: 1200, trustProxy: false, corsOrigins: [], maxBodyBytes: 64 * 1024 };
+export const DEFAULT_SETTINGS: ApiSettings = {
+  keys: [],
+  rateLimitPerMinute: 1200,
+  trustProxy: false,
+  corsOrigins: [],
+  maxBodyBytes: 64 * 1024,
+};
 
 const healthRoute = createRoute({
-  method: 'get', path: '/healthz', operationId: 'health', tags: ['operations'], summary: 'The process is up',
+  method: 'get',
+  path: '/healthz',
+  operationId: 'health',
+  tags: ['operations'],
+  summary: 'The process is up',
   security: [],
-  responses: { 200: { description: 'Always, while the process serves', content: { 'application/json': { schema: HealthSchema } } }, ...errorResponses(414) },
+  responses: {
+    200: { description: 'Always, while the process serves', content: { 'application/json': { schema: HealthSchema } } },
+    ...errorResponses(414),
+  },
 });
 
 const readyRoute = createRoute({
-  method: 'get', path: '/readyz', operationId: 'ready', tags: ['operations'], summary: 'PostgreSQL, Redis and the lake storage are reachable',
+  method: 'get',
+  path: '/readyz',
+  operationId: 'ready',
+  tags: ['operations'],
+  summary: 'PostgreSQL, Redis and the lake storage are reachable',
   responses: {
     200: { description: 'Every backing service answered', content: { 'application/json': { schema: ReadySchema } } },
-    503: { description: 'At least one backing service did not answer', content: { 'application/json': { schema: ReadySchema } } },
+    503: {
+      description: 'At least one backing service did not answer',
+      content: { 'application/json': { schema: ReadySchema } },
+    },
     ...errorResponses(414),
   },
   security: [],
@@ -63,11 +83,19 @@ const readyRoute = createRoute({
 export const API_INFO = {
   title: 'Strata API',
   version: '0.1.0',
-  description: 'Gold tables of the Strata lakehouse, served from PostgreSQL, and the pipeline\'s operations.',
+  description: "Gold tables of the Strata lakehouse, served from PostgreSQL, and the pipeline's operations.",
   license: { name: 'Proprietary', identifier: 'LicenseRef-Strata' },
 };
 
-export function createApp({ pool, redis, store, redisPrefix = 'strata', settings, admin, live }: AppDependencies): OpenAPIHono {
+export function createApp({
+  pool,
+  redis,
+  store,
+  redisPrefix = 'strata',
+  settings,
+  admin,
+  live,
+}: AppDependencies): OpenAPIHono {
   const options = { ...DEFAULT_SETTINGS, ...settings };
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const gold = new GoldCatalog(pool);
@@ -76,14 +104,32 @@ export function createApp({ pool, redis, store, redisPrefix = 'strata', settings
 
   app.use(metrics.middleware);
   app.use(async (c, next) => {
-    if (Buffer.byteLength(c.req.url) > MAX_URL_BYTES) apiError(414, `the URL is longer than ${MAX_URL_BYTES} bytes; use fewer or shorter filters`);
+    if (Buffer.byteLength(c.req.url) > MAX_URL_BYTES)
+      apiError(414, `the URL is longer than ${MAX_URL_BYTES} bytes; use fewer or shorter filters`);
     await next();
   });
   if (options.corsOrigins.length) {
-    app.use('/v1/*', cors({ origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins], allowHeaders: ['Authorization', 'Content-Type'], exposeHeaders: ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining'], maxAge: 600 }));
+    app.use(
+      '/v1/*',
+      cors({
+        origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins],
+        allowHeaders: ['Authorization', 'Content-Type'],
+        exposeHeaders: ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining'],
+        maxAge: 600,
+      }),
+    );
   }
-  app.use('/v1/*', rateLimit({ requestsPerMinute: options.rateLimitPerMinute, clientOf: clientAddress(options.trustProxy) }));
-  app.use('/v1/admin/*', bodyLimit({ maxSize: options.maxBodyBytes, onError: () => apiError(413, `the body is larger than ${options.maxBodyBytes} bytes`) }));
+  app.use(
+    '/v1/*',
+    rateLimit({ requestsPerMinute: options.rateLimitPerMinute, clientOf: clientAddress(options.trustProxy) }),
+  );
+  app.use(
+    '/v1/admin/*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: () => apiError(413, `the body is larger than ${options.maxBodyBytes} bytes`),
+    }),
+  );
   app.use('/v1/admin/*', requireApiKey(options.keys));
 
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, service: 'strata' as const }, 200));
@@ -91,7 +137,10 @@ export function createApp({ pool, redis, store, redisPrefix = 'strata', settings
     const checks: Record<string, { ok: boolean; error?: string }> = {};
     const probe = async (name: string, fn: () => Promise<unknown>) => {
       try {
-        await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000))]);
+        await Promise.race([
+          fn(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000)),
+        ]);
         checks[name] = { ok: true };
       } catch (error) {
         checks[name] = { ok: false, error: (error as Error).message };
@@ -103,9 +152,13 @@ export function createApp({ pool, redis, store, redisPrefix = 'strata', settings
       ...(store ? [probe('storage', () => store.head('.strata-readyz'))] : []),
     ]);
     const ok = Object.values(checks).every((check) => check.ok);
-    return ok ? c.json({ status: 'ready' as const, checks }, 200) : c.json({ status: 'unavailable' as const, checks }, 503);
+    return ok
+      ? c.json({ status: 'ready' as const, checks }, 200)
+      : c.json({ status: 'unavailable' as const, checks }, 503);
   });
-  app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }));
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }),
+  );
 
   app.route('/v1/tables', tablesRoutes(pool, gold));
   app.route('/v1', marketsRoutes(pool));
@@ -115,7 +168,9 @@ export function createApp({ pool, redis, store, redisPrefix = 'strata', settings
   app.route('/v1/admin', adminRoutes(admin));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
-    type: 'http', scheme: 'bearer', description: 'One of the keys in STRATA_API_KEYS, as `Authorization: Bearer <key>`',
+    type: 'http',
+    scheme: 'bearer',
+    description: 'One of the keys in STRATA_API_KEYS, as `Authorization: Bearer <key>`',
   });
   const document = { openapi: '3.1.0', info: API_INFO, servers: [{ url: '/' }], tags: TAGS };
   app.doc31('/openapi.json', document);
@@ -130,7 +185,7 @@ const TAGS = [
   { name: 'tables', description: 'Gold tables, filtered, paged and exported' },
   { name: 'markets', description: 'Best odds and coin prices' },
   { name: 'operations', description: 'Health, runs, quality and streams' },
-  { name: 'lake', description: 'The lake\'s tables, partitions and files' },
+  { name: 'lake', description: "The lake's tables, partitions and files" },
   { name: 'live', description: 'Server-sent events' },
   { name: 'admin', description: 'Actions that need an API key' },
 ];

@@ -52,7 +52,14 @@ export class GoldCatalog {
   }
 
   private async read(): Promise<Map<string, GoldTable>> {
-    const { rows } = await this.pool.query<{ table_name: string; table_description: string | null; name: string; type: string; description: string | null; key_position: number | null }>(
+    const { rows } = await this.pool.query<{
+      table_name: string;
+      table_description: string | null;
+      name: string;
+      type: string;
+      description: string | null;
+      key_position: number | null;
+    }>(
       `select c.relname as table_name, obj_description(c.oid, 'pg_class') as table_description,
               a.attname as name, format_type(a.atttypid, a.atttypmod) as type, col_description(a.attrelid, a.attnum) as description,
               array_position(i.indkey::int2[], a.attnum) as key_position
@@ -68,12 +75,25 @@ export class GoldCatalog {
     for (const row of rows) {
       if (isStaging(row.table_name)) continue;
       let table = tables.get(row.table_name);
-      if (!table) tables.set(row.table_name, (table = { name: row.table_name, description: row.table_description, columns: [], primaryKey: [], keyed: [] }));
+      if (!table)
+        tables.set(
+          row.table_name,
+          (table = {
+            name: row.table_name,
+            description: row.table_description,
+            columns: [],
+            primaryKey: [],
+            keyed: [],
+          }),
+        );
       table.columns.push({ name: row.name, type: row.type, description: row.description });
       if (row.key_position !== null) table.keyed.push([row.key_position, row.name]);
     }
     return new Map(
-      [...tables].map(([name, { keyed, ...table }]) => [name, { ...table, primaryKey: keyed.sort((a, b) => a[0] - b[0]).map(([, column]) => column) }]),
+      [...tables].map(([name, { keyed, ...table }]) => [
+        name,
+        { ...table, primaryKey: keyed.sort((a, b) => a[0] - b[0]).map(([, column]) => column) },
+      ]),
     );
   }
 }

@@ -8,7 +8,9 @@ export interface GoldLoaded {
   snapshotId: number;
 }
 
-export type LiveListener = (event: { type: 'gold-loaded'; data: GoldLoaded } | { type: 'resync'; data: Record<string, never> }) => void;
+export type LiveListener = (
+  event: { type: 'gold-loaded'; data: GoldLoaded } | { type: 'resync'; data: Record<string, never> },
+) => void;
 
 export class LiveFeed {
   private readonly listeners = new Set<LiveListener>();

@@ -18,31 +18,62 @@ export interface Metrics {
 export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix: string): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'strata_api_' });
-  const requests = new Counter({ name: 'strata_http_requests_total', help: 'HTTP requests answered', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'strata_http_requests_total',
+    help: 'HTTP requests answered',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const duration = new Histogram({
-    name: 'strata_http_request_duration_seconds', help: 'Time to answer (to the first byte of a streamed body)', labelNames: ['method', 'route'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+    name: 'strata_http_request_duration_seconds',
+    help: 'Time to answer (to the first byte of a streamed body)',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
   });
 
-  const gauge = (name: string, help: string, labelNames: string[]) => new Gauge({ name, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string, labelNames: string[]) =>
+    new Gauge({ name, help, labelNames, registers: [registry] });
   const backlog = gauge('strata_stream_backlog', 'Entries the bronze writer has not acknowledged', ['source']);
   const lag = gauge('strata_stream_lag_seconds', 'Age of the oldest unacknowledged entry', ['source']);
-  const deadLetters = gauge('strata_stream_dead_letters', 'Dead letters of the source still in Redis (committed ones are in bronze.<source>__dead_letters)', ['source']);
-  const lastRunOk = gauge('strata_run_last_success', '1 if the last finished run of the task succeeded, else 0', ['kind', 'target']);
-  const lastRunAt = gauge('strata_run_last_finished_timestamp_seconds', 'When the last run of the task finished', ['kind', 'target']);
+  const deadLetters = gauge(
+    'strata_stream_dead_letters',
+    'Dead letters of the source still in Redis (committed ones are in bronze.<source>__dead_letters)',
+    ['source'],
+  );
+  const lastRunOk = gauge('strata_run_last_success', '1 if the last finished run of the task succeeded, else 0', [
+    'kind',
+    'target',
+  ]);
+  const lastRunAt = gauge('strata_run_last_finished_timestamp_seconds', 'When the last run of the task finished', [
+    'kind',
+    'target',
+  ]);
   const lastRunRows = gauge('strata_run_last_rows_out', 'Rows written by the last run of the task', ['kind', 'target']);
-  const goldAge = gauge('strata_gold_loaded_timestamp_seconds', 'When the gold table\'s served snapshot was loaded', ['table']);
+  const goldAge = gauge('strata_gold_loaded_timestamp_seconds', "When the gold table's served snapshot was loaded", [
+    'table',
+  ]);
   const lakeFiles = gauge('strata_lake_files', 'Live files per layer', ['layer']);
   const lakeBytes = gauge('strata_lake_bytes', 'Bytes of live files per layer', ['layer']);
 
-  const scrapeErrors = gauge('strata_scrape_errors', 'Sources of pipeline metrics that could not be read on this scrape', []);
+  const scrapeErrors = gauge(
+    'strata_scrape_errors',
+    'Sources of pipeline metrics that could not be read on this scrape',
+    [],
+  );
   // Pipeline state is read when Prometheus scrapes, before the registry renders, so each scrape sees one reading.
   const refresh = async () => {
     let errors = 0;
     const guarded = (fn: () => Promise<void>) => fn().catch(() => void errors++);
     await Promise.all([
       guarded(async () => {
-        const runs = await pool.query<{ kind: string; target: string; status: string; finished_at: Date; rows_out: number | null }>(
+        const runs = await pool.query<{
+          kind: string;
+          target: string;
+          status: string;
+          finished_at: Date;
+          rows_out: number | null;
+        }>(
           `select distinct on (kind, target) kind, target, status, finished_at, rows_out from strata_catalog.runs
             where finished_at is not null order by kind, target, finished_at desc`,
         );
@@ -53,7 +84,9 @@ export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix:
         }
       }),
       guarded(async () => {
-        const loads = await pool.query<{ table_name: string; loaded_at: Date }>('select table_name, loaded_at from strata_catalog.gold_loads');
+        const loads = await pool.query<{ table_name: string; loaded_at: Date }>(
+          'select table_name, loaded_at from strata_catalog.gold_loads',
+        );
         for (const l of loads.rows) goldAge.set({ table: l.table_name }, l.loaded_at.getTime() / 1000);
       }),
       guarded(async () => {
@@ -67,13 +100,15 @@ export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix:
         }
       }),
       ...(redis
-        ? [guarded(async () => {
-            for (const s of await streamStats(redis, redisPrefix)) {
-              backlog.set({ source: s.source }, s.backlog);
-              lag.set({ source: s.source }, s.lagSeconds);
-              deadLetters.set({ source: s.source }, s.deadLetters);
-            }
-          })]
+        ? [
+            guarded(async () => {
+              for (const s of await streamStats(redis, redisPrefix)) {
+                backlog.set({ source: s.source }, s.backlog);
+                lag.set({ source: s.source }, s.lagSeconds);
+                deadLetters.set({ source: s.source }, s.deadLetters);
+              }
+            }),
+          ]
         : []),
     ]);
     scrapeErrors.set(errors);

@@ -4,7 +4,11 @@ import { apiError } from './errors.ts';
 
 /** A `limit` query parameter: digits only, checked against its range by limitOf(). */
 export const limitParam = (max: number, fallback: number) =>
-  z.string().regex(/^\d{1,5}$/, 'an integer').optional().openapi({ description: `1–${max} (default ${fallback})`, example: String(fallback) });
+  z
+    .string()
+    .regex(/^\d{1,5}$/, 'an integer')
+    .optional()
+    .openapi({ description: `1–${max} (default ${fallback})`, example: String(fallback) });
 
 /** The limit asked for, or the default; 400 outside 1–max. */
 export function limitOf(raw: string | undefined, max: number, fallback: number): number {

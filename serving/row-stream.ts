@@ -33,7 +33,8 @@ export async function streamRows(pool: Pool, query: TableQuery): Promise<Respons
   let pending: IteratorResult<Record<string, unknown>> | undefined = first;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      if (query.format === 'csv') controller.enqueue(encoder.encode(csvLine(Object.fromEntries(query.fields.map((f) => [f, f])))));
+      if (query.format === 'csv')
+        controller.enqueue(encoder.encode(csvLine(Object.fromEntries(query.fields.map((f) => [f, f])))));
     },
     async pull(controller) {
       try {
@@ -66,7 +67,10 @@ export async function streamRows(pool: Pool, query: TableQuery): Promise<Respons
   });
   const type = query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson';
   return new Response(body, {
-    headers: { 'content-type': type, ...(query.format === 'csv' ? { 'content-disposition': `attachment; filename="${query.table}.csv"` } : {}) },
+    headers: {
+      'content-type': type,
+      ...(query.format === 'csv' ? { 'content-disposition': `attachment; filename="${query.table}.csv"` } : {}),
+    },
   });
 }
 
@@ -77,6 +81,7 @@ function csvLine(row: Record<string, unknown>): string {
 
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -25,7 +25,10 @@ export const TableSchema = z
     rows: z.number().int().openapi({ description: 'Row count of the served table' }),
     primaryKey: z.array(z.string()).openapi({ description: 'Columns that identify a row (and break ties in sorts)' }),
     snapshotId: z.number().int().nullable().openapi({ description: 'Lake snapshot PostgreSQL serves' }),
-    loadedAt: z.string().nullable().openapi({ description: 'When that snapshot was loaded (ISO-8601): the freshness of the table' }),
+    loadedAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When that snapshot was loaded (ISO-8601): the freshness of the table' }),
     columns: z.array(ColumnSchema),
   })
   .openapi('Table');
@@ -38,8 +41,11 @@ export const RowsSchema = z
     limit: z.number().int(),
     total: z.number().int().optional().openapi({ description: 'Rows matching the filters, with `count=exact`' }),
     rows: z.array(z.record(z.string(), z.unknown())),
-    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }),
-    next: z.string().nullable().openapi({ description: 'The next page\'s URL (path and query), or null' }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+    next: z.string().nullable().openapi({ description: "The next page's URL (path and query), or null" }),
   })
   .openapi('Rows');
 
@@ -73,7 +79,10 @@ export const RunSchema = z
   .openapi('Run');
 
 export const RunListSchema = z
-  .object({ runs: z.array(RunSchema), nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for older runs' }) })
+  .object({
+    runs: z.array(RunSchema),
+    nextBefore: z.string().nullable().openapi({ description: 'Pass as `before` for older runs' }),
+  })
   .openapi('RunList');
 
 export const QualitySchema = z
@@ -81,27 +90,45 @@ export const QualitySchema = z
     tables: z.array(
       z.object({
         table: z.string().openapi({ example: 'silver.weather_observations' }),
-        quarantinedTotal: int().openapi({ description: 'Rows kept in the table\'s quarantine' }),
+        quarantinedTotal: int().openapi({ description: "Rows kept in the table's quarantine" }),
         lastRun: z
           .object({
-            runId: z.string(), status: z.string(), finishedAt: z.string().nullable(), rowsIn: nullableInt(), rowsOut: nullableInt(),
-            rowsQuarantined: int(), rowsDropped: int(), warnings: z.record(z.string(), z.number()).openapi({ description: 'Rows that broke each warn rule' }), error: z.string().nullable(),
+            runId: z.string(),
+            status: z.string(),
+            finishedAt: z.string().nullable(),
+            rowsIn: nullableInt(),
+            rowsOut: nullableInt(),
+            rowsQuarantined: int(),
+            rowsDropped: int(),
+            warnings: z.record(z.string(), z.number()).openapi({ description: 'Rows that broke each warn rule' }),
+            error: z.string().nullable(),
           })
           .nullable(),
       }),
     ),
-    deadLetters: z.record(z.string(), z.number().int()).openapi({ description: 'Dead letters per source: in the lake (bronze.<source>__dead_letters) and still in Redis' }),
+    deadLetters: z
+      .record(z.string(), z.number().int())
+      .openapi({
+        description: 'Dead letters per source: in the lake (bronze.<source>__dead_letters) and still in Redis',
+      }),
   })
   .openapi('Quality');
 
 export const StreamSchema = z
   .object({
-    source: z.string(), stream: z.string(),
-    length: int().openapi({ description: 'Entries in Redis: those not yet in the lake (committed entries are trimmed)' }),
+    source: z.string(),
+    stream: z.string(),
+    length: int().openapi({
+      description: 'Entries in Redis: those not yet in the lake (committed entries are trimmed)',
+    }),
     backlog: int().openapi({ description: 'Entries the bronze writer has not acknowledged' }),
-    undelivered: int(), pending: int(), consumers: int(),
+    undelivered: int(),
+    pending: int(),
+    consumers: int(),
     lagSeconds: z.number().openapi({ description: 'Age of the oldest unacknowledged entry' }),
-    deadLetters: int().openapi({ description: 'Dead letters still in Redis (the rest are in the lake: see /v1/quality)' }),
+    deadLetters: int().openapi({
+      description: 'Dead letters still in Redis (the rest are in the lake: see /v1/quality)',
+    }),
   })
   .openapi('Stream');
 
@@ -109,34 +136,62 @@ export const StreamListSchema = z.object({ streams: z.array(StreamSchema) }).ope
 
 export const LakeTableSchema = z
   .object({
-    layer: z.enum(['bronze', 'silver', 'gold']), name: z.string(), snapshotId: nullableInt(), committedAt: z.string().nullable(),
-    files: int(), rows: int(), bytes: int(), partitions: int(),
+    layer: z.enum(['bronze', 'silver', 'gold']),
+    name: z.string(),
+    snapshotId: nullableInt(),
+    committedAt: z.string().nullable(),
+    files: int(),
+    rows: int(),
+    bytes: int(),
+    partitions: int(),
   })
   .openapi('LakeTable');
 
 export const LakeSchema = z.object({ tables: z.array(LakeTableSchema) }).openapi('Lake');
 
 export const LakeFileSchema = z
-  .object({ path: z.string(), rows: int(), bytes: int(), partition: z.record(z.string(), z.string()), snapshotId: int(), addedAt: z.string() })
+  .object({
+    path: z.string(),
+    rows: int(),
+    bytes: int(),
+    partition: z.record(z.string(), z.string()),
+    snapshotId: int(),
+    addedAt: z.string(),
+  })
   .openapi('LakeFile');
 
 export const LakeTableDetailSchema = z
   .object({
     table: LakeTableSchema,
-    partitions: z.array(z.object({ partition: z.record(z.string(), z.string()), files: int(), rows: int(), bytes: int() })),
+    partitions: z.array(
+      z.object({ partition: z.record(z.string(), z.string()), files: int(), rows: int(), bytes: int() }),
+    ),
     files: z.array(LakeFileSchema).openapi({ description: 'The files of `partition`, when one is asked for' }),
   })
   .openapi('LakeTableDetail');
 
-const BestSchema = z.object({ odds: z.number(), bookmaker: z.string(), bookmakers: int().openapi({ description: 'Bookmakers quoting the outcome' }) });
+const BestSchema = z.object({
+  odds: z.number(),
+  bookmaker: z.string(),
+  bookmakers: int().openapi({ description: 'Bookmakers quoting the outcome' }),
+});
 
 export const MatchListSchema = z
   .object({
     matches: z.array(
       z.object({
-        league: z.string(), home: z.string(), away: z.string(), match: z.string(), kickoff: z.string(),
-        best: z.record(z.string(), BestSchema).openapi({ description: 'Best price per outcome: 1 (home), X (draw), 2 (away)' }),
-        payoutRate: z.number().nullable().openapi({ description: '1 / (1/best1 + 1/bestX + 1/best2): above 1 is a sure bet', example: 0.9412 }),
+        league: z.string(),
+        home: z.string(),
+        away: z.string(),
+        match: z.string(),
+        kickoff: z.string(),
+        best: z
+          .record(z.string(), BestSchema)
+          .openapi({ description: 'Best price per outcome: 1 (home), X (draw), 2 (away)' }),
+        payoutRate: z
+          .number()
+          .nullable()
+          .openapi({ description: '1 / (1/best1 + 1/bestX + 1/best2): above 1 is a sure bet', example: 0.9412 }),
       }),
     ),
   })
@@ -144,8 +199,10 @@ export const MatchListSchema = z
 
 export const LatestPriceSchema = z
   .object({
-    symbol: z.string().openapi({ example: 'BTCUSDT' }), price: z.number(), minute: z.string().openapi({ description: 'Start of the minute whose close this is' }),
-    at: z.string().openapi({ description: 'Time of the tick whose price this is (the minute\'s last tick)' }),
+    symbol: z.string().openapi({ example: 'BTCUSDT' }),
+    price: z.number(),
+    minute: z.string().openapi({ description: 'Start of the minute whose close this is' }),
+    at: z.string().openapi({ description: "Time of the tick whose price this is (the minute's last tick)" }),
   })
   .openapi('LatestPrice');
 
@@ -155,20 +212,36 @@ export const CandleListSchema = z
   .object({
     symbol: z.string(),
     grain: z.enum(['minute', 'hour']),
-    candles: z.array(z.object({ start: z.string(), open: z.number(), high: z.number(), low: z.number(), close: z.number(), ticks: int() })),
+    candles: z.array(
+      z.object({
+        start: z.string(),
+        open: z.number(),
+        high: z.number(),
+        low: z.number(),
+        close: z.number(),
+        ticks: int(),
+      }),
+    ),
   })
   .openapi('CandleList');
 
 export const JobAcceptedSchema = z
   .object({
-    status: z.literal('started'), pid: int(), command: z.string().openapi({ example: 'pnpm job:silver --select weather_observations+' }),
-    log: z.string().openapi({ description: 'Where the run\'s output goes' }), runs: z.string().openapi({ description: 'Where to follow it' }),
+    status: z.literal('started'),
+    pid: int(),
+    command: z.string().openapi({ example: 'pnpm job:silver --select weather_observations+' }),
+    log: z.string().openapi({ description: "Where the run's output goes" }),
+    runs: z.string().openapi({ description: 'Where to follow it' }),
   })
   .openapi('JobAccepted');
 
 export const ReplaySchema = z
   .object({
-    source: z.string(), runId: z.string(), examined: int(), replayed: int(), duplicates: int(),
+    source: z.string(),
+    runId: z.string(),
+    examined: int(),
+    replayed: int(),
+    duplicates: int(),
     stillFailing: int().openapi({ description: 'Still rejected: left in the dead-letter stream' }),
     skipped: int().openapi({ description: 'Bronze writer dead letters (malformed stream entries): left as they are' }),
   })
@@ -179,7 +252,9 @@ export const MAX_URL_BYTES = 8192;
 
 /** The error responses every route may give, for the OpenAPI document. */
 export const errorResponses = (...statuses: (keyof typeof ERROR_TEXT)[]) =>
-  Object.fromEntries(statuses.map((s) => [s, { description: ERROR_TEXT[s], content: { 'application/json': { schema: ErrorSchema } } }]));
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: ERROR_TEXT[s], content: { 'application/json': { schema: ErrorSchema } } }]),
+  );
 
 const ERROR_TEXT = {
   400: 'The request is invalid; the message says why and what is accepted',

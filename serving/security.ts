@@ -13,7 +13,12 @@ export interface RateLimitOptions {
 }
 
 /** Answers 429 with Retry-After once a client has spent its bucket; refills continuously. */
-export function rateLimit({ requestsPerMinute, clientOf, maxClients = 100_000, now = Date.now }: RateLimitOptions): MiddlewareHandler {
+export function rateLimit({
+  requestsPerMinute,
+  clientOf,
+  maxClients = 100_000,
+  now = Date.now,
+}: RateLimitOptions): MiddlewareHandler {
   const buckets = new Map<string, { tokens: number; at: number }>();
   const perMillis = requestsPerMinute / 60_000;
   return async (c, next) => {
@@ -31,9 +36,16 @@ export function rateLimit({ requestsPerMinute, clientOf, maxClients = 100_000, n
     c.header('RateLimit-Limit', String(requestsPerMinute));
     if (bucket.tokens < 1) {
       const retrySeconds = Math.ceil((1 - bucket.tokens) / perMillis / 1000);
-      apiError(429, `more than ${requestsPerMinute} requests a minute from ${client}; retry in ${retrySeconds} s`, 'rate_limited', {
-        'Retry-After': String(retrySeconds), 'RateLimit-Limit': String(requestsPerMinute), 'RateLimit-Remaining': '0',
-      });
+      apiError(
+        429,
+        `more than ${requestsPerMinute} requests a minute from ${client}; retry in ${retrySeconds} s`,
+        'rate_limited',
+        {
+          'Retry-After': String(retrySeconds),
+          'RateLimit-Limit': String(requestsPerMinute),
+          'RateLimit-Remaining': '0',
+        },
+      );
     }
     bucket.tokens -= 1;
     c.header('RateLimit-Remaining', String(Math.floor(bucket.tokens)));
@@ -42,7 +54,13 @@ export function rateLimit({ requestsPerMinute, clientOf, maxClients = 100_000, n
 }
 
 /** Drops buckets that have refilled (they limit nothing); if none has, the oldest half. */
-function sweep(buckets: Map<string, { tokens: number; at: number }>, capacity: number, perMillis: number, t: number, maxClients: number): void {
+function sweep(
+  buckets: Map<string, { tokens: number; at: number }>,
+  capacity: number,
+  perMillis: number,
+  t: number,
+  maxClients: number,
+): void {
   for (const [client, b] of buckets) if (b.tokens + (t - b.at) * perMillis >= capacity) buckets.delete(client);
   if (buckets.size < maxClients) return;
   let drop = Math.floor(buckets.size / 2);
@@ -70,12 +88,18 @@ const digest = (key: string) => createHash('sha256').update(key).digest();
 export function requireApiKey(keys: readonly string[]): MiddlewareHandler {
   const known = keys.map(digest);
   return async (c, next) => {
-    if (known.length === 0) apiError(403, 'admin actions are off: set STRATA_API_KEYS (comma-separated keys) and send one as "Authorization: Bearer <key>"', 'admin_disabled');
+    if (known.length === 0)
+      apiError(
+        403,
+        'admin actions are off: set STRATA_API_KEYS (comma-separated keys) and send one as "Authorization: Bearer <key>"',
+        'admin_disabled',
+      );
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) apiError(401, 'this action needs an API key: send "Authorization: Bearer <key>"', 'unauthorized');
     const given = digest(match[1]!);
-    if (!known.some((k) => timingSafeEqual(k, given))) apiError(401, 'the API key is not one of STRATA_API_KEYS', 'unauthorized');
+    if (!known.some((k) => timingSafeEqual(k, given)))
+      apiError(401, 'the API key is not one of STRATA_API_KEYS', 'unauthorized');
     return next();
   };
 }

@@ -42,10 +42,18 @@ export async function streamStats(redis: Redis, prefix: string): Promise<StreamS
       // The oldest unacknowledged entry: the first pending one, else the first not yet delivered.
       let oldest: string | undefined;
       if (pending > 0) oldest = String(((await redis.xpending(stream, BRONZE_GROUP)) as unknown[])[1]);
-      else if (undelivered > 0) oldest = ((await redis.xrange(stream, `(${lastDeliveredId}`, '+', 'COUNT', 1)) as [string, string[]][])[0]?.[0];
+      else if (undelivered > 0)
+        oldest = ((await redis.xrange(stream, `(${lastDeliveredId}`, '+', 'COUNT', 1)) as [string, string[]][])[0]?.[0];
       return {
-        source, stream, length, backlog: undelivered + pending, undelivered, pending, consumers,
-        lagSeconds: oldest ? Math.max(0, Math.round((now - idMillis(oldest)) / 100) / 10) : 0, deadLetters,
+        source,
+        stream,
+        length,
+        backlog: undelivered + pending,
+        undelivered,
+        pending,
+        consumers,
+        lagSeconds: oldest ? Math.max(0, Math.round((now - idMillis(oldest)) / 100) / 10) : 0,
+        deadLetters,
       };
     }),
   );

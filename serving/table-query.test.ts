@@ -22,7 +22,11 @@ const statusOf = (params: [string, string][]) => {
 
 describe('buildTableQuery', () => {
   it('turns filters into parameters, never into SQL text, and sorts by the primary key after the requested order', () => {
-    const q = buildTableQuery(table, [['city', "Paris'; drop table x; --"], ['date[gte]', '2026-11-02'], ['order', '-temperature_mean_c']]);
+    const q = buildTableQuery(table, [
+      ['city', "Paris'; drop table x; --"],
+      ['date[gte]', '2026-11-02'],
+      ['order', '-temperature_mean_c'],
+    ]);
     assert.equal(
       q.sql,
       'select "city", "date", "temperature_mean_c", "temperature_mean_c"::text as "__strata_key_0", "city"::text as "__strata_key_1", "date"::text as "__strata_key_2" ' +
@@ -33,10 +37,26 @@ describe('buildTableQuery', () => {
   });
 
   it('continues after a cursor with one parameter per key value, NULLs placed as the ORDER BY places them', () => {
-    const first = buildTableQuery(table, [['order', '-temperature_mean_c'], ['city', 'Paris'], ['count', 'exact']]);
-    const cursor = cursorAfter(first, { [`${KEY_ALIAS}0`]: null, [`${KEY_ALIAS}1`]: 'Paris', [`${KEY_ALIAS}2`]: '2026-11-03' });
-    const next = buildTableQuery(table, [['order', '-temperature_mean_c'], ['city', 'Paris'], ['cursor', cursor], ['count', 'exact']]);
-    assert.match(next.sql, /where "city" = \$1 and \(\("temperature_mean_c" is not null\) or \("temperature_mean_c" is null and \("city" > \$2 or "city" is null\)\) or \("temperature_mean_c" is null and "city" = \$3 and \("date" > \$4 or "date" is null\)\)\) order by/);
+    const first = buildTableQuery(table, [
+      ['order', '-temperature_mean_c'],
+      ['city', 'Paris'],
+      ['count', 'exact'],
+    ]);
+    const cursor = cursorAfter(first, {
+      [`${KEY_ALIAS}0`]: null,
+      [`${KEY_ALIAS}1`]: 'Paris',
+      [`${KEY_ALIAS}2`]: '2026-11-03',
+    });
+    const next = buildTableQuery(table, [
+      ['order', '-temperature_mean_c'],
+      ['city', 'Paris'],
+      ['cursor', cursor],
+      ['count', 'exact'],
+    ]);
+    assert.match(
+      next.sql,
+      /where "city" = \$1 and \(\("temperature_mean_c" is not null\) or \("temperature_mean_c" is null and \("city" > \$2 or "city" is null\)\) or \("temperature_mean_c" is null and "city" = \$3 and \("date" > \$4 or "date" is null\)\)\) order by/,
+    );
     assert.deepEqual(next.values, ['Paris', 'Paris', 'Paris', '2026-11-03']);
     // The count ignores the cursor: it is the total the filters match.
     assert.equal(next.countSql, 'select count(*)::bigint as total from "gold"."weather_daily" where "city" = $1');
@@ -44,9 +64,18 @@ describe('buildTableQuery', () => {
   });
 
   it('refuses a cursor made for another sort order, or one it did not make', () => {
-    const cursor = cursorAfter(buildTableQuery(table, []), { [`${KEY_ALIAS}0`]: 'Lyon', [`${KEY_ALIAS}1`]: '2026-11-01' });
+    const cursor = cursorAfter(buildTableQuery(table, []), {
+      [`${KEY_ALIAS}0`]: 'Lyon',
+      [`${KEY_ALIAS}1`]: '2026-11-01',
+    });
     assert.equal(statusOf([['cursor', cursor]]), 200);
-    assert.equal(statusOf([['cursor', cursor], ['order', 'date']]), 400);
+    assert.equal(
+      statusOf([
+        ['cursor', cursor],
+        ['order', 'date'],
+      ]),
+      400,
+    );
     assert.equal(statusOf([['cursor', 'not a cursor!']]), 400);
     assert.equal(statusOf([['cursor', Buffer.from('{"o":1}').toString('base64url')]]), 400);
   });
@@ -62,15 +91,40 @@ describe('buildTableQuery', () => {
     assert.equal(statusOf([['limit', '0']]), 400);
     assert.equal(statusOf([['limit', '10001']]), 400);
     assert.equal(statusOf([['limit', '1e3']]), 400);
-    assert.equal(statusOf([['limit', '5'], ['limit', '6']]), 400);
+    assert.equal(
+      statusOf([
+        ['limit', '5'],
+        ['limit', '6'],
+      ]),
+      400,
+    );
     assert.equal(statusOf([['format', 'xml']]), 400);
     assert.equal(statusOf([['count', 'yes']]), 400);
-    assert.equal(statusOf([['format', 'csv'], ['limit', '500000']]), 200);
-    assert.equal(statusOf([['fields', 'date,city'], ['limit', '5'], ['order', '-date']]), 200);
+    assert.equal(
+      statusOf([
+        ['format', 'csv'],
+        ['limit', '500000'],
+      ]),
+      200,
+    );
+    assert.equal(
+      statusOf([
+        ['fields', 'date,city'],
+        ['limit', '5'],
+        ['order', '-date'],
+      ]),
+      200,
+    );
   });
 
   it('streams every row for csv and ndjson unless a limit is given', () => {
     assert.doesNotMatch(buildTableQuery(table, [['format', 'ndjson']]).sql, /limit/);
-    assert.match(buildTableQuery(table, [['format', 'csv'], ['limit', '20']]).sql, /limit 20$/);
+    assert.match(
+      buildTableQuery(table, [
+        ['format', 'csv'],
+        ['limit', '20'],
+      ]).sql,
+      /limit 20$/,
+    );
   });
 });

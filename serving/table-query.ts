@@ -55,24 +55,40 @@ export function buildTableQuery(table: GoldTable, params: [string, string][]): T
     const match = /^(\w+)(?:\[(\w+)\])?$/.exec(key);
     const column = match?.[1];
     const op = match?.[2] ?? 'eq';
-    if (!column || !known.has(column)) apiError(400, `unknown filter "${clip(key)}"; filter on a column (${names.join(', ')}) or use ${RESERVED.join(', ')}`);
-    if (!Object.hasOwn(OPERATORS, op)) apiError(400, `unknown operator "${clip(op)}" in "${clip(key)}"; use one of ${Object.keys(OPERATORS).join(', ')}`);
+    if (!column || !known.has(column))
+      apiError(
+        400,
+        `unknown filter "${clip(key)}"; filter on a column (${names.join(', ')}) or use ${RESERVED.join(', ')}`,
+      );
+    if (!Object.hasOwn(OPERATORS, op))
+      apiError(
+        400,
+        `unknown operator "${clip(op)}" in "${clip(key)}"; use one of ${Object.keys(OPERATORS).join(', ')}`,
+      );
     filters.push([column, op as keyof typeof OPERATORS, value]);
   }
 
   const format = (given.get('format') ?? 'json') as Format;
   if (!FORMATS.includes(format)) apiError(400, `format must be one of ${FORMATS.join(', ')}, got "${clip(format)}"`);
   const columnList = (key: 'fields' | 'order') => {
-    const list = (given.get(key) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    for (const n of list) if (!known.has(n.replace(/^-/, '')) || (key === 'fields' && n.startsWith('-'))) apiError(400, `unknown column "${clip(n)}" in ${key}; columns: ${names.join(', ')}`);
-    if (new Set(list.map((n) => n.replace(/^-/, ''))).size !== list.length) apiError(400, `a column appears twice in ${key}`);
+    const list = (given.get(key) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const n of list)
+      if (!known.has(n.replace(/^-/, '')) || (key === 'fields' && n.startsWith('-')))
+        apiError(400, `unknown column "${clip(n)}" in ${key}; columns: ${names.join(', ')}`);
+    if (new Set(list.map((n) => n.replace(/^-/, ''))).size !== list.length)
+      apiError(400, `a column appears twice in ${key}`);
     return list;
   };
   const fields = given.has('fields') ? columnList('fields') : names;
   if (!fields.length) apiError(400, 'fields is empty; name at least one column');
   const sort = columnList('order');
   // Keyset paging needs a total order: the requested sort, then the primary key (or every column) as tie-breaker.
-  const tieBreak = (table.primaryKey.length ? table.primaryKey : names).filter((k) => !sort.some((s) => s.replace(/^-/, '') === k));
+  const tieBreak = (table.primaryKey.length ? table.primaryKey : names).filter(
+    (k) => !sort.some((s) => s.replace(/^-/, '') === k),
+  );
   const keys = [...sort, ...tieBreak].map((s) => ({ column: s.replace(/^-/, ''), desc: s.startsWith('-') }));
   const order = sort.join(',');
 
@@ -81,7 +97,11 @@ export function buildTableQuery(table: GoldTable, params: [string, string][]): T
     const max = format === 'json' ? MAX_JSON_LIMIT : MAX_STREAM_LIMIT;
     const raw = given.get('limit')!;
     const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
-    if (!(n >= 1 && n <= max)) apiError(400, `limit must be an integer between 1 and ${max}${format === 'json' ? ' (use format=csv or ndjson to export more)' : ''}, got "${clip(raw)}"`);
+    if (!(n >= 1 && n <= max))
+      apiError(
+        400,
+        `limit must be an integer between 1 and ${max}${format === 'json' ? ' (use format=csv or ndjson to export more)' : ''}, got "${clip(raw)}"`,
+      );
     limit = n;
   }
   const count = given.get('count');
@@ -92,21 +112,38 @@ export function buildTableQuery(table: GoldTable, params: [string, string][]): T
   const where = filters.map(([column, op, value]) => `${q(column)} ${OPERATORS[op]} ${param(value)}`);
   if (given.has('cursor')) {
     const cursor = decodeCursor(given.get('cursor')!);
-    if (cursor.o !== order || cursor.k.length !== keys.length) apiError(400, 'the cursor belongs to a different sort order; keep "order" as it was, or drop "cursor" to start over');
+    if (cursor.o !== order || cursor.k.length !== keys.length)
+      apiError(
+        400,
+        'the cursor belongs to a different sort order; keep "order" as it was, or drop "cursor" to start over',
+      );
     where.push(`(${afterCursor(keys, cursor.k, param)})`);
   }
   const from = `${q(GOLD_SCHEMA)}.${q(table.name)}`;
   const whereSql = where.length ? ` where ${where.join(' and ')}` : '';
-  const select = [...fields.map(q), ...keys.map((k, i) => `${q(k.column)}::text as ${q(`${KEY_ALIAS}${i}`)}`)].join(', ');
+  const select = [...fields.map(q), ...keys.map((k, i) => `${q(k.column)}::text as ${q(`${KEY_ALIAS}${i}`)}`)].join(
+    ', ',
+  );
   // Ascending puts NULLs last and descending first, so a descending key is exactly the reverse of an ascending one.
   const orderBy = keys.map((k) => `${q(k.column)} ${k.desc ? 'desc nulls first' : 'asc nulls last'}`).join(', ');
   // One row past the page tells whether there is a next one.
   const fetch = limit === undefined ? '' : ` limit ${format === 'json' ? limit + 1 : limit}`;
   return {
-    table: table.name, format, fields, limit, order, keyColumns: keys.length, values,
+    table: table.name,
+    format,
+    fields,
+    limit,
+    order,
+    keyColumns: keys.length,
+    values,
     sql: `select ${select} from ${from}${whereSql} order by ${orderBy}${fetch}`,
     // The count leaves the cursor out: it is the total the filters match (one parameter per filter, numbered first).
-    ...(count ? { countSql: `select count(*)::bigint as total from ${from}${filters.length ? ` where ${where.slice(0, filters.length).join(' and ')}` : ''}`, countValues: values.slice(0, filters.length) } : {}),
+    ...(count
+      ? {
+          countSql: `select count(*)::bigint as total from ${from}${filters.length ? ` where ${where.slice(0, filters.length).join(' and ')}` : ''}`,
+          countValues: values.slice(0, filters.length),
+        }
+      : {}),
   };
 }
 
@@ -115,8 +152,13 @@ export function buildTableQuery(table: GoldTable, params: [string, string][]): T
  * placed last ascending and first descending, as in the ORDER BY. Values are text; PostgreSQL casts them to each
  * column's type.
  */
-function afterCursor(keys: { column: string; desc: boolean }[], values: (string | null)[], param: (v: unknown) => string): string {
-  const equal = (i: number) => (values[i] === null ? `${q(keys[i]!.column)} is null` : `${q(keys[i]!.column)} = ${param(values[i])}`);
+function afterCursor(
+  keys: { column: string; desc: boolean }[],
+  values: (string | null)[],
+  param: (v: unknown) => string,
+): string {
+  const equal = (i: number) =>
+    values[i] === null ? `${q(keys[i]!.column)} is null` : `${q(keys[i]!.column)} = ${param(values[i])}`;
   const after = (i: number): string | undefined => {
     const c = q(keys[i]!.column);
     if (values[i] === null) return keys[i]!.desc ? `${c} is not null` : undefined;
@@ -154,7 +196,14 @@ function decodeCursor(text: string): Cursor {
     bad();
   }
   const c = cursor as Cursor;
-  if (typeof c !== 'object' || c === null || typeof c.o !== 'string' || !Array.isArray(c.k) || !c.k.every((v) => v === null || typeof v === 'string')) bad();
+  if (
+    typeof c !== 'object' ||
+    c === null ||
+    typeof c.o !== 'string' ||
+    !Array.isArray(c.k) ||
+    !c.k.every((v) => v === null || typeof v === 'string')
+  )
+    bad();
   return c;
 }
 

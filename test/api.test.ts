@@ -35,24 +35,51 @@ describe('the API', { timeout: 240_000 }, () => {
   before(async () => {
     env = await isolatedRuntime();
     await loadPipelineFixture(env.rt);
-    app = createApp({ pool: env.rt.pool, redis: env.rt.redis(), store: env.rt.store, redisPrefix: env.config.redisPrefix, settings: { rateLimitPerMinute: 0 } });
+    app = createApp({
+      pool: env.rt.pool,
+      redis: env.rt.redis(),
+      store: env.rt.store,
+      redisPrefix: env.config.redisPrefix,
+      settings: { rateLimitPerMinute: 0 },
+    });
   });
   after(async () => {
     for (const o of opened) await o.close();
     await env?.cleanup();
   });
 
-  it('publishes an OpenAPI 3.1 document that Redocly\'s recommended rules pass with no problem', async () => {
+  it("publishes an OpenAPI 3.1 document that Redocly's recommended rules pass with no problem", async () => {
     const document = await get('/openapi.json');
     assert.equal(document.openapi, '3.1.0');
     assert.deepEqual(Object.keys(document.paths).sort(), [
-      '/healthz', '/readyz', '/v1/admin/dead-letters/{source}/replay', '/v1/admin/jobs', '/v1/crypto', '/v1/crypto/{symbol}/candles', '/v1/crypto/{symbol}/latest',
-      '/v1/events', '/v1/lake', '/v1/lake/{layer}/{table}', '/v1/odds/matches', '/v1/quality', '/v1/runs', '/v1/streams', '/v1/tables', '/v1/tables/{name}',
+      '/healthz',
+      '/readyz',
+      '/v1/admin/dead-letters/{source}/replay',
+      '/v1/admin/jobs',
+      '/v1/crypto',
+      '/v1/crypto/{symbol}/candles',
+      '/v1/crypto/{symbol}/latest',
+      '/v1/events',
+      '/v1/lake',
+      '/v1/lake/{layer}/{table}',
+      '/v1/odds/matches',
+      '/v1/quality',
+      '/v1/runs',
+      '/v1/streams',
+      '/v1/tables',
+      '/v1/tables/{name}',
     ]);
     assert.deepEqual(document.paths['/v1/admin/jobs'].post.security, [{ apiKey: [] }]);
     assert.equal(document.components.securitySchemes.apiKey.scheme, 'bearer');
-    const problems = await lintFromString({ source: JSON.stringify(document), absoluteRef: 'openapi.json', config: await createConfig({ extends: ['recommended'] }) });
-    assert.deepEqual(problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`), []);
+    const problems = await lintFromString({
+      source: JSON.stringify(document),
+      absoluteRef: 'openapi.json',
+      config: await createConfig({ extends: ['recommended'] }),
+    });
+    assert.deepEqual(
+      problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`),
+      [],
+    );
   });
 
   it('renders the document at /docs without scripts', async () => {
@@ -63,17 +90,38 @@ describe('the API', { timeout: 240_000 }, () => {
   });
 
   it('is ready when PostgreSQL, Redis and the storage answer', async () => {
-    assert.deepEqual(await get('/readyz'), { status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true }, storage: { ok: true } } });
+    assert.deepEqual(await get('/readyz'), {
+      status: 'ready',
+      checks: { postgres: { ok: true }, redis: { ok: true }, storage: { ok: true } },
+    });
   });
 
   it('lists the gold tables with exact row counts, primary keys, the snapshot served and when it was loaded', async () => {
     const { tables } = await get('/v1/tables');
-    assert.deepEqual(tables.map((t: Json) => t.name), ['bookmaker_payouts', 'crypto_ohlc_hour', 'crypto_ohlc_minute', 'listings_price_m2', 'odds_best_prices', 'weapon_rankings', 'weapon_rarity_counts', 'weather_daily']);
+    assert.deepEqual(
+      tables.map((t: Json) => t.name),
+      [
+        'bookmaker_payouts',
+        'crypto_ohlc_hour',
+        'crypto_ohlc_minute',
+        'listings_price_m2',
+        'odds_best_prices',
+        'weapon_rankings',
+        'weapon_rarity_counts',
+        'weather_daily',
+      ],
+    );
     const daily = tables.find((t: Json) => t.name === 'weather_daily');
     assert.equal(daily.rows, 12); // 3 cities × 4 days
     assert.deepEqual(daily.primaryKey, ['city', 'date']);
-    assert.equal(daily.snapshotId, (await env.rt.catalog.currentSnapshot({ layer: 'gold', name: 'weather_daily' }))!.snapshotId);
-    assert.equal(daily.columns.find((c: Json) => c.name === 'temperature_max_c').description, 'Highest hourly temperature of the day in °C');
+    assert.equal(
+      daily.snapshotId,
+      (await env.rt.catalog.currentSnapshot({ layer: 'gold', name: 'weather_daily' }))!.snapshotId,
+    );
+    assert.equal(
+      daily.columns.find((c: Json) => c.name === 'temperature_max_c').description,
+      'Highest hourly temperature of the day in °C',
+    );
   });
 
   it('walks a sorted table page by page through cursors: every row once, in order, as one big page has them', async () => {
@@ -93,31 +141,56 @@ describe('the API', { timeout: 240_000 }, () => {
     assert.equal(pages, 3);
     assert.deepEqual(walked, whole.rows);
     const means = walked.map((r) => r.temperature_mean_c);
-    assert.deepEqual(means, [...means].sort((a, b) => b - a));
+    assert.deepEqual(
+      means,
+      [...means].sort((a, b) => b - a),
+    );
   });
 
   it('filters with operators and returns only the fields asked for', async () => {
-    const page = await get('/v1/tables/weather_daily?city=Paris&date[gte]=2026-11-20&fields=date,temperature_max_c&order=date');
+    const page = await get(
+      '/v1/tables/weather_daily?city=Paris&date[gte]=2026-11-20&fields=date,temperature_max_c&order=date',
+    );
     const expected = ['2026-11-20', '2026-11-21'].map((day) => ({
-      date: day, temperature_max_c: Math.max(...WEATHER.filter((w) => w.city === 'Paris' && w.observed_at.startsWith(day)).map((w) => w.temperature_c)),
+      date: day,
+      temperature_max_c: Math.max(
+        ...WEATHER.filter((w) => w.city === 'Paris' && w.observed_at.startsWith(day)).map((w) => w.temperature_c),
+      ),
     }));
     assert.deepEqual(page.rows, expected);
   });
 
   it('streams csv and ndjson exports with the same rows as JSON', async () => {
     const json = await get('/v1/tables/weather_daily?fields=city,date,temperature_mean_c&order=city,date&limit=100');
-    const csv = await app.request('/v1/tables/weather_daily?fields=city,date,temperature_mean_c&order=city,date&format=csv');
+    const csv = await app.request(
+      '/v1/tables/weather_daily?fields=city,date,temperature_mean_c&order=city,date&format=csv',
+    );
     assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
     const lines = (await csv.text()).trimEnd().split('\r\n');
     assert.equal(lines[0], 'city,date,temperature_mean_c');
-    assert.deepEqual(lines.slice(1), json.rows.map((r: Json) => `${r.city},${r.date},${r.temperature_mean_c}`));
-    const ndjson = await app.request('/v1/tables/weather_daily?fields=city,date,temperature_mean_c&order=city,date&format=ndjson&limit=4');
+    assert.deepEqual(
+      lines.slice(1),
+      json.rows.map((r: Json) => `${r.city},${r.date},${r.temperature_mean_c}`),
+    );
+    const ndjson = await app.request(
+      '/v1/tables/weather_daily?fields=city,date,temperature_mean_c&order=city,date&format=ndjson&limit=4',
+    );
     assert.equal(ndjson.headers.get('content-type'), 'application/x-ndjson');
-    assert.deepEqual((await ndjson.text()).trimEnd().split('\n').map((l) => JSON.parse(l)), json.rows.slice(0, 4));
+    assert.deepEqual(
+      (await ndjson.text())
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      json.rows.slice(0, 4),
+    );
   });
 
   it('answers bad input with 400 in the error shape, and unknown tables with 404', async () => {
-    for (const path of ['/v1/tables/weather_daily?date[gte]=not-a-date', '/v1/tables/weather_daily?temperature_mean_c=abc', '/v1/tables/weather_daily?format=csv&date=%00']) {
+    for (const path of [
+      '/v1/tables/weather_daily?date[gte]=not-a-date',
+      '/v1/tables/weather_daily?temperature_mean_c=abc',
+      '/v1/tables/weather_daily?format=csv&date=%00',
+    ]) {
       const response = await app.request(path);
       assert.equal(response.status, 400, path);
       assert.deepEqual(Object.keys(((await response.json()) as Json).error), ['code', 'message']);
@@ -133,39 +206,67 @@ describe('the API', { timeout: 240_000 }, () => {
     const m = matches[0];
     const quotes = ODDS.filter((o) => o.home === m.home && o.away === m.away);
     const best = (field: 'odds_1' | 'odds_x' | 'odds_2') => Math.max(...quotes.map((q) => Number(q[field])));
-    assert.deepEqual([m.best['1'].odds, m.best.X.odds, m.best['2'].odds], [best('odds_1'), best('odds_x'), best('odds_2')]);
+    assert.deepEqual(
+      [m.best['1'].odds, m.best.X.odds, m.best['2'].odds],
+      [best('odds_1'), best('odds_x'), best('odds_2')],
+    );
     assert.equal(m.best['1'].bookmakers, quotes.length);
-    assert.equal(m.payoutRate, Math.round(10_000 / (1 / best('odds_1') + 1 / best('odds_x') + 1 / best('odds_2'))) / 10_000);
+    assert.equal(
+      m.payoutRate,
+      Math.round(10_000 / (1 / best('odds_1') + 1 / best('odds_x') + 1 / best('odds_2'))) / 10_000,
+    );
     const team = await get(`/v1/odds/matches?team=${encodeURIComponent(m.away)}`);
     assert.ok(team.matches.every((x: Json) => x.home === m.away || x.away === m.away) && team.matches.length >= 1);
   });
 
   it('gives the latest price of a coin and its candles', async () => {
-    const last = CRYPTO.filter((t) => t.symbol === 'BTCUSDT').sort((a, b) => a.ts.localeCompare(b.ts)).at(-1)!;
+    const last = CRYPTO.filter((t) => t.symbol === 'BTCUSDT')
+      .sort((a, b) => a.ts.localeCompare(b.ts))
+      .at(-1)!;
     const latest = await get('/v1/crypto/BTCUSDT/latest');
-    assert.deepEqual(latest, { symbol: 'BTCUSDT', price: last.price, minute: `${last.ts.slice(0, 16)}:00.000Z`, at: last.ts });
-    assert.deepEqual((await get('/v1/crypto')).coins.map((c: Json) => c.symbol), ['BTCUSDT', 'ETHUSDT']);
+    assert.deepEqual(latest, {
+      symbol: 'BTCUSDT',
+      price: last.price,
+      minute: `${last.ts.slice(0, 16)}:00.000Z`,
+      at: last.ts,
+    });
+    assert.deepEqual(
+      (await get('/v1/crypto')).coins.map((c: Json) => c.symbol),
+      ['BTCUSDT', 'ETHUSDT'],
+    );
     const { candles } = await get('/v1/crypto/ETHUSDT/candles?limit=60');
     assert.equal(candles.length, 30); // 120 ticks, 15 s apart
-    const firstMinute = CRYPTO.filter((t) => t.symbol === 'ETHUSDT').slice(0, 4).map((t) => t.price);
-    assert.deepEqual([candles[0].open, candles[0].high, candles[0].low, candles[0].close, candles[0].ticks], [firstMinute[0], Math.max(...firstMinute), Math.min(...firstMinute), firstMinute[3], 4]);
+    const firstMinute = CRYPTO.filter((t) => t.symbol === 'ETHUSDT')
+      .slice(0, 4)
+      .map((t) => t.price);
+    assert.deepEqual(
+      [candles[0].open, candles[0].high, candles[0].low, candles[0].close, candles[0].ticks],
+      [firstMinute[0], Math.max(...firstMinute), Math.min(...firstMinute), firstMinute[3], 4],
+    );
     assert.equal((await app.request('/v1/crypto/NOPE/latest')).status, 404);
     assert.equal((await app.request('/v1/crypto/btc;drop/latest')).status, 400);
   });
 
   it('pages through the run log newest first, filtered by kind', async () => {
-    const { rows } = await env.rt.pool.query<{ n: number }>("select count(*)::int as n from strata_catalog.runs where kind = 'job:silver'");
+    const { rows } = await env.rt.pool.query<{ n: number }>(
+      "select count(*)::int as n from strata_catalog.runs where kind = 'job:silver'",
+    );
     const seen: Json[] = [];
     let before: string | null = null;
     do {
-      const page: Json = await get(`/v1/runs?kind=job:silver&limit=4${before ? `&before=${encodeURIComponent(before)}` : ''}`);
+      const page: Json = await get(
+        `/v1/runs?kind=job:silver&limit=4${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+      );
       seen.push(...page.runs);
       before = page.nextBefore;
     } while (before);
     assert.equal(seen.length, rows[0]!.n);
     assert.equal(new Set(seen.map((r) => r.runId)).size, seen.length);
     assert.ok(seen.every((r) => r.kind === 'job:silver' && r.status === 'succeeded'));
-    assert.deepEqual(seen.map((r) => r.startedAt), [...seen.map((r) => r.startedAt)].sort().reverse());
+    assert.deepEqual(
+      seen.map((r) => r.startedAt),
+      [...seen.map((r) => r.startedAt)].sort().reverse(),
+    );
   });
 
   it('reports quality, streams and the lake as the catalog and Redis hold them', async () => {
@@ -188,7 +289,10 @@ describe('the API', { timeout: 240_000 }, () => {
     assert.equal(observations.files, snapshot.files.length);
     assert.equal(observations.partitions, 4); // one per day
     const day = await get('/v1/lake/silver/weather_observations?partition=observed_date=2026-11-20');
-    assert.equal(day.files.reduce((n: number, f: Json) => n + f.rows, 0), WEATHER.filter((w) => w.observed_at.startsWith('2026-11-20')).length);
+    assert.equal(
+      day.files.reduce((n: number, f: Json) => n + f.rows, 0),
+      WEATHER.filter((w) => w.observed_at.startsWith('2026-11-20')).length,
+    );
     assert.equal((await app.request('/v1/lake/silver/nope')).status, 404);
     assert.equal((await app.request('/v1/lake/silver/weather_observations?partition=oops')).status, 400);
   });
@@ -217,28 +321,56 @@ describe('the API', { timeout: 240_000 }, () => {
 
   it('allows browser calls only from the configured origins', async () => {
     const open = createApp({ pool: env.rt.pool, settings: { corsOrigins: ['https://dash.example'] } });
-    const preflight = await open.request('/v1/tables', { method: 'OPTIONS', headers: { origin: 'https://dash.example', 'access-control-request-method': 'GET' } });
+    const preflight = await open.request('/v1/tables', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://dash.example', 'access-control-request-method': 'GET' },
+    });
     assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://dash.example');
     const other = await open.request('/v1/tables', { headers: { origin: 'https://evil.example' } });
     assert.equal(other.headers.get('access-control-allow-origin'), null);
-    assert.equal((await app.request('/v1/tables', { headers: { origin: 'https://dash.example' } })).headers.get('access-control-allow-origin'), null);
+    assert.equal(
+      (await app.request('/v1/tables', { headers: { origin: 'https://dash.example' } })).headers.get(
+        'access-control-allow-origin',
+      ),
+      null,
+    );
   });
 
   it('keeps admin actions behind API keys and bounded bodies, and runs a job in its own process', async () => {
-    const post = (target: ReturnType<typeof createApp>, path: string, body: string, headers: Record<string, string> = {}) =>
-      target.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+    const post = (
+      target: ReturnType<typeof createApp>,
+      path: string,
+      body: string,
+      headers: Record<string, string> = {},
+    ) => target.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
     assert.equal((await post(app, '/v1/admin/jobs', '{"layer":"silver"}')).status, 403);
     const actions = adminActions(env.config, env.rt.pool);
     opened.push(actions);
-    const admin = createApp({ pool: env.rt.pool, redis: env.rt.redis(), settings: { keys: [KEY], maxBodyBytes: 1024 }, admin: actions });
+    const admin = createApp({
+      pool: env.rt.pool,
+      redis: env.rt.redis(),
+      settings: { keys: [KEY], maxBodyBytes: 1024 },
+      admin: actions,
+    });
     assert.equal((await post(admin, '/v1/admin/jobs', '{"layer":"silver"}')).status, 401);
-    assert.equal((await post(admin, '/v1/admin/jobs', '{"layer":"silver"}', { authorization: `Bearer ${'x'.repeat(32)}` })).status, 401);
+    assert.equal(
+      (await post(admin, '/v1/admin/jobs', '{"layer":"silver"}', { authorization: `Bearer ${'x'.repeat(32)}` })).status,
+      401,
+    );
     const auth = { authorization: `Bearer ${KEY}` };
-    assert.equal((await post(admin, '/v1/admin/jobs', JSON.stringify({ layer: 'silver', select: 'x'.repeat(2000) }), auth)).status, 413);
+    assert.equal(
+      (await post(admin, '/v1/admin/jobs', JSON.stringify({ layer: 'silver', select: 'x'.repeat(2000) }), auth)).status,
+      413,
+    );
     assert.equal((await post(admin, '/v1/admin/jobs', '{"layer":"bronze"}', auth)).status, 400);
     assert.equal((await post(admin, '/v1/admin/jobs', '{"layer":"silver","select":"a;rm -rf /"}', auth)).status, 400);
 
-    const started = await post(admin, '/v1/admin/jobs', '{"layer":"gold","select":"weather_daily","fullRefresh":true}', auth);
+    const started = await post(
+      admin,
+      '/v1/admin/jobs',
+      '{"layer":"gold","select":"weather_daily","fullRefresh":true}',
+      auth,
+    );
     assert.equal(started.status, 202);
     const { pid, command } = (await started.json()) as Json;
     assert.equal(command, 'pnpm job:gold --select weather_daily --full-refresh');
@@ -252,7 +384,12 @@ describe('the API', { timeout: 240_000 }, () => {
     const actions = adminActions(env.config, env.rt.pool);
     opened.push(actions);
     const admin = createApp({ pool: env.rt.pool, settings: { keys: [KEY] }, admin: actions });
-    const good = { ...WEATHER[0], station_id: 'NEW1', observed_at: '2026-11-22T06:00:00Z', updated_at: '2026-11-22T06:00:00Z' };
+    const good = {
+      ...WEATHER[0],
+      station_id: 'NEW1',
+      observed_at: '2026-11-22T06:00:00Z',
+      updated_at: '2026-11-22T06:00:00Z',
+    };
     const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
     // One letter already committed to the lake by bronze, one still in Redis.
     await publisher.deadLetter('weather', 'test', [{ reason: 'parser was broken', raw: JSON.stringify(good) }]);
@@ -260,24 +397,49 @@ describe('the API', { timeout: 240_000 }, () => {
     await publisher.deadLetter('weather', 'test', [{ reason: 'missing field station_id', raw: '{"city":"Paris"}' }]);
     const redis = env.rt.redis();
     const streamBefore = await redis.xlen(streamKey(env.config.redisPrefix, 'weather'));
-    const replay = () => admin.request('/v1/admin/dead-letters/weather/replay', { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+    const replay = () =>
+      admin.request('/v1/admin/dead-letters/weather/replay', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}` },
+      });
     const response = await replay();
     assert.equal(response.status, 200);
     const result = (await response.json()) as Json;
-    assert.deepEqual([result.examined, result.replayed, result.duplicates, result.stillFailing, result.skipped], [2, 1, 0, 1, 0]);
+    assert.deepEqual(
+      [result.examined, result.replayed, result.duplicates, result.stillFailing, result.skipped],
+      [2, 1, 0, 1, 0],
+    );
     assert.equal(await redis.xlen(streamKey(env.config.redisPrefix, 'weather')), streamBefore + 1);
-    assert.equal(await redis.xlen(deadLetterKey(env.config.redisPrefix, 'weather')), 0, 'every letter is in the lake now');
+    assert.equal(
+      await redis.xlen(deadLetterKey(env.config.redisPrefix, 'weather')),
+      0,
+      'every letter is in the lake now',
+    );
     const letters = await withDuck(async (duck) => {
       await attachTable(env.rt, duck, { layer: 'bronze', name: 'weather__dead_letters' });
-      return duck.all('select reason, replay_run_id, replayed_at is not null as replayed from bronze.weather__dead_letters order by reason');
+      return duck.all(
+        'select reason, replay_run_id, replayed_at is not null as replayed from bronze.weather__dead_letters order by reason',
+      );
     });
     assert.deepEqual(letters, [
       { reason: 'missing field station_id', replay_run_id: null, replayed: false },
       { reason: 'parser was broken', replay_run_id: result.runId, replayed: true },
     ]);
     const again = (await (await replay()).json()) as Json;
-    assert.deepEqual([again.examined, again.replayed, again.stillFailing], [1, 0, 1], 'a replayed letter is not replayed twice');
-    assert.equal((await admin.request('/v1/admin/dead-letters/nope/replay', { method: 'POST', headers: { authorization: `Bearer ${KEY}` } })).status, 404);
+    assert.deepEqual(
+      [again.examined, again.replayed, again.stillFailing],
+      [1, 0, 1],
+      'a replayed letter is not replayed twice',
+    );
+    assert.equal(
+      (
+        await admin.request('/v1/admin/dead-letters/nope/replay', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY}` },
+        })
+      ).status,
+      404,
+    );
   });
 
   it('announces each gold load on /v1/events', async () => {
@@ -297,7 +459,10 @@ describe('the API', { timeout: 240_000 }, () => {
       await loadGold(env.rt, gold);
       await until(/event: gold-loaded\ndata: .*\n/);
       const snapshotId = (await env.rt.catalog.currentSnapshot({ layer: 'gold', name: 'weather_daily' }))!.snapshotId;
-      assert.match(received, new RegExp(`event: gold-loaded\\ndata: \\{"table":"weather_daily","snapshotId":${snapshotId}\\}`));
+      assert.match(
+        received,
+        new RegExp(`event: gold-loaded\\ndata: \\{"table":"weather_daily","snapshotId":${snapshotId}\\}`),
+      );
       await reader.cancel();
     } finally {
       await live.stop();

@@ -43,11 +43,23 @@ describe('bronze writer', () => {
     assert.deepEqual([result.entriesRead, result.rowsWritten, result.filesWritten], [300, 300, 1]);
     const snapshot = await env.rt.catalog.currentSnapshot({ layer: 'bronze', name: SOURCE });
     const day = new Date(Number(ids[0]!.split('-')[0])).toISOString().slice(0, 10);
-    assert.deepEqual(snapshot!.files.map((f) => [f.path, f.partitionValues, f.observedDates, f.streamFirstId, f.streamLastId]), [
-      [`bronze/weather/ingest_date=${day}/${ids[0]}_${ids.at(-1)}.parquet`, { ingest_date: day }, [['2026-11-01', '2026-11-03']], ids[0], ids.at(-1)],
-    ]);
+    assert.deepEqual(
+      snapshot!.files.map((f) => [f.path, f.partitionValues, f.observedDates, f.streamFirstId, f.streamLastId]),
+      [
+        [
+          `bronze/weather/ingest_date=${day}/${ids[0]}_${ids.at(-1)}.parquet`,
+          { ingest_date: day },
+          [['2026-11-01', '2026-11-03']],
+          ids[0],
+          ids.at(-1),
+        ],
+      ],
+    );
     const rows = await bronzeRows(env);
-    assert.deepEqual(rows.map((r) => [r.event_id, r.payload]), batch.map((e) => [e.event_id, e.payload]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)));
+    assert.deepEqual(
+      rows.map((r) => [r.event_id, r.payload]),
+      batch.map((e) => [e.event_id, e.payload]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+    );
   });
 
   it('skips entries already committed when it restarts after dying between commit and acknowledge', async () => {
@@ -60,8 +72,15 @@ describe('bronze writer', () => {
     });
     assert.equal(crashed.status, 'failed');
     assert.match(crashed.error ?? '', /killed after commit/);
-    assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: SOURCE }), 300 + 100, 'the first batch was committed');
-    const pending = (await env.rt.redis().xpending(streamKey(env.config.redisPrefix, SOURCE), BRONZE_GROUP)) as [number, ...unknown[]];
+    assert.equal(
+      await env.rt.catalog.rowCount({ layer: 'bronze', name: SOURCE }),
+      300 + 100,
+      'the first batch was committed',
+    );
+    const pending = (await env.rt.redis().xpending(streamKey(env.config.redisPrefix, SOURCE), BRONZE_GROUP)) as [
+      number,
+      ...unknown[],
+    ];
     assert.equal(pending[0], 250, 'the committed batch and the two batches read ahead are all pending');
 
     const resumed = await drainSource(env.rt, SOURCE, { maxBatchRows: 100 });
@@ -70,7 +89,10 @@ describe('bronze writer', () => {
     const rows = await bronzeRows(env);
     assert.equal(rows.length, 550);
     assert.equal(new Set(rows.map((r) => r.event_id)).size, 550);
-    const after = (await env.rt.redis().xpending(streamKey(env.config.redisPrefix, SOURCE), BRONZE_GROUP)) as [number, ...unknown[]];
+    const after = (await env.rt.redis().xpending(streamKey(env.config.redisPrefix, SOURCE), BRONZE_GROUP)) as [
+      number,
+      ...unknown[],
+    ];
     assert.equal(after[0], 0);
   });
 
@@ -98,21 +120,34 @@ describe('bronze writer', () => {
   });
 
   it('cuts batches by bytes as well as by rows', async () => {
-    const big = Array.from({ length: 60 }, (_, i) => envelope('bytes', `b${i}`, JSON.stringify({ i, text: 'y'.repeat(900) }), '2026-11-01T00:00:00.000Z'));
+    const big = Array.from({ length: 60 }, (_, i) =>
+      envelope('bytes', `b${i}`, JSON.stringify({ i, text: 'y'.repeat(900) }), '2026-11-01T00:00:00.000Z'),
+    );
     await publisher.publish('bytes', big);
     const result = await drainSource(env.rt, 'bytes', { maxBatchRows: 1000, maxBatchBytes: 20_000 });
     assert.equal(result.rowsWritten, 60);
     const files = (await env.rt.catalog.currentSnapshot({ layer: 'bronze', name: 'bytes' }))!.files;
     assert.equal(files.length, result.batches);
     assert.ok(result.batches >= 3, `${result.batches} batches`);
-    for (const f of files) assert.ok(f.rowCount <= 20, `a batch of ${f.rowCount} envelopes of ~1.2 kB passed the 20 kB cut`);
+    for (const f of files)
+      assert.ok(f.rowCount <= 20, `a batch of ${f.rowCount} envelopes of ~1.2 kB passed the 20 kB cut`);
   });
 
   it('waits up to the flush interval to fill a batch when following the stream', async () => {
     const key = 'flush';
-    await publisher.publish(key, events(10_000, 5).map((e) => ({ ...e, source: key })));
+    await publisher.publish(
+      key,
+      events(10_000, 5).map((e) => ({ ...e, source: key })),
+    );
     const writer = new BronzeWriter(env.rt, { consumer: 'follower', flushIntervalMillis: 3000 });
-    const later = setTimeout(() => void publisher.publish(key, events(10_005, 5).map((e) => ({ ...e, source: key }))), 300);
+    const later = setTimeout(
+      () =>
+        void publisher.publish(
+          key,
+          events(10_005, 5).map((e) => ({ ...e, source: key })),
+        ),
+      300,
+    );
     const result = await writer.drain(key, 5000);
     clearTimeout(later);
     await writer.close();
@@ -124,12 +159,29 @@ describe('bronze writer', () => {
     const good = events(20_000, 4).map((e) => ({ ...e, source: 'mixed' }));
     await publisher.publish('mixed', good.slice(0, 2));
     await env.rt.redis().xadd(key, '*', 'foo', 'bar');
-    await env.rt.redis().xadd(key, '*', 'envelope', '{"source":"mixed","observed_at":"2026-11-01T00:00:00.000Z","payload":"unterminated}');
-    await env.rt.redis().xadd(key, '*', 'envelope', '{"source":"mixed","observed_at":"2026-11-01T00:00:00.000Z","payload":"{}"}');
+    await env.rt
+      .redis()
+      .xadd(
+        key,
+        '*',
+        'envelope',
+        '{"source":"mixed","observed_at":"2026-11-01T00:00:00.000Z","payload":"unterminated}',
+      );
+    await env.rt
+      .redis()
+      .xadd(key, '*', 'envelope', '{"source":"mixed","observed_at":"2026-11-01T00:00:00.000Z","payload":"{}"}');
     await publisher.publish('mixed', good.slice(2));
     const result = await drainSource(env.rt, 'mixed');
-    assert.deepEqual([result.status, result.entriesRead, result.rowsWritten, result.invalidEntries, result.deadLettersWritten], ['succeeded', 7, 4, 3, 3], result.error);
-    assert.equal(await env.rt.redis().xlen(deadLetterKey(env.config.redisPrefix, 'mixed')), 0, 'the dead letters left Redis for the lake');
+    assert.deepEqual(
+      [result.status, result.entriesRead, result.rowsWritten, result.invalidEntries, result.deadLettersWritten],
+      ['succeeded', 7, 4, 3, 3],
+      result.error,
+    );
+    assert.equal(
+      await env.rt.redis().xlen(deadLetterKey(env.config.redisPrefix, 'mixed')),
+      0,
+      'the dead letters left Redis for the lake',
+    );
     const letters = await withDuck(async (duck) => {
       await attachTable(env.rt, duck, { layer: 'bronze', name: 'mixed__dead_letters' });
       return duck.all('select reason, raw, replayed_at from bronze.mixed__dead_letters');
@@ -156,7 +208,11 @@ describe('bronze writer', () => {
          from strata_catalog.runs where kind = 'bronze' and target = $1 order by started_at`,
       [SOURCE],
     );
-    assert.deepEqual(rows.slice(0, 1).map((r) => [r.status, r.rows_in, r.rows_out]), [['succeeded', 300, 300]]);
-    for (const r of rows) assert.ok(r.millis >= r.reported, `run lasted ${r.millis} ms in the log but reported ${r.reported} ms`);
+    assert.deepEqual(
+      rows.slice(0, 1).map((r) => [r.status, r.rows_in, r.rows_out]),
+      [['succeeded', 300, 300]],
+    );
+    for (const r of rows)
+      assert.ok(r.millis >= r.reported, `run lasted ${r.millis} ms in the log but reported ${r.reported} ms`);
   });
 });

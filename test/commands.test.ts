@@ -57,7 +57,12 @@ describe('pnpm serve', { timeout: 180_000 }, () => {
       const second = spawnCli('bin/serve.ts', [], env);
       const exit = await endsWithin(second.exited, () => second.child.kill('SIGKILL'));
       assert.equal(exit.code, 2, exit.output);
-      assert.match(exit.output, new RegExp(`Cannot serve on 127\\.0\\.0\\.1:${config.api.port}: Strata's API already runs there \\(pid ${first.child.pid}\\); stop it with \`pnpm infra:down --only api\`, or set STRATA_API_PORT`));
+      assert.match(
+        exit.output,
+        new RegExp(
+          `Cannot serve on 127\\.0\\.0\\.1:${config.api.port}: Strata's API already runs there \\(pid ${first.child.pid}\\); stop it with \`pnpm infra:down --only api\`, or set STRATA_API_PORT`,
+        ),
+      );
 
       const [status] = await servicesStatus(config, ['api']);
       assert.deepEqual([status!.state, status!.pid], ['running (ours)', first.child.pid]);
@@ -71,14 +76,18 @@ describe('pnpm serve', { timeout: 180_000 }, () => {
     }
   });
 
-  it("leaves the pid file to the API that holds it when a second API of the data folder serves another port", async () => {
+  it('leaves the pid file to the API that holds it when a second API of the data folder serves another port', async () => {
     const first = spawnCli('bin/serve.ts', [], env);
     const otherEnv = { ...env, STRATA_API_PORT: String(await freePort()) };
     let other: ReturnType<typeof spawnCli> | undefined;
     try {
       await waitUntil(() => answers(`http://127.0.0.1:${config.api.port}/healthz`), 'the first pnpm serve', 60_000);
       other = spawnCli('bin/serve.ts', [], otherEnv);
-      await waitUntil(() => answers(`http://127.0.0.1:${otherEnv.STRATA_API_PORT}/healthz`), 'the second pnpm serve', 60_000);
+      await waitUntil(
+        () => answers(`http://127.0.0.1:${otherEnv.STRATA_API_PORT}/healthz`),
+        'the second pnpm serve',
+        60_000,
+      );
       other.child.kill('SIGTERM');
       assert.equal((await endsWithin(other.exited, () => other!.child.kill('SIGKILL'))).code, 0);
       const [status] = await servicesStatus(config, ['api']);
@@ -136,7 +145,10 @@ describe('pnpm fixtures:serve', { timeout: 180_000 }, () => {
     try {
       await waitUntil(allAnswer, `fixtures on ${ports().join(', ')}`, 60_000);
       const [status] = await servicesStatus(config, ['fixtures']);
-      assert.deepEqual([status!.state, status!.pid, status!.address], ['running (ours)', fixtures.child.pid, `127.0.0.1:${ports().join(',')}`]);
+      assert.deepEqual(
+        [status!.state, status!.pid, status!.address],
+        ['running (ours)', fixtures.child.pid, `127.0.0.1:${ports().join(',')}`],
+      );
 
       // What `pnpm infra:down` does: every service, each stopped only if its pid file is Strata's.
       const statuses = await servicesDown(config, [...SERVICE_NAMES]);
@@ -160,7 +172,10 @@ describe('pnpm fixtures:serve', { timeout: 180_000 }, () => {
     const second = spawnCli('bin/fixtures.ts', ['--source', 'weather'], env);
     const exit = await endsWithin(second.exited, () => second.child.kill('SIGKILL'));
     assert.equal(exit.code, 2, exit.output);
-    assert.match(exit.output, new RegExp(`Fixtures are already served by pid ${up!.pid}; stop them with \`pnpm infra:down --only fixtures\``));
+    assert.match(
+      exit.output,
+      new RegExp(`Fixtures are already served by pid ${up!.pid}; stop them with \`pnpm infra:down --only fixtures\``),
+    );
     const [down] = await servicesDown(config, ['fixtures']);
     assert.equal(down!.state, 'stopped');
     for (const port of ports()) assert.equal(await isPortOpen('127.0.0.1', port), false, `port ${port} still open`);

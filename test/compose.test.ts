@@ -8,7 +8,14 @@ import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../core/config.ts';
 
 const file = path.join(PROJECT_ROOT, 'docker-compose.yml');
-type Service = { image?: string; build?: string; command?: string[]; entrypoint?: string[]; ports?: string[]; environment?: Record<string, string> };
+type Service = {
+  image?: string;
+  build?: string;
+  command?: string[];
+  entrypoint?: string[];
+  ports?: string[];
+  environment?: Record<string, string>;
+};
 const compose = parse(readFileSync(file, 'utf8'), { merge: true }) as { services: Record<string, Service> };
 
 describe('docker-compose.yml', () => {
@@ -28,7 +35,11 @@ describe('docker-compose.yml', () => {
   });
 
   it("builds Strata's API, bronze writer and scheduler from the Dockerfile, pointed at the compose services", () => {
-    for (const [name, command] of [['api', 'pnpm serve'], ['bronze', 'pnpm bronze'], ['scheduler', 'pnpm scheduler --run-now']] as const) {
+    for (const [name, command] of [
+      ['api', 'pnpm serve'],
+      ['bronze', 'pnpm bronze'],
+      ['scheduler', 'pnpm scheduler --run-now'],
+    ] as const) {
       const service = compose.services[name]!;
       assert.equal(service.build, '.');
       assert.equal(service.command?.join(' '), command);

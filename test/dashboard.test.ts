@@ -31,11 +31,20 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     await loadPipelineFixture(env.rt);
     live = new LiveFeed(env.config.databaseUrl);
     await live.start();
-    const app = createApp({ pool: env.rt.pool, redis: env.rt.redis(), store: env.rt.store, redisPrefix: env.config.redisPrefix, live });
+    const app = createApp({
+      pool: env.rt.pool,
+      redis: env.rt.redis(),
+      store: env.rt.store,
+      redisPrefix: env.config.redisPrefix,
+      live,
+    });
     server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: env.config.chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: env.config.chromiumPath,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
     mkdirSync(screenshots, { recursive: true });
   });
   after(async () => {
@@ -52,10 +61,16 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('requestfailed', (r) => !r.url().includes('/v1/events') && errors.push(`${r.url()}: ${r.failure()?.errorText}`));
+    page.on(
+      'requestfailed',
+      (r) => !r.url().includes('/v1/events') && errors.push(`${r.url()}: ${r.failure()?.errorText}`),
+    );
     await page.goto(`${base}${PAGES.find((p) => p.id === id)!.path}`);
     // A script error fails the test at once rather than after the wait.
-    await Promise.race([page.waitForSelector('main[data-ready]', { timeout: 30_000 }), new Promise((_, reject) => page.once('pageerror', reject))]);
+    await Promise.race([
+      page.waitForSelector('main[data-ready]', { timeout: 30_000 }),
+      new Promise((_, reject) => page.once('pageerror', reject)),
+    ]);
     const ready = await page.getAttribute('main', 'data-ready');
     if (ready !== 'true') assert.fail(`${id} did not render: ${await page.locator('.error').allTextContents()}`);
     const charts = await chartMarks(page);
@@ -77,7 +92,10 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
   it('weather: one mark per city and day', async () => {
     const { page, charts, errors } = await open('weather');
     assert.deepEqual(errors, []);
-    assert.equal(charts['Mean temperature per city (°C)'], await pgCount('select count(*) as n from gold.weather_daily'));
+    assert.equal(
+      charts['Mean temperature per city (°C)'],
+      await pgCount('select count(*) as n from gold.weather_daily'),
+    );
     assert.equal(await page.locator('.legend li').count(), 3);
     await page.close();
   });
@@ -85,7 +103,12 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
   it('real estate: a bar per city of the latest month', async () => {
     const { page, charts, errors } = await open('listings');
     assert.deepEqual(errors, []);
-    assert.equal(charts['Median asking price per m² by city (latest month, p10–p90)'], await pgCount('select count(*) as n from gold.listings_price_m2 where month = (select max(month) from gold.listings_price_m2)'));
+    assert.equal(
+      charts['Median asking price per m² by city (latest month, p10–p90)'],
+      await pgCount(
+        'select count(*) as n from gold.listings_price_m2 where month = (select max(month) from gold.listings_price_m2)',
+      ),
+    );
     await page.close();
   });
 
@@ -93,8 +116,14 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     const { page, charts, errors } = await open('odds');
     assert.deepEqual(errors, []);
     assert.equal(charts['Mean payout rate per bookmaker (%)'], new Set(ODDS.map((o) => o.bookmaker)).size);
-    assert.equal(charts['Best prices offered, per bookmaker'], await pgCount('select count(distinct best_bookmaker) as n from gold.odds_best_prices'));
-    assert.equal(await page.locator('section:has(h2:text("Best odds per match")) tbody tr').count(), new Set(ODDS.map((o) => `${o.home}|${o.away}`)).size);
+    assert.equal(
+      charts['Best prices offered, per bookmaker'],
+      await pgCount('select count(distinct best_bookmaker) as n from gold.odds_best_prices'),
+    );
+    assert.equal(
+      await page.locator('section:has(h2:text("Best odds per match")) tbody tr').count(),
+      new Set(ODDS.map((o) => `${o.home}|${o.away}`)).size,
+    );
     await page.close();
   });
 
@@ -103,14 +132,19 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(errors, []);
     const types = [...new Set(WEAPONS.map((w) => w.weapon_type))];
     for (const type of types) {
-      const n = await pgCount(`select count(*) as n from gold.weapon_rankings where weapon_type = '${type}' and attack_rank <= 5`);
+      const n = await pgCount(
+        `select count(*) as n from gold.weapon_rankings where weapon_type = '${type}' and attack_rank <= 5`,
+      );
       if (n > 0) assert.equal(charts[`${type}: top ${n} by attack`], n, type);
     }
-    assert.equal(charts['Weapons per rarity'], await pgCount('select count(distinct rarity) as n from gold.weapon_rarity_counts'));
+    assert.equal(
+      charts['Weapons per rarity'],
+      await pgCount('select count(distinct rarity) as n from gold.weapon_rarity_counts'),
+    );
     await page.close();
   });
 
-  it('lake: bytes per layer, and a table\'s partitions one click away', async () => {
+  it("lake: bytes per layer, and a table's partitions one click away", async () => {
     const { page, charts, errors } = await open('lake');
     assert.equal(charts['Bytes per layer'], 3);
     await page.click('section:has(h2:text("Tables")) a:text-is("weather_observations")');
@@ -128,10 +162,16 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     await page.waitForSelector('.live[data-live="connected"]');
     // A tick in a new minute, through bronze, silver, gold and the load: the page must show a 31st candle by itself.
     const ts = '2026-11-21T09:30:10.000Z';
-    await loadBronze(env.rt, 'crypto', [{ key: `BTCUSDT|${ts}`, observedAt: ts, payload: { symbol: 'BTCUSDT', ts, price: 91_000, volume_24h: 1 } }]);
+    await loadBronze(env.rt, 'crypto', [
+      { key: `BTCUSDT|${ts}`, observedAt: ts, payload: { symbol: 'BTCUSDT', ts, price: 91_000, volume_24h: 1 } },
+    ]);
     await runJob(env.rt, { layer: 'silver', select: ['crypto_ticks'] });
     await loadGold(env.rt, await runJob(env.rt, { layer: 'gold', select: ['crypto_ohlc_minute'] }));
-    await page.waitForFunction(() => document.querySelector('section:has(h2) svg[data-points="31"]') !== null, undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => document.querySelector('section:has(h2) svg[data-points="31"]') !== null,
+      undefined,
+      { timeout: 20_000 },
+    );
     assert.match((await page.textContent('section:first-of-type .price')) ?? '', /^91,000 at 09:30 UTC$/);
     assert.deepEqual(errors, []);
     await page.screenshot({ path: path.join(screenshots, 'crypto-live.png'), fullPage: true });
@@ -145,7 +185,10 @@ function chartMarks(page: Page): Promise<Record<string, number>> {
     Object.fromEntries(
       [...document.querySelectorAll('section.card')]
         .filter((s) => s.querySelector('svg.chart'))
-        .map((s) => [s.querySelector('h2')!.textContent!, Number(s.querySelector('svg.chart')!.getAttribute('data-points'))]),
+        .map((s) => [
+          s.querySelector('h2')!.textContent!,
+          Number(s.querySelector('svg.chart')!.getAttribute('data-points')),
+        ]),
     ),
   );
 }

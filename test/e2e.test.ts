@@ -28,7 +28,10 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
     });
 
     it('uses a fixture with every kind of noise', () => {
-      assert.ok(expected.streamDuplicates > 0 && expected.deadLetters > 0 && expected.quarantine > 0, JSON.stringify(expected));
+      assert.ok(
+        expected.streamDuplicates > 0 && expected.deadLetters > 0 && expected.quarantine > 0,
+        JSON.stringify(expected),
+      );
       assert.ok(expected.bronze > expected.silver + expected.quarantine, 'the fixture must contain corrections');
     });
 
@@ -42,8 +45,14 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
       assert.equal(run.ingest.deadLetterDuplicates, expected.deadLetterDuplicates);
       assert.equal(run.bronze.rowsWritten, expected.bronze);
       assert.deepEqual(await stageTotals(env.rt), {
-        stream: 0, deadLetterStream: 0, deadLetters: expected.deadLetters, bronze: expected.bronze, silver: expected.silver,
-        quarantine: expected.quarantine, goldLake: expected.daily.length, goldPostgres: expected.daily.length,
+        stream: 0,
+        deadLetterStream: 0,
+        deadLetters: expected.deadLetters,
+        bronze: expected.bronze,
+        silver: expected.silver,
+        quarantine: expected.quarantine,
+        goldLake: expected.daily.length,
+        goldPostgres: expected.daily.length,
       });
     });
 
@@ -51,7 +60,9 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
       const payloads = await withDuck(async (duck) => {
         await attachTable(env.rt, duck, { layer: 'bronze', name: 'weather' });
         await attachTable(env.rt, duck, { layer: 'silver', name: 'weather_observations' });
-        const rows = await duck.all('select b.payload from silver.weather_observations s join bronze.weather b using (event_id)');
+        const rows = await duck.all(
+          'select b.payload from silver.weather_observations s join bronze.weather b using (event_id)',
+        );
         return rows.map((r) => r.payload as string);
       });
       assert.equal(payloads.length, expected.silver);
@@ -63,7 +74,11 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
       assertDaily(rows, expected.daily);
       const lakeRows = await withDuck(async (duck) => {
         await attachTable(env.rt, duck, { layer: 'gold', name: 'weather_daily' });
-        return (await duck.allJson('select * exclude (observation_count), observation_count::integer as observation_count from gold.weather_daily order by city, date')).rows;
+        return (
+          await duck.allJson(
+            'select * exclude (observation_count), observation_count::integer as observation_count from gold.weather_daily order by city, date',
+          )
+        ).rows;
       });
       assertDaily(lakeRows, expected.daily);
     });
@@ -76,7 +91,9 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
       const paris = expected.daily.filter((d) => d.city === 'Paris');
       assert.equal(body.total, paris.length);
       assertDaily(body.rows, paris);
-      const filtered = (await (await app.request(`/v1/tables/weather_daily?city=Paris&date[gte]=${paris[1]!.date}&count=exact`)).json()) as { total: number };
+      const filtered = (await (
+        await app.request(`/v1/tables/weather_daily?city=Paris&date[gte]=${paris[1]!.date}&count=exact`)
+      ).json()) as { total: number };
       assert.equal(filtered.total, paris.length - 1);
     });
 
@@ -92,20 +109,35 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
     });
 
     it('names the collector run in the run log', async () => {
-      const { rows } = await env.rt.pool.query("select kind, status, rows_in, rows_out from strata_catalog.runs where kind = 'collect' order by started_at");
-      assert.deepEqual(rows[0], { kind: 'collect', status: 'succeeded', rows_in: expected.served, rows_out: expected.bronze });
+      const { rows } = await env.rt.pool.query(
+        "select kind, status, rows_in, rows_out from strata_catalog.runs where kind = 'collect' order by started_at",
+      );
+      assert.deepEqual(rows[0], {
+        kind: 'collect',
+        status: 'succeeded',
+        rows_in: expected.served,
+        rows_out: expected.bronze,
+      });
     });
   });
-
 }
 
 function assertDaily(rows: Record<string, unknown>[], expected: ExpectedDaily[]): void {
   assert.equal(rows.length, expected.length);
   rows.forEach((row, i) => {
     const e = expected[i]!;
-    assert.deepEqual([row.city, row.date, row.temperature_min_c, row.temperature_max_c, row.observation_count], [e.city, e.date, e.min, e.max, e.count]);
+    assert.deepEqual(
+      [row.city, row.date, row.temperature_min_c, row.temperature_max_c, row.observation_count],
+      [e.city, e.date, e.min, e.max, e.count],
+    );
     // Rounded to 2 decimals on both sides; an exact tie (x.xx5) may round either way.
-    assert.ok(Math.abs((row.temperature_mean_c as number) - e.mean) <= 0.01 + 1e-9, `${e.city} ${e.date} mean ${row.temperature_mean_c} vs ${e.mean}`);
-    assert.ok(Math.abs((row.precipitation_mm as number) - e.precipitation) <= 0.01 + 1e-9, `${e.city} ${e.date} precipitation ${row.precipitation_mm} vs ${e.precipitation}`);
+    assert.ok(
+      Math.abs((row.temperature_mean_c as number) - e.mean) <= 0.01 + 1e-9,
+      `${e.city} ${e.date} mean ${row.temperature_mean_c} vs ${e.mean}`,
+    );
+    assert.ok(
+      Math.abs((row.precipitation_mm as number) - e.precipitation) <= 0.01 + 1e-9,
+      `${e.city} ${e.date} precipitation ${row.precipitation_mm} vs ${e.precipitation}`,
+    );
   });
 }

@@ -15,11 +15,15 @@ import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 function declare(root: string, spec: Omit<TableSpec, 'layer' | 'description'>, sql: string): void {
   const dir = path.join(root, 'silver', 'tables', spec.name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${spec.name}.table.ts`), `export default ${JSON.stringify({ layer: 'silver', description: spec.name, ...spec })};\n`);
+  writeFileSync(
+    path.join(dir, `${spec.name}.table.ts`),
+    `export default ${JSON.stringify({ layer: 'silver', description: spec.name, ...spec })};\n`,
+  );
   writeFileSync(path.join(dir, `${spec.name}.sql`), sql);
 }
 
-const VALUES_SQL = "select json_extract_string(payload, '$.id') as id, try_cast(json_extract_string(payload, '$.v') as integer) as v, payload as _raw from bronze.checks";
+const VALUES_SQL =
+  "select json_extract_string(payload, '$.id') as id, try_cast(json_extract_string(payload, '$.v') as integer) as v, payload as _raw from bronze.checks";
 
 describe('expectations: warn, drop, quarantine and fail, with exact counts', { timeout: 120_000 }, () => {
   let env: Isolated;
@@ -28,16 +32,43 @@ describe('expectations: warn, drop, quarantine and fail, with exact counts', { t
     env = await isolatedRuntime();
     root = mkdtempSync(path.join(os.tmpdir(), 'strata-tables-'));
     // v = 1..10, and one record whose v is not a number.
-    const records = [...Array.from({ length: 10 }, (_, i) => ({ id: `r${i + 1}`, v: i + 1 })), { id: 'r11', v: 'eleven' }];
-    await loadBronze(env.rt, 'checks', records.map((r) => ({ key: r.id, observedAt: '2026-11-20T00:00:00Z', payload: r })));
+    const records = [
+      ...Array.from({ length: 10 }, (_, i) => ({ id: `r${i + 1}`, v: i + 1 })),
+      { id: 'r11', v: 'eleven' },
+    ];
+    await loadBronze(
+      env.rt,
+      'checks',
+      records.map((r) => ({ key: r.id, observedAt: '2026-11-20T00:00:00Z', payload: r })),
+    );
     const base = { from: ['bronze.checks'], primaryKey: ['id'], writeMode: 'replace' as const };
-    declare(root, { ...base, name: 'checks_warn', expectations: { small: { check: 'v <= 8', action: 'warn' } } }, VALUES_SQL);
-    declare(root, { ...base, name: 'checks_drop', expectations: { not_three: { check: 'v <> 3', action: 'drop' } } }, VALUES_SQL);
-    declare(root, {
-      ...base, name: 'checks_quarantine',
-      expectations: { not_five: { check: 'v <> 5', action: 'quarantine' }, odd_or_small: { check: 'v % 2 = 1 or v < 5', action: 'quarantine' } },
-    }, VALUES_SQL);
-    declare(root, { ...base, name: 'checks_fail', expectations: { below_nine: { check: 'v < 9', action: 'fail' } } }, VALUES_SQL);
+    declare(
+      root,
+      { ...base, name: 'checks_warn', expectations: { small: { check: 'v <= 8', action: 'warn' } } },
+      VALUES_SQL,
+    );
+    declare(
+      root,
+      { ...base, name: 'checks_drop', expectations: { not_three: { check: 'v <> 3', action: 'drop' } } },
+      VALUES_SQL,
+    );
+    declare(
+      root,
+      {
+        ...base,
+        name: 'checks_quarantine',
+        expectations: {
+          not_five: { check: 'v <> 5', action: 'quarantine' },
+          odd_or_small: { check: 'v % 2 = 1 or v < 5', action: 'quarantine' },
+        },
+      },
+      VALUES_SQL,
+    );
+    declare(
+      root,
+      { ...base, name: 'checks_fail', expectations: { below_nine: { check: 'v < 9', action: 'fail' } } },
+      VALUES_SQL,
+    );
   });
   after(async () => {
     rmSync(root, { recursive: true, force: true });
@@ -58,15 +89,28 @@ describe('expectations: warn, drop, quarantine and fail, with exact counts', { t
 
   it('drop: removes the rows that broke the rule and counts them', async () => {
     const [result] = await runJob(env.rt, { layer: 'silver', root, select: ['checks_drop'] });
-    assert.deepEqual([result!.status, result!.rowsOut, result!.rowsDropped, result!.rowsQuarantined], ['succeeded', 9, 2, 0]);
-    assert.deepEqual(await rows('checks_drop', "select count(*)::integer as n from silver.checks_drop where id in ('r3', 'r11')"), [{ n: 0 }]);
-    assert.equal(await env.rt.catalog.currentSnapshot({ layer: 'silver', name: 'checks_drop__quarantine' }), undefined, 'dropped rows are not kept');
+    assert.deepEqual(
+      [result!.status, result!.rowsOut, result!.rowsDropped, result!.rowsQuarantined],
+      ['succeeded', 9, 2, 0],
+    );
+    assert.deepEqual(
+      await rows('checks_drop', "select count(*)::integer as n from silver.checks_drop where id in ('r3', 'r11')"),
+      [{ n: 0 }],
+    );
+    assert.equal(
+      await env.rt.catalog.currentSnapshot({ layer: 'silver', name: 'checks_drop__quarantine' }),
+      undefined,
+      'dropped rows are not kept',
+    );
   });
 
   it('quarantine: sets rows aside with their raw record and every rule they broke', async () => {
     const [result] = await runJob(env.rt, { layer: 'silver', root, select: ['checks_quarantine'] });
     assert.deepEqual([result!.status, result!.rowsOut, result!.rowsQuarantined], ['succeeded', 6, 5]);
-    const quarantined = await rows('checks_quarantine__quarantine', 'select id, raw, broken_rules from silver.checks_quarantine__quarantine order by id');
+    const quarantined = await rows(
+      'checks_quarantine__quarantine',
+      'select id, raw, broken_rules from silver.checks_quarantine__quarantine order by id',
+    );
     assert.deepEqual(quarantined, [
       { id: 'r10', raw: '{"id":"r10","v":10}', broken_rules: ['odd_or_small'] },
       { id: 'r11', raw: '{"id":"r11","v":"eleven"}', broken_rules: ['not_five', 'odd_or_small'] },
@@ -76,7 +120,11 @@ describe('expectations: warn, drop, quarantine and fail, with exact counts', { t
     ]);
     const again = await runJob(env.rt, { layer: 'silver', root, select: ['checks_quarantine'], fullRefresh: true });
     assert.equal(again[0]!.rowsQuarantined, 5);
-    assert.equal(await env.rt.catalog.rowCount({ layer: 'silver', name: 'checks_quarantine__quarantine' }), 5, 'a rebuild does not quarantine rows twice');
+    assert.equal(
+      await env.rt.catalog.rowCount({ layer: 'silver', name: 'checks_quarantine__quarantine' }),
+      5,
+      'a rebuild does not quarantine rows twice',
+    );
   });
 
   it('fail: stops the table with the rule, its check and the count, and commits nothing', async () => {
@@ -91,11 +139,19 @@ describe('schema evolution', { timeout: 120_000 }, () => {
   let env: Isolated;
   let root: string;
   const spec = { name: 'evolving', from: ['bronze.evo'], primaryKey: ['id'], writeMode: 'merge' as const };
-  const record = (id: string, n: number, label: string) => ({ key: `${id}|${n}|${label}`, observedAt: '2026-11-20T00:00:00Z', payload: { id, n, label } });
+  const record = (id: string, n: number, label: string) => ({
+    key: `${id}|${n}|${label}`,
+    observedAt: '2026-11-20T00:00:00Z',
+    payload: { id, n, label },
+  });
   before(async () => {
     env = await isolatedRuntime();
     root = mkdtempSync(path.join(os.tmpdir(), 'strata-tables-'));
-    declare(root, spec, "select json_extract_string(payload, '$.id') as id, try_cast(json_extract_string(payload, '$.n') as integer) as n from bronze.evo");
+    declare(
+      root,
+      spec,
+      "select json_extract_string(payload, '$.id') as id, try_cast(json_extract_string(payload, '$.n') as integer) as n from bronze.evo",
+    );
     await loadBronze(env.rt, 'evo', [record('a', 1, 'x'), record('b', 2, 'y')]);
     assert.equal((await runJob(env.rt, { layer: 'silver', root }))[0]!.status, 'succeeded');
   });
@@ -105,7 +161,11 @@ describe('schema evolution', { timeout: 120_000 }, () => {
   });
 
   it('adds a new column; rows written before read it as NULL', async () => {
-    declare(root, spec, "select json_extract_string(payload, '$.id') as id, try_cast(json_extract_string(payload, '$.n') as integer) as n, json_extract_string(payload, '$.label') as label from bronze.evo");
+    declare(
+      root,
+      spec,
+      "select json_extract_string(payload, '$.id') as id, try_cast(json_extract_string(payload, '$.n') as integer) as n, json_extract_string(payload, '$.label') as label from bronze.evo",
+    );
     await loadBronze(env.rt, 'evo', [record('c', 3, 'z')]);
     const [result] = await runJob(env.rt, { layer: 'silver', root });
     assert.equal(result!.status, 'succeeded', result!.error);
@@ -113,18 +173,29 @@ describe('schema evolution', { timeout: 120_000 }, () => {
       await attachTable(env.rt, duck, { layer: 'silver', name: 'evolving' });
       return (await duck.allJson('select id, n, label from silver.evolving order by id')).rows;
     });
-    assert.deepEqual(rows, [{ id: 'a', n: 1, label: null }, { id: 'b', n: 2, label: null }, { id: 'c', n: 3, label: 'z' }]);
+    assert.deepEqual(rows, [
+      { id: 'a', n: 1, label: null },
+      { id: 'b', n: 2, label: null },
+      { id: 'c', n: 3, label: 'z' },
+    ]);
   });
 
   it('stops on an incompatible type change, naming the column and the fix', async () => {
-    declare(root, spec, "select json_extract_string(payload, '$.id') as id, json_extract_string(payload, '$.n') as n, json_extract_string(payload, '$.label') as label from bronze.evo");
+    declare(
+      root,
+      spec,
+      "select json_extract_string(payload, '$.id') as id, json_extract_string(payload, '$.n') as n, json_extract_string(payload, '$.label') as label from bronze.evo",
+    );
     await loadBronze(env.rt, 'evo', [record('d', 4, 'w')]);
     const before = await env.rt.catalog.currentSnapshot({ layer: 'silver', name: 'evolving' });
     const [result] = await runJob(env.rt, { layer: 'silver', root });
     assert.equal(result!.status, 'failed');
     assert.match(result!.error!, /column "n" was INTEGER and is now VARCHAR/);
     assert.match(result!.error!, /--full-refresh --select silver\.evolving/);
-    assert.equal((await env.rt.catalog.currentSnapshot({ layer: 'silver', name: 'evolving' }))?.snapshotId, before?.snapshotId);
+    assert.equal(
+      (await env.rt.catalog.currentSnapshot({ layer: 'silver', name: 'evolving' }))?.snapshotId,
+      before?.snapshotId,
+    );
     const [rebuilt] = await runJob(env.rt, { layer: 'silver', root, fullRefresh: true });
     assert.deepEqual([rebuilt!.status, rebuilt!.rowsOut], ['succeeded', 4]);
   });

@@ -2,7 +2,17 @@
 // /root make it), `pnpm install`, `pnpm demo` with the figures the fixture implies, then `pnpm infra:down`.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,7 +34,10 @@ function git(args: string[], cwd = PROJECT_ROOT): string {
 /** A clone of this repository, with the working tree's uncommitted changes on top (so it tests what is on disk). */
 function cloneInto(target: string): void {
   git(['clone', '--quiet', PROJECT_ROOT, target]);
-  const list = (args: string[]) => git([...args, '-z']).split('\0').filter(Boolean);
+  const list = (args: string[]) =>
+    git([...args, '-z'])
+      .split('\0')
+      .filter(Boolean);
   const changed = [...list(['diff', '--name-only', 'HEAD']), ...list(['ls-files', '--others', '--exclude-standard'])];
   for (const file of changed) {
     if (existsSync(path.join(PROJECT_ROOT, file))) cpSync(path.join(PROJECT_ROOT, file), path.join(target, file));
@@ -93,11 +106,22 @@ describe('README quickstart from a fresh clone in a private folder', { timeout: 
         goldPostgres: stage(demo.output, 'gold.weather_daily (PostgreSQL)'),
       },
       {
-        stream: 0, deadLetterStream: 0, bronze: expected.bronze, deadLetters: expected.deadLetters, silver: expected.silver,
-        quarantine: expected.quarantine, goldLake: expected.daily.length, goldPostgres: expected.daily.length,
+        stream: 0,
+        deadLetterStream: 0,
+        bronze: expected.bronze,
+        deadLetters: expected.deadLetters,
+        silver: expected.silver,
+        quarantine: expected.quarantine,
+        goldLake: expected.daily.length,
+        goldPostgres: expected.daily.length,
       },
     );
-    assert.match(demo.output, new RegExp(`GET /v1/tables/weather_daily\\?city=Paris → ${expected.daily.filter((d) => d.city === 'Paris').length} rows`));
+    assert.match(
+      demo.output,
+      new RegExp(
+        `GET /v1/tables/weather_daily\\?city=Paris → ${expected.daily.filter((d) => d.city === 'Paris').length} rows`,
+      ),
+    );
   });
 
   it("keeps PostgreSQL's cluster where its user can reach it (as root: outside the private folder, linked from it)", () => {
@@ -111,12 +135,17 @@ describe('README quickstart from a fresh clone in a private folder', { timeout: 
     assert.equal(path.dirname(path.dirname(target)), OUTSIDE_ROOT);
     const owner = spawnSync('stat', ['-c', '%U', target], { encoding: 'utf8' }).stdout.trim();
     assert.equal(owner, 'postgres');
-    assert.equal(readFileSync(path.join(path.dirname(target), 'data-folder'), 'utf8').trim(), path.join(clone, '.strata'));
+    assert.equal(
+      readFileSync(path.join(path.dirname(target), 'data-folder'), 'utf8').trim(),
+      path.join(clone, '.strata'),
+    );
     assert.match(readFileSync(path.join(clone, '.strata', 'logs', 'postgres.log'), 'utf8'), /database system is ready/);
   });
 
   it("prints only the weather pipeline's tables, and a psql line that works as printed", () => {
-    const silverAndGold = [...demo.output.matchAll(/^ {3}((?:silver|gold)\.\w+)\s+(?:succeeded|up to date)/gm)].map((m) => m[1]);
+    const silverAndGold = [...demo.output.matchAll(/^ {3}((?:silver|gold)\.\w+)\s+(?:succeeded|up to date)/gm)].map(
+      (m) => m[1],
+    );
     assert.deepEqual(silverAndGold, ['silver.weather_observations', 'gold.weather_daily']);
     const psql = /psql '([^']+)'/.exec(demo.output)?.[1];
     assert.equal(psql, env.DATABASE_URL);
@@ -131,7 +160,8 @@ describe('README quickstart from a fresh clone in a private folder', { timeout: 
     const down = await pnpm(['infra:down'], clone, env);
     assert.equal(down.code, 0, down.output);
     assert.deepEqual(pidFiles.sort(), ['api.pid', 'postgres.pid', 'redis.pid', 's3.pid']);
-    for (const [name, port] of Object.entries(ports)) assert.equal(await isPortOpen('127.0.0.1', port), false, `${name} still listens on ${port}`);
+    for (const [name, port] of Object.entries(ports))
+      assert.equal(await isPortOpen('127.0.0.1', port), false, `${name} still listens on ${port}`);
     const alive = pids.filter((pid) => {
       try {
         process.kill(pid, 0);
@@ -162,7 +192,7 @@ describe("README's path past the demo", () => {
     assert.match(paragraph, /sudo apt-get update && sudo apt-get install -y chromium/);
   });
 
-  it('serves the other sources\' fixtures in the background, so the next command can run in the same terminal', () => {
+  it("serves the other sources' fixtures in the background, so the next command can run in the same terminal", () => {
     const paragraph = readme.slice(readme.indexOf('Four more example sources'), readme.indexOf('## Commands'));
     assert.match(paragraph, /pnpm infra:up --only fixtures/);
   });

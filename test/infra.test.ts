@@ -25,12 +25,24 @@ describe('local services', () => {
 
   it('reuses healthy services already on their ports instead of starting more', async () => {
     const statuses = await servicesUp(baseConfig(), ['redis', 'postgres', 's3']);
-    assert.deepEqual(statuses.map((s) => [s.name, s.state]), [['redis', 'reused'], ['postgres', 'reused'], ['s3', 'reused']]);
+    assert.deepEqual(
+      statuses.map((s) => [s.name, s.state]),
+      [
+        ['redis', 'reused'],
+        ['postgres', 'reused'],
+        ['s3', 'reused'],
+      ],
+    );
   });
 
   it('refuses a port held by something else, naming the port and the fix', async () => {
     const config = loadConfig({ ...readDotenv(), ...process.env, REDIS_URL: `redis://127.0.0.1:${strangerPort}/0` });
-    await assert.rejects(servicesUp(config, ['redis']), new RegExp(`Port 127\\.0\\.0\\.1:${strangerPort} is taken by something that is not a usable redis server.*docs/configuration\\.md`));
+    await assert.rejects(
+      servicesUp(config, ['redis']),
+      new RegExp(
+        `Port 127\\.0\\.0\\.1:${strangerPort} is taken by something that is not a usable redis server.*docs/configuration\\.md`,
+      ),
+    );
     const [status] = await servicesStatus(config, ['redis']);
     assert.equal(status!.state, 'port taken by another program');
   });

@@ -25,7 +25,11 @@ const counting = (name: string, count: number): SourceDefinition => ({
   async *collect() {
     for (let i = 0; i < count; i++) yield { text: JSON.stringify({ i, at: '2026-11-01T00:00:00.000Z' }) };
   },
-  parse: (raw) => ({ ok: true, naturalKey: `r${(JSON.parse(raw) as { i: number }).i}`, observedAt: '2026-11-01T00:00:00.000Z' }),
+  parse: (raw) => ({
+    ok: true,
+    naturalKey: `r${(JSON.parse(raw) as { i: number }).i}`,
+    observedAt: '2026-11-01T00:00:00.000Z',
+  }),
 });
 
 describe('weather collection, run after run', () => {
@@ -64,7 +68,9 @@ describe('ingest runner backpressure', () => {
   before(async () => (env = await isolatedRuntime()));
   after(async () => env?.cleanup());
 
-  it('with a bronze writer alive, pauses at the backlog limit, says so, and resumes once it catches up, losing nothing', { timeout: 60_000 }, async () => {
+  it('with a bronze writer alive, pauses at the backlog limit, says so, and resumes once it catches up, losing nothing', {
+    timeout: 60_000,
+  }, async () => {
     const source = counting('pressure', 1400); // one drain at the limit leaves 400 to go: below the limit, so no second pause
     const stream = streamKey(env.config.redisPrefix, 'pressure');
     // A writer that says it is alive, as `pnpm bronze` does while it follows the stream.
@@ -74,7 +80,10 @@ describe('ingest runner backpressure', () => {
     let paused!: () => void;
     const isPaused = new Promise<void>((resolve) => (paused = resolve));
     const run = runIngest(env.rt, source, {
-      batchSize: 200, maxBacklog: 1000, backpressurePollMillis: 50, drainInline: async () => assert.fail('a live writer is there: no drain'),
+      batchSize: 200,
+      maxBacklog: 1000,
+      backpressurePollMillis: 50,
+      drainInline: async () => assert.fail('a live writer is there: no drain'),
       onBackpressure: (event) => {
         events.push(event);
         if (event.state === 'paused') paused();
@@ -89,40 +98,71 @@ describe('ingest runner backpressure', () => {
     assert.deepEqual([result.collected, result.appended, result.duplicates, result.drainedInline], [1400, 1400, 0, 0]);
     assert.ok(result.pauses === 1 && result.backpressureMillis > 0);
     assert.equal(await env.rt.redis().xlen(stream), 400, 'what bronze committed left Redis; the rest waits for it');
-    assert.deepEqual(events.map((e) => e.state), ['slowing', 'paused', 'resumed'], 'each change said once');
-    assert.ok(events.every((e) => e.backlog <= 1000), 'the backlog never passed the limit');
+    assert.deepEqual(
+      events.map((e) => e.state),
+      ['slowing', 'paused', 'resumed'],
+      'each change said once',
+    );
+    assert.ok(
+      events.every((e) => e.backlog <= 1000),
+      'the backlog never passed the limit',
+    );
   });
 
-  it('with no bronze writer alive, writes the backlog to bronze itself and finishes, every record in the stream or the lake', { timeout: 60_000 }, async () => {
+  it('with no bronze writer alive, writes the backlog to bronze itself and finishes, every record in the stream or the lake', {
+    timeout: 60_000,
+  }, async () => {
     const source = counting('alone', 2500);
     const stream = streamKey(env.config.redisPrefix, 'alone');
     const states: string[] = [];
     const result = await runIngest(env.rt, source, {
-      batchSize: 200, maxBacklog: 500, drainInline: inlineDrain(env.rt, 'alone'), onBackpressure: (e) => void states.push(e.state),
+      batchSize: 200,
+      maxBacklog: 500,
+      drainInline: inlineDrain(env.rt, 'alone'),
+      onBackpressure: (e) => void states.push(e.state),
     });
     assert.equal(result.status, 'succeeded', result.error);
     assert.deepEqual([result.collected, result.appended], [2500, 2500]);
     const inLake = await env.rt.catalog.rowCount({ layer: 'bronze', name: 'alone' });
     assert.equal(inLake, result.drainedInline);
     assert.equal(inLake + (await env.rt.redis().xlen(stream)), 2500);
-    assert.ok(states.includes('draining') && !states.includes('slowing') && !states.includes('paused'), `nobody to wait for, so no slowing down: ${states.join(', ')}`);
+    assert.ok(
+      states.includes('draining') && !states.includes('slowing') && !states.includes('paused'),
+      `nobody to wait for, so no slowing down: ${states.join(', ')}`,
+    );
     const consumers = (await env.rt.redis().xinfo('CONSUMERS', stream, BRONZE_GROUP)) as unknown[];
     assert.equal(consumers.length, 0, 'the collector left no consumer behind');
   });
 
   it('with no writer and no way to drain, fails at the deadline naming the command that unblocks it', async () => {
-    const result = await runIngest(env.rt, counting('stuck', 700), { batchSize: 100, maxBacklog: 300, backpressureMaxWaitMillis: 300, backpressurePollMillis: 50 });
+    const result = await runIngest(env.rt, counting('stuck', 700), {
+      batchSize: 100,
+      maxBacklog: 300,
+      backpressureMaxWaitMillis: 300,
+      backpressurePollMillis: 50,
+    });
     assert.equal(result.status, 'failed');
-    assert.match(result.error ?? '', /backlog is at 300 of 300 and no bronze writer has run for 0 s; start one \(`pnpm bronze`\), or raise STRATA_STREAM_MAX_BACKLOG/);
+    assert.match(
+      result.error ?? '',
+      /backlog is at 300 of 300 and no bronze writer has run for 0 s; start one \(`pnpm bronze`\), or raise STRATA_STREAM_MAX_BACKLOG/,
+    );
     assert.equal(result.appended, 300, 'what was published stays in the stream');
   });
 
   it('with a writer alive that does not catch up, fails at the deadline naming it', async () => {
     const writer = new WriterHeartbeat(env.rt.redis(), writersKey(env.config.redisPrefix, 'slow'), 'slowpoke');
     await writer.beat();
-    const result = await runIngest(env.rt, counting('slow', 700), { batchSize: 100, maxBacklog: 300, backpressureMaxWaitMillis: 300, backpressurePollMillis: 50 });
+    const result = await runIngest(env.rt, counting('slow', 700), {
+      batchSize: 100,
+      maxBacklog: 300,
+      backpressureMaxWaitMillis: 300,
+      backpressurePollMillis: 50,
+    });
     assert.equal(result.status, 'failed');
-    assert.match(result.error ?? '', /bronze writers \(slowpoke\) were alive but not catching up; start another writer/);
+    assert.match(
+      result.error ?? '',
+      /bronze writers \(slowpoke\) were alive but not catching up; start another writer/,
+    );
   });
 
   it('counts a stream nobody consumed yet as all backlog, and a drained one as none', async () => {
@@ -135,7 +175,9 @@ describe('ingest runner backpressure', () => {
   });
 });
 
-describe("README's order with a backlog limit below the input: pnpm ingest:run, then pnpm bronze --once", { timeout: 180_000 }, () => {
+describe("README's order with a backlog limit below the input: pnpm ingest:run, then pnpm bronze --once", {
+  timeout: 180_000,
+}, () => {
   let env: Isolated;
   let fixtures: FixtureServer;
   const expected = expectedWeather({});
@@ -156,7 +198,10 @@ describe("README's order with a backlog limit below the input: pnpm ingest:run, 
     const bronze = await spawnCli('bin/bronze.ts', ['--once', '--source', 'weather'], childEnv).exited;
     assert.equal(bronze.code, 0, bronze.output);
     assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: 'weather' }), expected.bronze);
-    assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: 'weather__dead_letters' }), expected.deadLetters);
+    assert.equal(
+      await env.rt.catalog.rowCount({ layer: 'bronze', name: 'weather__dead_letters' }),
+      expected.deadLetters,
+    );
     assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'weather')), 0);
     assert.equal(await env.rt.redis().xlen(`${env.config.redisPrefix}:dlq:weather`), 0);
   });

@@ -31,8 +31,14 @@ async function contents(env: Isolated, snapshot?: Snapshot) {
 
 function cli(env: Isolated, ...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/lake.ts'), ...args], {
-    cwd: PROJECT_ROOT, encoding: 'utf8',
-    env: { ...process.env, DATABASE_URL: env.config.databaseUrl, STRATA_REDIS_PREFIX: env.config.redisPrefix, STRATA_LAKE_URL: env.config.lakeUrl },
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      DATABASE_URL: env.config.databaseUrl,
+      STRATA_REDIS_PREFIX: env.config.redisPrefix,
+      STRATA_LAKE_URL: env.config.lakeUrl,
+    },
   });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   return r.stdout;
@@ -47,7 +53,12 @@ describe('lake maintenance', () => {
   before(async () => {
     env = await isolatedRuntime();
     const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
-    await publisher.publish('maint', Array.from({ length: 1200 }, (_, i) => envelope('maint', `k${i}`, `{"i":${i}}`, new Date(Date.UTC(2026, 10, 1 + (i % 2), i % 24)).toISOString())));
+    await publisher.publish(
+      'maint',
+      Array.from({ length: 1200 }, (_, i) =>
+        envelope('maint', `k${i}`, `{"i":${i}}`, new Date(Date.UTC(2026, 10, 1 + (i % 2), i % 24)).toISOString()),
+      ),
+    );
     const result = await drainSource(env.rt, 'maint', { maxBatchRows: 100 });
     assert.equal(result.status, 'succeeded', result.error);
     before0 = (await env.rt.catalog.currentSnapshot(table))!;
@@ -60,15 +71,24 @@ describe('lake maintenance', () => {
 
   it('starts from many small files', () => {
     assert.equal(before0.files.length, 12, 'one file per batch, whatever the observation dates');
-    assert.deepEqual(before0.files.map((f) => f.observedDates), Array(12).fill([['2026-11-01', '2026-11-02']]));
+    assert.deepEqual(
+      before0.files.map((f) => f.observedDates),
+      Array(12).fill([['2026-11-01', '2026-11-02']]),
+    );
     assert.equal(original.rows, 1200);
   });
 
   it('merges each partition into one file without changing a row', async () => {
     const result = await compactTable(env.rt, table);
-    assert.deepEqual([result.partitionsCompacted, result.filesBefore, result.filesAfter, result.rows], [1, 12, 1, 1200]);
+    assert.deepEqual(
+      [result.partitionsCompacted, result.filesBefore, result.filesAfter, result.rows],
+      [1, 12, 1, 1200],
+    );
     const now = (await env.rt.catalog.currentSnapshot(table))!;
-    assert.deepEqual(now.files.map((f) => [f.partitionValues, f.observedDates]), [[before0.files[0]!.partitionValues, [['2026-11-01', '2026-11-02']]]]);
+    assert.deepEqual(
+      now.files.map((f) => [f.partitionValues, f.observedDates]),
+      [[before0.files[0]!.partitionValues, [['2026-11-01', '2026-11-02']]]],
+    );
     assert.deepEqual(await contents(env), original);
   });
 
@@ -89,12 +109,18 @@ describe('lake maintenance', () => {
     assert.deepEqual([past.expiredFiles, past.orphanFiles], [12, 1]);
     assert.deepEqual((await env.rt.store.list('bronze/maint/')).length, 1);
     assert.deepEqual(await contents(env), original);
-    await assert.rejects(env.rt.catalog.snapshotAt(table, before0.snapshotId), /past retention: 12 of its files were removed by lake:vacuum/);
+    await assert.rejects(
+      env.rt.catalog.snapshotAt(table, before0.snapshotId),
+      /past retention: 12 of its files were removed by lake:vacuum/,
+    );
   });
 
   it('does the same through pnpm lake:compact and pnpm lake:vacuum', async () => {
     const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
-    await publisher.publish('maint', Array.from({ length: 300 }, (_, i) => envelope('maint', `more${i}`, `{"m":${i}}`, '2026-11-01T05:00:00.000Z')));
+    await publisher.publish(
+      'maint',
+      Array.from({ length: 300 }, (_, i) => envelope('maint', `more${i}`, `{"m":${i}}`, '2026-11-01T05:00:00.000Z')),
+    );
     await drainSource(env.rt, 'maint', { maxBatchRows: 100 });
     const grown = await contents(env);
     assert.equal(grown.rows, 1500);
@@ -112,7 +138,10 @@ describe('compaction under incremental readers', () => {
   before(async () => {
     env = await isolatedRuntime();
     const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
-    await publisher.publish('partial', Array.from({ length: 400 }, (_, i) => envelope('partial', `k${i}`, `{"i":${i}}`, '2026-11-01T10:00:00Z')));
+    await publisher.publish(
+      'partial',
+      Array.from({ length: 400 }, (_, i) => envelope('partial', `k${i}`, `{"i":${i}}`, '2026-11-01T10:00:00Z')),
+    );
     assert.equal((await drainSource(env.rt, 'partial', { maxBatchRows: 100 })).status, 'succeeded');
   });
   after(async () => env?.cleanup());
@@ -121,9 +150,19 @@ describe('compaction under incremental readers', () => {
     const files = (await env.rt.catalog.currentSnapshot(part))!.files;
     assert.equal(files.length, 4);
     // A reader has processed the first two files, not the last two (its next incremental run reads those).
-    await env.rt.catalog.commit({ table: reader, baseSnapshotId: null, operation: 'append', add: [], consumed: [files[0]!.fileId, files[1]!.fileId] });
+    await env.rt.catalog.commit({
+      table: reader,
+      baseSnapshotId: null,
+      operation: 'append',
+      add: [],
+      consumed: [files[0]!.fileId, files[1]!.fileId],
+    });
     const result = await compactTable(env.rt, part);
-    assert.deepEqual([result.partitionsCompacted, result.filesBefore, result.filesAfter, result.rows], [2, 4, 2, 400], 'read and unread files apart');
+    assert.deepEqual(
+      [result.partitionsCompacted, result.filesBefore, result.filesAfter, result.rows],
+      [2, 4, 2, 400],
+      'read and unread files apart',
+    );
     const merged = (await env.rt.catalog.currentSnapshot(part))!.files;
     const consumed = await env.rt.catalog.consumedFiles(reader);
     const unread = merged.filter((f) => !consumed.has(f.fileId));
@@ -136,8 +175,19 @@ describe('compaction under incremental readers', () => {
     const [read, unread] = [...files].sort((a, b) => a.fileId - b.fileId);
     await assert.rejects(
       env.rt.catalog.commit({
-        table: part, baseSnapshotId: null, operation: 'compact', remove: [read!.fileId, unread!.fileId],
-        add: [{ path: 'bronze/partial/dt=2026-11-01/never.parquet', rowCount: 400, bytes: 1, partitionValues: { dt: '2026-11-01' }, compactedFrom: [read!.fileId, unread!.fileId] }],
+        table: part,
+        baseSnapshotId: null,
+        operation: 'compact',
+        remove: [read!.fileId, unread!.fileId],
+        add: [
+          {
+            path: 'bronze/partial/dt=2026-11-01/never.parquet',
+            rowCount: 400,
+            bytes: 1,
+            partitionValues: { dt: '2026-11-01' },
+            compactedFrom: [read!.fileId, unread!.fileId],
+          },
+        ],
       }),
       /a reader consumed some of the files being compacted meanwhile/,
     );
@@ -149,7 +199,14 @@ describe('compaction under incremental readers', () => {
     const consumed = [...(await env.rt.catalog.consumedFiles(reader))].filter((id) => live.includes(id));
     assert.equal(consumed.length, 1);
     await assert.rejects(
-      env.rt.catalog.commit({ table: reader, baseSnapshotId: null, operation: 'append', add: [], consumed, consumeOnce: true }),
+      env.rt.catalog.commit({
+        table: reader,
+        baseSnapshotId: null,
+        operation: 'append',
+        add: [],
+        consumed,
+        consumeOnce: true,
+      }),
       /already processed by another run; nothing committed/,
     );
   });
@@ -164,7 +221,12 @@ describe('background compaction', () => {
     env = await isolatedRuntime();
     const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
     for (let batch = 0; batch < 6; batch++) {
-      await publisher.publish('settled', Array.from({ length: 50 }, (_, i) => envelope('settled', `b${batch}-${i}`, `{"i":${i}}`, '2026-11-01T10:00:00Z')));
+      await publisher.publish(
+        'settled',
+        Array.from({ length: 50 }, (_, i) =>
+          envelope('settled', `b${batch}-${i}`, `{"i":${i}}`, '2026-11-01T10:00:00Z'),
+        ),
+      );
       assert.equal((await drainSource(env.rt, 'settled')).status, 'succeeded');
     }
   });
@@ -174,16 +236,37 @@ describe('background compaction', () => {
     const files = (await env.rt.catalog.currentSnapshot(source))!.files.sort((a, b) => a.fileId - b.fileId);
     assert.equal(files.length, 6);
     // The reader has processed the first four files; the fifth and sixth wait for its next run.
-    await env.rt.catalog.commit({ table: reader, baseSnapshotId: null, operation: 'append', add: [], consumed: files.slice(0, 4).map((f) => f.fileId) });
+    await env.rt.catalog.commit({
+      table: reader,
+      baseSnapshotId: null,
+      operation: 'append',
+      add: [],
+      consumed: files.slice(0, 4).map((f) => f.fileId),
+    });
     const settled = await compactTable(env.rt, source, { settledOnly: true, keepLatestWrite: true, minFiles: 2 });
-    assert.deepEqual([settled.partitionsCompacted, settled.filesBefore, settled.filesAfter, settled.rows], [1, 6, 3, 200]);
+    assert.deepEqual(
+      [settled.partitionsCompacted, settled.filesBefore, settled.filesAfter, settled.rows],
+      [1, 6, 3, 200],
+    );
     // Once the reader consumed the fifth, it joins the merged ones; the sixth is the latest write and stays.
-    await env.rt.catalog.commit({ table: reader, baseSnapshotId: null, operation: 'append', add: [], consumed: [files[4]!.fileId, files[5]!.fileId] });
+    await env.rt.catalog.commit({
+      table: reader,
+      baseSnapshotId: null,
+      operation: 'append',
+      add: [],
+      consumed: [files[4]!.fileId, files[5]!.fileId],
+    });
     const again = await compactTable(env.rt, source, { settledOnly: true, keepLatestWrite: true, minFiles: 2 });
     assert.deepEqual([again.filesBefore, again.filesAfter, again.rows], [3, 2, 250]);
     const live = (await env.rt.catalog.currentSnapshot(source))!.files;
-    assert.ok(live.some((f) => f.fileId === files[5]!.fileId), 'the latest write is left as it is');
-    assert.equal(live.reduce((n, f) => n + f.rowCount, 0), 300);
+    assert.ok(
+      live.some((f) => f.fileId === files[5]!.fileId),
+      'the latest write is left as it is',
+    );
+    assert.equal(
+      live.reduce((n, f) => n + f.rowCount, 0),
+      300,
+    );
   });
 
   it('waits for a partition to hold the threshold of files', async () => {

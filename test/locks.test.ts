@@ -16,7 +16,13 @@ describe('withRedisLock', () => {
 
   it('lets exactly one of two contenders run, and names the holder to the other', async () => {
     let release!: () => void;
-    const first = withRedisLock(env.rt.redis(), key, 'scheduler-a', 10_000, () => new Promise<string>((resolve) => (release = () => resolve('done'))));
+    const first = withRedisLock(
+      env.rt.redis(),
+      key,
+      'scheduler-a',
+      10_000,
+      () => new Promise<string>((resolve) => (release = () => resolve('done'))),
+    );
     await sleep(50);
     const second = await withRedisLock(env.rt.redis(), key, 'scheduler-b', 10_000, async () => 'should not run');
     assert.deepEqual(second, { acquired: false, holder: 'scheduler-a' });
@@ -27,7 +33,13 @@ describe('withRedisLock', () => {
 
   it('keeps the lock past its time-to-live while the work runs', async () => {
     let release!: () => void;
-    const held = withRedisLock(env.rt.redis(), key, 'long-job', 300, () => new Promise<void>((resolve) => (release = resolve)));
+    const held = withRedisLock(
+      env.rt.redis(),
+      key,
+      'long-job',
+      300,
+      () => new Promise<void>((resolve) => (release = resolve)),
+    );
     await sleep(1000);
     const contender = await withRedisLock(env.rt.redis(), key, 'other', 300, async () => 'ran');
     assert.equal(contender.acquired, false);

@@ -32,20 +32,38 @@ describe('odds source (web collector, static and JavaScript-rendered pages)', { 
   });
 
   it('collects every readable row once, including those only a browser renders', async () => {
-    assert.ok(rendered.length > 0 && readable.length > valid.length && changed.length === 1, 'the fixture has JS-rendered rows, malformed odds and a changed page');
+    assert.ok(
+      rendered.length > 0 && readable.length > valid.length && changed.length === 1,
+      'the fixture has JS-rendered rows, malformed odds and a changed page',
+    );
     const result = await runIngest(env.rt, oddsSource, { context: { baseUrl: site.url } });
     assert.equal(result.status, 'succeeded', result.error);
     // A page whose layout changed is one record: dead-lettered whole, with its URL and HTML.
-    assert.deepEqual([result.collected, result.appended, result.deadLettered], [readable.length + 1, valid.length, readable.length - valid.length + 1]);
-    const entries = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'odds'), '-', '+')) as [string, string[]][];
+    assert.deepEqual(
+      [result.collected, result.appended, result.deadLettered],
+      [readable.length + 1, valid.length, readable.length - valid.length + 1],
+    );
+    const entries = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'odds'), '-', '+')) as [
+      string,
+      string[],
+    ][];
     const leagues = entries.map(([, f]) => (JSON.parse(decodeEnvelope(f[1]!).payload) as { league: string }).league);
     assert.equal(leagues.filter((l) => l === 'Premier League').length, rendered.length);
-    const letters = (await env.rt.redis().xrange(deadLetterKey(env.config.redisPrefix, 'odds'), '-', '+')) as [string, string[]][];
+    const letters = (await env.rt.redis().xrange(deadLetterKey(env.config.redisPrefix, 'odds'), '-', '+')) as [
+      string,
+      string[],
+    ][];
     const reasons = letters.map(([, f]) => f[f.indexOf('reason') + 1]!);
-    assert.equal(reasons.filter((r) => /odds_1 "-" is not decimal odds above 1/.test(r)).length, readable.length - valid.length);
+    assert.equal(
+      reasons.filter((r) => /odds_1 "-" is not decimal odds above 1/.test(r)).length,
+      readable.length - valid.length,
+    );
     const page = letters.find(([, f]) => f[f.indexOf('reason') + 1]!.includes('no records found on the page'))!;
     const kept = JSON.parse(page[1][page[1].indexOf('raw') + 1]!) as { url: string; html: string };
-    assert.equal(new URL(kept.url).pathname + new URL(kept.url).search, `/football/${changed[0]!.league.slug}?page=${changed[0]!.page}`);
+    assert.equal(
+      new URL(kept.url).pathname + new URL(kept.url).search,
+      `/football/${changed[0]!.league.slug}?page=${changed[0]!.page}`,
+    );
     assert.match(kept.html, /<tr class="line"/);
   });
 

@@ -26,15 +26,26 @@ describe('StreamPublisher', () => {
 
   it('appends new events with the whole envelope', async () => {
     const events = Array.from({ length: 450 }, (_, i) => event(`k${i}`, `{"v":${i}}`));
-    assert.deepEqual(await publisher.publish('weather', events), { appended: 450, duplicates: 0, bloomFalsePositives: 0 });
-    const entries = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'weather'), '-', '+')) as [string, string[]][];
+    assert.deepEqual(await publisher.publish('weather', events), {
+      appended: 450,
+      duplicates: 0,
+      bloomFalsePositives: 0,
+    });
+    const entries = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'weather'), '-', '+')) as [
+      string,
+      string[],
+    ][];
     assert.equal(entries.length, 450);
     assert.deepEqual(entries[7]![1], ['envelope', JSON.stringify(events[7])]);
     assert.deepEqual(decodeEnvelope(entries[7]![1][1]!), events[7]);
   });
 
   it('drops an event seen before, and keeps a changed record under the same key', async () => {
-    const counts = await publisher.publish('weather', [event('k1', '{"v":1}'), event('k2', '{"v":2}'), event('k1', '{"v":1.5}')]);
+    const counts = await publisher.publish('weather', [
+      event('k1', '{"v":1}'),
+      event('k2', '{"v":2}'),
+      event('k1', '{"v":1.5}'),
+    ]);
     assert.deepEqual([counts.appended, counts.duplicates], [1, 2]);
     assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'weather')), 451);
   });
@@ -54,7 +65,10 @@ describe('StreamPublisher', () => {
   it('shares its state across collectors and restarts: a new connection drops what an old one appended', async () => {
     const connection = env.rt.redis().duplicate();
     try {
-      const counts = await StreamPublisher.fromConfig(connection, env.config).publish('weather', [event('k3', '{"v":3}'), event('new-from-other', '{}')]);
+      const counts = await StreamPublisher.fromConfig(connection, env.config).publish('weather', [
+        event('k3', '{"v":3}'),
+        event('new-from-other', '{}'),
+      ]);
       assert.deepEqual([counts.appended, counts.duplicates], [1, 1]);
     } finally {
       connection.disconnect();
@@ -63,13 +77,21 @@ describe('StreamPublisher', () => {
 
   it('lets a Bloom "maybe" that is not a real duplicate through', async () => {
     // A filter of a few dozen bits saturates at once: nearly every new id is a "maybe".
-    const tiny = new StreamPublisher(env.rt.redis(), env.config.redisPrefix, { retentionDays: 30, capacity: 10, falsePositiveRate: 0.1 });
+    const tiny = new StreamPublisher(env.rt.redis(), env.config.redisPrefix, {
+      retentionDays: 30,
+      capacity: 10,
+      falsePositiveRate: 0.1,
+    });
     const events = Array.from({ length: 300 }, (_, i) => envelope('tiny', `t${i}`, `{"t":${i}}`));
     const counts = await tiny.publish('tiny', events);
     assert.equal(counts.appended, 300, 'every distinct event is kept');
     assert.ok(counts.bloomFalsePositives > 250, `${counts.bloomFalsePositives} false positives`);
     assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'tiny')), 300);
-    assert.deepEqual([(await tiny.publish('tiny', events.slice(0, 50))).duplicates], [50], 'and real repeats are still dropped');
+    assert.deepEqual(
+      [(await tiny.publish('tiny', events.slice(0, 50))).duplicates],
+      [50],
+      'and real repeats are still dropped',
+    );
   });
 
   it('lets an id through once its exact record is past the retention (silver removes it by key)', async () => {
@@ -81,7 +103,12 @@ describe('StreamPublisher', () => {
   it('keeps exactly the unique events of 100k records with 30 % duplicates', async () => {
     const unique = Array.from({ length: 70_000 }, (_, i) => envelope('bulk', `u${i}`, `{"u":${i}}`));
     const repeats = Array.from({ length: 30_000 }, (_, i) => unique[(i * 7919) % unique.length]!);
-    const mixed = [...unique.slice(0, 35_000), ...repeats.slice(0, 10_000), ...unique.slice(35_000), ...repeats.slice(10_000)];
+    const mixed = [
+      ...unique.slice(0, 35_000),
+      ...repeats.slice(0, 10_000),
+      ...unique.slice(35_000),
+      ...repeats.slice(10_000),
+    ];
     const counts = await publisher.publish('bulk', mixed);
     assert.deepEqual([counts.appended, counts.duplicates], [70_000, 30_000]);
     assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'bulk')), 70_000);
@@ -92,7 +119,10 @@ describe('StreamPublisher', () => {
     const first = await publisher.deadLetter('weather', 'run-1', [{ reason: 'missing field city', raw: '{"x":1}' }]);
     const again = await publisher.deadLetter('weather', 'run-2', [{ reason: 'missing field city', raw: '{"x":1}' }]);
     assert.deepEqual([first.appended, again.duplicates], [1, 1]);
-    const entries = (await env.rt.redis().xrange(deadLetterKey(env.config.redisPrefix, 'weather'), '-', '+')) as [string, string[]][];
+    const entries = (await env.rt.redis().xrange(deadLetterKey(env.config.redisPrefix, 'weather'), '-', '+')) as [
+      string,
+      string[],
+    ][];
     assert.equal(entries.length, 1);
     const fields = entries[0]![1];
     assert.equal(fields[fields.indexOf('reason') + 1], 'missing field city');

@@ -8,7 +8,12 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../core/config.ts';
 import { sleep } from '../core/retry.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
-import { createLegacyTable, generateListings, inApi, writeListingDumps } from '../ingest/sources/listings/fixtures/generator.ts';
+import {
+  createLegacyTable,
+  generateListings,
+  inApi,
+  writeListingDumps,
+} from '../ingest/sources/listings/fixtures/generator.ts';
 import { startListingsApi } from '../ingest/sources/listings/fixtures/server.ts';
 import { listingsSource } from '../ingest/sources/listings/source.ts';
 import { startCryptoFixtureServer, ticksAt } from '../ingest/sources/crypto/fixtures/server.ts';
@@ -39,8 +44,14 @@ describe('weapons source', { timeout: 120_000 }, () => {
     assert.equal(result.status, 'succeeded', result.error);
     // Each page whose layout changed is dead-lettered whole, as one record.
     assert.equal(changed, 1);
-    assert.deepEqual([result.collected, result.appended, result.deadLettered], [rows.length + changed, named.length, rows.length - named.length + changed]);
-    const entries = (await env.rt.redis().xrange(`${env.config.redisPrefix}:stream:weapons`, '-', '+')) as [string, string[]][];
+    assert.deepEqual(
+      [result.collected, result.appended, result.deadLettered],
+      [rows.length + changed, named.length, rows.length - named.length + changed],
+    );
+    const entries = (await env.rt.redis().xrange(`${env.config.redisPrefix}:stream:weapons`, '-', '+')) as [
+      string,
+      string[],
+    ][];
     const keys = entries.map(([, f]) => decodeEnvelope(f[1]!).natural_key).sort();
     assert.deepEqual(keys, named.map((r) => `${r.type}|${r.name}`).sort());
     assert.equal((await runIngest(env.rt, weaponsSource, { context: { baseUrl: wiki.url } })).appended, 0);
@@ -66,20 +77,33 @@ describe('listings source (API + inbox dumps + legacy table)', () => {
     const dumps = writeListingDumps(inbox);
     const legacyRows = await createLegacyTable(env.config.databaseUrl);
     const apiRows = generateListings().filter((_, i) => inApi(i)).length;
-    const context = { baseUrl: api.url, config: { ...env.config, listings: { inbox, databaseUrl: env.config.databaseUrl, table: 'legacy.listings' } } };
+    const context = {
+      baseUrl: api.url,
+      config: { ...env.config, listings: { inbox, databaseUrl: env.config.databaseUrl, table: 'legacy.listings' } },
+    };
     const first = await runIngest(env.rt, listingsSource, { context });
     assert.equal(first.status, 'succeeded', first.error);
     const seen = apiRows + dumps.csvRows + dumps.jsonRows + legacyRows;
     assert.deepEqual([first.collected, first.deadLettered, first.appended], [seen, 2, seen - 2]);
-    const entries = (await env.rt.redis().xrange(`${env.config.redisPrefix}:stream:listings`, '-', '+')) as [string, string[]][];
+    const entries = (await env.rt.redis().xrange(`${env.config.redisPrefix}:stream:listings`, '-', '+')) as [
+      string,
+      string[],
+    ][];
     const origins = entries.map(([, f]) => decodeEnvelope(f[1]!).natural_key.split(':')[0]);
     assert.deepEqual(
       ['api', 'agency-csv', 'partner-json', 'legacy'].map((o) => origins.filter((x) => x === o).length),
       [apiRows, dumps.csvRows - 1, dumps.jsonRows, legacyRows - 1],
     );
-    assert.deepEqual(readdirSync(path.join(inbox, 'processed')).sort(), ['agency-dump-2026-11-20.csv', 'partner-export.json']);
+    assert.deepEqual(readdirSync(path.join(inbox, 'processed')).sort(), [
+      'agency-dump-2026-11-20.csv',
+      'partner-export.json',
+    ]);
     const second = await runIngest(env.rt, listingsSource, { context });
-    assert.deepEqual([second.collected, second.appended], [apiRows, 0], 'the API again (all duplicates); the inbox is empty; the table has nothing newer');
+    assert.deepEqual(
+      [second.collected, second.appended],
+      [apiRows, 0],
+      'the API again (all duplicates); the inbox is empty; the table has nothing newer',
+    );
   });
 });
 
@@ -100,7 +124,11 @@ describe('crypto source', () => {
     const ticks = (at: number) => ticksAt(Math.floor(at / 1000));
     const valid = (at: number) => ticks(at).filter((t) => typeof t.symbol === 'string').length;
     const first = await runIngest(env.rt, cryptoSource, { context: { baseUrl: api.url } });
-    assert.deepEqual([first.status, first.collected, first.appended, first.deadLettered], ['succeeded', 10, valid(clock), 10 - valid(clock)], first.error);
+    assert.deepEqual(
+      [first.status, first.collected, first.appended, first.deadLettered],
+      ['succeeded', 10, valid(clock), 10 - valid(clock)],
+      first.error,
+    );
     const sameSecond = await runIngest(env.rt, cryptoSource, { context: { baseUrl: api.url } });
     assert.equal(sameSecond.appended, 0);
     let total = first.appended;
@@ -134,14 +162,30 @@ describe('ingest:run --watch on an inbox', { timeout: 90_000 }, () => {
   });
 
   it('collects a file as soon as it lands, without waiting for the interval', async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/ingest-run.ts'), 'listings', '--watch', '--interval-seconds', '3600'], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env, DATABASE_URL: env.config.databaseUrl, STRATA_REDIS_PREFIX: env.config.redisPrefix, STRATA_LAKE_URL: env.config.lakeUrl,
-        STRATA_LISTINGS_INBOX: inbox, LISTINGS_API_URL: api.url,
+    child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(PROJECT_ROOT, 'bin/ingest-run.ts'),
+        'listings',
+        '--watch',
+        '--interval-seconds',
+        '3600',
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env,
+          DATABASE_URL: env.config.databaseUrl,
+          STRATA_REDIS_PREFIX: env.config.redisPrefix,
+          STRATA_LAKE_URL: env.config.lakeUrl,
+          STRATA_LISTINGS_INBOX: inbox,
+          LISTINGS_API_URL: api.url,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     let output = '';
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
@@ -153,7 +197,10 @@ describe('ingest:run --watch on an inbox', { timeout: 90_000 }, () => {
     };
     await waitFor(async () => (output.match(/listings\s+succeeded/g) ?? []).length === 1, 'first collection done');
     const before = await env.rt.redis().xlen(stream);
-    writeFileSync(path.join(inbox, 'late-drop.ndjson'), '{"id":"W1","city":"Nice","updated":"2026-11-22"}\n{"id":"W2","city":"Nice","updated":"2026-11-22"}\n');
+    writeFileSync(
+      path.join(inbox, 'late-drop.ndjson'),
+      '{"id":"W1","city":"Nice","updated":"2026-11-22"}\n{"id":"W2","city":"Nice","updated":"2026-11-22"}\n',
+    );
     await waitFor(async () => (await env.rt.redis().xlen(stream)) === before + 2, 'the dropped file was collected');
     assert.deepEqual(readdirSync(path.join(inbox, 'processed')), ['late-drop.ndjson']);
     child.kill('SIGINT');

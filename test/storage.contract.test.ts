@@ -32,21 +32,33 @@ for (const kind of ['file', 's3'] as LakeKind[]) {
     it('uploads a local file under a nested key', async () => {
       const info = await store.putFile('bronze/weather/dt=2026-11-01/1-0_2-0.parquet', scratch);
       assert.equal(info.bytes, 22);
-      assert.equal((await store.getBytes('bronze/weather/dt=2026-11-01/1-0_2-0.parquet')).toString(), 'parquet bytes stand-in');
+      assert.equal(
+        (await store.getBytes('bronze/weather/dt=2026-11-01/1-0_2-0.parquet')).toString(),
+        'parquet bytes stand-in',
+      );
     });
 
     it('lists only keys under a prefix, sorted', async () => {
       await store.putBytes('a/three.txt', '3');
       await store.putBytes('b/other.txt', 'x');
-      assert.deepEqual((await store.list('a/')).map((o) => o.key), ['a/one.txt', 'a/three.txt']);
-      assert.deepEqual((await store.list('bronze/')).map((o) => [o.key, o.bytes]), [['bronze/weather/dt=2026-11-01/1-0_2-0.parquet', 22]]);
+      assert.deepEqual(
+        (await store.list('a/')).map((o) => o.key),
+        ['a/one.txt', 'a/three.txt'],
+      );
+      assert.deepEqual(
+        (await store.list('bronze/')).map((o) => [o.key, o.bytes]),
+        [['bronze/weather/dt=2026-11-01/1-0_2-0.parquet', 22]],
+      );
     });
 
     it('answers undefined for a missing key and forgets a deleted one', async () => {
       assert.equal(await store.head('a/missing.txt'), undefined);
       await store.delete('a/three.txt');
       assert.equal(await store.head('a/three.txt'), undefined);
-      assert.deepEqual((await store.list('a/')).map((o) => o.key), ['a/one.txt']);
+      assert.deepEqual(
+        (await store.list('a/')).map((o) => o.key),
+        ['a/one.txt'],
+      );
     });
 
     it('gives DuckDB a local path holding the current version of an object', async () => {

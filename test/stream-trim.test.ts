@@ -25,7 +25,12 @@ describe('trimAcknowledged', () => {
     return ids;
   };
   const read = async (group: string, consumer: string, count: number) =>
-    ((await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, '>')) as [string, [string, string[]][]][])[0]![1].map(([id]) => id);
+    (
+      (await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, '>')) as [
+        string,
+        [string, string[]][],
+      ][]
+    )[0]![1].map(([id]) => id);
   const remaining = async () => (await redis.xrange(key, '-', '+')).map(([id]) => id);
 
   it('keeps every entry of a stream no group has consumed', async () => {

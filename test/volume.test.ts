@@ -47,7 +47,13 @@ describe(`Redis memory after bronze drains ${EVENTS.toLocaleString('en-US')} eve
     const publisher = StreamPublisher.fromConfig(redis, rt.config);
     const chunk = 50_000;
     for (let i = 0; i < EVENTS; i += chunk) {
-      const counts = await publisher.publish(SOURCE, makeEvents(Math.min(chunk, EVENTS - i), SOURCE).map((e, j) => ({ ...e, event_id: `${e.event_id.slice(0, 24)}${(i + j).toString(16).padStart(8, '0')}` })));
+      const counts = await publisher.publish(
+        SOURCE,
+        makeEvents(Math.min(chunk, EVENTS - i), SOURCE).map((e, j) => ({
+          ...e,
+          event_id: `${e.event_id.slice(0, 24)}${(i + j).toString(16).padStart(8, '0')}`,
+        })),
+      );
       assert.equal(counts.appended, Math.min(chunk, EVENTS - i));
     }
     assert.equal(await redis.xlen(stream), EVENTS);
@@ -70,6 +76,9 @@ describe(`Redis memory after bronze drains ${EVENTS.toLocaleString('en-US')} eve
         `(stream ${(streamBytes / MiB).toFixed(1)} MiB, ${Math.round(streamBytes / EVENTS)} bytes an event), ${(end / MiB).toFixed(1)} MiB after the drain: ` +
         `dedup record ${(dedup / MiB).toFixed(1)} MiB (${Math.round(dedup / EVENTS)} bytes an event), everything else ${(rest / MiB).toFixed(2)} MiB`,
     );
-    assert.ok(rest <= 5 * MiB, `Redis holds ${(rest / MiB).toFixed(1)} MiB more than at its start besides the dedup record`);
+    assert.ok(
+      rest <= 5 * MiB,
+      `Redis holds ${(rest / MiB).toFixed(1)} MiB more than at its start besides the dedup record`,
+    );
   });
 });

@@ -26,62 +26,131 @@ const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
 const BENCHES: Record<string, { quick: string[]; rows: (r: Json) => StageRow[] }> = {
   ingest: {
     quick: ['--events', '20000', '--rounds', '1'],
-    rows: (r) => [{ stage: 'ingest: collector → stream, with dedup', figure: `${n(r.dedupEventsPerSec)} events/s`, baseline: `${n(r.plainEventsPerSec)} events/s (plain XADD)`, ratio: r.ratio, goal: `ratio ≥ ${r.goalRatio}`, met: r.goalMet }],
+    rows: (r) => [
+      {
+        stage: 'ingest: collector → stream, with dedup',
+        figure: `${n(r.dedupEventsPerSec)} events/s`,
+        baseline: `${n(r.plainEventsPerSec)} events/s (plain XADD)`,
+        ratio: r.ratio,
+        goal: `ratio ≥ ${r.goalRatio}`,
+        met: r.goalMet,
+      },
+    ],
   },
   bronze: {
     quick: ['--events', '20000', '--rounds', '1'],
     rows: (r) => [
       {
-        stage: 'bronze: stream → committed Parquet', figure: `${n(r.writerEventsPerSec)} events/s`, baseline: `${n(r.readAckEventsPerSec)} events/s (read + acknowledge only)`,
-        ratio: r.readAckRatio, goal: `≥ ${n(r.goalEventsPerSec)} events/s, ratio ≥ ${r.goalReadAckRatio}`, met: r.goalMet,
+        stage: 'bronze: stream → committed Parquet',
+        figure: `${n(r.writerEventsPerSec)} events/s`,
+        baseline: `${n(r.readAckEventsPerSec)} events/s (read + acknowledge only)`,
+        ratio: r.readAckRatio,
+        goal: `≥ ${n(r.goalEventsPerSec)} events/s, ratio ≥ ${r.goalReadAckRatio}`,
+        met: r.goalMet,
       },
-      { stage: 'bronze: against DuckDB alone', figure: `${n(r.writerEventsPerSec)} events/s`, baseline: `${n(r.duckdbEventsPerSec)} events/s (DuckDB NDJSON → Parquet)`, ratio: r.ratio, goal: '-' },
+      {
+        stage: 'bronze: against DuckDB alone',
+        figure: `${n(r.writerEventsPerSec)} events/s`,
+        baseline: `${n(r.duckdbEventsPerSec)} events/s (DuckDB NDJSON → Parquet)`,
+        ratio: r.ratio,
+        goal: '-',
+      },
     ],
   },
   writers: {
     quick: ['--events', '20000', '--rounds', '1', '--writers', '1,2'],
-    rows: (r) => (r.results as Json[]).filter((x) => x.writers !== 1).map((x) => ({
-      stage: `bronze: ${x.writers} writers on one stream`, figure: `${n(x.eventsPerSec)} events/s`, baseline: `${n((r.results as Json[])[0]!.eventsPerSec)} events/s (1 writer)`, ratio: x.ratio, goal: `measured on ${r.cores} cores`,
-    })),
+    rows: (r) =>
+      (r.results as Json[])
+        .filter((x) => x.writers !== 1)
+        .map((x) => ({
+          stage: `bronze: ${x.writers} writers on one stream`,
+          figure: `${n(x.eventsPerSec)} events/s`,
+          baseline: `${n((r.results as Json[])[0]!.eventsPerSec)} events/s (1 writer)`,
+          ratio: x.ratio,
+          goal: `measured on ${r.cores} cores`,
+        })),
   },
   jobs: {
     quick: ['--rows', '100000', '--rounds', '1'],
-    rows: (r) => [{
-      stage: `jobs: silver + gold over ${n(r.rows)} rows`, figure: `${r.runnerSeconds.toFixed(1)} s, ${gib(r.runnerPeakRssBytes)} GiB peak`,
-      baseline: `${r.duckdbSeconds.toFixed(1)} s, ${gib(r.duckdbPeakRssBytes)} GiB (bare DuckDB)`, ratio: r.ratio, goal: `ratio ≤ ${r.goalRatio}, ≤ ${gib(r.goalPeakBytes)} GiB`, met: r.goalMet,
-    }],
+    rows: (r) => [
+      {
+        stage: `jobs: silver + gold over ${n(r.rows)} rows`,
+        figure: `${r.runnerSeconds.toFixed(1)} s, ${gib(r.runnerPeakRssBytes)} GiB peak`,
+        baseline: `${r.duckdbSeconds.toFixed(1)} s, ${gib(r.duckdbPeakRssBytes)} GiB (bare DuckDB)`,
+        ratio: r.ratio,
+        goal: `ratio ≤ ${r.goalRatio}, ≤ ${gib(r.goalPeakBytes)} GiB`,
+        met: r.goalMet,
+      },
+    ],
   },
   api: {
     quick: ['--cities', '5', '--days', '60', '--seconds', '1', '--rounds', '1', '--connections', '4'],
     rows: (r) => [
-      { stage: 'api: GET /v1/tables/gold.weather_daily', figure: `${n(r.strataRps)} req/s`, baseline: `${n(r.bareRps)} req/s (node:http + pg)`, ratio: r.rpsRatio, goal: 'ratio ≥ 0.8', met: r.rpsRatio >= 0.8 },
-      { stage: 'api: p99 latency', figure: `${r.strataP99Ms} ms`, baseline: `${r.bareP99Ms} ms`, ratio: r.p99Ratio, goal: 'ratio ≤ 1.5', met: r.p99Ratio === null ? undefined : r.p99Ratio <= 1.5 },
+      {
+        stage: 'api: GET /v1/tables/gold.weather_daily',
+        figure: `${n(r.strataRps)} req/s`,
+        baseline: `${n(r.bareRps)} req/s (node:http + pg)`,
+        ratio: r.rpsRatio,
+        goal: 'ratio ≥ 0.8',
+        met: r.rpsRatio >= 0.8,
+      },
+      {
+        stage: 'api: p99 latency',
+        figure: `${r.strataP99Ms} ms`,
+        baseline: `${r.bareP99Ms} ms`,
+        ratio: r.p99Ratio,
+        goal: 'ratio ≤ 1.5',
+        met: r.p99Ratio === null ? undefined : r.p99Ratio <= 1.5,
+      },
     ],
   },
   freshness: {
     quick: ['--rate', '100', '--seconds', '4', '--warmup', '6'],
-    rows: (r) => [{ stage: 'freshness: collection → API, p95', figure: `${r.apiP95Seconds} s`, baseline: `${r.bronzeP95Seconds} s (→ committed bronze)`, ratio: r.ratioApiToBronzeP95, goal: `p95 ≤ ${r.goalP95Seconds} s`, met: r.goalMet }],
+    rows: (r) => [
+      {
+        stage: 'freshness: collection → API, p95',
+        figure: `${r.apiP95Seconds} s`,
+        baseline: `${r.bronzeP95Seconds} s (→ committed bronze)`,
+        ratio: r.ratioApiToBronzeP95,
+        goal: `p95 ≤ ${r.goalP95Seconds} s`,
+        met: r.goalMet,
+      },
+    ],
   },
 };
 
 const { values } = parseCommand({
   usage: 'pnpm bench [--only <list>] [--quick] [--json]',
   summary:
-    `Runs every benchmark (${Object.keys(BENCHES).map((b) => `bench:${b}`).join(', ')}), each in its own process with its\n` +
+    `Runs every benchmark (${Object.keys(BENCHES)
+      .map((b) => `bench:${b}`)
+      .join(', ')}), each in its own process with its\n` +
     'own baseline measured in the same run, and prints one table: stage, figure, baseline, ratio, goal. Their own output\n' +
     'goes to stderr as they run. A full run takes several minutes; --quick runs each on small inputs (a smoke test).',
   options: {
-    only: { type: 'string', valueName: 'list', description: `Comma-separated subset of ${Object.keys(BENCHES).join(', ')}` },
-    quick: { type: 'boolean', description: 'Small inputs and short runs: checks the benchmarks work, figures are not meaningful' },
+    only: {
+      type: 'string',
+      valueName: 'list',
+      description: `Comma-separated subset of ${Object.keys(BENCHES).join(', ')}`,
+    },
+    quick: {
+      type: 'boolean',
+      description: 'Small inputs and short runs: checks the benchmarks work, figures are not meaningful',
+    },
     json: { type: 'boolean', description: 'Also print one JSON object as the last line' },
   },
 });
 
 /** Runs one benchmark with --json, relaying its output to stderr; returns its last line's JSON object. */
 function runBench(name: string, args: string[]): Promise<Json> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bench', `bench-${name}.ts`), ...args, '--json'], {
-    cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bench', `bench-${name}.ts`), ...args, '--json'],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => {
     stdout += d;
@@ -104,7 +173,8 @@ function runBench(name: string, args: string[]): Promise<Json> {
 runMain(async () => {
   const names = values.only ? values.only.split(',').map((s) => s.trim()) : Object.keys(BENCHES);
   const unknown = names.filter((b) => !BENCHES[b]);
-  if (unknown.length) throw new TerminalError(`Unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
+  if (unknown.length)
+    throw new TerminalError(`Unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
   const started = Date.now();
   const results: Record<string, Json> = {};
   const rows: StageRow[] = [];
@@ -118,10 +188,31 @@ runMain(async () => {
       failed.push(`${name}: ${(error as Error).message}`);
     }
   }
-  const machine = { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`, node: process.version };
-  console.log(formatTable(['stage', 'figure', 'baseline', 'ratio', 'goal', 'met'], rows.map((r) => [r.stage, r.figure, r.baseline, r.ratio ?? '—', r.goal, r.met === undefined ? '—' : r.met ? 'yes' : 'no'])));
-  console.log(`${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; ${((Date.now() - started) / 1000).toFixed(0)} s${values.quick ? ' (quick: figures not meaningful)' : ''}`);
+  const machine = {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+  };
+  console.log(
+    formatTable(
+      ['stage', 'figure', 'baseline', 'ratio', 'goal', 'met'],
+      rows.map((r) => [
+        r.stage,
+        r.figure,
+        r.baseline,
+        r.ratio ?? '—',
+        r.goal,
+        r.met === undefined ? '—' : r.met ? 'yes' : 'no',
+      ]),
+    ),
+  );
+  console.log(
+    `${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; ${((Date.now() - started) / 1000).toFixed(0)} s${values.quick ? ' (quick: figures not meaningful)' : ''}`,
+  );
   for (const f of failed) console.error(`failed: ${f}`);
-  if (values.json) console.log(JSON.stringify({ bench: 'all', quick: !!values.quick, machine, stages: rows, results, failed }));
+  if (values.json)
+    console.log(JSON.stringify({ bench: 'all', quick: !!values.quick, machine, stages: rows, results, failed }));
   return failed.length ? 1 : 0;
 });

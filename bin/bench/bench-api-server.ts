@@ -30,9 +30,21 @@ if (mode === 'strata') {
       const { rows } = await pool.query(sql, [url.searchParams.get('city')]);
       const page = rows.slice(0, limit).map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])));
       const last = rows.length > limit ? rows[limit - 1] : undefined;
-      const nextCursor = last ? Buffer.from(JSON.stringify({ o: '-date', k: [last.__strata_key_0, last.__strata_key_1] })).toString('base64url') : null;
+      const nextCursor = last
+        ? Buffer.from(JSON.stringify({ o: '-date', k: [last.__strata_key_0, last.__strata_key_1] })).toString(
+            'base64url',
+          )
+        : null;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ table: 'weather_daily', limit, rows: page, nextCursor, next: nextCursor && `${url.pathname}${url.search}&cursor=${nextCursor}` }));
+      res.end(
+        JSON.stringify({
+          table: 'weather_daily',
+          limit,
+          rows: page,
+          nextCursor,
+          next: nextCursor && `${url.pathname}${url.search}&cursor=${nextCursor}`,
+        }),
+      );
     } catch (error) {
       res.writeHead(500).end(String(error));
     }

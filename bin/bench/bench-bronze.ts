@@ -22,9 +22,14 @@ const { values } = parseCommand({
   summary:
     'Publishes N envelopes (~500 bytes each) to fresh streams, then times, in each round: the bronze writer draining them\n' +
     'into committed zstd Parquet; the same entries only read (XREADGROUP as Buffers, 10,000 at a time) and acknowledged,\n' +
-    'the floor of a writer\'s work; and DuckDB copying them from one NDJSON file to Parquet. Prints the medians and ratios.',
+    "the floor of a writer's work; and DuckDB copying them from one NDJSON file to Parquet. Prints the medians and ratios.",
   options: {
-    events: { type: 'string', valueName: 'n', description: 'Events per round (enough batches that a writer\'s start does not dominate)', default: '500000' },
+    events: {
+      type: 'string',
+      valueName: 'n',
+      description: "Events per round (enough batches that a writer's start does not dominate)",
+      default: '500000',
+    },
     rounds: { type: 'string', valueName: 'n', description: 'Rounds; the median is reported', default: '3' },
     json: { type: 'boolean', description: 'Also print one JSON object as the last line' },
   },
@@ -55,7 +60,10 @@ async function writer(env: Isolated, encoded: string[]): Promise<number> {
   const result = await drainSource(env.rt, source);
   const seconds = (performance.now() - t0) / 1000;
   const committed = await env.rt.catalog.rowCount({ layer: 'bronze', name: source });
-  if (result.status !== 'succeeded' || committed !== encoded.length) throw new Error(`writer run invalid: ${result.status}, ${committed}/${encoded.length} rows committed ${result.error ?? ''}`);
+  if (result.status !== 'succeeded' || committed !== encoded.length)
+    throw new Error(
+      `writer run invalid: ${result.status}, ${committed}/${encoded.length} rows committed ${result.error ?? ''}`,
+    );
   stageMillis.push({ ...result.timings, wall: seconds * 1000 });
   return encoded.length / seconds;
 }
@@ -69,7 +77,16 @@ async function readAck(env: Isolated, encoded: string[]): Promise<number> {
   const t0 = performance.now();
   let read = 0;
   for (;;) {
-    const reply = (await redis.xreadgroupBuffer('GROUP', BRONZE_GROUP, 'floor', 'COUNT', READ_CHUNK, 'STREAMS', key, '>')) as [Buffer, [Buffer, Buffer[]][]][] | null;
+    const reply = (await redis.xreadgroupBuffer(
+      'GROUP',
+      BRONZE_GROUP,
+      'floor',
+      'COUNT',
+      READ_CHUNK,
+      'STREAMS',
+      key,
+      '>',
+    )) as [Buffer, [Buffer, Buffer[]][]][] | null;
     const entries = reply?.[0]?.[1] ?? [];
     if (entries.length === 0) break;
     read += entries.length;
@@ -88,17 +105,26 @@ async function duckCopy(env: Isolated, encoded: string[]): Promise<number> {
   try {
     const file = await open(path.join(dir, 'events.ndjson'), 'w');
     for (let i = 0; i < encoded.length; i += 50_000) {
-      await file.write(encoded.slice(i, i + 50_000).map((e, j) => `${e.slice(0, -1)},"_stream_id":"1764000000000-${i + j}"}\n`).join(''));
+      await file.write(
+        encoded
+          .slice(i, i + 50_000)
+          .map((e, j) => `${e.slice(0, -1)},"_stream_id":"1764000000000-${i + j}"}\n`)
+          .join(''),
+      );
     }
     await file.close();
     const duck = await DuckSession.open({ threads: env.config.bronze.duckdbThreads });
     try {
-      const columns = `{${Object.entries(BRONZE_COLUMNS).map(([c, t]) => `${c}: '${t}'`).join(', ')}}`;
+      const columns = `{${Object.entries(BRONZE_COLUMNS)
+        .map(([c, t]) => `${c}: '${t}'`)
+        .join(', ')}}`;
       const t0 = performance.now();
       await duck.run(`copy (select * from read_json(${sqlString(path.join(dir, 'events.ndjson'))}, format = 'newline_delimited', columns = ${columns}))
                         to ${sqlString(path.join(dir, 'events.parquet'))} (format parquet, compression zstd)`);
       const seconds = (performance.now() - t0) / 1000;
-      const copied = Number(await duck.scalar(`select count(*) from read_parquet(${sqlString(path.join(dir, 'events.parquet'))})`));
+      const copied = Number(
+        await duck.scalar(`select count(*) from read_parquet(${sqlString(path.join(dir, 'events.parquet'))})`),
+      );
       await stat(path.join(dir, 'events.parquet'));
       if (copied !== encoded.length) throw new Error(`baseline copied ${copied}/${encoded.length} rows`);
       return encoded.length / seconds;
@@ -126,7 +152,9 @@ runMain(async () => {
         const rate = await (measure === 'writer' ? writer : measure === 'readAck' ? readAck : duckCopy)(env, encoded);
         rates[measure].push(rate);
       }
-      console.error(`round ${round}: writer ${Math.round(rates.writer.at(-1)!)}, read+ack ${Math.round(rates.readAck.at(-1)!)}, DuckDB copy ${Math.round(rates.duckdb.at(-1)!)} events/s`);
+      console.error(
+        `round ${round}: writer ${Math.round(rates.writer.at(-1)!)}, read+ack ${Math.round(rates.readAck.at(-1)!)}, DuckDB copy ${Math.round(rates.duckdb.at(-1)!)} events/s`,
+      );
     }
   } finally {
     await env.cleanup();
@@ -136,27 +164,56 @@ runMain(async () => {
   const duckdbEventsPerSec = Math.round(median(rates.duckdb));
   const readAckRatio = Number((writerEventsPerSec / readAckEventsPerSec).toFixed(3));
   const ratio = Number((writerEventsPerSec / duckdbEventsPerSec).toFixed(3));
-  console.log(formatTable(['measure', 'events/s (median)'], [
-    ['bronze writer: stream → committed Parquet', writerEventsPerSec],
-    ['floor: XREADGROUP as Buffers + XACK, nothing written', readAckEventsPerSec],
-    ['DuckDB alone: NDJSON file → Parquet', duckdbEventsPerSec],
-    ['ratio writer / floor (readAckRatio)', readAckRatio],
-    ['ratio writer / DuckDB', ratio],
-  ]));
+  console.log(
+    formatTable(
+      ['measure', 'events/s (median)'],
+      [
+        ['bronze writer: stream → committed Parquet', writerEventsPerSec],
+        ['floor: XREADGROUP as Buffers + XACK, nothing written', readAckEventsPerSec],
+        ['DuckDB alone: NDJSON file → Parquet', duckdbEventsPerSec],
+        ['ratio writer / floor (readAckRatio)', readAckRatio],
+        ['ratio writer / DuckDB', ratio],
+      ],
+    ),
+  );
   // Where a batch's time goes, in the round whose writer rate is the median (milliseconds per 100,000 events).
-  const medianRound = rates.writer.indexOf([...rates.writer].sort((a, b) => a - b)[Math.floor(rates.writer.length / 2)]!);
+  const medianRound = rates.writer.indexOf(
+    [...rates.writer].sort((a, b) => a - b)[Math.floor(rates.writer.length / 2)]!,
+  );
   const stages = stageMillis[medianRound]!;
   const per100k = (ms: number) => Math.round((ms * 100_000) / n);
-  console.log(formatTable(['writer stage (median round)', 'ms per 100k events', 'share of the wall time'],
-    Object.entries(stages).map(([stage, ms]) => [stage, per100k(ms), `${Math.round((100 * ms) / stages.wall!)} %`])));
+  console.log(
+    formatTable(
+      ['writer stage (median round)', 'ms per 100k events', 'share of the wall time'],
+      Object.entries(stages).map(([stage, ms]) => [stage, per100k(ms), `${Math.round((100 * ms) / stages.wall!)} %`]),
+    ),
+  );
   const goalMet = writerEventsPerSec >= GOAL_EVENTS_PER_SEC && readAckRatio >= GOAL_READ_ACK_RATIO;
-  console.log(`${n} events of ~${bytesPerEvent} bytes, ${rounds} rounds, ${os.cpus().length} cores; goal ≥ ${GOAL_EVENTS_PER_SEC} events/s and readAckRatio ≥ ${GOAL_READ_ACK_RATIO}: ${goalMet ? 'met' : 'not met'}`);
+  console.log(
+    `${n} events of ~${bytesPerEvent} bytes, ${rounds} rounds, ${os.cpus().length} cores; goal ≥ ${GOAL_EVENTS_PER_SEC} events/s and readAckRatio ≥ ${GOAL_READ_ACK_RATIO}: ${goalMet ? 'met' : 'not met'}`,
+  );
   if (values.json) {
-    console.log(JSON.stringify({
-      bench: 'bronze', events: n, rounds, bytesPerEvent, writerEventsPerSec, readAckEventsPerSec, readAckRatio, duckdbEventsPerSec, ratio,
-      stageMillisPer100k: Object.fromEntries(Object.entries(stages).map(([stage, ms]) => [stage, per100k(ms)])),
-      perRound: { writer: rates.writer.map(Math.round), readAck: rates.readAck.map(Math.round), duckdb: rates.duckdb.map(Math.round) },
-      goalEventsPerSec: GOAL_EVENTS_PER_SEC, goalReadAckRatio: GOAL_READ_ACK_RATIO, goalMet,
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'bronze',
+        events: n,
+        rounds,
+        bytesPerEvent,
+        writerEventsPerSec,
+        readAckEventsPerSec,
+        readAckRatio,
+        duckdbEventsPerSec,
+        ratio,
+        stageMillisPer100k: Object.fromEntries(Object.entries(stages).map(([stage, ms]) => [stage, per100k(ms)])),
+        perRound: {
+          writer: rates.writer.map(Math.round),
+          readAck: rates.readAck.map(Math.round),
+          duckdb: rates.duckdb.map(Math.round),
+        },
+        goalEventsPerSec: GOAL_EVENTS_PER_SEC,
+        goalReadAckRatio: GOAL_READ_ACK_RATIO,
+        goalMet,
+      }),
+    );
   }
 });

@@ -24,18 +24,31 @@ const { values } = parseCommand({
     'for every tick the time from its collection to its visibility through GET /v1/crypto: p50 and p95 (goal: p95 ≤ 5 s at\n' +
     '1,000 events/s). Baseline in the same run: collection to a committed bronze file. Prints both and their ratio.',
   options: {
-    rate: { type: 'string', valueName: 'events/s', description: 'Coins in the ticker = events per second', default: '1000' },
+    rate: {
+      type: 'string',
+      valueName: 'events/s',
+      description: 'Coins in the ticker = events per second',
+      default: '1000',
+    },
     seconds: { type: 'string', valueName: 'n', description: 'Measured seconds of ticks', default: '60' },
-    warmup: { type: 'string', valueName: 'n', description: 'Seconds before measuring (start-up, first loads)', default: '15' },
+    warmup: {
+      type: 'string',
+      valueName: 'n',
+      description: 'Seconds before measuring (start-up, first loads)',
+      default: '15',
+    },
     json: { type: 'boolean', description: 'Also print one JSON object as the last line' },
   },
 });
 
 const GOAL_P95_SECONDS = 5;
 
-
 function startChild(script: string, env: Record<string, string>, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stderr!.on('data', (d) => process.stderr.write(`[${path.basename(script)}] ${d}`));
   return child;
 }
@@ -55,15 +68,23 @@ runMain(async () => {
   const rate = Number(values.rate);
   const seconds = Number(values.seconds);
   const warmup = Number(values.warmup);
-  if (!(rate > 0 && seconds > 0 && warmup >= 0)) throw new TerminalError('--rate, --seconds and --warmup must be positive numbers');
+  if (!(rate > 0 && seconds > 0 && warmup >= 0))
+    throw new TerminalError('--rate, --seconds and --warmup must be positive numbers');
   await servicesUp(config(), ['redis', 'postgres']);
   const env: Isolated = await isolatedRuntime();
   const firstServed = new Map<number, number>(); // second → when its ticks were first collected
   const ticker = await startCryptoFixtureServer(0, '127.0.0.1', Date.now, {
-    coins: rate, pageSize: rate, noise: 0,
+    coins: rate,
+    pageSize: rate,
+    noise: 0,
     onServe: (second) => void (firstServed.has(second) || firstServed.set(second, Date.now())),
   });
-  const childEnv = { ...envFor(env.config), CRYPTO_API_URL: ticker.url, STRATA_API_PORT: String(await freePort()), STRATA_API_RATE_LIMIT: '0' };
+  const childEnv = {
+    ...envFor(env.config),
+    CRYPTO_API_URL: ticker.url,
+    STRATA_API_PORT: String(await freePort()),
+    STRATA_API_RATE_LIMIT: '0',
+  };
   const stream = startChild('bin/stream.ts', childEnv, ['--status-seconds', '10']);
   stream.stdout!.on('data', (d) => process.stdout.write(`[stream] ${d}`));
   const server = startChild('bin/serve.ts', childEnv);
@@ -72,7 +93,9 @@ runMain(async () => {
     if (stopped) return;
     stopped = true;
     stream.stdout!.removeAllListeners('data'); // the results are the last lines printed
-    const exits = [stream, server].filter((c) => c.exitCode === null).map((c) => new Promise((resolve) => c.once('exit', resolve)));
+    const exits = [stream, server]
+      .filter((c) => c.exitCode === null)
+      .map((c) => new Promise((resolve) => c.once('exit', resolve)));
     stream.kill('SIGINT');
     server.kill('SIGTERM');
     await Promise.race([Promise.all(exits), sleep(15_000)]);
@@ -83,7 +106,9 @@ runMain(async () => {
   };
   try {
     const api = await waitFor(server, /API on (http:\/\/\S+)/, 'pnpm serve');
-    console.log(`ticker: ${rate} coins at ${ticker.url}; API at ${api}; warming up ${warmup} s, then measuring ${seconds} s of ticks`);
+    console.log(
+      `ticker: ${rate} coins at ${ticker.url}; API at ${api}; warming up ${warmup} s, then measuring ${seconds} s of ticks`,
+    );
     const measureFrom = Math.floor(Date.now() / 1000) + warmup;
     const measureTo = measureFrom + seconds; // exclusive
     const inWindow = (second: number) => second >= measureFrom && second < measureTo;
@@ -147,7 +172,10 @@ runMain(async () => {
         lastBronze = Date.now();
         await pollBronze().catch(() => {});
       }
-      const done = bronzeUpTo >= measureTo - 1 && [...shown.values()].length === rate && [...shown.values()].every((s) => s >= measureTo - 1);
+      const done =
+        bronzeUpTo >= measureTo - 1 &&
+        [...shown.values()].length === rate &&
+        [...shown.values()].every((s) => s >= measureTo - 1);
       if (done && Date.now() > measureTo * 1000) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 100);
@@ -163,19 +191,50 @@ runMain(async () => {
 
     const s = (ms: number) => Number((ms / 1000).toFixed(2));
     const figures = {
-      rate, seconds, eventsMeasured: apiLatencies.length, eventsExpected: expected, eventsNeverVisible: unseen, eventsPerSecondIntoRedis: eventsPerSecond,
-      apiP50Seconds: s(quantile(apiLatencies, 0.5)), apiP95Seconds: s(quantile(apiLatencies, 0.95)), apiMaxSeconds: s(Math.max(...apiLatencies)),
-      bronzeP50Seconds: s(quantile(bronzeLatencies, 0.5)), bronzeP95Seconds: s(quantile(bronzeLatencies, 0.95)),
+      rate,
+      seconds,
+      eventsMeasured: apiLatencies.length,
+      eventsExpected: expected,
+      eventsNeverVisible: unseen,
+      eventsPerSecondIntoRedis: eventsPerSecond,
+      apiP50Seconds: s(quantile(apiLatencies, 0.5)),
+      apiP95Seconds: s(quantile(apiLatencies, 0.95)),
+      apiMaxSeconds: s(Math.max(...apiLatencies)),
+      bronzeP50Seconds: s(quantile(bronzeLatencies, 0.5)),
+      bronzeP95Seconds: s(quantile(bronzeLatencies, 0.95)),
     };
     const ratio = Number((figures.apiP95Seconds / figures.bronzeP95Seconds).toFixed(2));
-    console.log(`\n${formatTable(['stage', 'p50 (s)', 'p95 (s)', 'events'], [
-      ['collection → committed in bronze (baseline)', figures.bronzeP50Seconds, figures.bronzeP95Seconds, bronzeLatencies.length],
-      ['collection → visible through the API', figures.apiP50Seconds, figures.apiP95Seconds, apiLatencies.length],
-    ])}`);
-    console.log(`\np95 API / p95 bronze: ${ratio}×; ${figures.eventsPerSecondIntoRedis} events/s reached the stream; ${unseen} of ${expected} measured events never became visible.`);
+    console.log(
+      `\n${formatTable(
+        ['stage', 'p50 (s)', 'p95 (s)', 'events'],
+        [
+          [
+            'collection → committed in bronze (baseline)',
+            figures.bronzeP50Seconds,
+            figures.bronzeP95Seconds,
+            bronzeLatencies.length,
+          ],
+          ['collection → visible through the API', figures.apiP50Seconds, figures.apiP95Seconds, apiLatencies.length],
+        ],
+      )}`,
+    );
+    console.log(
+      `\np95 API / p95 bronze: ${ratio}×; ${figures.eventsPerSecondIntoRedis} events/s reached the stream; ${unseen} of ${expected} measured events never became visible.`,
+    );
     const ok = figures.apiP95Seconds <= GOAL_P95_SECONDS && unseen === 0;
-    console.log(`goal: p95 ≤ ${GOAL_P95_SECONDS} s at ${rate} events/s, every event visible: ${ok ? 'met' : 'NOT met'}`);
-    if (values.json) console.log(JSON.stringify({ bench: 'freshness', ...figures, ratioApiToBronzeP95: ratio, goalP95Seconds: GOAL_P95_SECONDS, goalMet: ok }));
+    console.log(
+      `goal: p95 ≤ ${GOAL_P95_SECONDS} s at ${rate} events/s, every event visible: ${ok ? 'met' : 'NOT met'}`,
+    );
+    if (values.json)
+      console.log(
+        JSON.stringify({
+          bench: 'freshness',
+          ...figures,
+          ratioApiToBronzeP95: ratio,
+          goalP95Seconds: GOAL_P95_SECONDS,
+          goalMet: ok,
+        }),
+      );
     return ok ? 0 : 1;
   } finally {
     await stop();

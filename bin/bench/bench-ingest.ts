@@ -12,11 +12,16 @@ import { compareRates } from './report.ts';
 const { values } = parseCommand({
   usage: 'pnpm bench:ingest [--events <n>] [--duplicates <share>] [--rounds <n>] [--json]',
   summary:
-    'Appends N envelopes (~450 bytes) to a fresh stream twice: through the dedup publisher (collectors\' path) and as plain\n' +
+    "Appends N envelopes (~450 bytes) to a fresh stream twice: through the dedup publisher (collectors' path) and as plain\n" +
     'pipelined XADD. Prints both rates, the ratio (goal ≥ 0.6), the Bloom false positives seen, and the rows kept.',
   options: {
     events: { type: 'string', valueName: 'n', description: 'Events per round', default: '200000' },
-    duplicates: { type: 'string', valueName: 'share', description: 'Share of the events that repeat an earlier one', default: '0.3' },
+    duplicates: {
+      type: 'string',
+      valueName: 'share',
+      description: 'Share of the events that repeat an earlier one',
+      default: '0.3',
+    },
     rounds: { type: 'string', valueName: 'n', description: 'Rounds; the median is reported', default: '3' },
     json: { type: 'boolean', description: 'Also print one JSON object as the last line' },
   },
@@ -26,10 +31,25 @@ function makeEvents(n: number, duplicateShare: number): EventEnvelope[] {
   const unique = Math.round(n * (1 - duplicateShare));
   return Array.from({ length: n }, (_, i) => {
     const u = i < unique ? i : (i * 7919) % unique; // repeats of earlier events
-    const payload = JSON.stringify({ match: `m${u % 5000}`, bookmaker: `b${u % 12}`, odds: [1 + (u % 300) / 100, 3.1, 2.4 + (u % 50) / 100], seen: u, note: 'odds comparison row' });
+    const payload = JSON.stringify({
+      match: `m${u % 5000}`,
+      bookmaker: `b${u % 12}`,
+      odds: [1 + (u % 300) / 100, 3.1, 2.4 + (u % 50) / 100],
+      seen: u,
+      note: 'odds comparison row',
+    });
     const key = `m${u % 5000}|b${u % 12}|${u}`;
     const at = new Date(Date.UTC(2026, 10, 1, u % 24)).toISOString();
-    return { source: 'bench', event_id: eventIdOf('bench', key, payload), natural_key: key, observed_at: at, ingested_at: at, schema_version: 1, run_id: 'bench', payload };
+    return {
+      source: 'bench',
+      event_id: eventIdOf('bench', key, payload),
+      natural_key: key,
+      observed_at: at,
+      ingested_at: at,
+      schema_version: 1,
+      run_id: 'bench',
+      payload,
+    };
   });
 }
 
@@ -51,7 +71,8 @@ runMain(async () => {
       dedupRates.push(n / ((performance.now() - t) / 1000));
       falsePositives = counts.bloomFalsePositives;
       const kept = await redis.xlen(streamKey(env.config.redisPrefix, 'bench'));
-      if (kept !== uniqueCount || counts.duplicates !== n - uniqueCount) throw new Error(`dedup kept ${kept} of ${uniqueCount} unique events`);
+      if (kept !== uniqueCount || counts.duplicates !== n - uniqueCount)
+        throw new Error(`dedup kept ${kept} of ${uniqueCount} unique events`);
 
       const plainKey = streamKey(env.config.redisPrefix, 'plain');
       t = performance.now();
@@ -65,14 +86,39 @@ runMain(async () => {
       await Promise.all(inFlight);
       plainRates.push(n / ((performance.now() - t) / 1000));
       if ((await redis.xlen(plainKey)) !== n) throw new Error('plain XADD lost entries');
-      console.error(`round ${round}: dedup ${Math.round(dedupRates.at(-1)!)} events/s, plain XADD ${Math.round(plainRates.at(-1)!)} events/s`);
+      console.error(
+        `round ${round}: dedup ${Math.round(dedupRates.at(-1)!)} events/s, plain XADD ${Math.round(plainRates.at(-1)!)} events/s`,
+      );
     } finally {
       await env.cleanup();
     }
   }
-  const { measured: dedup, baseline: plain, ratio } = compareRates(
-    'dedup publish (Bloom + exact + XADD, atomic)', dedupRates, 'plain pipelined XADD', plainRates, 'ratio dedup / plain',
+  const {
+    measured: dedup,
+    baseline: plain,
+    ratio,
+  } = compareRates(
+    'dedup publish (Bloom + exact + XADD, atomic)',
+    dedupRates,
+    'plain pipelined XADD',
+    plainRates,
+    'ratio dedup / plain',
   );
-  console.log(`${n} events, ${n - uniqueCount} duplicates dropped, ${falsePositives} Bloom false positives let through; goal ratio ≥ 0.6: ${ratio >= 0.6 ? 'met' : 'not met'}`);
-  if (values.json) console.log(JSON.stringify({ bench: 'ingest', events: n, duplicates: n - uniqueCount, dedupEventsPerSec: dedup, plainEventsPerSec: plain, ratio, bloomFalsePositives: falsePositives, goalRatio: 0.6, goalMet: ratio >= 0.6 }));
+  console.log(
+    `${n} events, ${n - uniqueCount} duplicates dropped, ${falsePositives} Bloom false positives let through; goal ratio ≥ 0.6: ${ratio >= 0.6 ? 'met' : 'not met'}`,
+  );
+  if (values.json)
+    console.log(
+      JSON.stringify({
+        bench: 'ingest',
+        events: n,
+        duplicates: n - uniqueCount,
+        dedupEventsPerSec: dedup,
+        plainEventsPerSec: plain,
+        ratio,
+        bloomFalsePositives: falsePositives,
+        goalRatio: 0.6,
+        goalMet: ratio >= 0.6,
+      }),
+    );
 });

@@ -18,7 +18,11 @@ await withRuntime(config(), async (rt) => {
   let silverRows = 0;
   let goldRows = 0;
   if (mode === 'strata') {
-    const results = await runJob(rt, { layer: 'silver', select: ['weather_observations+'], fullRefresh: process.argv.includes('--full-refresh') });
+    const results = await runJob(rt, {
+      layer: 'silver',
+      select: ['weather_observations+'],
+      fullRefresh: process.argv.includes('--full-refresh'),
+    });
     for (const r of results) if (r.status !== 'succeeded') throw new Error(`${r.table}: ${r.status} ${r.error ?? ''}`);
     silverRows = results.find((r) => r.table === SILVER)!.rowsOut;
     goldRows = results.find((r) => r.table === GOLD)!.rowsOut;
@@ -36,8 +40,12 @@ await withRuntime(config(), async (rt) => {
       await duck.run(`create view bronze.weather as select * from read_parquet([${paths.map(sqlString).join(', ')}])`);
       // The table's SQL and what its declaration asks of it (one row per key, the latest first), nothing else.
       const silverSql = `select * exclude (_raw) from (${silver.sql}) qualify row_number() over (partition by ${silver.primaryKey.join(', ')} order by ${silver.latestBy}) = 1`;
-      await duck.run(`copy (${silverSql}) to ${sqlString(`${dir}/silver`)} (format parquet, compression zstd, partition_by (${silver.partitionBy}), write_partition_columns true)`);
-      await duck.run(`create view silver.weather_observations as select * from read_parquet(${sqlString(`${dir}/silver/**/*.parquet`)})`);
+      await duck.run(
+        `copy (${silverSql}) to ${sqlString(`${dir}/silver`)} (format parquet, compression zstd, partition_by (${silver.partitionBy}), write_partition_columns true)`,
+      );
+      await duck.run(
+        `create view silver.weather_observations as select * from read_parquet(${sqlString(`${dir}/silver/**/*.parquet`)})`,
+      );
       await duck.run(`copy (${gold.sql}) to ${sqlString(`${dir}/gold.parquet`)} (format parquet, compression zstd)`);
       silverRows = Number(await duck.scalar(`select count(*) from silver.weather_observations`));
       goldRows = Number(await duck.scalar(`select count(*) from read_parquet(${sqlString(`${dir}/gold.parquet`)})`));
@@ -47,5 +55,7 @@ await withRuntime(config(), async (rt) => {
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ mode, seconds, silverRows, goldRows, peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
+  console.log(
+    JSON.stringify({ mode, seconds, silverRows, goldRows, peakRssBytes: process.resourceUsage().maxRSS * 1024 }),
+  );
 });

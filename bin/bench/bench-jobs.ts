@@ -19,10 +19,15 @@ const { values } = parseCommand({
     'Generates N weather events as bronze Parquet (one file per day, ~10 % revisions, 0.1 % impossible readings), then times\n' +
     'silver.weather_observations + gold.weather_daily run by the job runner (full refresh: expectations, quarantine, merge,\n' +
     'partitioned files, catalog commits) and the same SQL files run bare in DuckDB, each in its own process, and reports\n' +
-    'both times, their ratio (goal ≤ 1.25) and the runner\'s peak memory (goal ≤ 2 GiB).',
+    "both times, their ratio (goal ≤ 1.25) and the runner's peak memory (goal ≤ 2 GiB).",
   options: {
     rows: { type: 'string', valueName: 'n', description: 'Bronze rows to generate', default: '10000000' },
-    rounds: { type: 'string', valueName: 'n', description: 'Rounds (bare then runner, alternating first); medians are reported', default: '3' },
+    rounds: {
+      type: 'string',
+      valueName: 'n',
+      description: 'Rounds (bare then runner, alternating first); medians are reported',
+      default: '3',
+    },
     json: { type: 'boolean', description: 'Also print one JSON object as the last line' },
   },
 });
@@ -66,7 +71,12 @@ async function generateBronze(env: Isolated, rows: number): Promise<number> {
         files.push({ path: key, rowCount: count, bytes: info.bytes, partitionValues: { dt } });
       }
     }
-    await env.rt.catalog.commit({ table: { layer: 'bronze', name: 'weather' }, baseSnapshotId: null, operation: 'append', add: files });
+    await env.rt.catalog.commit({
+      table: { layer: 'bronze', name: 'weather' },
+      baseSnapshotId: null,
+      operation: 'append',
+      add: files,
+    });
     return files.length;
   } finally {
     duck.close();
@@ -83,10 +93,26 @@ interface WorkerResult {
 }
 
 async function runWorker(env: Isolated, mode: 'strata' | 'bare', fullRefresh: boolean): Promise<WorkerResult> {
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bench/bench-jobs-worker.ts'), mode, ...(fullRefresh ? ['--full-refresh'] : [])], {
-    cwd: PROJECT_ROOT, maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, DATABASE_URL: env.config.databaseUrl, STRATA_REDIS_PREFIX: env.config.redisPrefix, STRATA_LAKE_URL: env.config.lakeUrl },
-  });
+  const { stdout } = await exec(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(PROJECT_ROOT, 'bin/bench/bench-jobs-worker.ts'),
+      mode,
+      ...(fullRefresh ? ['--full-refresh'] : []),
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+      env: {
+        ...process.env,
+        DATABASE_URL: env.config.databaseUrl,
+        STRATA_REDIS_PREFIX: env.config.redisPrefix,
+        STRATA_LAKE_URL: env.config.lakeUrl,
+      },
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as WorkerResult;
 }
 
@@ -99,7 +125,9 @@ runMain(async () => {
   try {
     const t0 = performance.now();
     const files = await generateBronze(env, rows);
-    console.error(`generated ${rows} bronze rows in ${files} files (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    console.error(
+      `generated ${rows} bronze rows in ${files} files (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     const bare: WorkerResult[] = [];
     const strata: WorkerResult[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -107,24 +135,50 @@ runMain(async () => {
       for (const mode of order) {
         const result = await runWorker(env, mode, round > 1);
         (mode === 'bare' ? bare : strata).push(result);
-        console.error(`round ${round}: ${mode} ${result.seconds.toFixed(1)} s, silver ${result.silverRows} rows, gold ${result.goldRows} rows, peak RSS ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+        console.error(
+          `round ${round}: ${mode} ${result.seconds.toFixed(1)} s, silver ${result.silverRows} rows, gold ${result.goldRows} rows, peak RSS ${(result.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+        );
       }
     }
-    if (strata.some((s) => s.goldRows !== bare[0]!.goldRows)) throw new Error(`gold row counts differ: runner ${strata.map((s) => s.goldRows)} vs bare ${bare[0]!.goldRows}`);
+    if (strata.some((s) => s.goldRows !== bare[0]!.goldRows))
+      throw new Error(`gold row counts differ: runner ${strata.map((s) => s.goldRows)} vs bare ${bare[0]!.goldRows}`);
     const strataSeconds = median(strata.map((s) => s.seconds));
     const bareSeconds = median(bare.map((s) => s.seconds));
     const ratio = Number((strataSeconds / bareSeconds).toFixed(3));
     const peak = Math.max(...strata.map((s) => s.peakRssBytes));
     const peakBare = Math.max(...bare.map((s) => s.peakRssBytes));
     const goalMet = ratio <= 1.25 && peak <= 2 * 2 ** 30;
-    console.log(formatTable(['measure', 'seconds (median)', 'peak RSS'], [
-      ['job runner: silver + gold', strataSeconds.toFixed(2), `${(peak / 2 ** 20).toFixed(0)} MiB`],
-      ['DuckDB alone: the same SQL', bareSeconds.toFixed(2), `${(peakBare / 2 ** 20).toFixed(0)} MiB`],
-      ['ratio runner / DuckDB', ratio, ''],
-    ]));
-    console.log(`${rows} bronze rows, ${rounds} round(s); silver ${strata[0]!.silverRows} rows, gold ${strata[0]!.goldRows} rows; goal ≤ 1.25× and ≤ 2 GiB: ${goalMet ? 'met' : 'not met'}`);
+    console.log(
+      formatTable(
+        ['measure', 'seconds (median)', 'peak RSS'],
+        [
+          ['job runner: silver + gold', strataSeconds.toFixed(2), `${(peak / 2 ** 20).toFixed(0)} MiB`],
+          ['DuckDB alone: the same SQL', bareSeconds.toFixed(2), `${(peakBare / 2 ** 20).toFixed(0)} MiB`],
+          ['ratio runner / DuckDB', ratio, ''],
+        ],
+      ),
+    );
+    console.log(
+      `${rows} bronze rows, ${rounds} round(s); silver ${strata[0]!.silverRows} rows, gold ${strata[0]!.goldRows} rows; goal ≤ 1.25× and ≤ 2 GiB: ${goalMet ? 'met' : 'not met'}`,
+    );
     if (values.json) {
-      console.log(JSON.stringify({ bench: 'jobs', rows, rounds, runnerSeconds: strataSeconds, duckdbSeconds: bareSeconds, ratio, runnerPeakRssBytes: peak, duckdbPeakRssBytes: peakBare, silverRows: strata[0]!.silverRows, goldRows: strata[0]!.goldRows, goalRatio: 1.25, goalPeakBytes: 2 * 2 ** 30, goalMet }));
+      console.log(
+        JSON.stringify({
+          bench: 'jobs',
+          rows,
+          rounds,
+          runnerSeconds: strataSeconds,
+          duckdbSeconds: bareSeconds,
+          ratio,
+          runnerPeakRssBytes: peak,
+          duckdbPeakRssBytes: peakBare,
+          silverRows: strata[0]!.silverRows,
+          goldRows: strata[0]!.goldRows,
+          goalRatio: 1.25,
+          goalPeakBytes: 2 * 2 ** 30,
+          goalMet,
+        }),
+      );
     }
   } finally {
     await env.cleanup();

@@ -22,8 +22,18 @@ const { values } = parseCommand({
     'the ratio to one writer (the baseline, measured in the same run).',
   options: {
     events: { type: 'string', valueName: 'n', description: 'Events per measurement', default: '400000' },
-    writers: { type: 'string', valueName: 'list', description: 'Writer counts to measure, comma-separated', default: '1,2,4' },
-    rounds: { type: 'string', valueName: 'n', description: 'Rounds per writer count; the median is reported', default: '2' },
+    writers: {
+      type: 'string',
+      valueName: 'list',
+      description: 'Writer counts to measure, comma-separated',
+      default: '1,2,4',
+    },
+    rounds: {
+      type: 'string',
+      valueName: 'n',
+      description: 'Rounds per writer count; the median is reported',
+      default: '2',
+    },
     json: { type: 'boolean', description: 'Also print one JSON object as the last line' },
   },
 });
@@ -32,9 +42,15 @@ const SOURCE = 'weather';
 
 /** Starts a writer process and resolves once it follows the stream. */
 function startWriter(env: Isolated, name: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bronze.ts'), '--source', SOURCE, '--consumer', name], {
-    cwd: PROJECT_ROOT, env: { ...process.env, ...envFor(env.config) }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bronze.ts'), '--source', SOURCE, '--consumer', name],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...envFor(env.config) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -42,7 +58,9 @@ function startWriter(env: Isolated, name: string): Promise<ChildProcess> {
       if (output.includes('following')) resolve(child);
     });
     child.stderr!.on('data', (d: Buffer) => (output += d));
-    child.once('exit', (code) => reject(new Error(`writer ${name} exited (${code}) before following the stream:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`writer ${name} exited (${code}) before following the stream:\n${output}`)),
+    );
   });
 }
 
@@ -75,7 +93,9 @@ async function measure(encoded: string[], writers: number): Promise<number> {
     return encoded.length / seconds;
   } finally {
     for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((resolve) => c.once('exit', resolve)))));
+    await Promise.all(
+      children.map((c) => (c.exitCode !== null ? undefined : new Promise((resolve) => c.once('exit', resolve)))),
+    );
     await env.cleanup();
   }
 }
@@ -98,7 +118,13 @@ runMain(async () => {
   const byCount = counts.map((writers) => ({ writers, eventsPerSec: Math.round(median(rates.get(writers)!)) }));
   const baseline = byCount[0]!.eventsPerSec;
   const results = byCount.map((r) => ({ ...r, ratio: Number((r.eventsPerSec / baseline).toFixed(3)) }));
-  console.log(formatTable(['writers', 'events/s (median)', 'ratio to 1 writer'], results.map((r) => [r.writers, r.eventsPerSec, r.ratio])));
+  console.log(
+    formatTable(
+      ['writers', 'events/s (median)', 'ratio to 1 writer'],
+      results.map((r) => [r.writers, r.eventsPerSec, r.ratio]),
+    ),
+  );
   console.log(`${n} events, ${rounds} round(s), ${os.cpus().length} CPU cores`);
-  if (values.json) console.log(JSON.stringify({ bench: 'writers', events: n, rounds, cores: os.cpus().length, results }));
+  if (values.json)
+    console.log(JSON.stringify({ bench: 'writers', events: n, rounds, cores: os.cpus().length, results }));
 });

@@ -16,7 +16,8 @@ export interface TableRef {
 
 export const refOf = (qualified: string): TableRef => {
   const [layer, name] = qualified.split('.');
-  if (!name || !LAYERS.includes(layer as Layer)) throw new TerminalError(`"${qualified}" is not <layer>.<table> with layer one of ${LAYERS.join(', ')}`);
+  if (!name || !LAYERS.includes(layer as Layer))
+    throw new TerminalError(`"${qualified}" is not <layer>.<table> with layer one of ${LAYERS.join(', ')}`);
   return { layer: layer as Layer, name };
 };
 export const qualifiedName = (t: TableRef) => `${t.layer}.${t.name}`;
@@ -93,9 +94,13 @@ export class Catalog {
   }
 
   private async schemaVersion(client: Pool | PoolClient): Promise<number> {
-    const exists = await client.query<{ present: boolean }>("select to_regclass('strata_catalog.meta') is not null as present");
+    const exists = await client.query<{ present: boolean }>(
+      "select to_regclass('strata_catalog.meta') is not null as present",
+    );
     if (!exists.rows[0]?.present) return 0;
-    const { rows } = await client.query<{ value: string }>("select value from strata_catalog.meta where key = 'schema_version'");
+    const { rows } = await client.query<{ value: string }>(
+      "select value from strata_catalog.meta where key = 'schema_version'",
+    );
     return Number(rows[0]?.value ?? 0);
   }
 
@@ -152,9 +157,12 @@ export class Catalog {
       );
       const row = (await this.tableRow(client, table, true))!;
       if (request.fenceEpoch !== undefined && row.fence_epoch !== request.fenceEpoch) {
-        throw new FencedError(`${qualifiedName(table)}: another writer took over this batch's entries (fence ${request.fenceEpoch} → ${row.fence_epoch}); not committed`, {
-          context: { table: qualifiedName(table), runId: request.runId },
-        });
+        throw new FencedError(
+          `${qualifiedName(table)}: another writer took over this batch's entries (fence ${request.fenceEpoch} → ${row.fence_epoch}); not committed`,
+          {
+            context: { table: qualifiedName(table), runId: request.runId },
+          },
+        );
       }
       if (request.remove === 'all' && row.current_snapshot_id !== request.baseSnapshotId) {
         throw new CommitConflictError(
@@ -168,22 +176,31 @@ export class Catalog {
           [row.table_id, request.remove],
         );
         if (live[0]!.n !== new Set(request.remove).size) {
-          throw new CommitConflictError(`${qualifiedName(table)}: files this commit replaces were removed by another commit; re-read and retry`, {
-            context: { table: qualifiedName(table), runId: request.runId },
-          });
+          throw new CommitConflictError(
+            `${qualifiedName(table)}: files this commit replaces were removed by another commit; re-read and retry`,
+            {
+              context: { table: qualifiedName(table), runId: request.runId },
+            },
+          );
         }
       }
       const { rows } = await client.query<{ snapshot_id: number }>(
         `insert into strata_catalog.snapshots (table_id, parent_snapshot_id, operation, run_id, summary)
          values ($1, $2, $3, $4, $5) returning snapshot_id`,
-        [row.table_id, row.current_snapshot_id, request.operation, request.runId ?? null, JSON.stringify(request.summary ?? {})],
+        [
+          row.table_id,
+          row.current_snapshot_id,
+          request.operation,
+          request.runId ?? null,
+          JSON.stringify(request.summary ?? {}),
+        ],
       );
       const snapshotId = rows[0]!.snapshot_id;
       if (request.remove === 'all') {
-        await client.query('update strata_catalog.files set removed_snapshot_id = $1 where table_id = $2 and removed_snapshot_id is null', [
-          snapshotId,
-          row.table_id,
-        ]);
+        await client.query(
+          'update strata_catalog.files set removed_snapshot_id = $1 where table_id = $2 and removed_snapshot_id is null',
+          [snapshotId, row.table_id],
+        );
       } else if (request.remove?.length) {
         await client.query(
           'update strata_catalog.files set removed_snapshot_id = $1 where table_id = $2 and removed_snapshot_id is null and file_id = any($3)',
@@ -195,8 +212,17 @@ export class Catalog {
           `insert into strata_catalog.files (table_id, path, row_count, bytes, partition_values, column_stats, stream_first_id, stream_last_id, added_snapshot_id, compacted_from, observed_dates)
            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning file_id`,
           [
-            row.table_id, f.path, f.rowCount, f.bytes, JSON.stringify(f.partitionValues ?? {}), JSON.stringify(f.columnStats ?? {}),
-            f.streamFirstId ?? null, f.streamLastId ?? null, snapshotId, f.compactedFrom ?? null, f.observedDates ? JSON.stringify(f.observedDates) : null,
+            row.table_id,
+            f.path,
+            f.rowCount,
+            f.bytes,
+            JSON.stringify(f.partitionValues ?? {}),
+            JSON.stringify(f.columnStats ?? {}),
+            f.streamFirstId ?? null,
+            f.streamLastId ?? null,
+            snapshotId,
+            f.compactedFrom ?? null,
+            f.observedDates ? JSON.stringify(f.observedDates) : null,
           ],
         );
         if (f.compactedFrom?.length) {
@@ -209,9 +235,12 @@ export class Catalog {
             [f.compactedFrom],
           );
           if (sets[0]!.n > 1) {
-            throw new CommitConflictError(`${qualifiedName(table)}: a reader consumed some of the files being compacted meanwhile; compact again`, {
-              context: { table: qualifiedName(table), runId: request.runId },
-            });
+            throw new CommitConflictError(
+              `${qualifiedName(table)}: a reader consumed some of the files being compacted meanwhile; compact again`,
+              {
+                context: { table: qualifiedName(table), runId: request.runId },
+              },
+            );
           }
           // Tables that had processed every merged file have processed the merged one too.
           await client.query(
@@ -246,14 +275,20 @@ export class Catalog {
           );
         }
       }
-      await client.query('update strata_catalog.tables set current_snapshot_id = $1 where table_id = $2', [snapshotId, row.table_id]);
+      await client.query('update strata_catalog.tables set current_snapshot_id = $1 where table_id = $2', [
+        snapshotId,
+        row.table_id,
+      ]);
       return snapshotId;
     });
   }
 
   /** What a snapshot's commit recorded about itself (a window table keeps its watermark there). */
   async snapshotSummary(snapshotId: number): Promise<Record<string, unknown>> {
-    const { rows } = await this.pool.query<{ summary: Record<string, unknown> }>('select summary from strata_catalog.snapshots where snapshot_id = $1', [snapshotId]);
+    const { rows } = await this.pool.query<{ summary: Record<string, unknown> }>(
+      'select summary from strata_catalog.snapshots where snapshot_id = $1',
+      [snapshotId],
+    );
     return rows[0]?.summary ?? {};
   }
 
@@ -268,7 +303,10 @@ export class Catalog {
    */
   async bumpFence(t: TableRef): Promise<number> {
     return inTransaction(this.pool, async (client) => {
-      await client.query('insert into strata_catalog.tables (layer, name) values ($1, $2) on conflict (layer, name) do nothing', [t.layer, t.name]);
+      await client.query(
+        'insert into strata_catalog.tables (layer, name) values ($1, $2) on conflict (layer, name) do nothing',
+        [t.layer, t.name],
+      );
       const { rows } = await client.query<{ fence_epoch: number }>(
         'update strata_catalog.tables set fence_epoch = fence_epoch + 1 where layer = $1 and name = $2 returning fence_epoch',
         [t.layer, t.name],
@@ -300,7 +338,9 @@ export class Catalog {
 
   /** Paths of files some snapshot may still read (live, or removed but not yet vacuumed): any other object is an orphan. */
   async knownPaths(): Promise<Set<string>> {
-    const { rows } = await this.pool.query<{ path: string }>('select path from strata_catalog.files where deleted_at is null');
+    const { rows } = await this.pool.query<{ path: string }>(
+      'select path from strata_catalog.files where deleted_at is null',
+    );
     return new Set(rows.map((r) => r.path));
   }
 

@@ -4,9 +4,14 @@ import { expandDateRanges, MAX_DATE_RANGES, mergeDateRanges, rangesOverlap, toDa
 
 describe('date ranges', () => {
   it('collapses consecutive days, across months and a leap day, in any order and with repeats', () => {
-    assert.deepEqual(toDateRanges(['2024-03-01', '2024-02-28', '2024-02-29', '2024-02-29', '2024-03-05', '2023-12-31', '2024-01-01']), [
-      ['2023-12-31', '2024-01-01'], ['2024-02-28', '2024-03-01'], ['2024-03-05', '2024-03-05'],
-    ]);
+    assert.deepEqual(
+      toDateRanges(['2024-03-01', '2024-02-28', '2024-02-29', '2024-02-29', '2024-03-05', '2023-12-31', '2024-01-01']),
+      [
+        ['2023-12-31', '2024-01-01'],
+        ['2024-02-28', '2024-03-01'],
+        ['2024-03-05', '2024-03-05'],
+      ],
+    );
     assert.deepEqual(toDateRanges([]), []);
   });
 
@@ -23,8 +28,17 @@ describe('date ranges', () => {
   });
 
   it('merges the ranges of several files, and tells whether a span overlaps them', () => {
-    const merged = mergeDateRanges([['2026-11-01', '2026-11-02']], [['2026-11-03', '2026-11-03'], ['2026-12-01', '2026-12-01']]);
-    assert.deepEqual(merged, [['2026-11-01', '2026-11-03'], ['2026-12-01', '2026-12-01']]);
+    const merged = mergeDateRanges(
+      [['2026-11-01', '2026-11-02']],
+      [
+        ['2026-11-03', '2026-11-03'],
+        ['2026-12-01', '2026-12-01'],
+      ],
+    );
+    assert.deepEqual(merged, [
+      ['2026-11-01', '2026-11-03'],
+      ['2026-12-01', '2026-12-01'],
+    ]);
     assert.equal(rangesOverlap(merged, '2026-11-04', '2026-11-30'), false);
     assert.equal(rangesOverlap(merged, '2026-11-03', '2026-11-04'), true);
   });

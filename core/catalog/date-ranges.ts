@@ -32,7 +32,8 @@ export function expandDateRanges(ranges: readonly DateRange[]): string[] {
 }
 
 /** The ranges covering both inputs (a compacted file holds the dates of the files it merged). */
-export const mergeDateRanges = (...sets: readonly DateRange[][]): DateRange[] => toDateRanges(sets.flatMap(expandDateRanges));
+export const mergeDateRanges = (...sets: readonly DateRange[][]): DateRange[] =>
+  toDateRanges(sets.flatMap(expandDateRanges));
 
 /** True when some date of the ranges lies in [from, to]. */
 export const rangesOverlap = (ranges: readonly DateRange[], from: string, to: string): boolean =>

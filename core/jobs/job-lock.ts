@@ -18,7 +18,10 @@ export interface JobLockOptions {
 
 /** Runs `fn` holding the jobs lock; without `wait`, a run that finds it taken fails naming the holder. */
 export async function withJobLock<T>(rt: Runtime, options: JobLockOptions, fn: () => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: rt.config.databaseUrl, application_name: `strata ${options.label} pid ${process.pid} since ${new Date().toISOString()}` });
+  const client = new pg.Client({
+    connectionString: rt.config.databaseUrl,
+    application_name: `strata ${options.label} pid ${process.pid} since ${new Date().toISOString()}`,
+  });
   await client.connect();
   client.on('error', () => {});
   try {
@@ -67,7 +70,10 @@ export interface StreamLock {
 
 /** Takes the stream lock or fails naming the stream that holds it; a process that dies releases it with its connection. */
 export async function acquireStreamLock(rt: Runtime, label: string): Promise<StreamLock> {
-  const client = new pg.Client({ connectionString: rt.config.databaseUrl, application_name: `strata ${label} pid ${process.pid} since ${new Date().toISOString()}` });
+  const client = new pg.Client({
+    connectionString: rt.config.databaseUrl,
+    application_name: `strata ${label} pid ${process.pid} since ${new Date().toISOString()}`,
+  });
   await client.connect();
   let held = true;
   client.on('error', () => (held = false));
@@ -76,7 +82,9 @@ export async function acquireStreamLock(rt: Runtime, label: string): Promise<Str
   if (!rows[0]!.ok) {
     const holder = await lockHolder(client, STREAM_LOCK_KEY);
     await client.end().catch(() => {});
-    throw new JobLockedError(`A stream is already running (${holder ?? 'holder unknown'}); one stream owns the streaming tables. Stop it first.`);
+    throw new JobLockedError(
+      `A stream is already running (${holder ?? 'holder unknown'}); one stream owns the streaming tables. Stop it first.`,
+    );
   }
   return { held: () => held, release: () => client.end().catch(() => {}) };
 }

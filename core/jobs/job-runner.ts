@@ -36,7 +36,9 @@ export interface JobPlanEntry {
 async function chooseTables(options: JobOptions) {
   const all = await loadAllTables(options.root);
   const definitions = new Map(all.map((t) => [keyOf(t), t]));
-  const chosen = options.select?.length ? selectTables(all, options.select) : all.filter((t) => t.layer === options.layer);
+  const chosen = options.select?.length
+    ? selectTables(all, options.select)
+    : all.filter((t) => t.layer === options.layer);
   return { definitions, chosen: chosen.filter((t) => t.writeMode !== 'view') };
 }
 
@@ -51,7 +53,12 @@ export async function planJob(rt: Runtime, options: JobOptions): Promise<JobPlan
   return entries;
 }
 
-export async function planOne(rt: Runtime, table: TableDefinition, definitions: Map<string, TableDefinition>, options: PlanOptions) {
+export async function planOne(
+  rt: Runtime,
+  table: TableDefinition,
+  definitions: Map<string, TableDefinition>,
+  options: PlanOptions,
+) {
   const inputs: InputState[] = [];
   for (const name of physicalInputs(table, definitions)) {
     inputs.push({ name, liveFiles: (await rt.catalog.currentSnapshot(refOf(name)))?.files ?? [] });
@@ -63,7 +70,11 @@ export async function planOne(rt: Runtime, table: TableDefinition, definitions: 
 }
 
 /** A table's inputs with views replaced by the tables they read. */
-function physicalInputs(table: TableDefinition, definitions: Map<string, TableDefinition>, seen = new Set<string>()): string[] {
+function physicalInputs(
+  table: TableDefinition,
+  definitions: Map<string, TableDefinition>,
+  seen = new Set<string>(),
+): string[] {
   for (const name of table.from) {
     const view = definitions.get(name);
     if (view?.writeMode === 'view') physicalInputs(view, definitions, seen);
@@ -74,7 +85,9 @@ function physicalInputs(table: TableDefinition, definitions: Map<string, TableDe
 
 /** An input of `table` that failed (or was skipped) among `results`, which keeps the table from running. */
 export const failedInputOf = (table: TableDefinition, results: TableRunResult[]) =>
-  table.from.find((input) => results.some((r) => r.table === input && (r.status === 'failed' || r.status === 'skipped')));
+  table.from.find((input) =>
+    results.some((r) => r.table === input && (r.status === 'failed' || r.status === 'skipped')),
+  );
 
 export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRunResult[]> {
   const label = `job:${options.layer}${options.select?.length ? ` --select ${options.select.join(',')}` : ''}`;
@@ -92,7 +105,14 @@ export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRun
         if (failedInput) {
           result = emptyResult(name, 'skipped', `input ${failedInput} did not succeed`);
         } else if (table.streaming && stream) {
-          options.onTableStart?.(name, { table: name, action: 'up to date', scope: 'new', reason: `kept current by the running stream (${stream})`, read: new Map(), partitions: [] });
+          options.onTableStart?.(name, {
+            table: name,
+            action: 'up to date',
+            scope: 'new',
+            reason: `kept current by the running stream (${stream})`,
+            read: new Map(),
+            partitions: [],
+          });
           result = { ...emptyResult(name, 'up to date'), ownedByStream: stream };
         } else {
           result = await runPlanned(rt, duck, table, definitions, options);
@@ -107,7 +127,13 @@ export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRun
   });
 }
 
-async function runPlanned(rt: Runtime, duck: DuckSession, table: TableDefinition, definitions: Map<string, TableDefinition>, options: JobOptions): Promise<TableRunResult> {
+async function runPlanned(
+  rt: Runtime,
+  duck: DuckSession,
+  table: TableDefinition,
+  definitions: Map<string, TableDefinition>,
+  options: JobOptions,
+): Promise<TableRunResult> {
   const name = keyOf(table);
   let planned;
   try {
@@ -118,11 +144,31 @@ async function runPlanned(rt: Runtime, duck: DuckSession, table: TableDefinition
   options.onTableStart?.(name, planned.plan);
   if (planned.plan.action === 'up to date') return emptyResult(name, 'up to date');
   const runId = await rt.runs.start(`job:${table.layer}`, name, newRunId(table.layer));
-  const result = await runTable({ rt, duck, runId, definitions, ...planned, onProgress: options.onProgress && ((m: string) => options.onProgress!(name, m)) }, table);
+  const result = await runTable(
+    {
+      rt,
+      duck,
+      runId,
+      definitions,
+      ...planned,
+      onProgress: options.onProgress && ((m: string) => options.onProgress!(name, m)),
+    },
+    table,
+  );
   await rt.runs.finish(runId, {
-    status: result.status === 'succeeded' ? 'succeeded' : 'failed', rowsIn: result.rowsIn, rowsOut: result.rowsOut, rowsQuarantined: result.rowsQuarantined,
+    status: result.status === 'succeeded' ? 'succeeded' : 'failed',
+    rowsIn: result.rowsIn,
+    rowsOut: result.rowsOut,
+    rowsQuarantined: result.rowsQuarantined,
     error: result.error,
-    details: { scope: planned.plan.scope, filesIn: result.filesIn, partitions: result.partitions, rowsDropped: result.rowsDropped, warnings: result.warnings, snapshotId: result.snapshotId },
+    details: {
+      scope: planned.plan.scope,
+      filesIn: result.filesIn,
+      partitions: result.partitions,
+      rowsDropped: result.rowsDropped,
+      warnings: result.warnings,
+      snapshotId: result.snapshotId,
+    },
   });
   return result;
 }
@@ -133,8 +179,12 @@ export function parseRange(from: string | undefined, to: string | undefined): Pl
   const day = /^\d{4}-\d{2}-\d{2}$/;
   const start = from ?? to!;
   const end = to ?? from!;
-  for (const [flag, v] of [['--from', start], ['--to', end]] as const) {
-    if (!day.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new TerminalError(`${flag} "${v}" is not a date; use YYYY-MM-DD, e.g. 2026-11-20`);
+  for (const [flag, v] of [
+    ['--from', start],
+    ['--to', end],
+  ] as const) {
+    if (!day.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)))
+      throw new TerminalError(`${flag} "${v}" is not a date; use YYYY-MM-DD, e.g. 2026-11-20`);
   }
   if (start > end) throw new TerminalError(`--from ${start} is after --to ${end}`);
   return { from: start, to: end };

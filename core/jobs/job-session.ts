@@ -3,6 +3,13 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import { DuckSession, type DuckSessionOptions } from '../duckdb.ts';
 
-export function openJobSession(config: Pick<Config, 'dataDir' | 'jobMemoryLimit'>, options: DuckSessionOptions = {}): Promise<DuckSession> {
-  return DuckSession.open({ memoryLimit: config.jobMemoryLimit, tempDirectory: path.join(config.dataDir, 'tmp', 'duckdb'), ...options });
+export function openJobSession(
+  config: Pick<Config, 'dataDir' | 'jobMemoryLimit'>,
+  options: DuckSessionOptions = {},
+): Promise<DuckSession> {
+  return DuckSession.open({
+    memoryLimit: config.jobMemoryLimit,
+    tempDirectory: path.join(config.dataDir, 'tmp', 'duckdb'),
+    ...options,
+  });
 }

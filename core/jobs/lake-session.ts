@@ -38,7 +38,8 @@ export async function attachLake(rt: Runtime, duck: DuckSession, options: LakeSe
 export async function asOfGaps(rt: Runtime, asOf: Date): Promise<{ table: string; note: string }[]> {
   const firsts = await rt.catalog.firstCommits();
   const at = asOf.toISOString();
-  if (!firsts.length) throw new TerminalError('The lake has no snapshots yet, so --as-of has nothing to show: run `pnpm demo` first.');
+  if (!firsts.length)
+    throw new TerminalError('The lake has no snapshots yet, so --as-of has nothing to show: run `pnpm demo` first.');
   const first = firsts[0]!;
   if (first.committedAt > asOf) {
     throw new TerminalError(

@@ -30,14 +30,22 @@ export class StreamingTables {
   static async open(rt: Runtime, options: { root?: string } = {}): Promise<StreamingTables> {
     const all = await loadAllTables(options.root);
     const tables = all.filter((t) => t.streaming && t.writeMode !== 'view');
-    if (tables.length === 0) throw new TerminalError('No table is declared with `streaming: true`; see docs/streaming.md');
+    if (tables.length === 0)
+      throw new TerminalError('No table is declared with `streaming: true`; see docs/streaming.md');
     const duck = await openJobSession(rt.config, { preserveInsertionOrder: false });
     return new StreamingTables(rt, duck, tables, new Map(all.map((t) => [keyOf(t), t])));
   }
 
   /** The bronze sources the streaming tables read (what the stream must collect and write). */
   get sources(): string[] {
-    return [...new Set(this.tables.flatMap((t) => t.from).filter((f) => f.startsWith('bronze.')).map((f) => refOf(f).name))].sort();
+    return [
+      ...new Set(
+        this.tables
+          .flatMap((t) => t.from)
+          .filter((f) => f.startsWith('bronze.'))
+          .map((f) => refOf(f).name),
+      ),
+    ].sort();
   }
 
   /** One round: each streaming table with new input runs once. Results of tables that ran (or failed, or were skipped). */
@@ -54,7 +62,17 @@ export class StreamingTables {
       try {
         const planned = await planOne(this.rt, table, this.definitions, {});
         if (planned.plan.action === 'up to date') continue;
-        result = await runTable({ rt: this.rt, duck: this.duck, runId: newRunId('stream'), definitions: this.definitions, ...planned, collectChanges: table.layer === 'gold' }, table);
+        result = await runTable(
+          {
+            rt: this.rt,
+            duck: this.duck,
+            runId: newRunId('stream'),
+            definitions: this.definitions,
+            ...planned,
+            collectChanges: table.layer === 'gold',
+          },
+          table,
+        );
         if (result.status === 'succeeded') {
           failpoint('stream-before-load');
           await onCommitted?.(table, result, this.duck);

@@ -22,12 +22,19 @@ export interface QuarantineWrite {
 }
 
 /** Appends this run's quarantined rows; returns how many were new. */
-export async function writeQuarantine(rt: Runtime, duck: DuckSession, table: TableDefinition, w: QuarantineWrite): Promise<number> {
+export async function writeQuarantine(
+  rt: Runtime,
+  duck: DuckSession,
+  table: TableDefinition,
+  w: QuarantineWrite,
+): Promise<number> {
   const ref = quarantineRef({ layer: table.layer, name: table.name });
   const base = await rt.catalog.currentSnapshot(ref);
   if (w.rules.length === 0 && !base) return 0;
   const broke = (r: string) => sqlIdent(`__broke_${r}`);
-  const brokenList = w.rules.length ? `list_filter([${w.rules.map((r) => `case when ${broke(r)} then ${w.reasons?.[r] ? `${sqlString(`${r}: `)} || ${w.reasons[r]}` : sqlString(r)} end`).join(', ')}], x -> x is not null)` : `[]::VARCHAR[]`;
+  const brokenList = w.rules.length
+    ? `list_filter([${w.rules.map((r) => `case when ${broke(r)} then ${w.reasons?.[r] ? `${sqlString(`${r}: `)} || ${w.reasons[r]}` : sqlString(r)} end`).join(', ')}], x -> x is not null)`
+    : `[]::VARCHAR[]`;
   const raw = w.columns.includes('_raw') ? '_raw' : `to_json(c)::VARCHAR`;
   // A window table checks rows, not windows: its rows are keyed by the window's key and their event time.
   const keyColumns = table.window ? [...table.window.groupBy, table.window.eventTime] : table.primaryKey;
@@ -36,14 +43,21 @@ export async function writeQuarantine(rt: Runtime, duck: DuckSession, table: Tab
                 from ${w.checked} as c where ${w.rules.map(broke).join(' or ') || 'false'}`;
   if (base && !w.replace && base.files.length) {
     const paths = await Promise.all(base.files.map((f) => rt.store.localPath(f.path)));
-    await duck.run(`create or replace temp view __quarantined as select raw_md5 from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)`);
+    await duck.run(
+      `create or replace temp view __quarantined as select raw_md5 from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)`,
+    );
     rows = `select * from (${rows}) as n where raw_md5 not in (select raw_md5 from __quarantined)`;
   }
   const count = Number(await duck.scalar(`select count(*) from (${rows})`));
   if (count === 0 && base && !w.replace) return 0;
   const files = await writeRows(rt, duck, ref, `${rows} order by all`, { tmpDir: w.tmpDir, runId: `${w.runId}-q` });
   await rt.catalog.commit({
-    table: ref, baseSnapshotId: base?.snapshotId ?? null, operation: w.replace || !base ? 'replace' : 'append', remove: w.replace ? 'all' : undefined, add: files, runId: w.runId,
+    table: ref,
+    baseSnapshotId: base?.snapshotId ?? null,
+    operation: w.replace || !base ? 'replace' : 'append',
+    remove: w.replace ? 'all' : undefined,
+    add: files,
+    runId: w.runId,
   });
   return count;
 }

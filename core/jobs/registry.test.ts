@@ -3,17 +3,35 @@ import { describe, it } from 'node:test';
 import { loadTables, topologicalOrder } from './registry.ts';
 import type { TableDefinition } from './table-spec.ts';
 
-const table = (name: string, from: string[]): TableDefinition =>
-  ({ name, layer: 'silver', from, primaryKey: ['id'], writeMode: 'replace', description: '', sql: '', sqlPath: '' });
+const table = (name: string, from: string[]): TableDefinition => ({
+  name,
+  layer: 'silver',
+  from,
+  primaryKey: ['id'],
+  writeMode: 'replace',
+  description: '',
+  sql: '',
+  sqlPath: '',
+});
 
 describe('topologicalOrder', () => {
   it('runs each table after the tables it reads', () => {
-    const order = topologicalOrder([table('c', ['silver.b']), table('b', ['silver.a', 'bronze.x']), table('a', ['bronze.x'])]);
-    assert.deepEqual(order.map((t) => t.name), ['a', 'b', 'c']);
+    const order = topologicalOrder([
+      table('c', ['silver.b']),
+      table('b', ['silver.a', 'bronze.x']),
+      table('a', ['bronze.x']),
+    ]);
+    assert.deepEqual(
+      order.map((t) => t.name),
+      ['a', 'b', 'c'],
+    );
   });
 
   it('names a cycle instead of looping', () => {
-    assert.throws(() => topologicalOrder([table('a', ['silver.b']), table('b', ['silver.a'])]), /cycle: silver\.a → silver\.b → silver\.a/);
+    assert.throws(
+      () => topologicalOrder([table('a', ['silver.b']), table('b', ['silver.a'])]),
+      /cycle: silver\.a → silver\.b → silver\.a/,
+    );
   });
 });
 
@@ -27,7 +45,14 @@ describe('loadTables', () => {
     assert.match(bows.sql, /= 'Bow'/);
     assert.equal(silver.filter((t) => t.name.startsWith('weapons_') && t.writeMode === 'merge').length, 6);
     assert.deepEqual((await loadTables('gold')).map((t) => t.name).sort(), [
-      'bookmaker_payouts', 'crypto_ohlc_hour', 'crypto_ohlc_minute', 'listings_price_m2', 'odds_best_prices', 'weapon_rankings', 'weapon_rarity_counts', 'weather_daily',
+      'bookmaker_payouts',
+      'crypto_ohlc_hour',
+      'crypto_ohlc_minute',
+      'listings_price_m2',
+      'odds_best_prices',
+      'weapon_rankings',
+      'weapon_rarity_counts',
+      'weather_daily',
     ]);
   });
 });

@@ -23,7 +23,10 @@ export function selectTables(ordered: TableDefinition[], expressions: string[]):
 function resolve(ordered: TableDefinition[], name: string): string {
   const matches = ordered.filter((t) => keyOf(t) === name || t.name === name);
   if (matches.length === 1) return keyOf(matches[0]!);
-  if (matches.length > 1) throw new TerminalError(`--select ${name} is ambiguous: ${matches.map(keyOf).join(' or ')}; qualify it with its layer`);
+  if (matches.length > 1)
+    throw new TerminalError(
+      `--select ${name} is ambiguous: ${matches.map(keyOf).join(' or ')}; qualify it with its layer`,
+    );
   throw new TerminalError(`--select: no table named "${name}"; known: ${ordered.map(keyOf).join(', ')}`);
 }
 

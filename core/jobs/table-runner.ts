@@ -15,7 +15,16 @@ import { checkSchema, type ColumnType } from './schema-check.ts';
 import { emptyResult, type Expectation, type TableDefinition, type TableRunResult } from './table-spec.ts';
 import { writeRows } from './write-files.ts';
 import { appendRows, mergeRows, scd2Rows, SCD2_COLUMNS, type ModeInput } from './write-modes.ts';
-import { combineWindows, LATE_RULE, lateReason, nextWindowState, partialWindows, windowColumns, windowRules, type WindowState } from './window-mode.ts';
+import {
+  combineWindows,
+  LATE_RULE,
+  lateReason,
+  nextWindowState,
+  partialWindows,
+  windowColumns,
+  windowRules,
+  type WindowState,
+} from './window-mode.ts';
 
 /** Columns whose names start with `_` feed rules and quarantine (e.g. `_raw`) but are not written to the table. */
 const isInternal = (column: string) => column.startsWith('_');
@@ -48,14 +57,20 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     const read = [...plan.read.values()].flat();
     result.filesIn = read.length;
     result.rowsIn = read.reduce((n, f) => n + f.rowCount, 0);
-    ctx.onProgress?.(`${plan.reason}: reading ${result.filesIn} file(s), ${result.rowsIn.toLocaleString('en-US')} rows`);
+    ctx.onProgress?.(
+      `${plan.reason}: reading ${result.filesIn} file(s), ${result.rowsIn.toLocaleString('en-US')} rows`,
+    );
     await attachInputs(ctx, table);
     await mkdir(tmpDir, { recursive: true });
     await duck.run(`attach ':memory:' as ${WORK} (compress)`);
 
-    const windowState = table.writeMode === 'window' && plan.scope === 'new' && ctx.target ? await windowStateOf(rt, ctx.target.snapshotId) : undefined;
+    const windowState =
+      table.writeMode === 'window' && plan.scope === 'new' && ctx.target
+        ? await windowStateOf(rt, ctx.target.snapshotId)
+        : undefined;
     const rules = rulesOf(table, windowState);
-    const progress = (stage: string) => ctx.onProgress && ((percent: number) => ctx.onProgress!(`${stage}: ${percent} %`));
+    const progress = (stage: string) =>
+      ctx.onProgress && ((percent: number) => ctx.onProgress!(`${stage}: ${percent} %`));
     const columns = await checkRows(duck, table, rules, progress('reading and checking'));
     const counts = await countRows(duck, table, rules);
     const failing = rules.filter(([rule, e]) => e.action === 'fail' && counts.broken[rule]! > 0);
@@ -64,7 +79,8 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
         `${result.table}: expectations with action "fail" were broken:\n${failing.map(([rule, e]) => `- ${rule} (${e.check}): ${counts.broken[rule]} rows`).join('\n')}\nFix the input or relax the rule's action.`,
       );
     }
-    for (const [rule, e] of rules) if (e.action === 'warn' && counts.broken[rule]! > 0) result.warnings[rule] = counts.broken[rule]!;
+    for (const [rule, e] of rules)
+      if (e.action === 'warn' && counts.broken[rule]! > 0) result.warnings[rule] = counts.broken[rule]!;
     result.rowsQuarantined = counts.quarantined;
     result.rowsDropped = counts.dropped;
     if (counts.duplicateKeys > 0) {
@@ -81,7 +97,15 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     } else {
       const { sql, remove, partitions } = await combine(ctx, table, batch);
       ctx.onProgress?.(`writing${partitions.length ? ` ${partitions.length} partition(s)` : ''}`);
-      written = { files: await writeRows(rt, duck, ref, sql, { partitionBy: table.partitionBy, tmpDir, runId, onProgress: progress('writing') }), remove };
+      written = {
+        files: await writeRows(rt, duck, ref, sql, {
+          partitionBy: table.partitionBy,
+          tmpDir,
+          runId,
+          onProgress: progress('writing'),
+        }),
+        remove,
+      };
     }
     const { files, remove } = written;
     result.rowsOut = files.reduce((n, f) => n + f.rowCount, 0);
@@ -89,20 +113,42 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     result.baseSnapshotId = ctx.target?.snapshotId ?? null;
     failpoint('table-before-commit');
     result.snapshotId = await rt.catalog.commit({
-      table: ref, baseSnapshotId: ctx.target?.snapshotId ?? null, runId, add: files, remove,
-      operation: plan.scope === 'all' ? 'replace' : table.writeMode === 'append' ? 'append' : plan.scope === 'partitions' ? 'overwrite' : 'merge',
+      table: ref,
+      baseSnapshotId: ctx.target?.snapshotId ?? null,
+      runId,
+      add: files,
+      remove,
+      operation:
+        plan.scope === 'all'
+          ? 'replace'
+          : table.writeMode === 'append'
+            ? 'append'
+            : plan.scope === 'partitions'
+              ? 'overwrite'
+              : 'merge',
       consumed: read.map((f) => f.fileId),
       // An incremental run folds its input into the table once: a file another run processed meanwhile is a conflict.
       consumeOnce: plan.scope === 'new',
       summary: {
-        scope: plan.scope, reason: plan.reason, filesIn: result.filesIn, rowsIn: result.rowsIn, rowsQuarantined: result.rowsQuarantined, rowsDropped: result.rowsDropped, partitions: result.partitions,
+        scope: plan.scope,
+        reason: plan.reason,
+        filesIn: result.filesIn,
+        rowsIn: result.rowsIn,
+        rowsQuarantined: result.rowsQuarantined,
+        rowsDropped: result.rowsDropped,
+        partitions: result.partitions,
         ...(written.window ? { window: written.window } : {}),
       },
     });
     failpoint('table-after-commit');
     if (written.changed) result.changedRows = written.changed;
     await writeQuarantine(rt, duck, table, {
-      checked: CHECKED, columns, rules: rules.filter(([, e]) => e.action === 'quarantine').map(([r]) => r), replace: plan.scope === 'all', tmpDir, runId,
+      checked: CHECKED,
+      columns,
+      rules: rules.filter(([, e]) => e.action === 'quarantine').map(([r]) => r),
+      replace: plan.scope === 'all',
+      tmpDir,
+      runId,
       reasons: windowState && table.window ? { [LATE_RULE]: lateReason(table.window, windowState, 'c') } : undefined,
     });
   } catch (error) {
@@ -123,22 +169,42 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
 function rulesOf(table: TableDefinition, windowState?: WindowState): [string, Expectation][] {
   const rules = Object.entries(table.expectations ?? {});
   if (table.window) rules.push(...windowRules(table.window, windowState));
-  else if (table.partitionBy) rules.push([`${table.partitionBy}_present`, { check: `${sqlIdent(table.partitionBy)} is not null`, action: 'quarantine' }]);
+  else if (table.partitionBy)
+    rules.push([
+      `${table.partitionBy}_present`,
+      { check: `${sqlIdent(table.partitionBy)} is not null`, action: 'quarantine' },
+    ]);
   return rules;
 }
 
 const broke = (rule: string) => sqlIdent(`__broke_${rule}`);
-const anyOf = (rules: [string, Expectation][], action: string) => rules.filter(([, e]) => e.action === action).map(([rule]) => broke(rule)).join(' or ') || 'false';
-const keepCondition = (rules: [string, Expectation][]) => `not (${anyOf(rules, 'quarantine')}) and not (${anyOf(rules, 'drop')})`;
+const anyOf = (rules: [string, Expectation][], action: string) =>
+  rules
+    .filter(([, e]) => e.action === action)
+    .map(([rule]) => broke(rule))
+    .join(' or ') || 'false';
+const keepCondition = (rules: [string, Expectation][]) =>
+  `not (${anyOf(rules, 'quarantine')}) and not (${anyOf(rules, 'drop')})`;
 
 /** Input views over the planned files, then the views (writeMode "view") the table reads through. */
 async function attachInputs(ctx: TableRunContext, table: TableDefinition): Promise<void> {
   // A bronze file holds rows of many observation dates: a partition rebuild reads only the rows of its dates.
-  const dates = ctx.plan.scope !== 'partitions' ? undefined
-    : ctx.plan.partitions.length ? `cast(observed_at as date) in (${ctx.plan.partitions.map(sqlString).join(', ')})` : 'false';
+  const dates =
+    ctx.plan.scope !== 'partitions'
+      ? undefined
+      : ctx.plan.partitions.length
+        ? `cast(observed_at as date) in (${ctx.plan.partitions.map(sqlString).join(', ')})`
+        : 'false';
   for (const input of ctx.inputs) {
     const ref = refOf(input.name);
-    await attachFiles(ctx.rt, ctx.duck, ref, ctx.plan.read.get(input.name) ?? [], input.liveFiles, ref.layer === 'bronze' ? dates : undefined);
+    await attachFiles(
+      ctx.rt,
+      ctx.duck,
+      ref,
+      ctx.plan.read.get(input.name) ?? [],
+      input.liveFiles,
+      ref.layer === 'bronze' ? dates : undefined,
+    );
   }
   const defineViews = async (t: TableDefinition) => {
     for (const name of t.from) {
@@ -167,12 +233,21 @@ const RANK = '__rank';
  * Materialises the SQL's rows with one `__broke_<rule>` flag per rule; `_raw` is kept only where a quarantine rule
  * broke. For merge/append, `__rank` numbers the rows that pass within their key, the first by latestBy being 1.
  */
-async function checkRows(duck: DuckSession, table: TableDefinition, rules: [string, Expectation][], onProgress?: (percent: number) => void): Promise<string[]> {
+async function checkRows(
+  duck: DuckSession,
+  table: TableDefinition,
+  rules: [string, Expectation][],
+  onProgress?: (percent: number) => void,
+): Promise<string[]> {
   const source = `(${stripSemicolon(table.sql)})`;
   const columns = (await describe(duck, `select * from ${source}`)).map((c) => c.name);
   const broken = (e: Expectation) => `not coalesce((${e.check}), false)`;
   const flags = rules.map(([rule, e]) => `${broken(e)} as ${broke(rule)}`);
-  const any = (action: string) => rules.filter(([, e]) => e.action === action).map(([, e]) => broken(e)).join(' or ') || 'false';
+  const any = (action: string) =>
+    rules
+      .filter(([, e]) => e.action === action)
+      .map(([, e]) => broken(e))
+      .join(' or ') || 'false';
   const checked = `select * ${columns.includes('_raw') ? 'exclude (_raw)' : ''}${flags.map((f) => `, ${f}`).join('')},
                           ${columns.includes('_raw') ? `case when ${any('quarantine')} then _raw end` : 'null'} as _raw,
                           not (${any('quarantine')}) and not (${any('drop')}) as __keep
@@ -181,24 +256,34 @@ async function checkRows(duck: DuckSession, table: TableDefinition, rules: [stri
   const rank = ranksRows(table)
     ? `, case when __keep then row_number() over (partition by ${pk} order by __keep desc${table.latestBy ? `, ${table.latestBy}` : ''}) end as ${RANK}`
     : '';
-  await duck.run(`create or replace table ${CHECKED} as select * exclude (__keep${columns.includes('_raw') ? '' : ', _raw'})${rank} from (${checked})`, onProgress && { onProgress });
+  await duck.run(
+    `create or replace table ${CHECKED} as select * exclude (__keep${columns.includes('_raw') ? '' : ', _raw'})${rank} from (${checked})`,
+    onProgress && { onProgress },
+  );
   return columns;
 }
 
 async function countRows(duck: DuckSession, table: TableDefinition, rules: [string, Expectation][]) {
   const pk = table.primaryKey.map(sqlIdent).join(', ');
   // merge, append and scd2 keep one row per key themselves; replace must get one from its SQL.
-  const duplicates = table.writeMode === 'replace' ? `count(*) filter (where ${keepCondition(rules)}) - count(distinct (${pk})) filter (where ${keepCondition(rules)})` : '0';
-  const row = (await duck.all(
-    `select ${rules.map(([rule]) => `count(*) filter (where ${broke(rule)}) as ${sqlIdent(rule)}, `).join('')}
+  const duplicates =
+    table.writeMode === 'replace'
+      ? `count(*) filter (where ${keepCondition(rules)}) - count(distinct (${pk})) filter (where ${keepCondition(rules)})`
+      : '0';
+  const row = (
+    await duck.all(
+      `select ${rules.map(([rule]) => `count(*) filter (where ${broke(rule)}) as ${sqlIdent(rule)}, `).join('')}
             count(*) filter (where ${anyOf(rules, 'quarantine')}) as __quarantined,
             count(*) filter (where not (${anyOf(rules, 'quarantine')}) and (${anyOf(rules, 'drop')})) as __dropped,
             ${duplicates} as __duplicates
        from ${CHECKED}`,
-  ))[0]!;
+    )
+  )[0]!;
   return {
     broken: Object.fromEntries(rules.map(([rule]) => [rule, Number(row[rule])])),
-    quarantined: Number(row.__quarantined), dropped: Number(row.__dropped), duplicateKeys: Number(row.__duplicates),
+    quarantined: Number(row.__quarantined),
+    dropped: Number(row.__dropped),
+    duplicateKeys: Number(row.__duplicates),
   };
 }
 
@@ -217,35 +302,70 @@ async function combine(ctx: TableRunContext, table: TableDefinition, batch: stri
   const mode: ModeInput = { batch, primaryKey: table.primaryKey, latestBy: table.latestBy };
 
   if (plan.scope === 'all') {
-    if (table.writeMode === 'scd2') return { sql: scd2Rows(mode, table.scd2!, await trackedColumns(duck, table, batch)), remove: 'all', partitions: [] };
+    if (table.writeMode === 'scd2')
+      return {
+        sql: scd2Rows(mode, table.scd2!, await trackedColumns(duck, table, batch)),
+        remove: 'all',
+        partitions: [],
+      };
     return { sql: batch, remove: 'all', partitions: [] };
   }
 
   await checkAgainst(ctx, table, batch, live);
   if (plan.scope === 'partitions') {
     const part = sqlIdent(table.partitionBy!);
-    const outside = Number(await duck.scalar(`select count(*) from (${batch}) where ${part}::varchar not in (${plan.partitions.map(sqlString).join(', ')})`));
+    const outside = Number(
+      await duck.scalar(
+        `select count(*) from (${batch}) where ${part}::varchar not in (${plan.partitions.map(sqlString).join(', ')})`,
+      ),
+    );
     if (outside > 0) {
       throw new TerminalError(
         `${table.layer}.${table.name}: ${outside} rows fall outside the partitions being rebuilt (${plan.partitions.join(', ')}); ${table.partitionBy} must be derived from the input's partition (e.g. the UTC date of observed_at)`,
       );
     }
-    return { sql: batch, remove: idsOf(live.filter((f) => plan.partitions.includes(partitionOf(f) ?? ''))), partitions: plan.partitions };
+    return {
+      sql: batch,
+      remove: idsOf(live.filter((f) => plan.partitions.includes(partitionOf(f) ?? ''))),
+      partitions: plan.partitions,
+    };
   }
 
   // scope `new`: fold the batch into the rows it may replace.
-  if (table.writeMode === 'append') return { sql: appendRows({ ...mode, existing: await filesQuery(ctx, await filesThatMayHoldKeys(ctx, table, batch, live)) }), remove: [], partitions: [] };
+  if (table.writeMode === 'append')
+    return {
+      sql: appendRows({
+        ...mode,
+        existing: await filesQuery(ctx, await filesThatMayHoldKeys(ctx, table, batch, live)),
+      }),
+      remove: [],
+      partitions: [],
+    };
   if (table.writeMode === 'scd2') {
-    return { sql: scd2Rows({ ...mode, existing: await filesQuery(ctx, live) }, table.scd2!, await trackedColumns(duck, table, batch)), remove: idsOf(live), partitions: [] };
+    return {
+      sql: scd2Rows(
+        { ...mode, existing: await filesQuery(ctx, live) },
+        table.scd2!,
+        await trackedColumns(duck, table, batch),
+      ),
+      remove: idsOf(live),
+      partitions: [],
+    };
   }
   // merge: only the partitions the batch touches are rewritten.
   let affected = live;
   let partitions: string[] = [];
   if (table.partitionBy) {
-    partitions = (await duck.all(`select distinct ${sqlIdent(table.partitionBy)}::varchar as p from (${batch}) order by p`)).map((r) => String(r.p));
+    partitions = (
+      await duck.all(`select distinct ${sqlIdent(table.partitionBy)}::varchar as p from (${batch}) order by p`)
+    ).map((r) => String(r.p));
     affected = live.filter((f) => partitions.includes(partitionOf(f) ?? ''));
   }
-  return { sql: mergeRows({ ...mode, existing: await filesQuery(ctx, affected) }), remove: idsOf(affected), partitions };
+  return {
+    sql: mergeRows({ ...mode, existing: await filesQuery(ctx, affected) }),
+    remove: idsOf(affected),
+    partitions,
+  };
 }
 
 const idsOf = (files: LiveFile[]) => files.map((f) => f.fileId);
@@ -261,11 +381,23 @@ async function describe(duck: DuckSession, sql: string): Promise<ColumnType[]> {
 }
 
 /** Refuses a batch whose column types changed incompatibly from the table's files (new columns are fine). */
-async function checkAgainst(ctx: TableRunContext, table: TableDefinition, batch: string, live: LiveFile[]): Promise<void> {
+async function checkAgainst(
+  ctx: TableRunContext,
+  table: TableDefinition,
+  batch: string,
+  live: LiveFile[],
+): Promise<void> {
   const existing = await filesQuery(ctx, live);
   if (!existing) return;
-  const columns = (await describe(ctx.duck, existing)).filter((c) => !(SCD2_COLUMNS as readonly string[]).includes(c.name));
-  const added = checkSchema(`${table.layer}.${table.name}`, columns, await describe(ctx.duck, batch), path.basename(table.sqlPath));
+  const columns = (await describe(ctx.duck, existing)).filter(
+    (c) => !(SCD2_COLUMNS as readonly string[]).includes(c.name),
+  );
+  const added = checkSchema(
+    `${table.layer}.${table.name}`,
+    columns,
+    await describe(ctx.duck, batch),
+    path.basename(table.sqlPath),
+  );
   if (added.length) ctx.onProgress?.(`new column(s) ${added.join(', ')}: older rows read them as NULL`);
 }
 
@@ -294,7 +426,13 @@ async function windowStateOf(rt: Runtime, snapshotId: number): Promise<WindowSta
  * aggregates everything), then split by the new watermark into closed windows (files never rewritten) and open ones.
  * Open files are those that may hold a window ending after the old watermark; closed files never do.
  */
-async function writeWindows(ctx: TableRunContext, table: TableDefinition, batch: string, state: WindowState | undefined, tmpDir: string): Promise<Written> {
+async function writeWindows(
+  ctx: TableRunContext,
+  table: TableDefinition,
+  batch: string,
+  state: WindowState | undefined,
+  tmpDir: string,
+): Promise<Written> {
   const { rt, duck, plan, runId } = ctx;
   const w = table.window!;
   const ref: TableRef = { layer: table.layer, name: table.name };
@@ -315,20 +453,35 @@ async function writeWindows(ctx: TableRunContext, table: TableDefinition, batch:
   }
   const columns = windowColumns(w, table.partitionBy).map(sqlIdent).join(', ');
   await duck.run(`create or replace table ${WINDOWS} as select ${columns} from (${windows})`);
-  const next = plan.scope === 'partitions' ? state ?? (await windowStateOf(rt, ctx.target!.snapshotId)) : await nextWindowState(duck, w, batch, state);
+  const next =
+    plan.scope === 'partitions'
+      ? (state ?? (await windowStateOf(rt, ctx.target!.snapshotId)))
+      : await nextWindowState(duck, w, batch, state);
   const closedIf = next ? `period_end <= ${sqlString(next.watermark)}::timestamptz` : 'false';
   const files: DataFile[] = [];
-  const counts = (await duck.all(`select count(*) filter (where ${closedIf}) as closed, count(*) filter (where not (${closedIf})) as open from ${WINDOWS}`))[0]!;
+  const counts = (
+    await duck.all(
+      `select count(*) filter (where ${closedIf}) as closed, count(*) filter (where not (${closedIf})) as open from ${WINDOWS}`,
+    )
+  )[0]!;
   const write = (where: string, suffix: string) =>
-    writeRows(rt, duck, ref, `select * from ${WINDOWS} where ${where} order by all`, { partitionBy: table.partitionBy, tmpDir, runId: `${runId}-${suffix}` });
+    writeRows(rt, duck, ref, `select * from ${WINDOWS} where ${where} order by all`, {
+      partitionBy: table.partitionBy,
+      tmpDir,
+      runId: `${runId}-${suffix}`,
+    });
   if (Number(counts.closed) > 0) files.push(...(await write(closedIf, 'closed')));
   const keepsNoFile = remove === 'all' || live.every((f) => remove.includes(f.fileId));
-  if (Number(counts.open) > 0 || (files.length === 0 && keepsNoFile)) files.push(...(await write(`not (${closedIf})`, 'open')));
-  ctx.onProgress?.(`${counts.open} open and ${counts.closed} closed window(s) written; watermark ${next?.watermark ?? 'not set'}`);
+  if (Number(counts.open) > 0 || (files.length === 0 && keepsNoFile))
+    files.push(...(await write(`not (${closedIf})`, 'open')));
+  ctx.onProgress?.(
+    `${counts.open} open and ${counts.closed} closed window(s) written; watermark ${next?.watermark ?? 'not set'}`,
+  );
   let changed: Written['changed'];
   if (ctx.collectChanges) {
     const keys = [...w.groupBy, 'period_start'].map(sqlIdent).join(', ');
-    changed = (await duck.allJson(`select * from ${WINDOWS} where (${keys}) in (select (${keys}) from (${partial}))`)).rows;
+    changed = (await duck.allJson(`select * from ${WINDOWS} where (${keys}) in (select (${keys}) from (${partial}))`))
+      .rows;
   }
   return { files, remove, window: next, changed };
 }
@@ -336,19 +489,32 @@ async function writeWindows(ctx: TableRunContext, table: TableDefinition, batch:
 /** Files whose windows may end after `watermark` (files without statistics are kept, to be safe). */
 async function filesEndingAfter(duck: DuckSession, files: LiveFile[], watermark: string): Promise<LiveFile[]> {
   if (files.length === 0) return [];
-  const values = files.map((f, i) => `(${i}, ${f.columnStats?.period_end?.max == null ? 'null' : sqlString(String(f.columnStats.period_end.max))})`).join(', ');
-  const rows = await duck.all(`select i from (values ${values}) v(i, hi) where try_cast(hi as timestamptz) is null or try_cast(hi as timestamptz) > ${sqlString(watermark)}::timestamptz`);
+  const values = files
+    .map(
+      (f, i) =>
+        `(${i}, ${f.columnStats?.period_end?.max == null ? 'null' : sqlString(String(f.columnStats.period_end.max))})`,
+    )
+    .join(', ');
+  const rows = await duck.all(
+    `select i from (values ${values}) v(i, hi) where try_cast(hi as timestamptz) is null or try_cast(hi as timestamptz) > ${sqlString(watermark)}::timestamptz`,
+  );
   return rows.map((r) => files[Number(r.i)]!);
 }
 
 /** Key columns whose Parquet statistics can rule a file out: numbers, dates and times (text statistics may be truncated). */
-const PRUNABLE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|DATE|TIMESTAMP.*)$/;
+const PRUNABLE =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*|DATE|TIMESTAMP.*)$/;
 
 /**
  * The files that may hold one of the batch's keys: a file whose min/max of some key column lies wholly outside the
  * batch's range cannot. What lets an append into a table of thousands of files read only the few recent ones.
  */
-async function filesThatMayHoldKeys(ctx: TableRunContext, table: TableDefinition, batch: string, files: LiveFile[]): Promise<LiveFile[]> {
+async function filesThatMayHoldKeys(
+  ctx: TableRunContext,
+  table: TableDefinition,
+  batch: string,
+  files: LiveFile[],
+): Promise<LiveFile[]> {
   if (files.length === 0) return files;
   const types = new Map((await describe(ctx.duck, batch)).map((c) => [c.name, c.type]));
   const prunable = table.primaryKey.filter((k) => PRUNABLE.test(types.get(k) ?? ''));
@@ -356,7 +522,8 @@ async function filesThatMayHoldKeys(ctx: TableRunContext, table: TableDefinition
   let kept = files.map((_, i) => i);
   for (const key of prunable) {
     const type = types.get(key)!;
-    const stat = (f: LiveFile, side: 'min' | 'max') => (f.columnStats?.[key]?.[side] == null ? 'null' : sqlString(String(f.columnStats[key][side])));
+    const stat = (f: LiveFile, side: 'min' | 'max') =>
+      f.columnStats?.[key]?.[side] == null ? 'null' : sqlString(String(f.columnStats[key][side]));
     const values = kept.map((i) => `(${i}, ${stat(files[i]!, 'min')}, ${stat(files[i]!, 'max')})`).join(', ');
     const rows = await ctx.duck.all(
       `with b as (select min(${sqlIdent(key)}) as lo, max(${sqlIdent(key)}) as hi from (${batch}))

@@ -35,7 +35,13 @@ export interface Scd2Options {
  * first/last take the value at the earliest/latest event time (and add `<column>_at`, that time), min/max/sum
  * aggregate an expression, count counts rows.
  */
-export type WindowMeasure = { first: string } | { last: string } | { min: string } | { max: string } | { sum: string } | { count: '*' };
+export type WindowMeasure =
+  | { first: string }
+  | { last: string }
+  | { min: string }
+  | { max: string }
+  | { sum: string }
+  | { count: '*' };
 
 export interface WindowSpec {
   /** The event-time column of the SQL's rows (a TIMESTAMPTZ). */
@@ -116,5 +122,15 @@ export interface TableRunResult {
 }
 
 export const emptyResult = (table: string, status: TableRunResult['status'], error?: string): TableRunResult => ({
-  table, status, filesIn: 0, rowsIn: 0, rowsOut: 0, rowsQuarantined: 0, rowsDropped: 0, partitions: [], warnings: {}, durationMillis: 0, ...(error ? { error } : {}),
+  table,
+  status,
+  filesIn: 0,
+  rowsIn: 0,
+  rowsOut: 0,
+  rowsQuarantined: 0,
+  rowsDropped: 0,
+  partitions: [],
+  warnings: {},
+  durationMillis: 0,
+  ...(error ? { error } : {}),
 });

@@ -22,9 +22,17 @@ const bucket = (w: WindowSpec) => `time_bucket(${interval(w.size)}, ${sqlIdent(w
 
 /** The rule that flags late rows (only when a watermark exists), and one that keeps rows without an event time out. */
 export function windowRules(w: WindowSpec, state: WindowState | undefined): [string, Expectation][] {
-  const rules: [string, Expectation][] = [[`${w.eventTime}_present`, { check: `${sqlIdent(w.eventTime)} is not null`, action: 'quarantine' }]];
+  const rules: [string, Expectation][] = [
+    [`${w.eventTime}_present`, { check: `${sqlIdent(w.eventTime)} is not null`, action: 'quarantine' }],
+  ];
   if (state) {
-    rules.push([LATE_RULE, { check: `${sqlIdent(w.eventTime)} is null or ${bucket(w)} + ${interval(w.size)} > ${sqlString(state.watermark)}::timestamptz`, action: 'quarantine' }]);
+    rules.push([
+      LATE_RULE,
+      {
+        check: `${sqlIdent(w.eventTime)} is null or ${bucket(w)} + ${interval(w.size)} > ${sqlString(state.watermark)}::timestamptz`,
+        action: 'quarantine',
+      },
+    ]);
   }
   return rules;
 }
@@ -33,14 +41,18 @@ export function windowRules(w: WindowSpec, state: WindowState | undefined): [str
 export function lateReason(w: WindowSpec, state: WindowState, row: string): string {
   const start = `${row}.${sqlIdent(w.eventTime)}`;
   const at = (t: string) => `strftime(${t}, '%Y-%m-%d %H:%M:%S')`;
-  return `format('event time {} falls in the {} window {}–{}, closed since the watermark {} (latest event time {} minus {} of lateness) passed its end', ` +
+  return (
+    `format('event time {} falls in the {} window {}–{}, closed since the watermark {} (latest event time {} minus {} of lateness) passed its end', ` +
     `${at(start)}, ${sqlString(w.size)}, ${at(`time_bucket(${interval(w.size)}, ${start})`)}, ${at(`time_bucket(${interval(w.size)}, ${start}) + ${interval(w.size)}`)}, ` +
-    `${at(`${sqlString(state.watermark)}::timestamptz`)}, ${at(`${sqlString(state.maxEventTime)}::timestamptz`)}, ${sqlString(w.lateness)})`;
+    `${at(`${sqlString(state.watermark)}::timestamptz`)}, ${at(`${sqlString(state.maxEventTime)}::timestamptz`)}, ${sqlString(w.lateness)})`
+  );
 }
 
 /** Output columns in order: the key, the window's bounds, the partition column, then each measure (and its `_at`). */
 export function windowColumns(w: WindowSpec, partitionBy?: string): string[] {
-  const measures = Object.entries(w.measures).flatMap(([name, m]) => (kindOf(m) === 'first' || kindOf(m) === 'last' ? [name, `${name}_at`] : [name]));
+  const measures = Object.entries(w.measures).flatMap(([name, m]) =>
+    kindOf(m) === 'first' || kindOf(m) === 'last' ? [name, `${name}_at`] : [name],
+  );
   return [...w.groupBy, 'period_start', 'period_end', ...(partitionBy ? [partitionBy] : []), ...measures];
 }
 
@@ -51,15 +63,24 @@ export function partialWindows(w: WindowSpec, rows: string, partitionBy?: string
     const out = sqlIdent(name);
     const at = sqlIdent(`${name}_at`);
     switch (kindOf(m)) {
-      case 'first': return `min_by(${exprOf(m)}, ${et}) as ${out}, min(${et}) as ${at}`;
-      case 'last': return `max_by(${exprOf(m)}, ${et}) as ${out}, max(${et}) as ${at}`;
-      case 'count': return `count(*)::bigint as ${out}`;
-      default: return `${kindOf(m)}(${exprOf(m)}) as ${out}`;
+      case 'first':
+        return `min_by(${exprOf(m)}, ${et}) as ${out}, min(${et}) as ${at}`;
+      case 'last':
+        return `max_by(${exprOf(m)}, ${et}) as ${out}, max(${et}) as ${at}`;
+      case 'count':
+        return `count(*)::bigint as ${out}`;
+      default:
+        return `${kindOf(m)}(${exprOf(m)}) as ${out}`;
     }
   });
   const keys = w.groupBy.map(sqlIdent);
-  return `select ${[...keys, `${bucket(w)} as period_start`, `${bucket(w)} + ${interval(w.size)} as period_end`,
-    ...(partitionBy ? [`cast(${bucket(w)} as date) as ${sqlIdent(partitionBy)}`] : []), ...measures].join(', ')}
+  return `select ${[
+    ...keys,
+    `${bucket(w)} as period_start`,
+    `${bucket(w)} + ${interval(w.size)} as period_end`,
+    ...(partitionBy ? [`cast(${bucket(w)} as date) as ${sqlIdent(partitionBy)}`] : []),
+    ...measures,
+  ].join(', ')}
     from (${rows}) group by ${[...keys, bucket(w)].join(', ')}`;
 }
 
@@ -69,11 +90,16 @@ export function combineWindows(w: WindowSpec, existing: string, partial: string,
     const out = sqlIdent(name);
     const at = sqlIdent(`${name}_at`);
     switch (kindOf(m)) {
-      case 'first': return `min_by(${out}, ${at}) as ${out}, min(${at}) as ${at}`;
-      case 'last': return `max_by(${out}, ${at}) as ${out}, max(${at}) as ${at}`;
-      case 'count': return `sum(${out})::bigint as ${out}`;
-      case 'sum': return `sum(${out}) as ${out}`;
-      default: return `${kindOf(m)}(${out}) as ${out}`;
+      case 'first':
+        return `min_by(${out}, ${at}) as ${out}, min(${at}) as ${at}`;
+      case 'last':
+        return `max_by(${out}, ${at}) as ${out}, max(${at}) as ${at}`;
+      case 'count':
+        return `sum(${out})::bigint as ${out}`;
+      case 'sum':
+        return `sum(${out}) as ${out}`;
+      default:
+        return `${kindOf(m)}(${out}) as ${out}`;
     }
   });
   const keys = [...w.groupBy, 'period_start'].map(sqlIdent);
@@ -82,10 +108,19 @@ export function combineWindows(w: WindowSpec, existing: string, partial: string,
 }
 
 /** The state after a run whose accepted rows are `rows`: the latest event time never moves back, nor the watermark. */
-export async function nextWindowState(duck: DuckSession, w: WindowSpec, rows: string, previous: WindowState | undefined): Promise<WindowState | undefined> {
+export async function nextWindowState(
+  duck: DuckSession,
+  w: WindowSpec,
+  rows: string,
+  previous: WindowState | undefined,
+): Promise<WindowState | undefined> {
   const iso = (t: string) => `strftime(${t}, '%Y-%m-%dT%H:%M:%S.%gZ')`;
   const latest = `greatest(max(${sqlIdent(w.eventTime)}), ${previous ? `${sqlString(previous.maxEventTime)}::timestamptz` : 'null'})`;
-  const row = (await duck.all(`select ${iso(latest)} as max_event_time, ${iso(`${latest} - ${interval(w.lateness)}`)} as watermark from (${rows})`))[0];
+  const row = (
+    await duck.all(
+      `select ${iso(latest)} as max_event_time, ${iso(`${latest} - ${interval(w.lateness)}`)} as watermark from (${rows})`,
+    )
+  )[0];
   if (!row?.max_event_time) return previous;
   return { maxEventTime: String(row.max_event_time), watermark: String(row.watermark) };
 }

@@ -17,7 +17,13 @@ export interface WriteOptions {
 }
 
 /** Writes `select …` to the lake; a query with no rows still yields one (empty) file, so the table keeps its columns. */
-export async function writeRows(rt: Runtime, duck: DuckSession, ref: TableRef, sql: string, options: WriteOptions): Promise<DataFile[]> {
+export async function writeRows(
+  rt: Runtime,
+  duck: DuckSession,
+  ref: TableRef,
+  sql: string,
+  options: WriteOptions,
+): Promise<DataFile[]> {
   const out = path.join(options.tmpDir, `${ref.name}-${Math.random().toString(36).slice(2, 8)}`);
   const { partitionBy } = options;
   let locals: { local: string; partition?: string }[];
@@ -35,17 +41,30 @@ export async function writeRows(rt: Runtime, duck: DuckSession, ref: TableRef, s
     }
   } else {
     const local = `${out}.parquet`;
-    await duck.run(`copy (${sql}) to ${sqlString(local)} (format parquet, compression zstd)`, options.onProgress && { onProgress: options.onProgress });
+    await duck.run(
+      `copy (${sql}) to ${sqlString(local)} (format parquet, compression zstd)`,
+      options.onProgress && { onProgress: options.onProgress },
+    );
     locals = [{ local }];
   }
-  const stats = await footerStats(duck, locals.map((l) => l.local));
+  const stats = await footerStats(
+    duck,
+    locals.map((l) => l.local),
+  );
   const files: DataFile[] = [];
   for (const [i, { local, partition }] of locals.entries()) {
-    const folder = partition === undefined ? `${ref.layer}/${ref.name}` : `${ref.layer}/${ref.name}/${partitionBy}=${partition}`;
+    const folder =
+      partition === undefined ? `${ref.layer}/${ref.name}` : `${ref.layer}/${ref.name}/${partitionBy}=${partition}`;
     const key = `${folder}/${options.runId}${locals.length > 1 ? `-${i}` : ''}.parquet`;
     const info = await rt.store.putFile(key, local);
     const s = stats.get(local)!;
-    files.push({ path: key, rowCount: s.rows, bytes: info.bytes, columnStats: s.columns, ...(partition === undefined ? {} : { partitionValues: { [partitionBy!]: partition } }) });
+    files.push({
+      path: key,
+      rowCount: s.rows,
+      bytes: info.bytes,
+      columnStats: s.columns,
+      ...(partition === undefined ? {} : { partitionValues: { [partitionBy!]: partition } }),
+    });
   }
   return files;
 }
@@ -55,7 +74,8 @@ async function partitionFiles(dir: string): Promise<{ local: string; partition: 
   const folders = await readdir(dir).catch(() => [] as string[]);
   for (const folder of folders.sort()) {
     const partition = decodeURIComponent(folder.slice(folder.indexOf('=') + 1));
-    for (const file of (await readdir(path.join(dir, folder))).sort()) found.push({ local: path.join(dir, folder, file), partition });
+    for (const file of (await readdir(path.join(dir, folder))).sort())
+      found.push({ local: path.join(dir, folder, file), partition });
   }
   return found;
 }
@@ -64,7 +84,12 @@ async function partitionFiles(dir: string): Promise<{ local: string; partition: 
 async function footerStats(duck: DuckSession, locals: string[]) {
   const list = `[${locals.map(sqlString).join(', ')}]`;
   const rows = await duck.all(`select file_name, num_rows from parquet_file_metadata(${list})`);
-  const result = new Map(rows.map((r) => [String(r.file_name), { rows: Number(r.num_rows), columns: {} as NonNullable<DataFile['columnStats']> }]));
+  const result = new Map(
+    rows.map((r) => [
+      String(r.file_name),
+      { rows: Number(r.num_rows), columns: {} as NonNullable<DataFile['columnStats']> },
+    ]),
+  );
   const stats = await duck.all(
     `select file_name, path_in_schema as col, 
             -- Numbers compare as numbers across row groups; dates and times compare correctly as ISO text.

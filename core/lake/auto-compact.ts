@@ -54,14 +54,30 @@ export class AutoCompactor {
     for (const table of this.options.tables()) {
       try {
         // Only files every reader has consumed: a job reading the others meanwhile is never refused.
-        const result = await compactTable(this.rt, table, { minFiles, targetBytes, settledOnly: true, keepLatestWrite: true, dryRun: true });
+        const result = await compactTable(this.rt, table, {
+          minFiles,
+          targetBytes,
+          settledOnly: true,
+          keepLatestWrite: true,
+          dryRun: true,
+        });
         if (result.partitionsCompacted === 0) continue;
         const runId = await this.rt.runs.start('compact', qualifiedName(table), newRunId('compact'));
-        const done = await compactTable(this.rt, table, { minFiles, targetBytes, settledOnly: true, keepLatestWrite: true }).catch(async (error: unknown) => {
+        const done = await compactTable(this.rt, table, {
+          minFiles,
+          targetBytes,
+          settledOnly: true,
+          keepLatestWrite: true,
+        }).catch(async (error: unknown) => {
           await this.rt.runs.finish(runId, { status: 'failed', error: describeError(error) });
           throw error;
         });
-        await this.rt.runs.finish(runId, { status: 'succeeded', rowsIn: done.rows, rowsOut: done.rows, details: { ...done } });
+        await this.rt.runs.finish(runId, {
+          status: 'succeeded',
+          rowsIn: done.rows,
+          rowsOut: done.rows,
+          details: { ...done },
+        });
         this.options.onCompacted?.(done);
       } catch (error) {
         // A reader or writer committed meanwhile: the next pass compacts what is there then.

@@ -41,7 +41,13 @@ export interface CompactResult {
 /** Statistics compare as numbers when both are numbers (9 < 10), else as text (ISO dates and times sort as text). */
 const byValue = (a: string, b: string) => {
   const [x, y] = [Number(a), Number(b)];
-  return a.trim() !== '' && b.trim() !== '' && Number.isFinite(x) && Number.isFinite(y) ? x - y : a < b ? -1 : a > b ? 1 : 0;
+  return a.trim() !== '' && b.trim() !== '' && Number.isFinite(x) && Number.isFinite(y)
+    ? x - y
+    : a < b
+      ? -1
+      : a > b
+        ? 1
+        : 0;
 };
 
 const partitionKey = (f: LiveFile) => JSON.stringify(f.partitionValues ?? {});
@@ -83,14 +89,24 @@ async function latestWriteOf(rt: Runtime, table: TableRef): Promise<number | und
 export async function compactTable(rt: Runtime, table: TableRef, options: CompactOptions = {}): Promise<CompactResult> {
   const targetBytes = options.targetBytes ?? 128 * 1024 * 1024;
   const snapshot = await rt.catalog.currentSnapshot(table);
-  const result: CompactResult = { table: qualifiedName(table), partitionsCompacted: 0, filesBefore: snapshot?.files.length ?? 0, filesAfter: snapshot?.files.length ?? 0, rows: 0 };
+  const result: CompactResult = {
+    table: qualifiedName(table),
+    partitionsCompacted: 0,
+    filesBefore: snapshot?.files.length ?? 0,
+    filesAfter: snapshot?.files.length ?? 0,
+    rows: 0,
+  };
   if (!snapshot) return result;
   const groups = new Map<string, LiveFile[]>();
   const consumers = await consumersOf(rt, snapshot.files);
   const everyReader = options.settledOnly ? await readersOf(rt, table) : undefined;
   const latestWrite = options.keepLatestWrite ? await latestWriteOf(rt, table) : undefined;
-  const small = snapshot.files.filter((f) =>
-    f.bytes < targetBytes && f.addedSnapshotId !== latestWrite && (everyReader === undefined || (consumers.get(f.fileId) ?? '') === everyReader));
+  const small = snapshot.files.filter(
+    (f) =>
+      f.bytes < targetBytes &&
+      f.addedSnapshotId !== latestWrite &&
+      (everyReader === undefined || (consumers.get(f.fileId) ?? '') === everyReader),
+  );
   for (const f of small) {
     const key = `${partitionKey(f)}|${consumers.get(f.fileId) ?? ''}`;
     const group = groups.get(key) ?? [];
@@ -113,26 +129,51 @@ export async function compactTable(rt: Runtime, table: TableRef, options: Compac
         const local = path.join(tmpDir, `${i}.parquet`);
         const source = `read_parquet([${inputs.map(sqlString).join(', ')}])`;
         const order = files.every((f) => f.streamFirstId) ? ' order by _stream_id' : '';
-        await duck.run(`copy (select * from ${source}${order}) to ${sqlString(local)} (format parquet, compression zstd)`);
+        await duck.run(
+          `copy (select * from ${source}${order}) to ${sqlString(local)} (format parquet, compression zstd)`,
+        );
         const expected = files.reduce((n, f) => n + f.rowCount, 0);
         const written = Number(await duck.scalar(`select count(*) from read_parquet(${sqlString(local)})`));
-        if (written !== expected) throw new TerminalError(`${qualifiedName(table)}: compaction wrote ${written} rows for ${expected}; nothing committed`);
-        const firsts = files.map((f) => f.streamFirstId).filter((x): x is string => !!x).sort(compareStreamIds);
-        const lasts = files.map((f) => f.streamLastId).filter((x): x is string => !!x).sort(compareStreamIds);
+        if (written !== expected)
+          throw new TerminalError(
+            `${qualifiedName(table)}: compaction wrote ${written} rows for ${expected}; nothing committed`,
+          );
+        const firsts = files
+          .map((f) => f.streamFirstId)
+          .filter((x): x is string => !!x)
+          .sort(compareStreamIds);
+        const lasts = files
+          .map((f) => f.streamLastId)
+          .filter((x): x is string => !!x)
+          .sort(compareStreamIds);
         const folder = path.posix.dirname(files[0]!.path);
         const key = `${folder}/compacted-${runId}-${i}.parquet`;
         const info = await rt.store.putFile(key, local);
         const stats = Object.fromEntries(
           Object.keys(files[0]!.columnStats ?? {}).map((c) => {
-            const mins = files.map((f) => f.columnStats?.[c]?.min).filter((v) => v != null).map(String).sort(byValue);
-            const maxs = files.map((f) => f.columnStats?.[c]?.max).filter((v) => v != null).map(String).sort(byValue);
+            const mins = files
+              .map((f) => f.columnStats?.[c]?.min)
+              .filter((v) => v != null)
+              .map(String)
+              .sort(byValue);
+            const maxs = files
+              .map((f) => f.columnStats?.[c]?.max)
+              .filter((v) => v != null)
+              .map(String)
+              .sort(byValue);
             return [c, { min: mins[0], max: maxs[maxs.length - 1] }];
           }),
         );
         const observed = files.map((f) => f.observedDates);
         out.push({
-          path: key, rowCount: written, bytes: info.bytes, partitionValues: files[0]!.partitionValues, columnStats: stats,
-          streamFirstId: firsts[0], streamLastId: lasts[lasts.length - 1], compactedFrom: files.map((f) => f.fileId),
+          path: key,
+          rowCount: written,
+          bytes: info.bytes,
+          partitionValues: files[0]!.partitionValues,
+          columnStats: stats,
+          streamFirstId: firsts[0],
+          streamLastId: lasts[lasts.length - 1],
+          compactedFrom: files.map((f) => f.fileId),
           ...(observed.every(Boolean) ? { observedDates: mergeDateRanges(...(observed as DateRange[][])) } : {}),
         });
         result.rows += written;
@@ -140,7 +181,12 @@ export async function compactTable(rt: Runtime, table: TableRef, options: Compac
       return out;
     });
     result.snapshotId = await rt.catalog.commit({
-      table, baseSnapshotId: snapshot.snapshotId, operation: 'compact', remove: merges.flat().map((f) => f.fileId), add: added, runId,
+      table,
+      baseSnapshotId: snapshot.snapshotId,
+      operation: 'compact',
+      remove: merges.flat().map((f) => f.fileId),
+      add: added,
+      runId,
       summary: { merged: merges.flat().length, into: added.length },
     });
   } finally {

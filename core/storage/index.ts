@@ -12,7 +12,10 @@ export function openStore(config: Pick<Config, 'lakeUrl' | 's3' | 'dataDir'>): O
   const { lakeUrl } = config;
   if (lakeUrl.startsWith('file://')) return new FileStore(path.resolve(lakeUrl.slice('file://'.length)));
   if (lakeUrl.startsWith('s3://')) return new S3Store(lakeUrl, config.s3, path.join(config.dataDir, 'cache', 's3'));
-  throw new ConfigError(`STRATA_LAKE_URL=${lakeUrl} is not supported; use file://<folder> or s3://<bucket>[/<prefix>]`, {
-    context: { variable: 'STRATA_LAKE_URL' },
-  });
+  throw new ConfigError(
+    `STRATA_LAKE_URL=${lakeUrl} is not supported; use file://<folder> or s3://<bucket>[/<prefix>]`,
+    {
+      context: { variable: 'STRATA_LAKE_URL' },
+    },
+  );
 }

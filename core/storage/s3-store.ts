@@ -36,7 +36,8 @@ const PART_BYTES = 8 * 1024 * 1024;
 const cleanEtag = (etag: string | undefined) => (etag ?? '').replaceAll('"', '');
 
 const isNotFound = (error: unknown) =>
-  error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 404 || ['NotFound', 'NoSuchKey', 'NoSuchBucket'].includes(error.name));
+  error instanceof S3ServiceException &&
+  (error.$metadata.httpStatusCode === 404 || ['NotFound', 'NoSuchKey', 'NoSuchBucket'].includes(error.name));
 
 /** S3 4xx answers are terminal (except throttling); everything else (network, 5xx) is worth another try. */
 const isRetryable = (error: unknown) => {
@@ -81,10 +82,12 @@ export class S3Store implements ObjectStore {
   }
 
   private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(fn, { attempts: 8, initialDelayMillis: 250, maxDelayMillis: 8000, isRetryable }).catch((error: unknown) => {
-      if (isNotFound(error) || !isRetryable(error)) throw error;
-      throw new TransientError(`S3 ${what} failed at ${this.url}`, { cause: error });
-    });
+    return withRetry(fn, { attempts: 8, initialDelayMillis: 250, maxDelayMillis: 8000, isRetryable }).catch(
+      (error: unknown) => {
+        if (isNotFound(error) || !isRetryable(error)) throw error;
+        throw new TransientError(`S3 ${what} failed at ${this.url}`, { cause: error });
+      },
+    );
   }
 
   /** Creates the bucket on first use when it does not exist yet. */
@@ -117,7 +120,14 @@ export class S3Store implements ObjectStore {
     }
     this.uploads.single++;
     const out = await this.call('PutObject', () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: createReadStream(localPath), ContentLength: size })),
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          Body: createReadStream(localPath),
+          ContentLength: size,
+        }),
+      ),
     );
     return { key, bytes: size, etag: cleanEtag(out.ETag), modifiedAt: new Date() };
   }
@@ -125,19 +135,30 @@ export class S3Store implements ObjectStore {
   async putBytes(key: string, bytes: Uint8Array | string): Promise<ObjectInfo> {
     await this.ensureBucket();
     const body = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-    const out = await this.call('PutObject', () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: body })));
+    const out = await this.call('PutObject', () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: body })),
+    );
     return { key, bytes: body.byteLength, etag: cleanEtag(out.ETag), modifiedAt: new Date() };
   }
 
   async getBytes(key: string): Promise<Buffer> {
-    const out = await this.call('GetObject', () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
+    const out = await this.call('GetObject', () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })),
+    );
     return Buffer.from(await out.Body!.transformToByteArray());
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const out = await this.call('HeadObject', () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
-      return { key, bytes: out.ContentLength ?? 0, etag: cleanEtag(out.ETag), modifiedAt: out.LastModified ?? new Date(0) };
+      const out = await this.call('HeadObject', () =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })),
+      );
+      return {
+        key,
+        bytes: out.ContentLength ?? 0,
+        etag: cleanEtag(out.ETag),
+        modifiedAt: out.LastModified ?? new Date(0),
+      };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -151,16 +172,26 @@ export class S3Store implements ObjectStore {
     const strip = this.prefix ? this.prefix.length + 1 : 0;
     do {
       const page = await this.call('ListObjectsV2', () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.objectKey(prefix), ContinuationToken: token })),
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.objectKey(prefix), ContinuationToken: token }),
+        ),
       );
-      for (const o of page.Contents ?? []) found.push({ key: o.Key!.slice(strip), bytes: o.Size ?? 0, etag: cleanEtag(o.ETag), modifiedAt: o.LastModified ?? new Date(0) });
+      for (const o of page.Contents ?? [])
+        found.push({
+          key: o.Key!.slice(strip),
+          bytes: o.Size ?? 0,
+          etag: cleanEtag(o.ETag),
+          modifiedAt: o.LastModified ?? new Date(0),
+        });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return found.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
   async delete(key: string): Promise<void> {
-    await this.call('DeleteObject', () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
+    await this.call('DeleteObject', () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })),
+    );
   }
 
   async localPath(key: string): Promise<string> {
@@ -175,7 +206,9 @@ export class S3Store implements ObjectStore {
     }
     await mkdir(path.dirname(cached), { recursive: true });
     const tmp = `${cached}.part-${process.pid}`;
-    const out = await this.call('GetObject', () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
+    const out = await this.call('GetObject', () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })),
+    );
     await pipeline(out.Body as Readable, createWriteStream(tmp));
     await rename(tmp, cached);
     return cached;

@@ -8,7 +8,9 @@ import { BRONZE_GROUP, compareStreamIds } from './keys.ts';
 
 /** A Redis reply of alternating names and values (stream entry fields, XINFO rows) as a record. */
 export function fieldsOf<T = unknown>(reply: readonly T[]): Record<string, T> {
-  return Object.fromEntries(Array.from({ length: reply.length / 2 }, (_, i) => [String(reply[2 * i]), reply[2 * i + 1]!]));
+  return Object.fromEntries(
+    Array.from({ length: reply.length / 2 }, (_, i) => [String(reply[2 * i]), reply[2 * i + 1]!]),
+  );
 }
 
 export interface BronzeGroupState {

@@ -10,19 +10,32 @@ describe('event envelope', () => {
     assert.equal(eventIdOf('weather', 'S1|2026-11-01T00:00:00.000Z', '{"t":1}'), id);
     assert.notEqual(eventIdOf('weather', 'S1|2026-11-01T00:00:00.000Z', '{"t":2}'), id);
     assert.notEqual(eventIdOf('odds', 'S1|2026-11-01T00:00:00.000Z', '{"t":1}'), id);
-    assert.notEqual(eventIdOf('weather', 'S1|2026-11-01T00:00:00.000', 'Z{"t":1}'), id, 'fields are separated, not concatenated');
+    assert.notEqual(
+      eventIdOf('weather', 'S1|2026-11-01T00:00:00.000', 'Z{"t":1}'),
+      id,
+      'fields are separated, not concatenated',
+    );
   });
 
   it('survives a round trip through its stream encoding, payload byte for byte', () => {
     const envelope: EventEnvelope = {
-      source: 'weather', event_id: 'abc', natural_key: 'k', observed_at: '2026-11-01T00:00:00.000Z', ingested_at: '2026-11-01T00:00:01.000Z',
-      schema_version: 3, run_id: 'r', payload: '{ "spaced" : "ü\\n" }',
+      source: 'weather',
+      event_id: 'abc',
+      natural_key: 'k',
+      observed_at: '2026-11-01T00:00:00.000Z',
+      ingested_at: '2026-11-01T00:00:01.000Z',
+      schema_version: 3,
+      run_id: 'r',
+      payload: '{ "spaced" : "ü\\n" }',
     };
     assert.deepEqual(decodeEnvelope(encodeEnvelope(envelope)), envelope);
   });
 
   it('rejects an entry that lacks or mistypes envelope fields, naming them', () => {
-    assert.throws(() => decodeEnvelope('{"source":"weather","payload":"{}","schema_version":"1"}'), /lacks or mistypes fields: event_id, natural_key, observed_at, ingested_at, schema_version, run_id$/);
+    assert.throws(
+      () => decodeEnvelope('{"source":"weather","payload":"{}","schema_version":"1"}'),
+      /lacks or mistypes fields: event_id, natural_key, observed_at, ingested_at, schema_version, run_id$/,
+    );
     assert.throws(() => decodeEnvelope('{"source":'), /not valid JSON/);
   });
 });
@@ -30,7 +43,12 @@ describe('event envelope', () => {
 describe('compareStreamIds', () => {
   it('orders by time then sequence, numerically', () => {
     const ids = ['1700000000000-10', '1700000000000-9', '999999999999-0', '1700000000001-0'];
-    assert.deepEqual([...ids].sort(compareStreamIds), ['999999999999-0', '1700000000000-9', '1700000000000-10', '1700000000001-0']);
+    assert.deepEqual([...ids].sort(compareStreamIds), [
+      '999999999999-0',
+      '1700000000000-9',
+      '1700000000000-10',
+      '1700000000001-0',
+    ]);
     assert.equal(compareStreamIds('5-5', '5-5'), 0);
   });
 });

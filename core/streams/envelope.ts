@@ -16,11 +16,27 @@ export interface EventEnvelope {
   payload: string;
 }
 
-export const ENVELOPE_FIELDS = ['source', 'event_id', 'natural_key', 'observed_at', 'ingested_at', 'schema_version', 'run_id', 'payload'] as const;
+export const ENVELOPE_FIELDS = [
+  'source',
+  'event_id',
+  'natural_key',
+  'observed_at',
+  'ingested_at',
+  'schema_version',
+  'run_id',
+  'payload',
+] as const;
 
 /** A deterministic id from content: a re-collected unchanged record has the same id; a changed one does not. */
 export function eventIdOf(source: string, naturalKey: string, payload: string): string {
-  return createHash('sha256').update(source).update('\0').update(naturalKey).update('\0').update(payload).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(source)
+    .update('\0')
+    .update(naturalKey)
+    .update('\0')
+    .update(payload)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** The one field of a stream entry: the envelope as a JSON document (every contract field, one value to parse). */
@@ -41,7 +57,9 @@ export function decodeEnvelope(text: string): EventEnvelope {
   }
   if (!value || typeof value !== 'object') throw new Error('envelope is not a JSON object');
   const v = value as Record<string, unknown>;
-  const missing = ENVELOPE_FIELDS.filter((f) => (f === 'schema_version' ? typeof v[f] !== 'number' : typeof v[f] !== 'string'));
+  const missing = ENVELOPE_FIELDS.filter((f) =>
+    f === 'schema_version' ? typeof v[f] !== 'number' : typeof v[f] !== 'string',
+  );
   if (missing.length) throw new Error(`envelope lacks or mistypes fields: ${missing.join(', ')}`);
   return v as unknown as EventEnvelope;
 }

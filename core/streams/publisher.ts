@@ -107,7 +107,10 @@ const CALLS_IN_FLIGHT = 4;
  * rate, with 50 % more bits because a one-word blocked filter loses some accuracy for its speed (k stays ≤ 16 so the
  * bits of a word are not crowded). The bitmap is a whole number of 32-bit words.
  */
-export function bloomShape(capacity: number, falsePositiveRate: number): { bits: number; hashes: number; words: number } {
+export function bloomShape(
+  capacity: number,
+  falsePositiveRate: number,
+): { bits: number; hashes: number; words: number } {
   const standard = formulas.optimalFilterSize(capacity, falsePositiveRate);
   const words = Math.ceil((standard * 1.5) / 32);
   return { bits: words * 32, hashes: Math.min(16, Math.max(1, formulas.optimalHashes(standard, capacity))), words };
@@ -132,13 +135,26 @@ export class StreamPublisher {
   }
 
   /** A publisher with the dedup settings of the configuration. */
-  static fromConfig(redis: Redis, config: Pick<Config, 'redisPrefix' | 'dedupRetentionDays' | 'dedup' | 'maxEventBytes'>): StreamPublisher {
-    return new StreamPublisher(redis, config.redisPrefix, { retentionDays: config.dedupRetentionDays, ...config.dedup }, config.maxEventBytes);
+  static fromConfig(
+    redis: Redis,
+    config: Pick<Config, 'redisPrefix' | 'dedupRetentionDays' | 'dedup' | 'maxEventBytes'>,
+  ): StreamPublisher {
+    return new StreamPublisher(
+      redis,
+      config.redisPrefix,
+      { retentionDays: config.dedupRetentionDays, ...config.dedup },
+      config.maxEventBytes,
+    );
   }
 
   /** Appends events not seen before; returns how many were appended and how many were duplicates. */
   publish(source: string, events: EventEnvelope[]): Promise<PublishCounts> {
-    return this.append(source, streamKey(this.prefix, source), [ENVELOPE_FIELD], events.map((e) => ({ id: e.event_id, values: [encodeEnvelope(e)] })));
+    return this.append(
+      source,
+      streamKey(this.prefix, source),
+      [ENVELOPE_FIELD],
+      events.map((e) => ({ id: e.event_id, values: [encodeEnvelope(e)] })),
+    );
   }
 
   /**
@@ -147,17 +163,30 @@ export class StreamPublisher {
    */
   deadLetter(source: string, runId: string, letters: DeadLetter[]): Promise<PublishCounts> {
     const failedAt = new Date().toISOString();
-    return this.append(`${source}:dlq`, deadLetterKey(this.prefix, source), DEAD_LETTER_FIELDS, letters.map((l) => {
-      const id = eventIdOf(source, l.key ?? 'dead-letter', l.raw);
-      const raw = l.raw.length > this.maxRawBytes / 3 && Buffer.byteLength(l.raw) > this.maxRawBytes ? previewOf(l.raw) : l.raw;
-      return { id, values: [source, id, l.reason, raw, runId, failedAt] };
-    }));
+    return this.append(
+      `${source}:dlq`,
+      deadLetterKey(this.prefix, source),
+      DEAD_LETTER_FIELDS,
+      letters.map((l) => {
+        const id = eventIdOf(source, l.key ?? 'dead-letter', l.raw);
+        const raw =
+          l.raw.length > this.maxRawBytes / 3 && Buffer.byteLength(l.raw) > this.maxRawBytes ? previewOf(l.raw) : l.raw;
+        return { id, values: [source, id, l.reason, raw, runId, failedAt] };
+      }),
+    );
   }
 
-  private async append(space: string, stream: string, fields: readonly string[], items: { id: string; values: string[] }[]): Promise<PublishCounts> {
+  private async append(
+    space: string,
+    stream: string,
+    fields: readonly string[],
+    items: { id: string; values: string[] }[],
+  ): Promise<PublishCounts> {
     const counts: PublishCounts = { appended: 0, duplicates: 0, bloomFalsePositives: 0 };
     const now = Date.now();
-    const buckets = Array.from({ length: this.dedup.retentionDays + 1 }, (_, d) => seenBucketKey(this.prefix, space, utcDay(now - d * 86_400_000)));
+    const buckets = Array.from({ length: this.dedup.retentionDays + 1 }, (_, d) =>
+      seenBucketKey(this.prefix, space, utcDay(now - d * 86_400_000)),
+    );
     const ttlSeconds = String((this.dedup.retentionDays + 1) * 86_400);
     const calls: (() => Promise<void>)[] = [];
     for (let i = 0; i < items.length; i += EVENTS_PER_CALL) {
@@ -166,8 +195,15 @@ export class StreamPublisher {
         let reply: (string | number)[];
         try {
           reply = await this.redis.strataPublish(
-            2 + buckets.length, stream, bloomKey(this.prefix, space), ...buckets,
-            String(this.shape.words), String(this.shape.hashes), ttlSeconds, String(fields.length), ...fields,
+            2 + buckets.length,
+            stream,
+            bloomKey(this.prefix, space),
+            ...buckets,
+            String(this.shape.words),
+            String(this.shape.hashes),
+            ttlSeconds,
+            String(fields.length),
+            ...fields,
             ...slice.flatMap((s) => [s.id, ...s.values]),
           );
         } catch (error) {
@@ -178,7 +214,8 @@ export class StreamPublisher {
       });
     }
     // A few calls in flight at once; each is atomic on its own, and order within the stream follows call order.
-    for (let i = 0; i < calls.length; i += CALLS_IN_FLIGHT) await Promise.all(calls.slice(i, i + CALLS_IN_FLIGHT).map((c) => c()));
+    for (let i = 0; i < calls.length; i += CALLS_IN_FLIGHT)
+      await Promise.all(calls.slice(i, i + CALLS_IN_FLIGHT).map((c) => c()));
     return counts;
   }
 }

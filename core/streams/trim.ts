@@ -71,7 +71,12 @@ export async function trimAcknowledged(redis: Redis, stream: string): Promise<nu
 }
 
 /** Acknowledges entries for a consumer group and trims what every group has acknowledged, in one atomic step. */
-export async function acknowledgeAndTrim(redis: Redis, stream: string, group: string, ids: readonly string[]): Promise<number> {
+export async function acknowledgeAndTrim(
+  redis: Redis,
+  stream: string,
+  group: string,
+  ids: readonly string[],
+): Promise<number> {
   try {
     return await define(redis).strataAckTrim(1, stream, group, ids.join(' '));
   } catch (error) {

@@ -23,7 +23,11 @@ export class WriterHeartbeat {
     const now = Date.now();
     if (now - this.last < BEAT_EVERY_MILLIS) return;
     this.last = now;
-    await this.redis.multi().zadd(this.key, now, this.consumer).zremrangebyscore(this.key, '-inf', now - 10 * WRITER_BEAT_TIMEOUT_MILLIS).exec();
+    await this.redis
+      .multi()
+      .zadd(this.key, now, this.consumer)
+      .zremrangebyscore(this.key, '-inf', now - 10 * WRITER_BEAT_TIMEOUT_MILLIS)
+      .exec();
   }
 
   /** A writer that stops cleanly says so at once. */

@@ -41,26 +41,43 @@ const PG_TYPES: [RegExp, string][] = [
 
 function pgTypeOf(duckType: string, column: string, table: string): string {
   const found = PG_TYPES.find(([pattern]) => pattern.test(duckType));
-  if (!found) throw new TerminalError(`${table}.${column}: DuckDB type ${duckType} has no PostgreSQL mapping; cast it in the table's SQL`);
+  if (!found)
+    throw new TerminalError(
+      `${table}.${column}: DuckDB type ${duckType} has no PostgreSQL mapping; cast it in the table's SQL`,
+    );
   return found[1];
 }
 
 const MAX_PARAMS_PER_INSERT = 60_000;
 
 /** Inserts rows in chunks of bound parameters; with `upsertKey`, a row whose key exists replaces its values. */
-async function insertRows(db: Pick<pg.Pool, 'query'>, target: string, columns: string[], rows: Record<string, unknown>[], upsertKey?: string[]): Promise<void> {
+async function insertRows(
+  db: Pick<pg.Pool, 'query'>,
+  target: string,
+  columns: string[],
+  rows: Record<string, unknown>[],
+  upsertKey?: string[],
+): Promise<void> {
   const names = columns.map((c) => pg.escapeIdentifier(c)).join(', ');
   const onConflict = upsertKey
-    ? ` on conflict (${upsertKey.map((c) => pg.escapeIdentifier(c)).join(', ')}) do update set ${columns.filter((c) => !upsertKey.includes(c)).map((c) => `${pg.escapeIdentifier(c)} = excluded.${pg.escapeIdentifier(c)}`).join(', ')}`
+    ? ` on conflict (${upsertKey.map((c) => pg.escapeIdentifier(c)).join(', ')}) do update set ${columns
+        .filter((c) => !upsertKey.includes(c))
+        .map((c) => `${pg.escapeIdentifier(c)} = excluded.${pg.escapeIdentifier(c)}`)
+        .join(', ')}`
     : '';
   const perInsert = Math.max(1, Math.floor(MAX_PARAMS_PER_INSERT / columns.length));
   for (let i = 0; i < rows.length; i += perInsert) {
     const params: unknown[] = [];
-    const tuples = rows.slice(i, i + perInsert).map((row) => `(${columns.map((c) => {
-      const v = row[c];
-      params.push(v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
-      return `$${params.length}`;
-    }).join(', ')})`);
+    const tuples = rows.slice(i, i + perInsert).map(
+      (row) =>
+        `(${columns
+          .map((c) => {
+            const v = row[c];
+            params.push(v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
+            return `$${params.length}`;
+          })
+          .join(', ')})`,
+    );
     await db.query(`insert into ${target} (${names}) values ${tuples.join(', ')}${onConflict}`, params);
   }
 }
@@ -79,26 +96,52 @@ export interface GoldChange {
  * crash leaves the old snapshot served, and the next batch reloads). Otherwise (never loaded, behind, or a schema
  * change) the whole table is loaded by swap.
  */
-export async function applyGoldChange(rt: Runtime, duck: DuckSession, table: TableDefinition, change: GoldChange): Promise<LoadResult & { mode: 'upsert' | 'full' }> {
+export async function applyGoldChange(
+  rt: Runtime,
+  duck: DuckSession,
+  table: TableDefinition,
+  change: GoldChange,
+): Promise<LoadResult & { mode: 'upsert' | 'full' }> {
   const started = Date.now();
   const target = `${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(table.name)}`;
   const applied = await inTransaction(rt.pool, async (client) => {
-    const { rows } = await client.query<{ snapshot_id: string }>('select snapshot_id from strata_catalog.gold_loads where table_name = $1 for update', [table.name]);
+    const { rows } = await client.query<{ snapshot_id: string }>(
+      'select snapshot_id from strata_catalog.gold_loads where table_name = $1 for update',
+      [table.name],
+    );
     if (change.baseSnapshotId === null || rows[0] === undefined) return false;
     // PostgreSQL holds the rows the batch started from, even if compactions committed snapshots in between.
     if (!(await rt.catalog.sameRows(table, Number(rows[0].snapshot_id), change.baseSnapshotId))) return false;
-    if (change.rows.length) await insertRows(client, target, Object.keys(change.rows[0]!), change.rows, table.primaryKey);
-    await client.query('update strata_catalog.gold_loads set snapshot_id = $2, loaded_at = now() where table_name = $1', [table.name, change.snapshotId]);
-    await client.query('select pg_notify($1, $2)', [GOLD_LOADED_CHANNEL, JSON.stringify({ table: table.name, snapshotId: change.snapshotId })]);
+    if (change.rows.length)
+      await insertRows(client, target, Object.keys(change.rows[0]!), change.rows, table.primaryKey);
+    await client.query(
+      'update strata_catalog.gold_loads set snapshot_id = $2, loaded_at = now() where table_name = $1',
+      [table.name, change.snapshotId],
+    );
+    await client.query('select pg_notify($1, $2)', [
+      GOLD_LOADED_CHANNEL,
+      JSON.stringify({ table: table.name, snapshotId: change.snapshotId }),
+    ]);
     return true;
   }).catch(() => false);
-  if (applied) return { table: `gold.${table.name}`, status: 'succeeded', rows: change.rows.length, snapshotId: change.snapshotId, durationMillis: Date.now() - started, mode: 'upsert' };
+  if (applied)
+    return {
+      table: `gold.${table.name}`,
+      status: 'succeeded',
+      rows: change.rows.length,
+      snapshotId: change.snapshotId,
+      durationMillis: Date.now() - started,
+      mode: 'upsert',
+    };
   return { ...(await loadGoldTable(rt, duck, table)), mode: 'full' };
 }
 
 /** The lake snapshot PostgreSQL serves for a gold table, if it was ever loaded. */
 export async function servedSnapshot(rt: Runtime, table: string): Promise<number | undefined> {
-  const { rows } = await rt.pool.query<{ snapshot_id: number }>('select snapshot_id from strata_catalog.gold_loads where table_name = $1', [table]);
+  const { rows } = await rt.pool.query<{ snapshot_id: number }>(
+    'select snapshot_id from strata_catalog.gold_loads where table_name = $1',
+    [table],
+  );
   return rows[0]?.snapshot_id;
 }
 
@@ -114,35 +157,57 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
     const attached = await attachTable(rt, duck, { layer: 'gold', name: table.name });
     result.snapshotId = attached.snapshotId;
     const described = await duck.all(`describe ${sqlIdent('gold')}.${sqlIdent(table.name)}`);
-    const columns = described.map((c) => ({ name: String(c.column_name), pgType: pgTypeOf(String(c.column_type), String(c.column_name), name) }));
+    const columns = described.map((c) => ({
+      name: String(c.column_name),
+      pgType: pgTypeOf(String(c.column_type), String(c.column_name), name),
+    }));
     const pk = table.primaryKey.map((c) => pg.escapeIdentifier(c)).join(', ');
     await rt.pool.query(`create schema if not exists ${pg.escapeIdentifier(GOLD_SCHEMA)}`);
     await rt.pool.query(
       `create table ${q(staging)} (${columns.map((c) => `${pg.escapeIdentifier(c.name)} ${c.pgType}`).join(', ')}, primary key (${pk}))`,
     );
     const { rows } = await duck.allJson(`select * from ${sqlIdent('gold')}.${sqlIdent(table.name)}`);
-    await insertRows(rt.pool, q(staging), columns.map((c) => c.name), rows);
+    await insertRows(
+      rt.pool,
+      q(staging),
+      columns.map((c) => c.name),
+      rows,
+    );
     // Indexes for the API's common filters, as the definition declares them (the key's index covers its leading column).
-    const indexed = (table.indexes ?? []).filter((cols, i, all) => all.findIndex((other) => other.join() === cols.join()) === i);
+    const indexed = (table.indexes ?? []).filter(
+      (cols, i, all) => all.findIndex((other) => other.join() === cols.join()) === i,
+    );
     for (const [i, cols] of indexed.entries()) {
-      await rt.pool.query(`create index ${pg.escapeIdentifier(`${staging}_i${i}`)} on ${q(staging)} (${cols.map((c) => pg.escapeIdentifier(c)).join(', ')})`);
+      await rt.pool.query(
+        `create index ${pg.escapeIdentifier(`${staging}_i${i}`)} on ${q(staging)} (${cols.map((c) => pg.escapeIdentifier(c)).join(', ')})`,
+      );
     }
     await inTransaction(rt.pool, async (client) => {
       await client.query(`drop table if exists ${q(table.name)}`);
       await client.query(`alter table ${q(staging)} rename to ${pg.escapeIdentifier(table.name)}`);
       await client.query(`alter index ${q(`${staging}_pkey`)} rename to ${pg.escapeIdentifier(`${table.name}_pkey`)}`);
       for (const [i, cols] of indexed.entries()) {
-        await client.query(`alter index ${q(`${staging}_i${i}`)} rename to ${pg.escapeIdentifier(`${table.name}_${cols.join('_')}_idx`.slice(0, 63))}`);
+        await client.query(
+          `alter index ${q(`${staging}_i${i}`)} rename to ${pg.escapeIdentifier(`${table.name}_${cols.join('_')}_idx`.slice(0, 63))}`,
+        );
       }
       await client.query(
         `insert into strata_catalog.gold_loads (table_name, snapshot_id) values ($1, $2)
          on conflict (table_name) do update set snapshot_id = excluded.snapshot_id, loaded_at = now()`,
         [table.name, attached.snapshotId],
       );
-      await client.query('select pg_notify($1, $2)', [GOLD_LOADED_CHANNEL, JSON.stringify({ table: table.name, snapshotId: attached.snapshotId })]);
-      await client.query(`comment on table ${q(table.name)} is ${pg.escapeLiteral(`${table.description} (lake snapshot ${attached.snapshotId}, run ${runId})`)}`);
+      await client.query('select pg_notify($1, $2)', [
+        GOLD_LOADED_CHANNEL,
+        JSON.stringify({ table: table.name, snapshotId: attached.snapshotId }),
+      ]);
+      await client.query(
+        `comment on table ${q(table.name)} is ${pg.escapeLiteral(`${table.description} (lake snapshot ${attached.snapshotId}, run ${runId})`)}`,
+      );
       for (const [column, text] of Object.entries(table.columns ?? {})) {
-        if (columns.some((c) => c.name === column)) await client.query(`comment on column ${q(table.name)}.${pg.escapeIdentifier(column)} is ${pg.escapeLiteral(text)}`);
+        if (columns.some((c) => c.name === column))
+          await client.query(
+            `comment on column ${q(table.name)}.${pg.escapeIdentifier(column)} is ${pg.escapeLiteral(text)}`,
+          );
       }
     });
     result.rows = rows.length;
@@ -152,6 +217,12 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
     await rt.pool.query(`drop table if exists ${q(staging)}`).catch(() => {});
   }
   result.durationMillis = Date.now() - started;
-  await rt.runs.finish(runId, { status: result.status, rowsIn: result.rows, rowsOut: result.rows, error: result.error, details: { snapshotId: result.snapshotId } });
+  await rt.runs.finish(runId, {
+    status: result.status,
+    rowsIn: result.rows,
+    rowsOut: result.rows,
+    error: result.error,
+    details: { snapshotId: result.snapshotId },
+  });
   return result;
 }

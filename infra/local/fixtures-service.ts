@@ -20,7 +20,8 @@ export function fixturesService(config: Config): LocalService {
   const first = urls[0]!;
   const host = first.hostname;
   const port = Number(first.port || 80);
-  const allListening = async () => (await Promise.all(urls.map((u) => isPortOpen(u.hostname, Number(u.port || 80))))).every(Boolean);
+  const allListening = async () =>
+    (await Promise.all(urls.map((u) => isPortOpen(u.hostname, Number(u.port || 80))))).every(Boolean);
   return {
     name: 'fixtures',
     host,
@@ -29,13 +30,20 @@ export function fixturesService(config: Config): LocalService {
     isHealthy: () => answersHttp(first.origin),
     async start() {
       const logFile = path.join(logDir(config), 'fixtures.log');
-      spawnDetached(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/fixtures.ts'), '--source', 'all'], {
-        cwd: PROJECT_ROOT,
-        env: process.env,
-        logFile,
-        pidFile: pidFileOf(config, 'fixtures'),
-      });
-      await waitUntil(allListening, `the fixtures on ${host} ports ${urls.map((u) => u.port).join(', ')} (log: ${logFile})`);
+      spawnDetached(
+        process.execPath,
+        ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/fixtures.ts'), '--source', 'all'],
+        {
+          cwd: PROJECT_ROOT,
+          env: process.env,
+          logFile,
+          pidFile: pidFileOf(config, 'fixtures'),
+        },
+      );
+      await waitUntil(
+        allListening,
+        `the fixtures on ${host} ports ${urls.map((u) => u.port).join(', ')} (log: ${logFile})`,
+      );
     },
   };
 }

@@ -21,7 +21,11 @@ export function localServices(config: Config): Record<ServiceName, LocalService>
 }
 
 /** Ensures each named service is up: reuses a healthy one on its port, starts the rest. */
-export async function servicesUp(config: Config, names: ServiceName[], onStatus?: (s: ServiceStatus) => void): Promise<ServiceStatus[]> {
+export async function servicesUp(
+  config: Config,
+  names: ServiceName[],
+  onStatus?: (s: ServiceStatus) => void,
+): Promise<ServiceStatus[]> {
   const all = localServices(config);
   const statuses: ServiceStatus[] = [];
   for (const name of names) {

@@ -3,7 +3,17 @@
 // /var/lib/strata/<folder>-<hash>/, owned by that user, linked from the data folder (decision 0019).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../core/config.ts';
 import { run } from '../../core/os-packages.ts';
@@ -43,7 +53,8 @@ export function postgresHome(config: Config, options: PostgresHomeOptions = {}):
   if (linked) rmSync(cluster); // its home was deleted: start afresh
   const local = { clusterDir: cluster, logFile: log, workDir: path.join(config.dataDir, 'run'), outside: false };
   mkdirSync(local.workDir, { recursive: true });
-  if (!options.osUser || existsSync(path.join(cluster, 'PG_VERSION')) || canEnter(options.osUser, local.workDir)) return local;
+  if (!options.osUser || existsSync(path.join(cluster, 'PG_VERSION')) || canEnter(options.osUser, local.workDir))
+    return local;
 
   sweepStaleHomes(outsideRoot);
   const home = path.join(outsideRoot, homeName(config.dataDir));
@@ -80,12 +91,21 @@ export function sweepStaleHomes(outsideRoot = OUTSIDE_ROOT): string[] {
 }
 
 function outsideHome(home: string): PostgresHome {
-  return { clusterDir: path.join(home, 'postgres'), logFile: path.join(home, 'postgres.log'), workDir: home, outside: true };
+  return {
+    clusterDir: path.join(home, 'postgres'),
+    logFile: path.join(home, 'postgres.log'),
+    workDir: home,
+    outside: true,
+  };
 }
 
 /** `<last folder name>-<hash of the whole path>`: readable in a listing, unique per data folder. */
 function homeName(dataDir: string): string {
-  const readable = path.basename(path.dirname(dataDir)).replace(/[^\w.-]/g, '_').slice(0, 40) || 'root';
+  const readable =
+    path
+      .basename(path.dirname(dataDir))
+      .replace(/[^\w.-]/g, '_')
+      .slice(0, 40) || 'root';
   return `${readable}-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
 }
 

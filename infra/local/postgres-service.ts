@@ -17,7 +17,9 @@ function postgresBinDir(): string | undefined {
   if (onPath && findBinary('initdb')) return path.dirname(onPath);
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const majors = readdirSync(root).filter((d) => existsSync(path.join(root, d, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a));
+  const majors = readdirSync(root)
+    .filter((d) => existsSync(path.join(root, d, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a));
   return majors[0] ? path.join(root, majors[0], 'bin') : undefined;
 }
 
@@ -83,9 +85,21 @@ export function postgresService(config: Config): LocalService {
         writeFileSync(pwFile, password || user, { mode: 0o600 });
         if (owner) run('chown', ['-R', owner, clusterDir, pwFile]);
         try {
-          asOwner('initdb', ['-D', clusterDir, '-U', user, '--auth=scram-sha-256', `--pwfile=${pwFile}`, '-E', 'UTF8', '--locale=C.UTF-8']);
+          asOwner('initdb', [
+            '-D',
+            clusterDir,
+            '-U',
+            user,
+            '--auth=scram-sha-256',
+            `--pwfile=${pwFile}`,
+            '-E',
+            'UTF8',
+            '--locale=C.UTF-8',
+          ]);
         } catch (error) {
-          throw new TerminalError(`initdb failed for ${clusterDir}${owner ? ` (run as the ${owner} user)` : ''}`, { cause: error });
+          throw new TerminalError(`initdb failed for ${clusterDir}${owner ? ` (run as the ${owner} user)` : ''}`, {
+            cause: error,
+          });
         } finally {
           rmSync(pwFile, { force: true });
         }

@@ -23,10 +23,13 @@ export function isPortOpen(host: string, port: number, timeoutMillis = 500): Pro
 /** A loopback port nothing listens on right now (tests and benchmarks start servers on it). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const probe = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
+    const probe = net
+      .createServer()
+      .once('error', reject)
+      .listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
   });
 }
 
@@ -52,7 +55,12 @@ export function spawnDetached(command: string, args: string[], options: Detached
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   mkdirSync(path.dirname(options.pidFile), { recursive: true });
   const log = openSync(options.logFile, 'a');
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   child.unref();
   if (!child.pid) throw new TerminalError(`could not start ${command}; see ${options.logFile}`);
   writePidFile(options.pidFile, child.pid);
@@ -79,7 +87,11 @@ export function livePid(pidFile: string): number | undefined {
 }
 
 /** Sends `signal`, waits for the process to exit (SIGKILL after the grace period), removes the pid file. */
-export async function stopPid(pidFile: string, signal: NodeJS.Signals = 'SIGTERM', graceMillis = 30_000): Promise<boolean> {
+export async function stopPid(
+  pidFile: string,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMillis = 30_000,
+): Promise<boolean> {
   const pid = livePid(pidFile);
   if (pid === undefined) {
     rmSync(pidFile, { force: true });
@@ -100,4 +112,3 @@ export async function stopPid(pidFile: string, signal: NodeJS.Signals = 'SIGTERM
   rmSync(pidFile, { force: true });
   return true;
 }
-

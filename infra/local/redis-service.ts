@@ -43,10 +43,28 @@ export function redisService(config: Config): LocalService {
       // AOF with fsync every second: a crash loses at most ~1 s of stream writes (DESIGN.md measures its cost: ≈ 18 %).
       spawnDetached(
         findBinary('redis-server')!,
-        ['--bind', host, '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no'],
+        [
+          '--bind',
+          host,
+          '--port',
+          String(port),
+          '--dir',
+          dir,
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'everysec',
+          '--save',
+          '',
+          '--daemonize',
+          'no',
+        ],
         { logFile: path.join(logDir(config), 'redis.log'), pidFile: pidFileOf(config, 'redis') },
       );
-      await waitUntil(() => ping(host, port), `Redis on ${host}:${port} (log: ${path.join(logDir(config), 'redis.log')})`);
+      await waitUntil(
+        () => ping(host, port),
+        `Redis on ${host}:${port} (log: ${path.join(logDir(config), 'redis.log')})`,
+      );
     },
   };
 }

@@ -7,7 +7,13 @@ if (!directory || !address || !port || !bucket) {
   console.error('usage: s3-server.ts <directory> <address> <port> <bucket>');
   process.exit(2);
 }
-const server = new S3rver({ directory, address, port: Number(port), silent: true, configureBuckets: [{ name: bucket, configs: [] }] });
+const server = new S3rver({
+  directory,
+  address,
+  port: Number(port),
+  silent: true,
+  configureBuckets: [{ name: bucket, configs: [] }],
+});
 await server.run();
 console.log(`s3rver listening on http://${address}:${port}, data in ${directory}`);
 const stop = () => server.close().then(() => process.exit(0));

@@ -30,13 +30,28 @@ export function s3Service(config: Config): LocalService {
     async start() {
       const directory = path.join(config.dataDir, 's3');
       mkdirSync(directory, { recursive: true });
-      spawnDetached(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'infra/local/s3-server.ts'), directory, host, String(port), LOCAL_BUCKET], {
-        cwd: PROJECT_ROOT,
-        env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
-        logFile: path.join(logDir(config), 's3.log'),
-        pidFile: pidFileOf(config, 's3'),
-      });
-      await waitUntil(() => answersS3(config.s3.endpoint), `the S3 server on ${host}:${port} (log: ${path.join(logDir(config), 's3.log')})`);
+      spawnDetached(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(PROJECT_ROOT, 'infra/local/s3-server.ts'),
+          directory,
+          host,
+          String(port),
+          LOCAL_BUCKET,
+        ],
+        {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
+          logFile: path.join(logDir(config), 's3.log'),
+          pidFile: pidFileOf(config, 's3'),
+        },
+      );
+      await waitUntil(
+        () => answersS3(config.s3.endpoint),
+        `the S3 server on ${host}:${port} (log: ${path.join(logDir(config), 's3.log')})`,
+      );
     },
   };
 }

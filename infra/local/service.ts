@@ -23,7 +23,14 @@ export interface LocalService {
   prepare?(): Promise<void>;
 }
 
-export type ServiceState = 'started' | 'reused' | 'stopped' | 'not running' | 'running (ours)' | 'running (not ours)' | 'port taken by another program';
+export type ServiceState =
+  | 'started'
+  | 'reused'
+  | 'stopped'
+  | 'not running'
+  | 'running (ours)'
+  | 'running (not ours)'
+  | 'port taken by another program';
 
 export interface ServiceStatus {
   name: ServiceName;
@@ -62,7 +69,13 @@ export async function ensureDown(config: Config, service: LocalService): Promise
   const hadPidFile = existsSync(pidFile);
   const stopped = await stopPid(pidFile, service.stopSignal);
   const open = await isPortOpen(service.host, service.port);
-  const state: ServiceState = stopped ? 'stopped' : open ? 'running (not ours)' : hadPidFile ? 'stopped' : 'not running';
+  const state: ServiceState = stopped
+    ? 'stopped'
+    : open
+      ? 'running (not ours)'
+      : hadPidFile
+        ? 'stopped'
+        : 'not running';
   return { name: service.name, address, state };
 }
 
@@ -70,6 +83,12 @@ export async function statusOf(config: Config, service: LocalService): Promise<S
   const pid = livePid(pidFileOf(config, service.name));
   const open = await isPortOpen(service.host, service.port);
   const healthy = open && (await service.isHealthy());
-  const state: ServiceState = !open ? 'not running' : !healthy ? 'port taken by another program' : pid ? 'running (ours)' : 'running (not ours)';
+  const state: ServiceState = !open
+    ? 'not running'
+    : !healthy
+      ? 'port taken by another program'
+      : pid
+        ? 'running (ours)'
+        : 'running (not ours)';
   return { name: service.name, address: addressOf(service), state, pid };
 }

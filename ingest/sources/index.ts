@@ -6,4 +6,10 @@ import { oddsSource } from './odds/source.ts';
 import { weaponsSource } from './weapons/source.ts';
 import { weatherSource } from './weather/source.ts';
 
-export const SOURCES: Record<string, SourceDefinition> = { weather: weatherSource, odds: oddsSource, crypto: cryptoSource, weapons: weaponsSource, listings: listingsSource };
+export const SOURCES: Record<string, SourceDefinition> = {
+  weather: weatherSource,
+  odds: oddsSource,
+  crypto: cryptoSource,
+  weapons: weaponsSource,
+  listings: listingsSource,
+};

@@ -16,12 +16,20 @@ export const PAGES = [
   { path: '/lake', id: 'lake', title: 'Lake' },
 ] as const;
 
-const ASSETS: Record<string, string> = { 'dashboard.js': 'text/javascript', 'charts.js': 'text/javascript', 'dashboard.css': 'text/css', 'favicon.svg': 'image/svg+xml' };
+const ASSETS: Record<string, string> = {
+  'dashboard.js': 'text/javascript',
+  'charts.js': 'text/javascript',
+  'dashboard.css': 'text/css',
+  'favicon.svg': 'image/svg+xml',
+};
 
-const escape = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+const escape = (s: string) =>
+  s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
 function shell(page: (typeof PAGES)[number]): string {
-  const nav = PAGES.map((p) => `<a href="${p.path}"${p.id === page.id ? ' aria-current="page"' : ''}>${escape(p.title)}</a>`).join('');
+  const nav = PAGES.map(
+    (p) => `<a href="${p.path}"${p.id === page.id ? ' aria-current="page"' : ''}>${escape(p.title)}</a>`,
+  ).join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -50,7 +58,14 @@ export function dashboardRoutes(): Hono {
   // The dashboard runs only its own scripts and talks only to its own origin.
   const csp = secureHeaders({
     contentSecurityPolicy: {
-      defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'none'"],
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
     },
   });
   for (const page of PAGES) {
@@ -61,7 +76,11 @@ export function dashboardRoutes(): Hono {
     const asset = assets[c.req.param('name')];
     if (!asset) return c.notFound();
     if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304);
-    return c.body(new Uint8Array(asset.body), 200, { 'content-type': asset.type.startsWith('text/') ? `${asset.type}; charset=utf-8` : asset.type, etag: asset.etag, 'cache-control': 'no-cache' });
+    return c.body(new Uint8Array(asset.body), 200, {
+      'content-type': asset.type.startsWith('text/') ? `${asset.type}; charset=utf-8` : asset.type,
+      etag: asset.etag,
+      'cache-control': 'no-cache',
+    });
   });
   return app;
 }

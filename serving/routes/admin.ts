@@ -33,12 +33,21 @@ const jobRoute = createRoute({
       required: true,
       content: {
         'application/json': {
-          schema: z.object({
-            layer: z.enum(['silver', 'gold']),
-            select: z.string().regex(/^\+?\w+\+?(,\+?\w+\+?)*$/, 'table names, comma-separated, each optionally with a leading or trailing +').max(2000).optional()
-              .openapi({ example: 'weather_observations+' }),
-            fullRefresh: z.boolean().optional(),
-          }).strict(),
+          schema: z
+            .object({
+              layer: z.enum(['silver', 'gold']),
+              select: z
+                .string()
+                .regex(
+                  /^\+?\w+\+?(,\+?\w+\+?)*$/,
+                  'table names, comma-separated, each optionally with a leading or trailing +',
+                )
+                .max(2000)
+                .optional()
+                .openapi({ example: 'weather_observations+' }),
+              fullRefresh: z.boolean().optional(),
+            })
+            .strict(),
         },
       },
     },
@@ -54,11 +63,22 @@ const replayRoute = createRoute({
   path: '/dead-letters/{source}/replay',
   operationId: 'replayDeadLetters',
   tags: ['admin'],
-  summary: 'Parse a source\'s dead letters again; those that parse now go to the stream, the rest stay',
+  summary: "Parse a source's dead letters again; those that parse now go to the stream, the rest stay",
   security,
   request: {
-    params: z.object({ source: z.string().regex(/^[\w-]{1,64}$/).openapi({ param: { name: 'source', in: 'path' }, example: 'weather' }) }),
-    query: z.object({ limit: z.string().regex(/^\d{1,7}$/, 'an integer').optional().openapi({ description: 'Dead letters to examine at most (default all)', example: '1000' }) }),
+    params: z.object({
+      source: z
+        .string()
+        .regex(/^[\w-]{1,64}$/)
+        .openapi({ param: { name: 'source', in: 'path' }, example: 'weather' }),
+    }),
+    query: z.object({
+      limit: z
+        .string()
+        .regex(/^\d{1,7}$/, 'an integer')
+        .optional()
+        .openapi({ description: 'Dead letters to examine at most (default all)', example: '1000' }),
+    }),
   },
   responses: {
     200: { description: 'What the replay did', content: { 'application/json': { schema: ReplaySchema } } },
@@ -73,7 +93,11 @@ export function adminRoutes(actions: AdminActions | undefined): OpenAPIHono {
   app.openapi(jobRoute, async (c) => {
     const admin = wired();
     const holder = await admin.jobInProgress();
-    if (holder) apiError(409, `a job run is in progress (${holder}); jobs run one at a time, try again when it ends (GET /v1/runs?status=running)`);
+    if (holder)
+      apiError(
+        409,
+        `a job run is in progress (${holder}); jobs run one at a time, try again when it ends (GET /v1/runs?status=running)`,
+      );
     const request = c.req.valid('json');
     const started = await admin.startJob(request);
     return c.json({ status: 'started' as const, ...started, runs: `/v1/runs?kind=job:${request.layer}` }, 202);

@@ -14,11 +14,32 @@ const eventsRoute = createRoute({
   path: '/events',
   operationId: 'events',
   tags: ['live'],
-  summary: 'Server-sent events: `gold-loaded` ({ table, snapshotId }) after each gold load, `resync` after a lost connection',
+  summary:
+    'Server-sent events: `gold-loaded` ({ table, snapshotId }) after each gold load, `resync` after a lost connection',
   security: [],
-  request: { query: z.object({ tables: z.string().max(2000).optional().openapi({ description: 'Comma-separated gold tables to hear about (default all)', example: 'crypto_ohlc_minute' }) }) },
+  request: {
+    query: z.object({
+      tables: z
+        .string()
+        .max(2000)
+        .optional()
+        .openapi({
+          description: 'Comma-separated gold tables to hear about (default all)',
+          example: 'crypto_ohlc_minute',
+        }),
+    }),
+  },
   responses: {
-    200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string().openapi({ example: 'event: gold-loaded\ndata: {"table":"crypto_ohlc_minute","snapshotId":42}\n\n' }) } } },
+    200: {
+      description: 'An event stream',
+      content: {
+        'text/event-stream': {
+          schema: z
+            .string()
+            .openapi({ example: 'event: gold-loaded\ndata: {"table":"crypto_ohlc_minute","snapshotId":42}\n\n' }),
+        },
+      },
+    },
     ...errorResponses(414, 429, 503),
   },
 });
@@ -27,8 +48,13 @@ export function liveRoutes(feed: LiveFeed | undefined): OpenAPIHono {
   const app = new OpenAPIHono();
   app.openapi(eventsRoute, (c) => {
     if (!feed) apiError(503, 'live events are not wired in this process; run `pnpm serve`');
-    if (feed.subscribers >= MAX_SUBSCRIBERS) apiError(503, `more than ${MAX_SUBSCRIBERS} live subscribers; retry later`);
-    const wanted = c.req.valid('query').tables?.split(',').map((t) => t.trim()).filter(Boolean);
+    if (feed.subscribers >= MAX_SUBSCRIBERS)
+      apiError(503, `more than ${MAX_SUBSCRIBERS} live subscribers; retry later`);
+    const wanted = c.req
+      .valid('query')
+      .tables?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     return streamSSE(c, async (stream) => {
       const queue: Parameters<LiveListener>[0][] = [];
       let wake: (() => void) | undefined;

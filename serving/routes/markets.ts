@@ -20,10 +20,18 @@ const matchesRoute = createRoute({
       limit: limitParam(1000, 100),
     }),
   },
-  responses: { 200: { description: 'Matches by kick-off', content: { 'application/json': { schema: MatchListSchema } } }, ...errorResponses(400, 414, 429, 503) },
+  responses: {
+    200: { description: 'Matches by kick-off', content: { 'application/json': { schema: MatchListSchema } } },
+    ...errorResponses(400, 414, 429, 503),
+  },
 });
 
-const symbolParam = z.object({ symbol: z.string().regex(/^[A-Z0-9]{2,20}$/, 'a trading pair in capitals, e.g. BTCUSDT').openapi({ param: { name: 'symbol', in: 'path' }, example: 'BTCUSDT' }) });
+const symbolParam = z.object({
+  symbol: z
+    .string()
+    .regex(/^[A-Z0-9]{2,20}$/, 'a trading pair in capitals, e.g. BTCUSDT')
+    .openapi({ param: { name: 'symbol', in: 'path' }, example: 'BTCUSDT' }),
+});
 
 const coinsRoute = createRoute({
   method: 'get',
@@ -32,7 +40,10 @@ const coinsRoute = createRoute({
   tags: ['markets'],
   summary: 'Every coin with its latest price',
   security: [],
-  responses: { 200: { description: 'Coins by symbol', content: { 'application/json': { schema: CoinListSchema } } }, ...errorResponses(414, 429, 503) },
+  responses: {
+    200: { description: 'Coins by symbol', content: { 'application/json': { schema: CoinListSchema } } },
+    ...errorResponses(414, 429, 503),
+  },
 });
 
 const latestRoute = createRoute({
@@ -43,7 +54,10 @@ const latestRoute = createRoute({
   summary: 'The latest price of a coin: the close of its last one-minute candle',
   security: [],
   request: { params: symbolParam },
-  responses: { 200: { description: 'The latest price', content: { 'application/json': { schema: LatestPriceSchema } } }, ...errorResponses(400, 404, 414, 429, 503) },
+  responses: {
+    200: { description: 'The latest price', content: { 'application/json': { schema: LatestPriceSchema } } },
+    ...errorResponses(400, 404, 414, 429, 503),
+  },
 });
 
 const candlesRoute = createRoute({
@@ -55,9 +69,15 @@ const candlesRoute = createRoute({
   security: [],
   request: {
     params: symbolParam,
-    query: z.object({ grain: z.enum(['minute', 'hour']).optional().openapi({ example: 'minute' }), limit: limitParam(1440, 60) }),
+    query: z.object({
+      grain: z.enum(['minute', 'hour']).optional().openapi({ example: 'minute' }),
+      limit: limitParam(1440, 60),
+    }),
   },
-  responses: { 200: { description: 'Candles, oldest first', content: { 'application/json': { schema: CandleListSchema } } }, ...errorResponses(400, 414, 429, 503) },
+  responses: {
+    200: { description: 'Candles, oldest first', content: { 'application/json': { schema: CandleListSchema } } },
+    ...errorResponses(400, 414, 429, 503),
+  },
 });
 
 const OUTCOMES = ['1', 'X', '2'] as const;
@@ -67,7 +87,14 @@ export function marketsRoutes(pool: Pool): OpenAPIHono {
 
   app.openapi(matchesRoute, async (c) => {
     const { league, team, limit } = c.req.valid('query');
-    const { rows } = await pool.query<{ league: string; home: string; away: string; match: string; kickoff: Date; outcomes: { outcome: string; odds: number; bookmaker: string; bookmakers: number }[] }>(
+    const { rows } = await pool.query<{
+      league: string;
+      home: string;
+      away: string;
+      match: string;
+      kickoff: Date;
+      outcomes: { outcome: string; odds: number; bookmaker: string; bookmakers: number }[];
+    }>(
       `select league, home, away, match, kickoff,
               json_agg(json_build_object('outcome', outcome, 'odds', best_odds, 'bookmaker', best_bookmaker, 'bookmakers', bookmakers)) as outcomes
          from gold.odds_best_prices
@@ -76,23 +103,48 @@ export function marketsRoutes(pool: Pool): OpenAPIHono {
         order by kickoff, league, match limit ${limitOf(limit, 1000, 100)}`,
       [league ?? null, team ?? null],
     );
-    return c.json({
-      matches: rows.map((m) => {
-        const best = Object.fromEntries(m.outcomes.map((o) => [o.outcome, { odds: Number(o.odds), bookmaker: o.bookmaker, bookmakers: o.bookmakers }]));
-        const complete = OUTCOMES.every((o) => best[o]);
-        return {
-          league: m.league, home: m.home, away: m.away, match: m.match, kickoff: m.kickoff.toISOString(), best,
-          payoutRate: complete ? Math.round(10_000 / OUTCOMES.reduce((sum, o) => sum + 1 / best[o]!.odds, 0)) / 10_000 : null,
-        };
-      }),
-    }, 200);
+    return c.json(
+      {
+        matches: rows.map((m) => {
+          const best = Object.fromEntries(
+            m.outcomes.map((o) => [
+              o.outcome,
+              { odds: Number(o.odds), bookmaker: o.bookmaker, bookmakers: o.bookmakers },
+            ]),
+          );
+          const complete = OUTCOMES.every((o) => best[o]);
+          return {
+            league: m.league,
+            home: m.home,
+            away: m.away,
+            match: m.match,
+            kickoff: m.kickoff.toISOString(),
+            best,
+            payoutRate: complete
+              ? Math.round(10_000 / OUTCOMES.reduce((sum, o) => sum + 1 / best[o]!.odds, 0)) / 10_000
+              : null,
+          };
+        }),
+      },
+      200,
+    );
   });
 
   app.openapi(coinsRoute, async (c) => {
     const { rows } = await pool.query<{ symbol: string; period_start: Date; close: number; close_at: Date }>(
       'select distinct on (symbol) symbol, period_start, close, close_at from gold.crypto_ohlc_minute order by symbol, period_start desc',
     );
-    return c.json({ coins: rows.map((r) => ({ symbol: r.symbol, price: Number(r.close), minute: r.period_start.toISOString(), at: r.close_at.toISOString() })) }, 200);
+    return c.json(
+      {
+        coins: rows.map((r) => ({
+          symbol: r.symbol,
+          price: Number(r.close),
+          minute: r.period_start.toISOString(),
+          at: r.close_at.toISOString(),
+        })),
+      },
+      200,
+    );
   });
 
   app.openapi(latestRoute, async (c) => {
@@ -102,22 +154,44 @@ export function marketsRoutes(pool: Pool): OpenAPIHono {
       [symbol],
     );
     const last = rows[0];
-    if (!last) apiError(404, `no prices for ${symbol}; GET /v1/tables/crypto_ohlc_minute?fields=symbol lists the coins`);
-    return c.json({ symbol, price: Number(last.close), minute: last.period_start.toISOString(), at: last.close_at.toISOString() }, 200);
+    if (!last)
+      apiError(404, `no prices for ${symbol}; GET /v1/tables/crypto_ohlc_minute?fields=symbol lists the coins`);
+    return c.json(
+      { symbol, price: Number(last.close), minute: last.period_start.toISOString(), at: last.close_at.toISOString() },
+      200,
+    );
   });
 
   app.openapi(candlesRoute, async (c) => {
     const { symbol } = c.req.valid('param');
     const { grain = 'minute', limit } = c.req.valid('query');
     const table = grain === 'hour' ? 'crypto_ohlc_hour' : 'crypto_ohlc_minute';
-    const { rows } = await pool.query<{ period_start: Date; open: number; high: number; low: number; close: number; ticks: number }>(
+    const { rows } = await pool.query<{
+      period_start: Date;
+      open: number;
+      high: number;
+      low: number;
+      close: number;
+      ticks: number;
+    }>(
       `select * from (select period_start, open, high, low, close, ticks from gold.${table} where symbol = $1 order by period_start desc limit ${limitOf(limit, 1440, 60)}) as last order by period_start`,
       [symbol],
     );
-    return c.json({
-      symbol, grain,
-      candles: rows.map((r) => ({ start: r.period_start.toISOString(), open: Number(r.open), high: Number(r.high), low: Number(r.low), close: Number(r.close), ticks: Number(r.ticks) })),
-    }, 200);
+    return c.json(
+      {
+        symbol,
+        grain,
+        candles: rows.map((r) => ({
+          start: r.period_start.toISOString(),
+          open: Number(r.open),
+          high: Number(r.high),
+          low: Number(r.low),
+          close: Number(r.close),
+          ticks: Number(r.ticks),
+        })),
+      },
+      200,
+    );
   });
 
   return app;

@@ -22,14 +22,32 @@ const runsRoute = createRoute({
   security: [],
   request: {
     query: z.object({
-      kind: z.string().max(40).optional().openapi({ description: 'collect, bronze, job:silver, job:gold or load', example: 'job:silver' }),
-      target: z.string().max(200).optional().openapi({ description: 'A source or table, e.g. weather or silver.weather_observations', example: 'weather' }),
+      kind: z
+        .string()
+        .max(40)
+        .optional()
+        .openapi({ description: 'collect, bronze, job:silver, job:gold or load', example: 'job:silver' }),
+      target: z
+        .string()
+        .max(200)
+        .optional()
+        .openapi({ description: 'A source or table, e.g. weather or silver.weather_observations', example: 'weather' }),
       status: z.enum(RUN_STATUSES).optional().openapi({ example: 'failed' }),
       limit: limitParam(MAX_RUNS, 50),
-      before: z.string().max(200).optional().openapi({ description: 'The `nextBefore` of the previous page', example: '2026-11-20 10:00:00.123456+00|collect-20261120T100000123Z-1a2b3c4d' }),
+      before: z
+        .string()
+        .max(200)
+        .optional()
+        .openapi({
+          description: 'The `nextBefore` of the previous page',
+          example: '2026-11-20 10:00:00.123456+00|collect-20261120T100000123Z-1a2b3c4d',
+        }),
     }),
   },
-  responses: { 200: { description: 'Runs, newest first', content: { 'application/json': { schema: RunListSchema } } }, ...errorResponses(400, 414, 429, 503) },
+  responses: {
+    200: { description: 'Runs, newest first', content: { 'application/json': { schema: RunListSchema } } },
+    ...errorResponses(400, 414, 429, 503),
+  },
 });
 
 const qualityRoute = createRoute({
@@ -37,9 +55,15 @@ const qualityRoute = createRoute({
   path: '/quality',
   operationId: 'quality',
   tags: ['operations'],
-  summary: 'Expectation results of each table\'s last run, quarantine counts, and dead letters per source',
+  summary: "Expectation results of each table's last run, quarantine counts, and dead letters per source",
   security: [],
-  responses: { 200: { description: 'Quality per table and per source', content: { 'application/json': { schema: QualitySchema } } }, ...errorResponses(414, 429, 503) },
+  responses: {
+    200: {
+      description: 'Quality per table and per source',
+      content: { 'application/json': { schema: QualitySchema } },
+    },
+    ...errorResponses(414, 429, 503),
+  },
 });
 
 const streamsRoute = createRoute({
@@ -47,9 +71,12 @@ const streamsRoute = createRoute({
   path: '/streams',
   operationId: 'listStreams',
   tags: ['operations'],
-  summary: 'Backlog and lag of each source\'s Redis stream, and its dead letters',
+  summary: "Backlog and lag of each source's Redis stream, and its dead letters",
   security: [],
-  responses: { 200: { description: 'One entry per stream', content: { 'application/json': { schema: StreamListSchema } } }, ...errorResponses(414, 429, 503) },
+  responses: {
+    200: { description: 'One entry per stream', content: { 'application/json': { schema: StreamListSchema } } },
+    ...errorResponses(414, 429, 503),
+  },
 });
 
 export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPrefix: string): OpenAPIHono {
@@ -71,7 +98,20 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
       // Keyset on (started_at, run_id) at PostgreSQL's full precision, so runs started in the same millisecond are not skipped.
       where.push(`(started_at, run_id) < ($${values.push(at)}::timestamptz, $${values.push(before.slice(cut + 1))})`);
     }
-    const { rows } = await pool.query<{ started_text: string; run_id: string; kind: string; target: string; status: string; started_at: Date; finished_at: Date | null; rows_in: number | null; rows_out: number | null; rows_quarantined: number | null; error: string | null; details: Record<string, unknown> }>(
+    const { rows } = await pool.query<{
+      started_text: string;
+      run_id: string;
+      kind: string;
+      target: string;
+      status: string;
+      started_at: Date;
+      finished_at: Date | null;
+      rows_in: number | null;
+      rows_out: number | null;
+      rows_quarantined: number | null;
+      error: string | null;
+      details: Record<string, unknown>;
+    }>(
       `select started_at::text as started_text, run_id, kind, target, status, started_at, finished_at, rows_in, rows_out, rows_quarantined, error, details
          from strata_catalog.runs ${where.length ? `where ${where.join(' and ')}` : ''}
         order by started_at desc, run_id desc limit ${limit + 1}`,
@@ -79,18 +119,42 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return c.json({
-      runs: page.map((r) => ({
-        runId: r.run_id, kind: r.kind, target: r.target, status: r.status, startedAt: r.started_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
-        durationMillis: r.finished_at ? r.finished_at.getTime() - r.started_at.getTime() : null,
-        rowsIn: r.rows_in, rowsOut: r.rows_out, rowsQuarantined: r.rows_quarantined, error: r.error, details: r.details,
-      })),
-      nextBefore: rows.length > limit && last ? `${last.started_text}|${last.run_id}` : null,
-    }, 200);
+    return c.json(
+      {
+        runs: page.map((r) => ({
+          runId: r.run_id,
+          kind: r.kind,
+          target: r.target,
+          status: r.status,
+          startedAt: r.started_at.toISOString(),
+          finishedAt: r.finished_at?.toISOString() ?? null,
+          durationMillis: r.finished_at ? r.finished_at.getTime() - r.started_at.getTime() : null,
+          rowsIn: r.rows_in,
+          rowsOut: r.rows_out,
+          rowsQuarantined: r.rows_quarantined,
+          error: r.error,
+          details: r.details,
+        })),
+        nextBefore: rows.length > limit && last ? `${last.started_text}|${last.run_id}` : null,
+      },
+      200,
+    );
   });
 
   app.openapi(qualityRoute, async (c) => {
-    const { rows } = await pool.query<{ layer: string; name: string; quarantined: number; run_id: string | null; status: string | null; finished_at: Date | null; rows_in: number | null; rows_out: number | null; rows_quarantined: number | null; details: Record<string, unknown> | null; error: string | null }>(
+    const { rows } = await pool.query<{
+      layer: string;
+      name: string;
+      quarantined: number;
+      run_id: string | null;
+      status: string | null;
+      finished_at: Date | null;
+      rows_in: number | null;
+      rows_out: number | null;
+      rows_quarantined: number | null;
+      details: Record<string, unknown> | null;
+      error: string | null;
+    }>(
       `select t.layer, t.name,
               coalesce((select sum(f.row_count) from strata_catalog.tables q join strata_catalog.files f on f.table_id = q.table_id and f.removed_snapshot_id is null
                          where q.layer = t.layer and q.name = t.name || '__quarantine'), 0)::bigint as quarantined,
@@ -109,17 +173,29 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
     );
     const deadLetters: Record<string, number> = Object.fromEntries(streams.map((s) => [s.source, s.deadLetters]));
     for (const r of inLake) deadLetters[r.source] = (deadLetters[r.source] ?? 0) + r.letters;
-    return c.json({
-      tables: rows.map((r) => ({
-        table: `${r.layer}.${r.name}`, quarantinedTotal: r.quarantined,
-        lastRun: r.run_id ? {
-          runId: r.run_id, status: r.status!, finishedAt: r.finished_at?.toISOString() ?? null, rowsIn: r.rows_in, rowsOut: r.rows_out,
-          rowsQuarantined: r.rows_quarantined ?? 0, rowsDropped: Number(r.details?.rowsDropped ?? 0),
-          warnings: (r.details?.warnings ?? {}) as Record<string, number>, error: r.error,
-        } : null,
-      })),
-      deadLetters,
-    }, 200);
+    return c.json(
+      {
+        tables: rows.map((r) => ({
+          table: `${r.layer}.${r.name}`,
+          quarantinedTotal: r.quarantined,
+          lastRun: r.run_id
+            ? {
+                runId: r.run_id,
+                status: r.status!,
+                finishedAt: r.finished_at?.toISOString() ?? null,
+                rowsIn: r.rows_in,
+                rowsOut: r.rows_out,
+                rowsQuarantined: r.rows_quarantined ?? 0,
+                rowsDropped: Number(r.details?.rowsDropped ?? 0),
+                warnings: (r.details?.warnings ?? {}) as Record<string, number>,
+                error: r.error,
+              }
+            : null,
+        })),
+        deadLetters,
+      },
+      200,
+    );
   });
 
   app.openapi(streamsRoute, async (c) => {

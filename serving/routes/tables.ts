@@ -8,7 +8,15 @@ import { apiError } from '../errors.ts';
 import type { GoldCatalog } from '../gold-catalog.ts';
 import { streamRows } from '../row-stream.ts';
 import { errorResponses, RowsSchema, TableListSchema } from '../schemas.ts';
-import { buildTableQuery, cursorAfter, DEFAULT_LIMIT, FORMATS, MAX_JSON_LIMIT, OPERATORS, publicRow } from '../table-query.ts';
+import {
+  buildTableQuery,
+  cursorAfter,
+  DEFAULT_LIMIT,
+  FORMATS,
+  MAX_JSON_LIMIT,
+  OPERATORS,
+  publicRow,
+} from '../table-query.ts';
 
 const listRoute = createRoute({
   method: 'get',
@@ -17,7 +25,13 @@ const listRoute = createRoute({
   tags: ['tables'],
   summary: 'The gold tables, with their columns, descriptions, row counts and freshness',
   security: [],
-  responses: { 200: { description: 'Every gold table PostgreSQL serves', content: { 'application/json': { schema: TableListSchema } } }, ...errorResponses(414, 429, 503) },
+  responses: {
+    200: {
+      description: 'Every gold table PostgreSQL serves',
+      content: { 'application/json': { schema: TableListSchema } },
+    },
+    ...errorResponses(414, 429, 503),
+  },
 });
 
 const text = (description: string, example: string) => z.string().optional().openapi({ description, example });
@@ -34,14 +48,31 @@ const rowsRoute = createRoute({
     'Pages follow a cursor: each JSON page gives `nextCursor` (and `next`, its URL) until the last. `format=csv` or ' +
     '`format=ndjson` streams every matching row (or `limit` of them) without paging.',
   request: {
-    params: z.object({ name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'weather_daily', description: 'A table listed by GET /v1/tables' }) }),
+    params: z.object({
+      name: z
+        .string()
+        .openapi({
+          param: { name: 'name', in: 'path' },
+          example: 'weather_daily',
+          description: 'A table listed by GET /v1/tables',
+        }),
+    }),
     query: z.object({
       fields: text('Comma-separated columns to return', 'city,date,temperature_mean_c'),
       order: text('Comma-separated columns; a leading - sorts descending. The primary key breaks ties.', 'city,-date'),
-      limit: text(`Rows per page, 1–${MAX_JSON_LIMIT} (default ${DEFAULT_LIMIT}); with csv/ndjson, rows to export (default all)`, '100'),
+      limit: text(
+        `Rows per page, 1–${MAX_JSON_LIMIT} (default ${DEFAULT_LIMIT}); with csv/ndjson, rows to export (default all)`,
+        '100',
+      ),
       cursor: text('The `nextCursor` of the previous page', 'eyJvIjoiIiwiayI6WyJQYXJpcyJdfQ'),
-      format: z.enum(FORMATS).optional().openapi({ description: 'json (paged), csv or ndjson (streamed)', example: 'json' }),
-      count: z.literal('exact').optional().openapi({ description: 'Add `total`, the rows matching the filters (one more query)', example: 'exact' }),
+      format: z
+        .enum(FORMATS)
+        .optional()
+        .openapi({ description: 'json (paged), csv or ndjson (streamed)', example: 'json' }),
+      count: z
+        .literal('exact')
+        .optional()
+        .openapi({ description: 'Add `total`, the rows matching the filters (one more query)', example: 'exact' }),
     }),
   },
   security: [],
@@ -62,15 +93,24 @@ export function tablesRoutes(pool: Pool, gold: GoldCatalog): OpenAPIHono {
   const app = new OpenAPIHono();
 
   app.openapi(listRoute, async (c) => {
-    const loads = await pool.query<{ table_name: string; snapshot_id: number; loaded_at: Date }>('select table_name, snapshot_id, loaded_at from strata_catalog.gold_loads');
+    const loads = await pool.query<{ table_name: string; snapshot_id: number; loaded_at: Date }>(
+      'select table_name, snapshot_id, loaded_at from strata_catalog.gold_loads',
+    );
     const loaded = new Map(loads.rows.map((l) => [l.table_name, l]));
     const tables = await Promise.all(
       (await gold.tables()).map(async (t) => {
-        const exact = await pool.query<{ n: number }>(`select count(*)::bigint as n from ${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(t.name)}`);
+        const exact = await pool.query<{ n: number }>(
+          `select count(*)::bigint as n from ${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(t.name)}`,
+        );
         const load = loaded.get(t.name);
         return {
-          name: t.name, description: t.description, rows: exact.rows[0]!.n, primaryKey: t.primaryKey,
-          snapshotId: load?.snapshot_id ?? null, loadedAt: load?.loaded_at.toISOString() ?? null, columns: t.columns,
+          name: t.name,
+          description: t.description,
+          rows: exact.rows[0]!.n,
+          primaryKey: t.primaryKey,
+          snapshotId: load?.snapshot_id ?? null,
+          loadedAt: load?.loaded_at.toISOString() ?? null,
+          columns: t.columns,
         };
       }),
     );
@@ -86,7 +126,10 @@ export function tablesRoutes(pool: Pool, gold: GoldCatalog): OpenAPIHono {
       if (!table) apiError(404, `no gold table "${name.slice(0, 60)}"; GET /v1/tables lists them`);
       const query = buildTableQuery(table, params);
       if (query.format !== 'json') return streamRows(pool, query);
-      const [page, count] = await Promise.all([pool.query(query.sql, query.values), query.countSql ? pool.query<{ total: number }>(query.countSql, query.countValues) : undefined]);
+      const [page, count] = await Promise.all([
+        pool.query(query.sql, query.values),
+        query.countSql ? pool.query<{ total: number }>(query.countSql, query.countValues) : undefined,
+      ]);
       const more = page.rows.length > query.limit!;
       const rows = more ? page.rows.slice(0, query.limit) : page.rows;
       const nextCursor = more ? cursorAfter(query, rows.at(-1)!) : null;
@@ -97,7 +140,14 @@ export function tablesRoutes(pool: Pool, gold: GoldCatalog): OpenAPIHono {
         next = `${url.pathname}?${following}`;
       }
       return c.json(
-        { table: name, limit: query.limit!, ...(count ? { total: count.rows[0]!.total } : {}), rows: rows.map((r) => publicRow(query, r)), nextCursor, next },
+        {
+          table: name,
+          limit: query.limit!,
+          ...(count ? { total: count.rows[0]!.total } : {}),
+          rows: rows.map((r) => publicRow(query, r)),
+          nextCursor,
+          next,
+        },
         200,
       );
     };

@@ -28,9 +28,23 @@ const MALFORMED = 10_000;
 
 /** Which kind of bad record a dead letter's reason speaks of, per source. */
 const REASON_KINDS: Record<string, [RegExp, string][]> = {
-  weather: [[/larger than STRATA_MAX_EVENT_BYTES/, 'huge'], [/missing field station_id/, 'station-id-number'], [/observed_at/, 'time-unreadable'], [/not a JSON object/, 'not-an-object']],
-  listings: [[/larger than STRATA_MAX_EVENT_BYTES/, 'huge'], [/^parser error: .*JSON/, 'broken-json'], [/rejected by the collector: .* not valid UTF-8/, 'invalid-utf8'], [/missing field id/, 'missing-id'], [/is not a date/, 'date-unreadable']],
-  odds: [[/rejected by the collector: .*no records found on the page/, 'changed-layout'], [/is not decimal odds above 1/, 'malformed-odds']],
+  weather: [
+    [/larger than STRATA_MAX_EVENT_BYTES/, 'huge'],
+    [/missing field station_id/, 'station-id-number'],
+    [/observed_at/, 'time-unreadable'],
+    [/not a JSON object/, 'not-an-object'],
+  ],
+  listings: [
+    [/larger than STRATA_MAX_EVENT_BYTES/, 'huge'],
+    [/^parser error: .*JSON/, 'broken-json'],
+    [/rejected by the collector: .* not valid UTF-8/, 'invalid-utf8'],
+    [/missing field id/, 'missing-id'],
+    [/is not a date/, 'date-unreadable'],
+  ],
+  odds: [
+    [/rejected by the collector: .*no records found on the page/, 'changed-layout'],
+    [/is not decimal odds above 1/, 'malformed-odds'],
+  ],
 };
 
 interface Measured extends Expected {
@@ -73,7 +87,13 @@ describe(`${MALFORMED} malformed records across the sources`, { timeout: 600_000
     const childEnv = { ...envFor(env.config), S3_ENDPOINT: env.config.s3.endpoint, STRATA_LISTINGS_INBOX: inbox };
     const runs = [
       await cli(childEnv, 'bin/ingest-run.ts', 'weather', '--base-url', weather.url),
-      await cli(childEnv, 'bin/ingest-run.ts', 'listings', '--base-url', `http://127.0.0.1:${(emptyApi.address() as AddressInfo).port}`),
+      await cli(
+        childEnv,
+        'bin/ingest-run.ts',
+        'listings',
+        '--base-url',
+        `http://127.0.0.1:${(emptyApi.address() as AddressInfo).port}`,
+      ),
       await cli(childEnv, 'bin/ingest-run.ts', 'odds', '--base-url', odds.url),
       await cli(childEnv, 'bin/bronze.ts', '--once'),
       await cli(childEnv, 'bin/job.ts', 'silver'),
@@ -91,10 +111,26 @@ describe(`${MALFORMED} malformed records across the sources`, { timeout: 600_000
     for (const source of ['weather', 'listings', 'odds'] as const) {
       const m = measured[source];
       const e = expected[source];
-      assert.equal(m.read, m.stored + m.quarantined + m.deadLettered + m.duplicates, `${source}: read = stored + quarantined + dead-lettered + duplicates`);
+      assert.equal(
+        m.read,
+        m.stored + m.quarantined + m.deadLettered + m.duplicates,
+        `${source}: read = stored + quarantined + dead-lettered + duplicates`,
+      );
       assert.deepEqual(
-        { read: m.read, stored: m.stored, quarantined: m.quarantined, deadLettered: m.deadLettered, duplicates: m.duplicates },
-        { read: e.read, stored: e.stored, quarantined: e.quarantined, deadLettered: e.deadLettered, duplicates: e.duplicates },
+        {
+          read: m.read,
+          stored: m.stored,
+          quarantined: m.quarantined,
+          deadLettered: m.deadLettered,
+          duplicates: m.duplicates,
+        },
+        {
+          read: e.read,
+          stored: e.stored,
+          quarantined: e.quarantined,
+          deadLettered: e.deadLettered,
+          duplicates: e.duplicates,
+        },
         `${source}: each count as the generator expects`,
       );
       assert.deepEqual(m.unexplained, [], `${source}: every dead letter's reason names its problem`);
@@ -111,7 +147,11 @@ function expectedOdds(): Expected {
   const keys = new Set(valid.map((r) => `${r.league}|${r.home}|${r.away}|${r.kickoff}|${r.bookmaker}`));
   const changed = pages.filter((p) => p.changedLayout).length;
   return {
-    read: rows.length + changed, stored: keys.size, quarantined: 0, deadLettered: rows.length - valid.length + changed, duplicates: valid.length - keys.size,
+    read: rows.length + changed,
+    stored: keys.size,
+    quarantined: 0,
+    deadLettered: rows.length - valid.length + changed,
+    duplicates: valid.length - keys.size,
     deadLetterKinds: { 'changed-layout': changed, 'malformed-odds': rows.length - valid.length },
   };
 }
@@ -123,12 +163,17 @@ function expectedOdds(): Expected {
  */
 async function measure(env: Isolated, source: string, table: string): Promise<Measured> {
   const { rows } = await env.rt.pool.query<{ rows_in: number; details: Record<string, number> }>(
-    `select rows_in::int, details from strata_catalog.runs where kind = 'collect' and target = $1 and status = 'succeeded'`, [source],
+    `select rows_in::int, details from strata_catalog.runs where kind = 'collect' and target = $1 and status = 'succeeded'`,
+    [source],
   );
   assert.equal(rows.length, 1, `one collect run of ${source}`);
   const run = rows[0]!;
   // `pnpm bronze --once` committed every dead letter to the lake: Redis keeps none, and none is bigger than a preview.
-  assert.equal(await env.rt.redis().xlen(deadLetterKey(env.config.redisPrefix, source)), 0, `${source}: dead letters left Redis`);
+  assert.equal(
+    await env.rt.redis().xlen(deadLetterKey(env.config.redisPrefix, source)),
+    0,
+    `${source}: dead letters left Redis`,
+  );
   const letters = await withDuck(async (duck) => {
     await attachTable(env.rt, duck, { layer: 'bronze', name: deadLetterTable(source) });
     return duck.all(`select reason, octet_length(encode(raw)) as bytes from bronze.${deadLetterTable(source)}`);
@@ -153,7 +198,9 @@ async function measure(env: Isolated, source: string, table: string): Promise<Me
       bronze: await n(`select count(*) from bronze.${source}`),
       stored: await n(`select count(*) from silver.${table}`),
       // A quarantined row must say which rules it broke.
-      quarantined: quarantine ? await n(`select count(*) from silver.${table}__quarantine where len(broken_rules) > 0`) : 0,
+      quarantined: quarantine
+        ? await n(`select count(*) from silver.${table}__quarantine where len(broken_rules) > 0`)
+        : 0,
     };
   });
   return {
@@ -161,7 +208,8 @@ async function measure(env: Isolated, source: string, table: string): Promise<Me
     stored: lake.stored,
     quarantined: lake.quarantined,
     deadLettered: letters.length,
-    duplicates: run.details.duplicates! + run.details.deadLetterDuplicates! + (lake.bronze - lake.stored - lake.quarantined),
+    duplicates:
+      run.details.duplicates! + run.details.deadLetterDuplicates! + (lake.bronze - lake.stored - lake.quarantined),
     deadLetterKinds,
     bronze: lake.bronze,
     unexplained,
@@ -170,8 +218,16 @@ async function measure(env: Isolated, source: string, table: string): Promise<Me
 
 function formatCounts(m: Record<string, Measured>): string {
   const header = ['source', 'read', 'stored', 'quarantined', 'dead-lettered', 'duplicates', 'adds up'];
-  const lines = Object.entries(m).map(([source, c]) =>
-    [source, c.read, c.stored, c.quarantined, c.deadLettered, c.duplicates, c.read === c.stored + c.quarantined + c.deadLettered + c.duplicates ? 'yes' : 'NO'],
-  );
-  return [header, ...lines].map((cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(10) : String(c).padStart(14))).join('')).join('\n');
+  const lines = Object.entries(m).map(([source, c]) => [
+    source,
+    c.read,
+    c.stored,
+    c.quarantined,
+    c.deadLettered,
+    c.duplicates,
+    c.read === c.stored + c.quarantined + c.deadLettered + c.duplicates ? 'yes' : 'NO',
+  ]);
+  return [header, ...lines]
+    .map((cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(10) : String(c).padStart(14))).join(''))
+    .join('\n');
 }

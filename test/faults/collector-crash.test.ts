@@ -12,7 +12,12 @@ import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
 const FIXTURE = { days: 8, seed: 31 }; // ≈ 2,400 records: 3 batches of 1,000, killed after the 2nd
 
 function ingestRun(env: Isolated, baseUrl: string, failpoint = '') {
-  const vars = { DATABASE_URL: env.config.databaseUrl, STRATA_REDIS_PREFIX: env.config.redisPrefix, STRATA_LAKE_URL: env.config.lakeUrl, STRATA_FAILPOINT: failpoint };
+  const vars = {
+    DATABASE_URL: env.config.databaseUrl,
+    STRATA_REDIS_PREFIX: env.config.redisPrefix,
+    STRATA_LAKE_URL: env.config.lakeUrl,
+    STRATA_FAILPOINT: failpoint,
+  };
   return spawnCli('bin/ingest-run.ts', ['weather', '--base-url', baseUrl], vars).exited;
 }
 
@@ -37,11 +42,17 @@ for (const killPoint of KILL_POINTS) {
       const killed = await ingestRun(env, fixtures.url, killPoint);
       assert.equal(killed.signal, 'SIGKILL', killed.output);
       const partial = await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'weather'));
-      assert.ok(partial > 0 && partial < expected.bronze, `killed after part of the run: ${partial} of ${expected.bronze}`);
+      assert.ok(
+        partial > 0 && partial < expected.bronze,
+        `killed after part of the run: ${partial} of ${expected.bronze}`,
+      );
 
       const rerun = await ingestRun(env, fixtures.url);
       assert.equal(rerun.code, 0, rerun.output);
-      const entries = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'weather'), '-', '+')) as [string, string[]][];
+      const entries = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'weather'), '-', '+')) as [
+        string,
+        string[],
+      ][];
       const ids = entries.map(([, f]) => decodeEnvelope(f[1]!).event_id);
       assert.equal(ids.length, expected.bronze, 'every well-formed record is in the stream');
       assert.equal(new Set(ids).size, ids.length, 'none twice');

@@ -32,10 +32,15 @@ async function privateSetup(privateServer: 'redis' | 's3') {
   const port = await freePort();
   const isolated = await isolatedConfig(privateServer === 's3' ? 's3' : 'file');
   const overrides: Record<string, string> = {
-    DATABASE_URL: isolated.config.databaseUrl, STRATA_REDIS_PREFIX: isolated.config.redisPrefix, STRATA_DATA_DIR: dataDir,
+    DATABASE_URL: isolated.config.databaseUrl,
+    STRATA_REDIS_PREFIX: isolated.config.redisPrefix,
+    STRATA_DATA_DIR: dataDir,
     STRATA_LAKE_URL: privateServer === 's3' ? 's3://outage/lake' : `file://${dataDir}/lake`,
-    ...(privateServer === 'redis' ? { REDIS_URL: `redis://127.0.0.1:${port}/0` } : { S3_ENDPOINT: `http://127.0.0.1:${port}` }),
-    STRATA_BRONZE_MAX_BATCH_ROWS: '1000', STRATA_BRONZE_FLUSH_INTERVAL_MILLIS: '200',
+    ...(privateServer === 'redis'
+      ? { REDIS_URL: `redis://127.0.0.1:${port}/0` }
+      : { S3_ENDPOINT: `http://127.0.0.1:${port}` }),
+    STRATA_BRONZE_MAX_BATCH_ROWS: '1000',
+    STRATA_BRONZE_FLUSH_INTERVAL_MILLIS: '200',
   };
   const config: Config = loadConfig({ ...readDotenv(), ...process.env, ...overrides });
   const service = privateServer === 'redis' ? redisService(config) : s3Service(config);
@@ -54,9 +59,15 @@ async function privateSetup(privateServer: 'redis' | 's3') {
 }
 
 function startWriter(overrides: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bronze.ts'), '--source', SOURCE, '--consumer', 'steady'], {
-    cwd: PROJECT_ROOT, env: { ...process.env, ...overrides }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bronze.ts'), '--source', SOURCE, '--consumer', 'steady'],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...overrides },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -76,7 +87,8 @@ async function publish(rt: Runtime, from: number, count: number, ids: string[]):
 async function waitForRows(rt: Runtime, rows: number, timeoutMillis: number, log: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMillis;
   while ((await rt.catalog.rowCount({ layer: 'bronze', name: SOURCE })) < rows) {
-    if (Date.now() > deadline) assert.fail(`bronze did not reach ${rows} rows within ${timeoutMillis} ms; writer said:\n${log()}`);
+    if (Date.now() > deadline)
+      assert.fail(`bronze did not reach ${rows} rows within ${timeoutMillis} ms; writer said:\n${log()}`);
     await sleep(200);
   }
 }

@@ -36,15 +36,23 @@ const random = prng(Number(process.env.STRATA_FAULT_SEED ?? 23));
 
 // 12 cities × stations per city readings an hour; enough hours for EVENTS readings.
 const STATIONS_PER_CITY = EVENTS >= 200_000 ? 24 : 4;
-const FIXTURE = { seed: 808, start: '2026-06-01T00:00:00.000Z', stationsPerCity: STATIONS_PER_CITY, days: EVENTS / (12 * STATIONS_PER_CITY * 24) };
+const FIXTURE = {
+  seed: 808,
+  start: '2026-06-01T00:00:00.000Z',
+  stationsPerCity: STATIONS_PER_CITY,
+  days: EVENTS / (12 * STATIONS_PER_CITY * 24),
+};
 // Corrections come two hours after the reading: the provider's clock runs until every revision is out.
 const PUBLISH_SPAN_MILLIS = FIXTURE.days * 86_400_000 + 3 * 3_600_000;
 
 const began = Date.now();
 /** Progress on stderr, which the test runner shows as it comes (a full run takes minutes). */
-const progress = (message: string) => process.stderr.write(`[faults ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+const progress = (message: string) =>
+  process.stderr.write(`[faults ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
 
-describe(`the whole pipeline under kills and outages (${EVENTS} weather readings, ${OUTAGE_SECONDS} s outages)`, { timeout: 3_600_000 }, () => {
+describe(`the whole pipeline under kills and outages (${EVENTS} weather readings, ${OUTAGE_SECONDS} s outages)`, {
+  timeout: 3_600_000,
+}, () => {
   let services: PrivateServices;
   let rt: Runtime;
   let weather: FixtureServer;
@@ -76,9 +84,17 @@ describe(`the whole pipeline under kills and outages (${EVENTS} weather readings
   it('ends with every unique event in silver exactly once, and exact counts at every layer', async () => {
     const env = services.env;
     const collector = new Supervised('collector', 'bin/ingest-run.ts', ['weather', '--base-url', weather.url], env);
-    const bronze = new Supervised('bronze writer', 'bin/bronze.ts', ['--source', 'weather', '--consumer', 'faults'], env);
+    const bronze = new Supervised(
+      'bronze writer',
+      'bin/bronze.ts',
+      ['--source', 'weather', '--consumer', 'faults'],
+      env,
+    );
     const job = new Supervised('job runner', 'bin/job.ts', ['gold', '--select', '+weather_daily', '--wait'], env);
-    const stream = new Supervised('stream', 'bin/stream.ts', ['--status-seconds', '5'], { ...env, CRYPTO_API_URL: ticker.url });
+    const stream = new Supervised('stream', 'bin/stream.ts', ['--status-seconds', '5'], {
+      ...env,
+      CRYPTO_API_URL: ticker.url,
+    });
     const victims = [collector, bronze, job, stream];
     processes.push(...victims);
     // An audit group on each stream sees every entry that entered it, whatever bronze has trimmed since.
@@ -86,7 +102,11 @@ describe(`the whole pipeline under kills and outages (${EVENTS} weather readings
     for (const p of victims) p.start();
     publishStart = Date.now();
     progress(`publishing ${expected.served} weather readings over ${PUBLISH_SECONDS} s; ticker of ${COINS} coins`);
-    const status = setInterval(() => void statusLine(rt, victims).then(progress, (error: Error) => progress(`status unavailable: ${error.message}`)), 10_000);
+    const status = setInterval(
+      () =>
+        void statusLine(rt, victims).then(progress, (error: Error) => progress(`status unavailable: ${error.message}`)),
+      10_000,
+    );
     const publishEnd = publishStart + PUBLISH_SECONDS * 1000;
 
     // Outages one after another, spread over the publishing window; kills at random moments meanwhile.
@@ -116,10 +136,14 @@ describe(`the whole pipeline under kills and outages (${EVENTS} weather readings
     await collector.nextCleanRun(300_000);
     await collector.stop();
     progress('a collector run after the last publication succeeded');
-    await waitUntil(async () => {
-      const group = await bronzeGroupState(rt.redis(), streamKey(rt.config.redisPrefix, 'weather'));
-      return group.pending === 0 && group.undelivered === 0;
-    }, 'the bronze writer draining the weather stream', 600_000);
+    await waitUntil(
+      async () => {
+        const group = await bronzeGroupState(rt.redis(), streamKey(rt.config.redisPrefix, 'weather'));
+        return group.pending === 0 && group.undelivered === 0;
+      },
+      'the bronze writer draining the weather stream',
+      600_000,
+    );
     progress('bronze has every weather entry');
     await job.nextCleanRun(600_000);
     await job.stop();
@@ -137,7 +161,9 @@ describe(`the whole pipeline under kills and outages (${EVENTS} weather readings
     progress('drained; counting every layer');
 
     const counts = await countLayers(rt, expected);
-    const kills = victims.map((p) => `${p.name} ${p.stats.killed} killed, ${p.stats.failed} failed, ${p.stats.starts} runs`).join('; ');
+    const kills = victims
+      .map((p) => `${p.name} ${p.stats.killed} killed, ${p.stats.failed} failed, ${p.stats.starts} runs`)
+      .join('; ');
     console.log(`${kills}\n${formatCounts(counts, expected)}`);
     for (const p of victims) assert.ok(p.stats.killed >= 1, `${p.name} was never killed: ${JSON.stringify(p.stats)}`);
 
@@ -146,12 +172,20 @@ describe(`the whole pipeline under kills and outages (${EVENTS} weather readings
     assert.equal(w.streamEntries, expected.bronze, 'every well-formed reading is in the stream once');
     assert.equal(w.streamDistinct, w.streamEntries, 'no event twice in the stream');
     assert.equal(w.deadLetters, expected.deadLetters, 'every malformed reading is dead-lettered once');
-    assert.equal(w.deadLettersDistinct, w.deadLetters - (await rt.redis().xlen(deadLetterKey(rt.config.redisPrefix, 'weather'))), 'no dead letter twice in the lake');
+    assert.equal(
+      w.deadLettersDistinct,
+      w.deadLetters - (await rt.redis().xlen(deadLetterKey(rt.config.redisPrefix, 'weather'))),
+      'no dead letter twice in the lake',
+    );
     assert.deepEqual([w.streamAfter, c0.streamAfter], [0, 0], 'Redis keeps nothing the lake holds');
     assert.equal(w.bronze, w.streamEntries, 'every stream entry is in bronze once');
     assert.equal(w.bronzeDistinct, w.bronze);
     assert.equal(w.silver, expected.silver, 'silver: one row per station-hour');
-    assert.equal(w.silverExpected, expected.silver, 'silver holds exactly the latest valid revision of each station-hour');
+    assert.equal(
+      w.silverExpected,
+      expected.silver,
+      'silver holds exactly the latest valid revision of each station-hour',
+    );
     assert.equal(w.quarantine, expected.quarantine, 'every implausible revision is quarantined once');
     assert.equal(w.goldObservations, w.silver, 'gold.weather_daily counts every silver row once');
     assert.equal(w.postgresObservations, w.goldObservations, 'PostgreSQL serves the same gold');
@@ -174,10 +208,30 @@ async function statusLine(rt: Runtime, processes: Supervised[]): Promise<string>
 
 interface LayerCounts {
   weather: {
-    streamEntries: number; streamDistinct: number; deadLetters: number; deadLettersDistinct: number; streamAfter: number; bronze: number; bronzeDistinct: number;
-    silver: number; silverExpected: number; quarantine: number; goldRows: number; goldObservations: number; postgresRows: number; postgresObservations: number;
+    streamEntries: number;
+    streamDistinct: number;
+    deadLetters: number;
+    deadLettersDistinct: number;
+    streamAfter: number;
+    bronze: number;
+    bronzeDistinct: number;
+    silver: number;
+    silverExpected: number;
+    quarantine: number;
+    goldRows: number;
+    goldObservations: number;
+    postgresRows: number;
+    postgresObservations: number;
   };
-  crypto: { streamEntries: number; uniqueTicks: number; deadLetters: number; streamAfter: number; bronze: number; silver: number; postgresMinuteTicks: number };
+  crypto: {
+    streamEntries: number;
+    uniqueTicks: number;
+    deadLetters: number;
+    streamAfter: number;
+    bronze: number;
+    silver: number;
+    postgresMinuteTicks: number;
+  };
 }
 
 async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<LayerCounts> {
@@ -186,15 +240,24 @@ async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<Laye
   let weatherEntries = 0;
   const ticks = new Set<string>();
   let cryptoEntries = 0;
-  for (const e of await auditAll(redis, streamKey(rt.config.redisPrefix, 'weather'))) (weatherEntries++, weatherIds.add(e.event_id));
-  for (const e of await auditAll(redis, streamKey(rt.config.redisPrefix, 'crypto'))) (cryptoEntries++, ticks.add(e.natural_key));
+  for (const e of await auditAll(redis, streamKey(rt.config.redisPrefix, 'weather')))
+    weatherEntries++, weatherIds.add(e.event_id);
+  for (const e of await auditAll(redis, streamKey(rt.config.redisPrefix, 'crypto')))
+    cryptoEntries++, ticks.add(e.natural_key);
   const silverIds = [...expected.silverPayloads].map((text) => {
     const parsed = parseWeather(text);
     assert.ok(parsed.ok);
     return eventIdOf('weather', parsed.naturalKey, text);
   });
   const lake = await withDuck(async (duck) => {
-    for (const [layer, name] of [['bronze', 'weather'], ['silver', 'weather_observations'], ['silver', 'weather_observations__quarantine'], ['gold', 'weather_daily'], ['bronze', 'crypto'], ['silver', 'crypto_ticks']] as const) {
+    for (const [layer, name] of [
+      ['bronze', 'weather'],
+      ['silver', 'weather_observations'],
+      ['silver', 'weather_observations__quarantine'],
+      ['gold', 'weather_daily'],
+      ['bronze', 'crypto'],
+      ['silver', 'crypto_ticks'],
+    ] as const) {
       await attachTable(rt, duck, { layer, name });
     }
     // Dead letters: those committed to the lake, and those (if any) still in Redis.
@@ -202,7 +265,9 @@ async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<Laye
       const ref = { layer: 'bronze', name: deadLetterTable(source) } as const;
       if (!(await rt.catalog.currentSnapshot(ref))) return { rows: 0, distinct: 0 };
       await attachTable(rt, duck, ref);
-      const [r] = await duck.all(`select count(*)::integer as rows, count(distinct event_id)::integer as distinct from bronze.${ref.name}`);
+      const [r] = await duck.all(
+        `select count(*)::integer as rows, count(distinct event_id)::integer as distinct from bronze.${ref.name}`,
+      );
       return { rows: r!.rows as number, distinct: r!.distinct as number };
     };
     const n = async (sql: string) => Number(await duck.scalar(sql));
@@ -261,7 +326,7 @@ function formatCounts(c: LayerCounts, expected: ExpectedWeather): string {
   const rows: [string, string | number, string | number][] = [
     ['layer', 'weather', 'crypto'],
     ['records the source published', expected.served, '-'],
-    ['unique well-formed (the test\'s count)', expected.bronze, '-'],
+    ["unique well-formed (the test's count)", expected.bronze, '-'],
     ['stream entries', c.weather.streamEntries, c.crypto.streamEntries],
     ['distinct events in the stream', c.weather.streamDistinct, c.crypto.uniqueTicks],
     ['dead-lettered', c.weather.deadLetters, c.crypto.deadLetters],

@@ -23,10 +23,27 @@ import { waitForStreamSettled } from '../support/stream-settled.ts';
 const TRIALS = Math.max(8, Number(process.env.STRATA_FAULT_TRIALS ?? 8));
 const random = prng(Number(process.env.STRATA_FAULT_SEED ?? 11));
 // A failpoint's n-th hit kills the process: bronze commits about once a second, each round commits three tables.
-const CRASH_POINTS = ['bronze-after-commit:3', 'table-before-commit:4', 'table-after-commit:5', 'stream-before-load:2', 'ingest-after-publish:4', 'bronze-after-ack:3', 'table-after-commit:2'];
+const CRASH_POINTS = [
+  'bronze-after-commit:3',
+  'table-before-commit:4',
+  'table-after-commit:5',
+  'stream-before-load:2',
+  'ingest-after-publish:4',
+  'bronze-after-ack:3',
+  'table-after-commit:2',
+];
 
-function startStream(env: Isolated, tickerUrl: string, failpoint: string, args: string[] = []): { child: ChildProcess; exited: Promise<Exit> } {
-  return spawnCli('bin/stream.ts', ['--status-seconds', '2', ...args], { ...envFor(env.config), CRYPTO_API_URL: tickerUrl, STRATA_FAILPOINT: failpoint });
+function startStream(
+  env: Isolated,
+  tickerUrl: string,
+  failpoint: string,
+  args: string[] = [],
+): { child: ChildProcess; exited: Promise<Exit> } {
+  return spawnCli('bin/stream.ts', ['--status-seconds', '2', ...args], {
+    ...envFor(env.config),
+    CRYPTO_API_URL: tickerUrl,
+    STRATA_FAILPOINT: failpoint,
+  });
 }
 
 describe('pnpm stream killed and restarted', { timeout: 600_000 }, () => {
@@ -54,7 +71,11 @@ describe('pnpm stream killed and restarted', { timeout: 600_000 }, () => {
       const timer = setTimeout(() => child.kill('SIGKILL'), point ? 40_000 : 2000 + random() * 3000);
       const exit = await exited;
       clearTimeout(timer);
-      assert.equal(exit.signal, 'SIGKILL', `trial ${trial} (${point || 'random moment'}) ended by ${exit.signal ?? `exit ${exit.code}`}:\n${exit.output}`);
+      assert.equal(
+        exit.signal,
+        'SIGKILL',
+        `trial ${trial} (${point || 'random moment'}) ended by ${exit.signal ?? `exit ${exit.code}`}:\n${exit.output}`,
+      );
       kills.push(`${point || 'random'} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     // A last run without the collector drains what the dead ones left, then stops cleanly.
@@ -70,10 +91,25 @@ describe('pnpm stream killed and restarted', { timeout: 600_000 }, () => {
     assert.ok(ticks.length >= 50, `only ${ticks.length} ticks were collected`);
     const bronze = await env.rt.catalog.rowCount({ layer: 'bronze', name: 'crypto' });
     assert.equal(bronze, entries, 'every stream entry is in bronze once');
-    assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'crypto')), 0, 'Redis keeps nothing the lake holds');
-    assert.equal(await env.rt.catalog.rowCount({ layer: 'silver', name: 'crypto_ticks' }), ticks.length, 'every tick is in silver once');
-    for (const [table, size] of [['crypto_ohlc_minute', 60_000], ['crypto_ohlc_hour', 3_600_000]] as const) {
-      assert.deepEqual(await servedCandles(env.rt.pool, table), plainCandles(ticks, size), `${table} after ${kills.length} kills (${kills.join(', ')})`);
+    assert.equal(
+      await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'crypto')),
+      0,
+      'Redis keeps nothing the lake holds',
+    );
+    assert.equal(
+      await env.rt.catalog.rowCount({ layer: 'silver', name: 'crypto_ticks' }),
+      ticks.length,
+      'every tick is in silver once',
+    );
+    for (const [table, size] of [
+      ['crypto_ohlc_minute', 60_000],
+      ['crypto_ohlc_hour', 3_600_000],
+    ] as const) {
+      assert.deepEqual(
+        await servedCandles(env.rt.pool, table),
+        plainCandles(ticks, size),
+        `${table} after ${kills.length} kills (${kills.join(', ')})`,
+      );
       const quarantined = await withDuck(async (duck) => {
         const q = await env.rt.catalog.currentSnapshot({ layer: 'gold', name: `${table}__quarantine` });
         if (!q) return 0;
@@ -82,7 +118,9 @@ describe('pnpm stream killed and restarted', { timeout: 600_000 }, () => {
       });
       assert.equal(quarantined, 0, `${table}: no tick of a live ticker is late`);
     }
-    console.log(`# ${kills.length} kills (${kills.join(', ')}); ${ticks.length} ticks, ${entries} stream entries, every candle exact`);
+    console.log(
+      `# ${kills.length} kills (${kills.join(', ')}); ${ticks.length} ticks, ${entries} stream entries, every candle exact`,
+    );
   });
 });
 
@@ -93,4 +131,3 @@ function started(child: ChildProcess): Promise<void> {
     child.once('exit', (code) => reject(new Error(`the stream exited (${code}) before starting`)));
   });
 }
-

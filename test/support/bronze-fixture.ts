@@ -14,6 +14,9 @@ export interface FixtureRecord {
 /** Publishes the records and drains them into bronze; returns how many bronze rows were written. */
 export async function loadBronze(rt: Runtime, source: string, records: FixtureRecord[]): Promise<number> {
   const publisher = StreamPublisher.fromConfig(rt.redis(), rt.config);
-  await publisher.publish(source, records.map((r) => envelope(source, r.key, JSON.stringify(r.payload), r.observedAt)));
+  await publisher.publish(
+    source,
+    records.map((r) => envelope(source, r.key, JSON.stringify(r.payload), r.observedAt)),
+  );
   return (await drainSource(rt, source)).rowsWritten;
 }

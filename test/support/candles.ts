@@ -2,7 +2,18 @@
 
 export type Tick = { symbol: string; ts: string; price: number };
 
-export interface Candle { symbol: string; period_start: string; period_end: string; open: number; open_at: string; high: number; low: number; close: number; close_at: string; ticks: number }
+export interface Candle {
+  symbol: string;
+  period_start: string;
+  period_end: string;
+  open: number;
+  open_at: string;
+  high: number;
+  low: number;
+  close: number;
+  close_at: string;
+  ticks: number;
+}
 
 /**
  * Tests' own event-time windows over micro-batches: the first tick of a key wins (silver), and a tick whose window
@@ -29,8 +40,16 @@ export function eventTimeWindows(batches: Tick[][], sizeMillis: number, lateness
       const w = windows.get(key);
       if (!w) {
         windows.set(key, {
-          symbol: tick.symbol, period_start: new Date(start).toISOString(), period_end: new Date(start + sizeMillis).toISOString(),
-          open: tick.price, open_at: tick.ts, high: tick.price, low: tick.price, close: tick.price, close_at: tick.ts, ticks: 1,
+          symbol: tick.symbol,
+          period_start: new Date(start).toISOString(),
+          period_end: new Date(start + sizeMillis).toISOString(),
+          open: tick.price,
+          open_at: tick.ts,
+          high: tick.price,
+          low: tick.price,
+          close: tick.price,
+          close_at: tick.ts,
+          ticks: 1,
         });
         continue;
       }
@@ -39,16 +58,33 @@ export function eventTimeWindows(batches: Tick[][], sizeMillis: number, lateness
       Object.assign(w, { high: Math.max(w.high, tick.price), low: Math.min(w.low, tick.price), ticks: w.ticks + 1 });
     }
   }
-  const candles = [...windows.values()].sort((a, b) => a.symbol.localeCompare(b.symbol) || a.period_start.localeCompare(b.period_start));
+  const candles = [...windows.values()].sort(
+    (a, b) => a.symbol.localeCompare(b.symbol) || a.period_start.localeCompare(b.period_start),
+  );
   return { candles, late: late.map((x) => `${x.symbol} ${x.ts}`).sort() };
 }
 
 /** The candles of one batch of ticks (no tick is late), in the columns PostgreSQL serves, ordered by coin and period. */
 export const plainCandles = (ticks: Tick[], sizeMillis: number) =>
-  eventTimeWindows([ticks], sizeMillis, 0).candles.map(({ symbol, period_start, open, high, low, close, ticks: n }) => ({ symbol, period_start, open, high, low, close, ticks: n }));
+  eventTimeWindows([ticks], sizeMillis, 0).candles.map(
+    ({ symbol, period_start, open, high, low, close, ticks: n }) => ({
+      symbol,
+      period_start,
+      open,
+      high,
+      low,
+      close,
+      ticks: n,
+    }),
+  );
 
 /** A gold candle table as PostgreSQL serves it, in the shape of plainCandles. */
-export async function servedCandles(pool: { query: (sql: string) => Promise<{ rows: Record<string, unknown>[] }> }, table: string) {
-  const { rows } = await pool.query(`select symbol, period_start, open, high, low, close, ticks from gold.${table} order by symbol, period_start`);
+export async function servedCandles(
+  pool: { query: (sql: string) => Promise<{ rows: Record<string, unknown>[] }> },
+  table: string,
+) {
+  const { rows } = await pool.query(
+    `select symbol, period_start, open, high, low, close, ticks from gold.${table} order by symbol, period_start`,
+  );
   return rows.map((r) => ({ ...r, period_start: (r.period_start as Date).toISOString(), ticks: Number(r.ticks) }));
 }

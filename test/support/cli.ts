@@ -10,13 +10,21 @@ export interface Exit {
   output: string;
 }
 
-export function spawnCli(script: string, args: string[], env: Record<string, string>): { child: ChildProcess; exited: Promise<Exit> } {
+export function spawnCli(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; exited: Promise<Exit> } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], {
-    cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, output })),
+  );
   return { child, exited };
 }

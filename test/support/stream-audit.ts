@@ -17,7 +17,9 @@ export async function startAudit(redis: Redis, stream: string): Promise<void> {
 export async function auditAll(redis: Redis, stream: string): Promise<EventEnvelope[]> {
   const envelopes: EventEnvelope[] = [];
   for (;;) {
-    const reply = (await redis.xreadgroup('GROUP', AUDIT_GROUP, 'auditor', 'COUNT', 10_000, 'STREAMS', stream, '>')) as [string, [string, string[]][]][] | null;
+    const reply = (await redis.xreadgroup('GROUP', AUDIT_GROUP, 'auditor', 'COUNT', 10_000, 'STREAMS', stream, '>')) as
+      | [string, [string, string[]][]][]
+      | null;
     const entries = reply?.[0]?.[1] ?? [];
     if (entries.length === 0) break;
     for (const [, fields] of entries) envelopes.push(decodeEnvelope(fields[fields.indexOf(ENVELOPE_FIELD) + 1]!));

@@ -22,7 +22,10 @@ export async function waitForStreamSettled(rt: Runtime, timeoutMillis: number): 
       if (!(await servesCurrentRows(rt, { layer: 'gold', name: table }))) servedAll = false;
     }
     if (group.pending === 0 && group.undelivered === 0 && unconsumed.rows[0]!.n === 0 && servedAll) return;
-    if (Date.now() > deadline) throw new Error(`the stream did not settle: ${JSON.stringify({ ...group, unconsumed: unconsumed.rows[0]!.n, servedAll })}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the stream did not settle: ${JSON.stringify({ ...group, unconsumed: unconsumed.rows[0]!.n, servedAll })}`,
+      );
     await sleep(500);
   }
 }

@@ -40,7 +40,9 @@ export class Supervised {
     while (this.running) {
       const startedAt = ++this.stats.starts;
       const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, this.script), ...this.args], {
-        cwd: PROJECT_ROOT, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
       this.child = child;
       const keep = (d: Buffer) => (this.tail = (this.tail + d.toString()).slice(-20_000));
@@ -74,7 +76,10 @@ export class Supervised {
   nextCleanRun(timeoutMillis: number): Promise<void> {
     const after = this.stats.starts;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no clean run within ${timeoutMillis} ms; last output:\n${this.tail}`)), timeoutMillis);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: no clean run within ${timeoutMillis} ms; last output:\n${this.tail}`)),
+        timeoutMillis,
+      );
       this.cleanWaiters.push({ after, resolve: () => (clearTimeout(timer), resolve()) });
     });
   }

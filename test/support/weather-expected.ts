@@ -36,15 +36,23 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 export function expectedWeather(options: WeatherFixtureOptions): ExpectedWeather {
   const records = generateWeatherRecords(options);
   const texts = records.map((r) => JSON.stringify(r));
-  const newestUpdate = records.map((r) => String(r.updated_at)).sort().at(-1);
+  const newestUpdate = records
+    .map((r) => String(r.updated_at))
+    .sort()
+    .at(-1);
   const distinct = [...new Set(texts)];
   const parsed = distinct.map((text) => ({ text, r: JSON.parse(text) as Record<string, unknown> }));
   const wellFormed = parsed.filter(({ r }) => nonEmpty(r.station_id) && nonEmpty(r.city) && isIsoTime(r.observed_at));
 
   const plausible = ({ r }: (typeof wellFormed)[number]) =>
-    typeof r.temperature_c === 'number' && r.temperature_c >= -90 && r.temperature_c <= 60 &&
-    typeof r.humidity_pct === 'number' && r.humidity_pct >= 0 && r.humidity_pct <= 100 &&
-    typeof r.precipitation_mm === 'number' && r.precipitation_mm >= 0;
+    typeof r.temperature_c === 'number' &&
+    r.temperature_c >= -90 &&
+    r.temperature_c <= 60 &&
+    typeof r.humidity_pct === 'number' &&
+    r.humidity_pct >= 0 &&
+    r.humidity_pct <= 100 &&
+    typeof r.precipitation_mm === 'number' &&
+    r.precipitation_mm >= 0;
   // Silver keeps the latest valid revision of each station-hour; every invalid revision is quarantined.
   const latest = new Map<string, (typeof wellFormed)[number]>();
   for (const item of wellFormed.filter(plausible)) {
@@ -65,8 +73,13 @@ export function expectedWeather(options: WeatherFixtureOptions): ExpectedWeather
   }
   const daily = [...days.values()]
     .map((d) => ({
-      city: d.city, date: d.date, min: Math.min(...d.temps), max: Math.max(...d.temps),
-      mean: round2(d.temps.reduce((a, b) => a + b, 0) / d.temps.length), precipitation: round2(d.precipitation), count: d.temps.length,
+      city: d.city,
+      date: d.date,
+      min: Math.min(...d.temps),
+      max: Math.max(...d.temps),
+      mean: round2(d.temps.reduce((a, b) => a + b, 0) / d.temps.length),
+      precipitation: round2(d.precipitation),
+      count: d.temps.length,
     }))
     .sort((a, b) => (a.city + a.date < b.city + b.date ? -1 : 1));
 

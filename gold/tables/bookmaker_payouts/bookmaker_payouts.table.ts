@@ -10,7 +10,10 @@ export default {
   writeMode: 'replace',
   expectations: { payout_in_market_band: { check: 'payout_rate_mean between 0.83 and 0.92', action: 'warn' } },
   columns: {
-    bookmaker: 'Bookmaker', matches: 'Matches priced', payout_rate_mean: 'Mean payout rate, 4 decimals',
-    payout_rate_min: 'Lowest payout rate on one match', payout_rate_max: 'Highest payout rate on one match',
+    bookmaker: 'Bookmaker',
+    matches: 'Matches priced',
+    payout_rate_mean: 'Mean payout rate, 4 decimals',
+    payout_rate_min: 'Lowest payout rate on one match',
+    payout_rate_max: 'Highest payout rate on one match',
   },
 } satisfies TableSpec;

@@ -8,10 +8,16 @@ export default {
   from: ['silver.listings'],
   primaryKey: ['city', 'month'],
   writeMode: 'replace',
-  expectations: { quantiles_ordered: { check: 'price_m2_p10 <= price_m2_median and price_m2_median <= price_m2_p90', action: 'fail' } },
+  expectations: {
+    quantiles_ordered: { check: 'price_m2_p10 <= price_m2_median and price_m2_median <= price_m2_p90', action: 'fail' },
+  },
   indexes: [['month']],
   columns: {
-    city: 'City', month: 'First day of the month (UTC) of the listings\' last update', listings: 'Listings counted',
-    price_m2_median: 'Median asking price per m² in EUR', price_m2_p10: '10th percentile (EUR/m²)', price_m2_p90: '90th percentile (EUR/m²)',
+    city: 'City',
+    month: "First day of the month (UTC) of the listings' last update",
+    listings: 'Listings counted',
+    price_m2_median: 'Median asking price per m² in EUR',
+    price_m2_p10: '10th percentile (EUR/m²)',
+    price_m2_p90: '90th percentile (EUR/m²)',
   },
 } satisfies TableSpec;

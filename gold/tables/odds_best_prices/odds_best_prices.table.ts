@@ -11,8 +11,14 @@ export default {
   expectations: { best_odds_decimal: { check: 'best_odds > 1', action: 'fail' } },
   indexes: [['match'], ['best_bookmaker']],
   columns: {
-    league: 'League name', home: 'Home team', away: 'Away team', match: '"Home - Away"', kickoff: 'Kick-off time (UTC)',
-    outcome: '1 (home win), X (draw) or 2 (away win)', best_odds: 'Highest decimal odds offered on the outcome',
-    best_bookmaker: 'Bookmaker offering best_odds (first by name on a tie)', bookmakers: 'Bookmakers quoting the outcome',
+    league: 'League name',
+    home: 'Home team',
+    away: 'Away team',
+    match: '"Home - Away"',
+    kickoff: 'Kick-off time (UTC)',
+    outcome: '1 (home win), X (draw) or 2 (away win)',
+    best_odds: 'Highest decimal odds offered on the outcome',
+    best_bookmaker: 'Bookmaker offering best_odds (first by name on a tie)',
+    bookmakers: 'Bookmakers quoting the outcome',
   },
 } satisfies TableSpec;

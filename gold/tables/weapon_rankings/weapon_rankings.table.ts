@@ -10,7 +10,14 @@ export default {
   writeMode: 'replace',
   indexes: [['weapon_type', 'attack_rank']],
   columns: {
-    weapon_type: 'Weapon type', name: 'Weapon name', attack_rank: 'Rank by attack within the type (1 = strongest; ties by rarity, then name)',
-    attack: 'Attack value', rarity: 'Rarity (1–10)', affinity_pct: 'Affinity in %', element: 'Element or null', element_damage: 'Element damage or null', slots: 'Decoration slots',
+    weapon_type: 'Weapon type',
+    name: 'Weapon name',
+    attack_rank: 'Rank by attack within the type (1 = strongest; ties by rarity, then name)',
+    attack: 'Attack value',
+    rarity: 'Rarity (1–10)',
+    affinity_pct: 'Affinity in %',
+    element: 'Element or null',
+    element_damage: 'Element damage or null',
+    slots: 'Decoration slots',
   },
 } satisfies TableSpec;

@@ -24,16 +24,25 @@ interface Position {
   key: string;
 }
 
-const ident = (name: string) => name.split('.').map((part) => pg.escapeIdentifier(part)).join('.');
+const ident = (name: string) =>
+  name
+    .split('.')
+    .map((part) => pg.escapeIdentifier(part))
+    .join('.');
 
 /** Checks the options up front, then returns the collector. */
-export function databaseCollector(options: DatabaseCollectorOptions): (context?: Partial<CollectContext>) => AsyncGenerator<RawRecord> {
+export function databaseCollector(
+  options: DatabaseCollectorOptions,
+): (context?: Partial<CollectContext>) => AsyncGenerator<RawRecord> {
   const problems: string[] = [];
   if (!options.connectionString) problems.push('connectionString is required');
   if (!options.table === !options.query) problems.push('give exactly one of table or query');
-  if (!options.cursorColumn || !options.keyColumn) problems.push('cursorColumn and keyColumn are required (keyColumn breaks ties between equal cursors)');
-  if (options.query && /\b(order\s+by|limit)\b/i.test(options.query)) problems.push('query must not ORDER BY or LIMIT: the collector pages it by cursor and key');
-  if (problems.length) throw new TerminalError(`databaseCollector: invalid options:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+  if (!options.cursorColumn || !options.keyColumn)
+    problems.push('cursorColumn and keyColumn are required (keyColumn breaks ties between equal cursors)');
+  if (options.query && /\b(order\s+by|limit)\b/i.test(options.query))
+    problems.push('query must not ORDER BY or LIMIT: the collector pages it by cursor and key');
+  if (problems.length)
+    throw new TerminalError(`databaseCollector: invalid options:\n${problems.map((p) => `- ${p}`).join('\n')}`);
   const source = options.table ? `select * from ${ident(options.table)}` : options.query!;
   const batchSize = options.batchSize ?? 5000;
   const cursor = pg.escapeIdentifier(options.cursorColumn);
@@ -50,13 +59,17 @@ export function databaseCollector(options: DatabaseCollectorOptions): (context?:
       const fields = (await client.query(`select * from (${source}) s limit 0`)).fields;
       const typeOid = (c: string) => {
         const field = fields.find((f) => f.name === c);
-        if (!field) throw new TerminalError(`databaseCollector: column "${c}" is not in the source; it has ${fields.map((f) => f.name).join(', ')}`);
+        if (!field)
+          throw new TerminalError(
+            `databaseCollector: column "${c}" is not in the source; it has ${fields.map((f) => f.name).join(', ')}`,
+          );
         return field.dataTypeID;
       };
       // Positions are kept as text and cast back to the columns' own types, so times compare as times.
-      const { rows: typeRows } = await client.query<{ c: string; k: string }>('select format_type($1, null) as c, format_type($2, null) as k', [
-        typeOid(options.cursorColumn), typeOid(options.keyColumn),
-      ]);
+      const { rows: typeRows } = await client.query<{ c: string; k: string }>(
+        'select format_type($1, null) as c, format_type($2, null) as k',
+        [typeOid(options.cursorColumn), typeOid(options.keyColumn)],
+      );
       const types = typeRows[0]!;
       const saved = await context.state?.get('position');
       let position: Position | undefined = saved ? (JSON.parse(saved) as Position) : undefined;

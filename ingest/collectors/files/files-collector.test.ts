@@ -26,10 +26,20 @@ async function collect(): Promise<string[]> {
 
 describe('filesCollector', () => {
   it('reads CSV, JSON arrays, NDJSON and Parquet, and moves each file to processed/', async () => {
-    writeFileSync(path.join(inbox, 'a.csv'), 'id,title,price\n1,"Flat, 2 rooms",250000\n2,"Loft ""Canal""\nwith terrace",410000\n3,no price\n');
-    writeFileSync(path.join(inbox, 'b.json'), '[ {"id": 4, "note": "a ] and a \\" inside"}, {"id": 5, "tags": ["x", {"y": [1, 2]}]} ]');
+    writeFileSync(
+      path.join(inbox, 'a.csv'),
+      'id,title,price\n1,"Flat, 2 rooms",250000\n2,"Loft ""Canal""\nwith terrace",410000\n3,no price\n',
+    );
+    writeFileSync(
+      path.join(inbox, 'b.json'),
+      '[ {"id": 4, "note": "a ] and a \\" inside"}, {"id": 5, "tags": ["x", {"y": [1, 2]}]} ]',
+    );
     writeFileSync(path.join(inbox, 'c.ndjson'), '{"id":6}\n\n{"id":7,"s":"é"}\n');
-    await withDuck((duck) => duck.run(`copy (select 8 as id, 'house' as kind union all select 9, 'flat') to '${path.join(inbox, 'd.parquet')}' (format parquet)`));
+    await withDuck((duck) =>
+      duck.run(
+        `copy (select 8 as id, 'house' as kind union all select 9, 'flat') to '${path.join(inbox, 'd.parquet')}' (format parquet)`,
+      ),
+    );
     const texts = await collect();
     assert.deepEqual(texts, [
       '{"id":"1","title":"Flat, 2 rooms","price":"250000"}',
@@ -43,7 +53,10 @@ describe('filesCollector', () => {
       '{"id":9,"kind":"flat"}',
     ]);
     assert.deepEqual(readdirSync(path.join(inbox, 'processed')).sort(), ['a.csv', 'b.json', 'c.ndjson', 'd.parquet']);
-    assert.deepEqual(readdirSync(inbox).filter((n) => n !== 'processed'), []);
+    assert.deepEqual(
+      readdirSync(inbox).filter((n) => n !== 'processed'),
+      [],
+    );
   });
 
   it('moves a broken file to failed/ with the reason, keeping the records read before the break', async () => {
@@ -52,8 +65,16 @@ describe('filesCollector', () => {
     const texts = await collect();
     assert.deepEqual(texts, ['{"id":1}', '{"id":2}']);
     const failed = path.join(inbox, 'failed');
-    assert.deepEqual(readdirSync(failed).sort(), ['cut.json', 'cut.json.reason.txt', 'notes.txt', 'notes.txt.reason.txt']);
-    assert.match(readFileSync(path.join(failed, 'cut.json.reason.txt'), 'utf8'), /cut\.json: the JSON array is not closed \(truncated file\?\) \(after 2 records/);
+    assert.deepEqual(readdirSync(failed).sort(), [
+      'cut.json',
+      'cut.json.reason.txt',
+      'notes.txt',
+      'notes.txt.reason.txt',
+    ]);
+    assert.match(
+      readFileSync(path.join(failed, 'cut.json.reason.txt'), 'utf8'),
+      /cut\.json: the JSON array is not closed \(truncated file\?\) \(after 2 records/,
+    );
     assert.match(readFileSync(path.join(failed, 'notes.txt.reason.txt'), 'utf8'), /unsupported file type/);
   });
 

@@ -23,7 +23,13 @@ export interface FilesCollectorOptions {
   parquetPageRows?: number;
 }
 
-const EXTENSIONS: Record<string, FileFormat> = { '.csv': 'csv', '.json': 'json', '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.parquet': 'parquet' };
+const EXTENSIONS: Record<string, FileFormat> = {
+  '.csv': 'csv',
+  '.json': 'json',
+  '.ndjson': 'ndjson',
+  '.jsonl': 'ndjson',
+  '.parquet': 'parquet',
+};
 
 /** The format of a file by its extension, or undefined. */
 export const formatOf = (name: string): FileFormat | undefined => EXTENSIONS[path.extname(name).toLowerCase()];
@@ -34,7 +40,9 @@ const isInProgress = (name: string) => name.startsWith('.') || /\.(tmp|part)$/i.
 async function* csvRecords(file: string, delimiter: string): AsyncGenerator<RawRecord> {
   // Rows with missing or extra cells still come through (relax_column_count): the source's parser rejects them into
   // the dead-letter stream with their text, instead of the whole file failing for one row.
-  const parser = createReadStream(file).pipe(parseCsv({ columns: true, delimiter, bom: true, skip_empty_lines: true, relax_column_count: true, trim: true }));
+  const parser = createReadStream(file).pipe(
+    parseCsv({ columns: true, delimiter, bom: true, skip_empty_lines: true, relax_column_count: true, trim: true }),
+  );
   for await (const row of parser) yield { text: JSON.stringify(row) };
 }
 
@@ -59,7 +67,10 @@ async function* ndjsonRecords(file: string): AsyncGenerator<RawRecord> {
       const text = strict.decode(line);
       return text.trim() ? { text } : undefined;
     } catch {
-      return { text: lenient.decode(line), rejected: `${path.basename(file)} line ${lineNumber}: not valid UTF-8 (at byte ${firstInvalidByte(line)} of the line)` };
+      return {
+        text: lenient.decode(line),
+        rejected: `${path.basename(file)} line ${lineNumber}: not valid UTF-8 (at byte ${firstInvalidByte(line)} of the line)`,
+      };
     }
   };
   let rest = Buffer.alloc(0);
@@ -82,7 +93,16 @@ async function* ndjsonRecords(file: string): AsyncGenerator<RawRecord> {
 function firstInvalidByte(bytes: Buffer): number {
   for (let i = 0; i < bytes.length; ) {
     const lead = bytes[i]!;
-    const continuations = lead < 0x80 ? 0 : lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : -1;
+    const continuations =
+      lead < 0x80
+        ? 0
+        : lead >= 0xc2 && lead <= 0xdf
+          ? 1
+          : lead >= 0xe0 && lead <= 0xef
+            ? 2
+            : lead >= 0xf0 && lead <= 0xf4
+              ? 3
+              : -1;
     if (continuations < 0) return i;
     for (let k = 1; k <= continuations; k++) if ((bytes[i + k] ?? 0) >> 6 !== 0b10) return i;
     i += continuations + 1;
@@ -94,7 +114,9 @@ async function* parquetRecords(file: string, pageRows: number): AsyncGenerator<R
   const duck = await DuckSession.open({ threads: 1 });
   try {
     for (let offset = 0; ; offset += pageRows) {
-      const rows = await duck.all(`select to_json(t)::varchar as j from read_parquet(${sqlString(file)}) t limit ${pageRows} offset ${offset}`);
+      const rows = await duck.all(
+        `select to_json(t)::varchar as j from read_parquet(${sqlString(file)}) t limit ${pageRows} offset ${offset}`,
+      );
       for (const r of rows) yield { text: r.j as string };
       if (rows.length < pageRows) return;
     }
@@ -107,7 +129,13 @@ async function* parquetRecords(file: string, pageRows: number): AsyncGenerator<R
 async function moveInto(file: string, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   let target = path.join(dir, path.basename(file));
-  if (await stat(target).then(() => true, () => false)) target = path.join(dir, `${Date.now()}-${path.basename(file)}`);
+  if (
+    await stat(target).then(
+      () => true,
+      () => false,
+    )
+  )
+    target = path.join(dir, `${Date.now()}-${path.basename(file)}`);
   await rename(file, target);
   return target;
 }
@@ -123,14 +151,24 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
 
   return async function* collectFiles(): AsyncGenerator<Collected> {
     await mkdir(inbox, { recursive: true });
-    const entries = (await readdir(inbox, { withFileTypes: true })).filter((e) => e.isFile() && !isInProgress(e.name)).map((e) => e.name).sort();
+    const entries = (await readdir(inbox, { withFileTypes: true }))
+      .filter((e) => e.isFile() && !isInProgress(e.name))
+      .map((e) => e.name)
+      .sort();
     for (const name of entries) {
       const file = path.join(inbox, name);
       const format = formatOf(name);
       let read = 0;
       try {
         if (!format) throw new Error(`unsupported file type; use one of ${Object.keys(EXTENSIONS).join(', ')}`);
-        const records = format === 'csv' ? csvRecords(file, delimiter) : format === 'json' ? jsonArrayRecords(file) : format === 'ndjson' ? ndjsonRecords(file) : parquetRecords(file, pageRows);
+        const records =
+          format === 'csv'
+            ? csvRecords(file, delimiter)
+            : format === 'json'
+              ? jsonArrayRecords(file)
+              : format === 'ndjson'
+                ? ndjsonRecords(file)
+                : parquetRecords(file, pageRows);
         for await (const record of records) {
           read++;
           yield record;

@@ -36,7 +36,8 @@ export class JsonArraySplitter {
         continue;
       }
       if (this.ended) {
-        if (!/\s/.test(c)) throw new Error(`unexpected ${JSON.stringify(c)} after the end of the array at byte ${this.position}`);
+        if (!/\s/.test(c))
+          throw new Error(`unexpected ${JSON.stringify(c)} after the end of the array at byte ${this.position}`);
         continue;
       }
       if (c === '"') this.inString = true;

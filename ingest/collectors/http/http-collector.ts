@@ -44,7 +44,14 @@ export interface HttpCollectorOptions {
 }
 
 const get = (value: unknown, dotPath: string): unknown =>
-  dotPath ? dotPath.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value) : value;
+  dotPath
+    ? dotPath
+        .split('.')
+        .reduce<unknown>(
+          (v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined),
+          value,
+        )
+    : value;
 
 /** The `rel="next"` target of a Link header, if any. */
 export function nextFromLinkHeader(header: string | null): string | undefined {
@@ -56,7 +63,9 @@ export function nextFromLinkHeader(header: string | null): string | undefined {
 }
 
 /** Checks the options up front, then returns the collector. */
-export function httpCollector(options: HttpCollectorOptions): (context?: Partial<CollectContext>) => AsyncGenerator<RawRecord> {
+export function httpCollector(
+  options: HttpCollectorOptions,
+): (context?: Partial<CollectContext>) => AsyncGenerator<RawRecord> {
   const problems: string[] = [];
   try {
     new URL(options.url);
@@ -66,9 +75,12 @@ export function httpCollector(options: HttpCollectorOptions): (context?: Partial
   const p = options.pagination;
   if (!p) problems.push('pagination is required: next-url, page, offset, cursor or link-header');
   if (p?.kind === 'offset' && !(p.limit > 0)) problems.push('pagination.limit must be > 0');
-  if (options.maxRequestsPerSecond !== undefined && !(options.maxRequestsPerSecond > 0)) problems.push('maxRequestsPerSecond must be > 0');
-  if (options.incremental && (!options.incremental.param || !options.incremental.field)) problems.push('incremental needs both param and field');
-  if (problems.length) throw new TerminalError(`httpCollector: invalid options:\n${problems.map((x) => `- ${x}`).join('\n')}`);
+  if (options.maxRequestsPerSecond !== undefined && !(options.maxRequestsPerSecond > 0))
+    problems.push('maxRequestsPerSecond must be > 0');
+  if (options.incremental && (!options.incremental.param || !options.incremental.field))
+    problems.push('incremental needs both param and field');
+  if (problems.length)
+    throw new TerminalError(`httpCollector: invalid options:\n${problems.map((x) => `- ${x}`).join('\n')}`);
   const { timeoutMillis = 15_000, maxAttempts = 5, maxPages = 100_000, sleep = realSleep } = options;
   const spacingMillis = options.maxRequestsPerSecond ? 1000 / options.maxRequestsPerSecond : 0;
   let lastRequestAt = Number.NEGATIVE_INFINITY;
@@ -81,7 +93,10 @@ export function httpCollector(options: HttpCollectorOptions): (context?: Partial
         lastRequestAt = Date.now();
         let response: Response;
         try {
-          response = await fetch(url, { headers: { accept: 'application/json', ...options.headers }, signal: AbortSignal.timeout(timeoutMillis) });
+          response = await fetch(url, {
+            headers: { accept: 'application/json', ...options.headers },
+            signal: AbortSignal.timeout(timeoutMillis),
+          });
         } catch (error) {
           throw new TransientError(`GET ${url} failed: network error`, { cause: error });
         }
@@ -90,12 +105,18 @@ export function httpCollector(options: HttpCollectorOptions): (context?: Partial
           if (retryAfterSeconds > 0) await sleep(Math.min(retryAfterSeconds, 60) * 1000);
           throw new TransientError(`GET ${url} answered ${response.status}`);
         }
-        if (!response.ok) throw new TerminalError(`GET ${url} answered ${response.status} ${response.statusText}; check the source's URL and credentials`);
+        if (!response.ok)
+          throw new TerminalError(
+            `GET ${url} answered ${response.status} ${response.statusText}; check the source's URL and credentials`,
+          );
         const text = await response.text();
         try {
           return { body: JSON.parse(text) as unknown, link: response.headers.get('link') };
         } catch (error) {
-          throw new TerminalError(`GET ${url} returned a body that is not JSON (first bytes: ${JSON.stringify(text.slice(0, 80))})`, { cause: error });
+          throw new TerminalError(
+            `GET ${url} returned a body that is not JSON (first bytes: ${JSON.stringify(text.slice(0, 80))})`,
+            { cause: error },
+          );
         }
       },
       { attempts: maxAttempts },
@@ -112,16 +133,21 @@ export function httpCollector(options: HttpCollectorOptions): (context?: Partial
     const inc = options.incremental;
     const since = inc ? await context.state?.get('cursor') : undefined;
     let newest = since;
-    let url: string | undefined = since !== undefined && inc ? withParams(options.url, { [inc.param]: since }) : options.url;
+    let url: string | undefined =
+      since !== undefined && inc ? withParams(options.url, { [inc.param]: since }) : options.url;
     const first = url;
-    if (p.kind === 'page') url = withParams(first, { [p.param]: p.first ?? 1, ...(p.sizeParam && p.size ? { [p.sizeParam]: p.size } : {}) });
+    if (p.kind === 'page')
+      url = withParams(first, { [p.param]: p.first ?? 1, ...(p.sizeParam && p.size ? { [p.sizeParam]: p.size } : {}) });
     if (p.kind === 'offset') url = withParams(first, { [p.param]: 0, [p.limitParam]: p.limit });
     let page = p.kind === 'page' ? (p.first ?? 1) : 0;
     let offset = 0;
     for (let n = 0; url && n < maxPages; n++) {
       const { body, link } = await fetchPage(url);
       const records = get(body, options.recordsPath);
-      if (!Array.isArray(records)) throw new TerminalError(`GET ${url}: "${options.recordsPath}" is not an array in the response; check recordsPath`);
+      if (!Array.isArray(records))
+        throw new TerminalError(
+          `GET ${url}: "${options.recordsPath}" is not an array in the response; check recordsPath`,
+        );
       for (const record of records) {
         if (inc) {
           const value = (record as Record<string, unknown> | null)?.[inc.field];
@@ -142,7 +168,8 @@ export function httpCollector(options: HttpCollectorOptions): (context?: Partial
         if (records.length >= p.limit) url = withParams(current, { [p.param]: offset });
       } else if (p.kind === 'cursor') {
         const cursor = get(body, p.cursorPath);
-        if ((typeof cursor === 'string' && cursor) || typeof cursor === 'number') url = withParams(current, { [p.param]: cursor });
+        if ((typeof cursor === 'string' && cursor) || typeof cursor === 'number')
+          url = withParams(current, { [p.param]: cursor });
       } else {
         const next = nextFromLinkHeader(link);
         if (next) url = new URL(next, current).toString();

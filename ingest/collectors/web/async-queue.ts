@@ -11,7 +11,8 @@ export class AsyncQueue<T> {
   constructor(private readonly highWater = 1000) {}
 
   async push(item: T): Promise<void> {
-    while (this.items.length >= this.highWater && !this.closed) await new Promise<void>((resolve) => this.waitingProducers.push(resolve));
+    while (this.items.length >= this.highWater && !this.closed)
+      await new Promise<void>((resolve) => this.waitingProducers.push(resolve));
     this.items.push(item);
     this.waitingConsumer?.();
   }

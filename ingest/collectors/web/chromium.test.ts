@@ -11,7 +11,10 @@ describe('ensureChromium', () => {
     try {
       const browser = path.join(dir, 'chromium');
       const installed: string[][] = [];
-      ensureChromium(browser, { packagePath: browser, install: (packages) => (installed.push(packages), writeFileSync(browser, '')) });
+      ensureChromium(browser, {
+        packagePath: browser,
+        install: (packages) => (installed.push(packages), writeFileSync(browser, '')),
+      });
       assert.deepEqual(installed, [['chromium']]);
       assert.ok(existsSync(browser));
     } finally {
@@ -19,18 +22,28 @@ describe('ensureChromium', () => {
     }
   });
 
-  it('installs nothing for a path of the user\'s own, and names the setting and the package command', () => {
+  it("installs nothing for a path of the user's own, and names the setting and the package command", () => {
     const installed: string[][] = [];
     assert.throws(
-      () => ensureChromium('/nowhere/chromium', { packagePath: '/usr/bin/chromium', install: (p) => void installed.push(p) }),
+      () =>
+        ensureChromium('/nowhere/chromium', {
+          packagePath: '/usr/bin/chromium',
+          install: (p) => void installed.push(p),
+        }),
       /Chromium is not at \/nowhere\/chromium \(STRATA_CHROMIUM_PATH\).*apt-get install -y chromium/s,
     );
     assert.deepEqual(installed, []);
   });
 
-  it('passes on the installer\'s error (without root: the command to run)', () => {
+  it("passes on the installer's error (without root: the command to run)", () => {
     assert.throws(
-      () => ensureChromium('/nowhere/chromium', { packagePath: '/nowhere/chromium', install: () => { throw new Error('Chromium is missing. Install it with: sudo apt-get install -y chromium'); } }),
+      () =>
+        ensureChromium('/nowhere/chromium', {
+          packagePath: '/nowhere/chromium',
+          install: () => {
+            throw new Error('Chromium is missing. Install it with: sudo apt-get install -y chromium');
+          },
+        }),
       /sudo apt-get install -y chromium/,
     );
   });

@@ -24,6 +24,6 @@ export function ensureChromium(executablePath: string, options: EnsureChromiumOp
     );
   }
   install(['chromium'], `Chromium (${executablePath}, which renders JavaScript pages)`);
-  if (!existsSync(executablePath)) throw new TerminalError(`Installing chromium did not put a browser at ${executablePath}; set STRATA_CHROMIUM_PATH`);
+  if (!existsSync(executablePath))
+    throw new TerminalError(`Installing chromium did not put a browser at ${executablePath}; set STRATA_CHROMIUM_PATH`);
 }
-

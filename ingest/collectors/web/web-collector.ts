@@ -41,7 +41,15 @@ export interface WebCollectorOptions {
 log.setLevel(LogLevel.WARNING);
 
 /** Chromium flags for a closed network and a root user: no sandbox (root), no calls home. */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Checks the options up front, then returns the collector. */
 export function webCollector(options: WebCollectorOptions): () => AsyncGenerator<RawRecord> {
@@ -56,7 +64,8 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
   }
   if (!RENDER_MODES.includes(options.render)) problems.push(`render must be one of ${RENDER_MODES.join(', ')}`);
   if (typeof options.extract !== 'function') problems.push('extract($, url) is required');
-  if (problems.length) throw new TerminalError(`webCollector: invalid options:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+  if (problems.length)
+    throw new TerminalError(`webCollector: invalid options:\n${problems.map((p) => `- ${p}`).join('\n')}`);
   const origins = new Set(options.startUrls.map((u) => new URL(u).origin));
   const executablePath = options.executablePath ?? config().chromiumPath;
 
@@ -88,23 +97,35 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
     const sameOrigin = (url: string) => origins.has(new URL(url).origin);
     const crawler =
       options.render === 'static'
-        ? new CheerioCrawler({
-            ...common,
-            requestHandler: async ({ $, request, enqueueLinks }) =>
-              handle($, request.loadedUrl ?? request.url, (selector) => enqueueLinks({ selector, transformRequestFunction: (r) => (sameOrigin(r.url) ? r : false) })),
-          }, config)
-        : new PlaywrightCrawler({
-            ...common,
-            headless: true,
-            launchContext: { launcher: chromium, launchOptions: { executablePath, args: CHROMIUM_ARGS } },
-            browserPoolOptions: { useFingerprints: false },
-            requestHandler: async ({ page, request, parseWithCheerio, enqueueLinks }) => {
-              if (options.waitForSelector) await page.waitForSelector(options.waitForSelector, { timeout: 15_000 });
-              await handle(await parseWithCheerio(), request.loadedUrl ?? request.url, (selector) =>
-                enqueueLinks({ selector, transformRequestFunction: (r) => (sameOrigin(r.url) ? r : false) }));
+        ? new CheerioCrawler(
+            {
+              ...common,
+              requestHandler: async ({ $, request, enqueueLinks }) =>
+                handle($, request.loadedUrl ?? request.url, (selector) =>
+                  enqueueLinks({ selector, transformRequestFunction: (r) => (sameOrigin(r.url) ? r : false) }),
+                ),
             },
-          }, config);
-    const run = crawler.run(options.startUrls).then(() => queue.close(), (error: unknown) => queue.close(error));
+            config,
+          )
+        : new PlaywrightCrawler(
+            {
+              ...common,
+              headless: true,
+              launchContext: { launcher: chromium, launchOptions: { executablePath, args: CHROMIUM_ARGS } },
+              browserPoolOptions: { useFingerprints: false },
+              requestHandler: async ({ page, request, parseWithCheerio, enqueueLinks }) => {
+                if (options.waitForSelector) await page.waitForSelector(options.waitForSelector, { timeout: 15_000 });
+                await handle(await parseWithCheerio(), request.loadedUrl ?? request.url, (selector) =>
+                  enqueueLinks({ selector, transformRequestFunction: (r) => (sameOrigin(r.url) ? r : false) }),
+                );
+              },
+            },
+            config,
+          );
+    const run = crawler.run(options.startUrls).then(
+      () => queue.close(),
+      (error: unknown) => queue.close(error),
+    );
     yield* queue;
     await run;
   };

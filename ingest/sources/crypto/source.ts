@@ -7,7 +7,8 @@ export function parseTick(raw: string): ParseResult {
   const t = JSON.parse(raw) as Record<string, unknown>;
   if (typeof t.symbol !== 'string' || !t.symbol) return { ok: false, reason: 'missing field symbol' };
   const ts = new Date(String(t.ts));
-  if (typeof t.ts !== 'string' || Number.isNaN(ts.getTime())) return { ok: false, reason: `ts ${JSON.stringify(t.ts)} is not a time` };
+  if (typeof t.ts !== 'string' || Number.isNaN(ts.getTime()))
+    return { ok: false, reason: `ts ${JSON.stringify(t.ts)} is not a time` };
   return { ok: true, naturalKey: `${t.symbol}|${ts.toISOString()}`, observedAt: ts.toISOString() };
 }
 
@@ -20,7 +21,11 @@ export const cryptoSource = {
   streamEveryMillis: 500,
   collect(context) {
     const base = context.baseUrl ?? 'http://127.0.0.1:8790';
-    return httpCollector({ url: `${base}/api/v3/ticker`, recordsPath: 'data', pagination: { kind: 'page', param: 'page' } })(context);
+    return httpCollector({
+      url: `${base}/api/v3/ticker`,
+      recordsPath: 'data',
+      pagination: { kind: 'page', param: 'page' },
+    })(context);
   },
   parse: parseTick,
 } satisfies SourceDefinition;

@@ -16,11 +16,14 @@ const ORIGINS = [
 export function parseListing(raw: string): ParseResult {
   const r = JSON.parse(raw) as Record<string, unknown>;
   const shape = ORIGINS.find((o) => o.id in r && o.time in r);
-  if (!shape) return { ok: false, reason: 'record matches none of the listing origins (api, legacy, agency CSV, partner JSON)' };
+  if (!shape)
+    return { ok: false, reason: 'record matches none of the listing origins (api, legacy, agency CSV, partner JSON)' };
   const id = r[shape.id];
-  if ((typeof id !== 'string' && typeof id !== 'number') || id === '') return { ok: false, reason: `missing field ${shape.id} (${shape.origin})` };
+  if ((typeof id !== 'string' && typeof id !== 'number') || id === '')
+    return { ok: false, reason: `missing field ${shape.id} (${shape.origin})` };
   const at = new Date(String(r[shape.time]));
-  if (Number.isNaN(at.getTime())) return { ok: false, reason: `${shape.time} ${JSON.stringify(r[shape.time])} is not a date (${shape.origin})` };
+  if (Number.isNaN(at.getTime()))
+    return { ok: false, reason: `${shape.time} ${JSON.stringify(r[shape.time])} is not a date (${shape.origin})` };
   return { ok: true, naturalKey: `${shape.origin}:${id}`, observedAt: at.toISOString() };
 }
 
@@ -33,9 +36,18 @@ export const listingsSource = {
     // The runner always passes its configuration; the three origins' settings live there (docs/configuration.md).
     const settings = context.config!.listings;
     const base = context.baseUrl ?? context.config!.sourceUrls.listings!;
-    yield* httpCollector({ url: `${base}/api/listings`, recordsPath: '', pagination: { kind: 'offset', param: 'offset', limitParam: 'limit', limit: 15 } })(context);
+    yield* httpCollector({
+      url: `${base}/api/listings`,
+      recordsPath: '',
+      pagination: { kind: 'offset', param: 'offset', limitParam: 'limit', limit: 15 },
+    })(context);
     yield* filesCollector({ inbox: settings.inbox })();
-    yield* databaseCollector({ connectionString: settings.databaseUrl, table: settings.table, cursorColumn: 'modified_at', keyColumn: 'row_id' })(context);
+    yield* databaseCollector({
+      connectionString: settings.databaseUrl,
+      table: settings.table,
+      cursorColumn: 'modified_at',
+      keyColumn: 'row_id',
+    })(context);
   },
   inbox: (config) => config.listings.inbox,
   parse: parseListing,

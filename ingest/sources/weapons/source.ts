@@ -10,10 +10,20 @@ export function extractWeapons($: CheerioRoot, url: string): Record<string, unkn
   const type = $('h1.weapon-type').text().trim();
   if (!type) return undefined; // the index: links only
   const editedAt = $('time').attr('datetime');
-  return $('table.weapon-table tbody tr').toArray().map((tr) => {
-    const cells = $(tr).find('td').toArray().map((td) => $(td).text().trim());
-    return { weapon_type: type, ...Object.fromEntries(COLUMNS.map((c, i) => [c, cells[i] ?? null])), edited_at: editedAt, page: new URL(url).pathname };
-  });
+  return $('table.weapon-table tbody tr')
+    .toArray()
+    .map((tr) => {
+      const cells = $(tr)
+        .find('td')
+        .toArray()
+        .map((td) => $(td).text().trim());
+      return {
+        weapon_type: type,
+        ...Object.fromEntries(COLUMNS.map((c, i) => [c, cells[i] ?? null])),
+        edited_at: editedAt,
+        page: new URL(url).pathname,
+      };
+    });
 }
 
 export function parseWeapon(raw: string): ParseResult {
@@ -21,7 +31,8 @@ export function parseWeapon(raw: string): ParseResult {
   if (typeof w.name !== 'string' || !w.name) return { ok: false, reason: 'missing field name' };
   if (typeof w.weapon_type !== 'string' || !w.weapon_type) return { ok: false, reason: 'missing field weapon_type' };
   const at = new Date(String(w.edited_at));
-  if (Number.isNaN(at.getTime())) return { ok: false, reason: `edited_at ${JSON.stringify(w.edited_at)} is not a time` };
+  if (Number.isNaN(at.getTime()))
+    return { ok: false, reason: `edited_at ${JSON.stringify(w.edited_at)} is not a time` };
   return { ok: true, naturalKey: `${w.weapon_type}|${w.name}`, observedAt: at.toISOString() };
 }
 
@@ -33,7 +44,11 @@ export const weaponsSource = {
   collect(context) {
     const base = context.baseUrl ?? 'http://127.0.0.1:8791';
     return webCollector({
-      render: 'static', startUrls: [`${base}/wiki/Weapons`], followSelector: 'a.weapon-type', extract: extractWeapons, maxRequestsPerMinute: 60,
+      render: 'static',
+      startUrls: [`${base}/wiki/Weapons`],
+      followSelector: 'a.weapon-type',
+      extract: extractWeapons,
+      maxRequestsPerMinute: 60,
       onPageProblem: (url, problem) => console.warn(`weapons: ${url}: ${problem}`),
     })();
   },

@@ -14,7 +14,8 @@ export function parseWeather(raw: string): ParseResult {
   if (!record || typeof record !== 'object' || Array.isArray(record)) return { ok: false, reason: 'not a JSON object' };
   const r = record as Record<string, unknown>;
   for (const field of ['station_id', 'city', 'observed_at'] as const) {
-    if (typeof r[field] !== 'string' || !(r[field] as string).trim()) return { ok: false, reason: `missing field ${field}` };
+    if (typeof r[field] !== 'string' || !(r[field] as string).trim())
+      return { ok: false, reason: `missing field ${field}` };
   }
   const millis = Date.parse(r.observed_at as string);
   if (!/^\d{4}-\d\d-\d\dT/.test(r.observed_at as string) || Number.isNaN(millis)) {

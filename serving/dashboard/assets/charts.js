@@ -75,7 +75,11 @@ export function lineChart(container, { series, title, unit, viewWidth = 960 }) {
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
     const drawn = s.points.filter((p) => p[1] !== null);
-    svgEl('polyline', { points: drawn.map((p) => `${x(p[0])},${y(p[1])}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 2 }, svg);
+    svgEl(
+      'polyline',
+      { points: drawn.map((p) => `${x(p[0])},${y(p[1])}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 2 },
+      svg,
+    );
     for (const p of drawn) {
       const dot = svgEl('circle', { cx: x(p[0]), cy: y(p[1]), r: 3, fill: color, class: 'mark' }, svg);
       svgEl('title', {}, dot).textContent = `${s.name} ${p[0]}: ${format(p[1])}${unit ?? ''}`;
@@ -83,7 +87,10 @@ export function lineChart(container, { series, title, unit, viewWidth = 960 }) {
     }
   });
   svg.dataset.points = String(points);
-  legend(container, series.map((s) => s.name));
+  legend(
+    container,
+    series.map((s) => s.name),
+  );
   return points;
 }
 
@@ -100,8 +107,21 @@ export function barChart(container, { bars, title, unit, min: floor, viewWidth =
   const barWidth = Math.min(slot * 0.7, 80);
   bars.forEach((b, i) => {
     const x = margin.left + slot * i + (slot - barWidth) / 2;
-    const rect = svgEl('rect', { x, y: y(b.value), width: barWidth, height: Math.max(1, y(min) - y(b.value)), fill: b.color ?? PALETTE[0], class: 'mark', rx: 2 }, svg);
-    svgEl('title', {}, rect).textContent = `${b.label}: ${format(b.value)}${unit ?? ''}${b.low !== undefined ? ` (${format(b.low)}–${format(b.high)})` : ''}`;
+    const rect = svgEl(
+      'rect',
+      {
+        x,
+        y: y(b.value),
+        width: barWidth,
+        height: Math.max(1, y(min) - y(b.value)),
+        fill: b.color ?? PALETTE[0],
+        class: 'mark',
+        rx: 2,
+      },
+      svg,
+    );
+    svgEl('title', {}, rect).textContent =
+      `${b.label}: ${format(b.value)}${unit ?? ''}${b.low !== undefined ? ` (${format(b.low)}–${format(b.high)})` : ''}`;
     if (b.low !== undefined && b.high !== undefined) {
       const cx = x + barWidth / 2;
       svgEl('line', { x1: cx, x2: cx, y1: y(b.low), y2: y(b.high), class: 'whisker' }, svg);
@@ -130,7 +150,17 @@ export function candleChart(container, { candles, title, unit, viewWidth = 960 }
     const group = svgEl('g', { class: 'mark' }, svg);
     svgEl('line', { x1: cx, x2: cx, y1: y(c.high), y2: y(c.low), stroke: color }, group);
     const top = y(Math.max(c.open, c.close));
-    svgEl('rect', { x: cx - Math.max(slot * 0.35, 0.5), y: top, width: Math.max(slot * 0.7, 1), height: Math.max(1, y(Math.min(c.open, c.close)) - top), fill: color }, group);
+    svgEl(
+      'rect',
+      {
+        x: cx - Math.max(slot * 0.35, 0.5),
+        y: top,
+        width: Math.max(slot * 0.7, 1),
+        height: Math.max(1, y(Math.min(c.open, c.close)) - top),
+        fill: color,
+      },
+      group,
+    );
     svgEl('title', {}, group).textContent = `${c.start} O ${c.open} H ${c.high} L ${c.low} C ${c.close}`;
     if (i % every === 0) text(svg, cx, height - 12, c.start.slice(11, 16), { 'text-anchor': 'middle', class: 'tick' });
   });

@@ -15,7 +15,11 @@ export default {
     volume_known: { check: 'volume_24h >= 0', action: 'drop' },
   },
   columns: {
-    symbol: 'Trading pair, e.g. BTCUSDT', ts: 'Tick time (UTC)', trade_date: 'UTC date of ts (the partition)',
-    price: 'Last price in USDT', volume_24h: 'Traded volume over the last 24 h', event_id: 'Envelope id of the bronze event',
+    symbol: 'Trading pair, e.g. BTCUSDT',
+    ts: 'Tick time (UTC)',
+    trade_date: 'UTC date of ts (the partition)',
+    price: 'Last price in USDT',
+    volume_24h: 'Traded volume over the last 24 h',
+    event_id: 'Envelope id of the bronze event',
   },
 } satisfies TableSpec;

@@ -14,8 +14,14 @@ export default {
     price_positive: { check: 'price_eur > 0', action: 'drop' },
   },
   columns: {
-    listing_id: 'Listing reference', city: 'City', price_eur: 'Asking price in EUR during the version', updated_at: 'Report that started the version',
-    origin: 'Origin of that report', event_id: 'Envelope id of the bronze event', valid_from: 'Start of the version (UTC)',
-    valid_to: 'Start of the next version, or null for the current one', is_current: 'Whether this is the current price',
+    listing_id: 'Listing reference',
+    city: 'City',
+    price_eur: 'Asking price in EUR during the version',
+    updated_at: 'Report that started the version',
+    origin: 'Origin of that report',
+    event_id: 'Envelope id of the bronze event',
+    valid_from: 'Start of the version (UTC)',
+    valid_to: 'Start of the next version, or null for the current one',
+    is_current: 'Whether this is the current price',
   },
 } satisfies TableSpec;

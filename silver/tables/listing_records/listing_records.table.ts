@@ -5,7 +5,8 @@ import type { TableSpec } from '../../../core/jobs/table-spec.ts';
 export default {
   name: 'listing_records',
   layer: 'silver',
-  description: 'Listing records of every origin (API, agency CSV, partner JSON, legacy database) in one shape: EUR, m², title-case cities.',
+  description:
+    'Listing records of every origin (API, agency CSV, partner JSON, legacy database) in one shape: EUR, m², title-case cities.',
   from: ['bronze.listings'],
   primaryKey: ['origin', 'listing_id', 'updated_at'],
   writeMode: 'view',

@@ -4,7 +4,8 @@ import type { TableSpec } from '../../../core/jobs/table-spec.ts';
 export default {
   name: 'listings',
   layer: 'silver',
-  description: 'Real-estate listings unified across origins, one row per listing (the latest report wins; on a tie, the more precise origin).',
+  description:
+    'Real-estate listings unified across origins, one row per listing (the latest report wins; on a tie, the more precise origin).',
   from: ['silver.listing_records'],
   primaryKey: ['listing_id'],
   writeMode: 'merge',
@@ -15,8 +16,15 @@ export default {
     surface_plausible: { check: 'surface_m2 between 8 and 2000', action: 'quarantine' },
   },
   columns: {
-    listing_id: 'Listing reference shared by its origins', city: 'City (title case)', price_eur: 'Asking price in EUR', surface_m2: 'Surface in m² (agency sq ft converted, 0.1 m²)',
-    price_m2: 'price_eur / surface_m2, 2 decimals', rooms: 'Rooms (API only)', origin: 'Origin of the winning report: api, partner-json, legacy or agency-csv',
-    origin_rank: 'Precision rank of the origin (1 = api … 4 = agency-csv)', updated_at: 'When the origin last changed the listing (UTC)', event_id: 'Envelope id of the bronze event',
+    listing_id: 'Listing reference shared by its origins',
+    city: 'City (title case)',
+    price_eur: 'Asking price in EUR',
+    surface_m2: 'Surface in m² (agency sq ft converted, 0.1 m²)',
+    price_m2: 'price_eur / surface_m2, 2 decimals',
+    rooms: 'Rooms (API only)',
+    origin: 'Origin of the winning report: api, partner-json, legacy or agency-csv',
+    origin_rank: 'Precision rank of the origin (1 = api … 4 = agency-csv)',
+    updated_at: 'When the origin last changed the listing (UTC)',
+    event_id: 'Envelope id of the bronze event',
   },
 } satisfies TableSpec;

@@ -4,7 +4,8 @@ import type { TableSpec } from '../../../core/jobs/table-spec.ts';
 export default {
   name: 'weather_observations',
   layer: 'silver',
-  description: 'Hourly weather observations, typed and deduplicated: one row per station and hour (the latest valid correction wins).',
+  description:
+    'Hourly weather observations, typed and deduplicated: one row per station and hour (the latest valid correction wins).',
   from: ['bronze.weather'],
   primaryKey: ['station_id', 'observed_at'],
   writeMode: 'merge',
