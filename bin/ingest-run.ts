@@ -3,7 +3,7 @@ import { mkdirSync, watch } from 'node:fs';
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import { sleep } from '../core/retry.ts';
+import { Nap, sleep } from '../core/retry.ts';
 import { withRuntime } from '../core/runtime.ts';
 import { inlineDrain } from '../bronze/inline-drain.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
@@ -95,16 +95,21 @@ runMain(async () => {
     const inbox = source.inbox?.(cfg);
     let stopping = false;
     let changed = false;
-    let wake: (() => void) | undefined;
+    const nap = new Nap();
     const stop = () => {
       stopping = true;
-      wake?.();
+      nap.wake();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     if (inbox) mkdirSync(inbox, { recursive: true });
     // A change seen during a collection is remembered, so the next wait ends at once instead of missing it.
-    const watcher = inbox ? watch(inbox, () => ((changed = true), wake?.())) : undefined;
+    const watcher = inbox
+      ? watch(inbox, () => {
+          changed = true;
+          nap.wake();
+        })
+      : undefined;
     console.log(
       `watching ${inbox ? `${inbox} for new files` : source.name} (at most ${intervalMillis / 1000} s between collections; Ctrl-C to stop)`,
     );
@@ -113,11 +118,7 @@ runMain(async () => {
         changed = false;
         await once();
         if (stopping || changed) continue;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, intervalMillis);
-          wake = () => (clearTimeout(timer), resolve());
-        });
-        wake = undefined;
+        await nap.sleep(intervalMillis);
         await sleep(200); // let a file that is being copied in settle
       }
     } finally {

@@ -13,8 +13,7 @@ import { AutoCompactor } from '../core/lake/auto-compact.ts';
 import { acquireStreamLock, type StreamLock } from '../core/jobs/job-lock.ts';
 import { StreamingTables } from '../core/jobs/micro-batch.ts';
 import { keyOf } from '../core/jobs/registry.ts';
-import type { TableRunResult } from '../core/jobs/table-spec.ts';
-import { backoffMillis, sleep } from '../core/retry.ts';
+import { backoffMillis, Nap, sleep } from '../core/retry.ts';
 import { withRuntime, type Runtime } from '../core/runtime.ts';
 import { servesCurrentRows, streamingGoldLoader } from '../gold/gold-job.ts';
 import { loadGoldTable } from '../gold/loader/postgres-loader.ts';
@@ -59,7 +58,9 @@ interface Totals {
 }
 
 const stamp = () => new Date().toISOString();
-const add = (into: Record<string, number>, key: string, n: number) => void (into[key] = (into[key] ?? 0) + n);
+const add = (into: Record<string, number>, key: string, n: number) => {
+  into[key] = (into[key] ?? 0) + n;
+};
 
 runMain(async () => {
   const statusMillis = Number(values['status-seconds']) * 1000;
@@ -87,16 +88,11 @@ runMain(async () => {
 
     let stopping = false;
     let dirty = true;
-    let wake: (() => void) | undefined;
-    const nap = (millis: number) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => ((wake = undefined), resolve()), millis);
-        wake = () => (clearTimeout(timer), (wake = undefined), resolve());
-      });
+    const nap = new Nap();
     const stop = () => {
       if (!stopping) console.log(`${stamp()} stopping after the current round…`);
       stopping = true;
-      wake?.();
+      nap.wake();
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
@@ -135,7 +131,7 @@ runMain(async () => {
           totals.bronzeRows += r.rowsWritten - written;
           written = r.rowsWritten;
           dirty = true;
-          wake?.();
+          nap.wake();
         },
       });
       let failures = 0;
@@ -176,7 +172,7 @@ runMain(async () => {
     const rounds = (async () => {
       let failing = 0;
       while (!stopping) {
-        if (!dirty) await nap(ROUND_EVERY_MILLIS);
+        if (!dirty) await nap.sleep(ROUND_EVERY_MILLIS);
         if (stopping) break;
         dirty = false;
         if (!lock?.held()) lock = await acquireStreamLock(rt, 'stream').catch(() => undefined);
@@ -206,7 +202,7 @@ runMain(async () => {
           }
           failing++;
           dirty = true;
-          await nap(backoffMillis(failing + 1, 250, 10_000));
+          await nap.sleep(backoffMillis(failing + 1, 250, 10_000));
           await syncServed(rt, tables).catch(() => {});
         } else if (failing) {
           console.log(`${stamp()} round: recovered after ${failing} failed round(s)`);

@@ -134,7 +134,14 @@ export class StreamConnection {
   /** A command whose reply is one line (+OK or -ERR …). */
   private async simple(args: (string | number)[]): Promise<void> {
     let line = '';
-    await this.request(args, (chunk) => (line += chunk.toString('latin1')).includes('\r\n'), 10_000);
+    await this.request(
+      args,
+      (chunk) => {
+        line += chunk.toString('latin1');
+        return line.includes('\r\n');
+      },
+      10_000,
+    );
     if (line.startsWith('-')) throw new TransientError(`Redis refused ${args[0]}: ${line.trim().slice(1)}`);
   }
 }

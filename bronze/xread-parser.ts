@@ -91,39 +91,60 @@ export class XReadParser {
       switch (this.stage) {
         case 'top': {
           const n = this.array();
-          if (n === undefined) return this.rewind(at);
+          if (n === undefined) {
+            this.rewind(at);
+            return;
+          }
           this.stage = n <= 0 ? 'done' : 'stream'; // *-1: nothing to read (a BLOCK that timed out)
           break;
         }
         case 'stream':
-          if (this.array() === undefined) return this.rewind(at);
+          if (this.array() === undefined) {
+            this.rewind(at);
+            return;
+          }
           this.stage = 'key';
           break;
         case 'key':
-          if (this.bulk() === undefined) return this.rewind(at);
+          if (this.bulk() === undefined) {
+            this.rewind(at);
+            return;
+          }
           this.stage = 'entries';
           break;
         case 'entries': {
           const n = this.array();
-          if (n === undefined) return this.rewind(at);
+          if (n === undefined) {
+            this.rewind(at);
+            return;
+          }
           this.entriesLeft = Math.max(0, n);
           this.stage = this.entriesLeft ? 'entry' : 'done';
           break;
         }
         case 'entry':
-          if (this.array() === undefined) return this.rewind(at);
+          if (this.array() === undefined) {
+            this.rewind(at);
+            return;
+          }
           this.stage = 'id';
           break;
         case 'id': {
           const id = this.bulk();
-          if (id === undefined) return this.rewind(at);
+          if (id === undefined) {
+            this.rewind(at);
+            return;
+          }
           this.id = id ? id.toString('latin1') : '';
           this.stage = 'fields';
           break;
         }
         case 'fields': {
           const n = this.array();
-          if (n === undefined) return this.rewind(at);
+          if (n === undefined) {
+            this.rewind(at);
+            return;
+          }
           this.fieldCount = this.fieldsLeft = Math.max(0, n);
           this.fields = [];
           if (n <= 0) this.finishEntry();
@@ -132,7 +153,10 @@ export class XReadParser {
         }
         case 'field': {
           const field = this.bulk();
-          if (field === undefined) return this.rewind(at);
+          if (field === undefined) {
+            this.rewind(at);
+            return;
+          }
           this.fields.push(field ?? Buffer.alloc(0));
           if (--this.fieldsLeft === 0) this.finishEntry();
           break;

@@ -86,6 +86,7 @@ export function parseCommand<O extends Record<string, OptionSpec>>(
 const FAILED_EXIT_GRACE_MILLIS = 3000;
 
 /** Runs a command's main function: prints errors without a stack trace (unless STRATA_DEBUG=1) and sets the exit code. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a command returns its exit code, or nothing for 0
 export function runMain(main: () => Promise<number | void>): void {
   main().then(
     (code) => {

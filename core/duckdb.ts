@@ -1,5 +1,5 @@
 // A thin DuckDB session over @duckdb/node-api: queries return plain JS rows; the session closes what it opened.
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
 export type Row = Record<string, unknown>;
 
@@ -49,7 +49,9 @@ export class DuckSession {
     let last = -1;
     const timer = setInterval(() => {
       const percent = Math.floor(this.connection.progress.percentage);
-      if (percent >= 0 && percent !== last) progress.onProgress((last = percent));
+      if (percent < 0 || percent === last) return;
+      last = percent;
+      progress.onProgress(percent);
     }, progress.everyMillis ?? 5000);
     try {
       await this.connection.run(sql);

@@ -33,3 +33,26 @@ export const backoffMillis = (failures: number, initialMillis: number, maxMillis
 export function sleep(millis: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, millis));
 }
+
+/** A pause another part of the program can cut short (a signal, a file that arrived, an event). */
+export class Nap {
+  #wake: (() => void) | undefined;
+
+  /** Waits `millis`, or until wake() is called. */
+  sleep(millis: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, millis);
+      this.#wake = done;
+    });
+  }
+
+  /** Ends the current sleep, if any. */
+  wake(): void {
+    this.#wake?.();
+  }
+}

@@ -97,7 +97,11 @@ export async function runIngest(
       maxWaitMillis: options.backpressureMaxWaitMillis ?? rt.config.backpressureMaxWaitMillis,
       pollMillis: options.backpressurePollMillis,
       liveWriters: () => liveWriters(rt.redis(), rt.config.redisPrefix, source.name),
-      drain: drainInline && (async () => void (result.drainedInline += await drainInline())),
+      drain:
+        drainInline &&
+        (async () => {
+          result.drainedInline += await drainInline();
+        }),
       onChange: (event) => {
         if (event.state === 'paused' || event.state === 'draining') result.pauses++;
         options.onBackpressure?.(event);

@@ -75,7 +75,10 @@ export async function replayDeadLetters(
       const publisher = StreamPublisher.fromConfig(rt.redis(), rt.config);
       const replayed = new Set<string>();
       for (let i = 0; i < letters.length; i += BATCH) {
-        const records = letters.slice(i, i + BATCH).filter((l) => (isRecord(l) ? true : (result.skipped++, false)));
+        const records = letters.slice(i, i + BATCH).filter((l) => {
+          if (!isRecord(l)) result.skipped++;
+          return isRecord(l);
+        });
         const parsed = records.map((l) => ({
           id: l.event_id,
           event: toEnvelopes(source, [{ text: l.raw }], runId, rt.config.maxEventBytes).events[0],

@@ -75,17 +75,10 @@ export class GoldCatalog {
     for (const row of rows) {
       if (isStaging(row.table_name)) continue;
       let table = tables.get(row.table_name);
-      if (!table)
-        tables.set(
-          row.table_name,
-          (table = {
-            name: row.table_name,
-            description: row.table_description,
-            columns: [],
-            primaryKey: [],
-            keyed: [],
-          }),
-        );
+      if (!table) {
+        table = { name: row.table_name, description: row.table_description, columns: [], primaryKey: [], keyed: [] };
+        tables.set(row.table_name, table);
+      }
       table.columns.push({ name: row.name, type: row.type, description: row.description });
       if (row.key_position !== null) table.keyed.push([row.key_position, row.name]);
     }

@@ -124,5 +124,12 @@ export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix:
       duration.observe({ method: c.req.method, route }, (performance.now() - started) / 1000);
     }
   };
-  return { registry, middleware, render: async () => (await refresh(), registry.metrics()) };
+  return {
+    registry,
+    middleware,
+    render: async () => {
+      await refresh();
+      return registry.metrics();
+    },
+  };
 }

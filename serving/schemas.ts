@@ -106,11 +106,9 @@ export const QualitySchema = z
           .nullable(),
       }),
     ),
-    deadLetters: z
-      .record(z.string(), z.number().int())
-      .openapi({
-        description: 'Dead letters per source: in the lake (bronze.<source>__dead_letters) and still in Redis',
-      }),
+    deadLetters: z.record(z.string(), z.number().int()).openapi({
+      description: 'Dead letters per source: in the lake (bronze.<source>__dead_letters) and still in Redis',
+    }),
   })
   .openapi('Quality');
 

@@ -31,7 +31,8 @@ export function rateLimit({
       bucket.at = t;
     } else {
       if (buckets.size >= maxClients) sweep(buckets, requestsPerMinute, perMillis, t, maxClients);
-      buckets.set(client, (bucket = { tokens: requestsPerMinute, at: t }));
+      bucket = { tokens: requestsPerMinute, at: t };
+      buckets.set(client, bucket);
     }
     c.header('RateLimit-Limit', String(requestsPerMinute));
     if (bucket.tokens < 1) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HTTPException } from 'hono/http-exception';
+import type { HTTPException } from 'hono/http-exception';
 import type { GoldTable } from './gold-catalog.ts';
 import { buildTableQuery, cursorAfter, DEFAULT_LIMIT, KEY_ALIAS } from './table-query.ts';
 

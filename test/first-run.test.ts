@@ -55,8 +55,9 @@ function pnpm(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ co
   });
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const stage = (output: string, name: string) => Number(new RegExp(`${escape(name)}\\s+(\\d+)\\n`).exec(output)?.[1]);
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const stage = (output: string, name: string) =>
+  Number(new RegExp(`${escapeRegExp(name)}\\s+(\\d+)\\n`).exec(output)?.[1]);
 
 describe('README quickstart from a fresh clone in a private folder', { timeout: 600_000 }, () => {
   const expected = expectedWeather({});

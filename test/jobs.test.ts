@@ -213,7 +213,10 @@ describe('incremental job runs', { timeout: 180_000 }, () => {
       /Another job run is in progress \(strata job:silver \(held by the test\).*--wait/s,
     );
     let waited = false;
-    const waiting = runJob(env.rt, { layer: 'silver', ...weatherTables, wait: true }).then((r) => ((waited = true), r));
+    const waiting = runJob(env.rt, { layer: 'silver', ...weatherTables, wait: true }).then((r) => {
+      waited = true;
+      return r;
+    });
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(waited, false, 'the waiting run must not start while the lock is held');
     release();

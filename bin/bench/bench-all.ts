@@ -7,6 +7,7 @@ import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { PROJECT_ROOT } from '../../core/config.ts';
 import { TerminalError } from '../../core/errors.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: a benchmark's JSON, read field by field
 type Json = Record<string, any>;
 
 export interface StageRow {

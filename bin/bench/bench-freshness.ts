@@ -9,7 +9,7 @@ import path from 'node:path';
 import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { config, envFor, PROJECT_ROOT } from '../../core/config.ts';
 import { TerminalError } from '../../core/errors.ts';
-import { sleep } from '../../core/retry.ts';
+import { Nap, sleep } from '../../core/retry.ts';
 import { streamKey } from '../../core/streams/keys.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { freePort } from '../../infra/local/process.ts';
@@ -151,9 +151,9 @@ runMain(async () => {
 
     // Woken by the API's live feed (each gold change in PostgreSQL), and at least every 250 ms.
     const events = await fetch(`${api}/v1/events?tables=crypto_ohlc_minute`);
-    let wake: (() => void) | undefined;
+    const nap = new Nap();
     void (async () => {
-      for await (const _ of events.body!) wake?.();
+      for await (const _ of events.body!) nap.wake();
     })().catch(() => {});
     const streamLength = () => env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'crypto'));
     let lengthAtStart = 0;
@@ -177,10 +177,7 @@ runMain(async () => {
         [...shown.values()].length === rate &&
         [...shown.values()].every((s) => s >= measureTo - 1);
       if (done && Date.now() > measureTo * 1000) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 100);
-        wake = () => (clearTimeout(timer), resolve());
-      });
+      await nap.sleep(100);
     }
     const collectedSeconds = [...firstServed.keys()].filter(inWindow).length;
     const expected = collectedSeconds * rate;

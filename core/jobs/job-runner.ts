@@ -135,7 +135,7 @@ async function runPlanned(
   options: JobOptions,
 ): Promise<TableRunResult> {
   const name = keyOf(table);
-  let planned;
+  let planned: Awaited<ReturnType<typeof planOne>>;
   try {
     planned = await planOne(rt, table, definitions, options);
   } catch (error) {

@@ -23,26 +23,26 @@ const ASSETS: Record<string, string> = {
   'favicon.svg': 'image/svg+xml',
 };
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
 function shell(page: (typeof PAGES)[number]): string {
   const nav = PAGES.map(
-    (p) => `<a href="${p.path}"${p.id === page.id ? ' aria-current="page"' : ''}>${escape(p.title)}</a>`,
+    (p) => `<a href="${p.path}"${p.id === page.id ? ' aria-current="page"' : ''}>${escapeHtml(p.title)}</a>`,
   ).join('');
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(page.title)} · Strata</title>
+<title>${escapeHtml(page.title)} · Strata</title>
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/dashboard.css">
 <script type="module" src="/assets/dashboard.js"></script>
 </head>
 <body>
 <header><strong>Strata</strong><nav>${nav}<a href="/docs">API</a></nav></header>
-<main id="page" data-page="${page.id}"><h1>${escape(page.title)}</h1><div class="cards"></div></main>
+<main id="page" data-page="${page.id}"><h1>${escapeHtml(page.title)}</h1><div class="cards"></div></main>
 </body>
 </html>`;
 }

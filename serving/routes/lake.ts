@@ -36,14 +36,10 @@ const tableRoute = createRoute({
         .openapi({ param: { name: 'table', in: 'path' }, example: 'weather_observations' }),
     }),
     query: z.object({
-      partition: z
-        .string()
-        .max(500)
-        .optional()
-        .openapi({
-          description: "`key=value` pairs joined by `/`, as in the lake's paths; `none` for an unpartitioned table",
-          example: 'observed_date=2026-11-20',
-        }),
+      partition: z.string().max(500).optional().openapi({
+        description: "`key=value` pairs joined by `/`, as in the lake's paths; `none` for an unpartitioned table",
+        example: 'observed_date=2026-11-20',
+      }),
     }),
   },
   responses: {

@@ -19,14 +19,10 @@ const eventsRoute = createRoute({
   security: [],
   request: {
     query: z.object({
-      tables: z
-        .string()
-        .max(2000)
-        .optional()
-        .openapi({
-          description: 'Comma-separated gold tables to hear about (default all)',
-          example: 'crypto_ohlc_minute',
-        }),
+      tables: z.string().max(2000).optional().openapi({
+        description: 'Comma-separated gold tables to hear about (default all)',
+        example: 'crypto_ohlc_minute',
+      }),
     }),
   },
   responses: {

@@ -34,14 +34,10 @@ const runsRoute = createRoute({
         .openapi({ description: 'A source or table, e.g. weather or silver.weather_observations', example: 'weather' }),
       status: z.enum(RUN_STATUSES).optional().openapi({ example: 'failed' }),
       limit: limitParam(MAX_RUNS, 50),
-      before: z
-        .string()
-        .max(200)
-        .optional()
-        .openapi({
-          description: 'The `nextBefore` of the previous page',
-          example: '2026-11-20 10:00:00.123456+00|collect-20261120T100000123Z-1a2b3c4d',
-        }),
+      before: z.string().max(200).optional().openapi({
+        description: 'The `nextBefore` of the previous page',
+        example: '2026-11-20 10:00:00.123456+00|collect-20261120T100000123Z-1a2b3c4d',
+      }),
     }),
   },
   responses: {

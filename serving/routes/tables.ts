@@ -49,13 +49,11 @@ const rowsRoute = createRoute({
     '`format=ndjson` streams every matching row (or `limit` of them) without paging.',
   request: {
     params: z.object({
-      name: z
-        .string()
-        .openapi({
-          param: { name: 'name', in: 'path' },
-          example: 'weather_daily',
-          description: 'A table listed by GET /v1/tables',
-        }),
+      name: z.string().openapi({
+        param: { name: 'name', in: 'path' },
+        example: 'weather_daily',
+        description: 'A table listed by GET /v1/tables',
+      }),
     }),
     query: z.object({
       fields: text('Comma-separated columns to return', 'city,date,temperature_mean_c'),

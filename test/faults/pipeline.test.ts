@@ -240,10 +240,14 @@ async function countLayers(rt: Runtime, expected: ExpectedWeather): Promise<Laye
   let weatherEntries = 0;
   const ticks = new Set<string>();
   let cryptoEntries = 0;
-  for (const e of await auditAll(redis, streamKey(rt.config.redisPrefix, 'weather')))
-    weatherEntries++, weatherIds.add(e.event_id);
-  for (const e of await auditAll(redis, streamKey(rt.config.redisPrefix, 'crypto')))
-    cryptoEntries++, ticks.add(e.natural_key);
+  for (const e of await auditAll(redis, streamKey(rt.config.redisPrefix, 'weather'))) {
+    weatherEntries++;
+    weatherIds.add(e.event_id);
+  }
+  for (const e of await auditAll(redis, streamKey(rt.config.redisPrefix, 'crypto'))) {
+    cryptoEntries++;
+    ticks.add(e.natural_key);
+  }
   const silverIds = [...expected.silverPayloads].map((text) => {
     const parsed = parseWeather(text);
     assert.ok(parsed.ok);

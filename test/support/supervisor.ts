@@ -80,7 +80,13 @@ export class Supervised {
         () => reject(new Error(`${this.name}: no clean run within ${timeoutMillis} ms; last output:\n${this.tail}`)),
         timeoutMillis,
       );
-      this.cleanWaiters.push({ after, resolve: () => (clearTimeout(timer), resolve()) });
+      this.cleanWaiters.push({
+        after,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
 

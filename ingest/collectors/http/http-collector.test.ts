@@ -130,7 +130,9 @@ describe('httpCollector', () => {
     const proposed: Record<string, string> = {};
     const state = (saved?: string) => ({
       get: async () => saved,
-      propose: (k: string, v: string) => void (proposed[k] = v),
+      propose: (k: string, v: string) => {
+        proposed[k] = v;
+      },
     });
     assert.deepEqual(
       await ids(

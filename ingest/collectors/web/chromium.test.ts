@@ -13,7 +13,10 @@ describe('ensureChromium', () => {
       const installed: string[][] = [];
       ensureChromium(browser, {
         packagePath: browser,
-        install: (packages) => (installed.push(packages), writeFileSync(browser, '')),
+        install: (packages) => {
+          installed.push(packages);
+          writeFileSync(browser, '');
+        },
       });
       assert.deepEqual(installed, [['chromium']]);
       assert.ok(existsSync(browser));

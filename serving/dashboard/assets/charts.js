@@ -70,7 +70,9 @@ export function lineChart(container, { series, title, unit, viewWidth = 960 }) {
   const { svg, width, height, margin } = f;
   const x = (v) => margin.left + ((width - margin.left - margin.right) * xs.indexOf(v)) / Math.max(xs.length - 1, 1);
   const every = Math.ceil(xs.length / 8);
-  xs.forEach((v, i) => i % every === 0 && text(svg, x(v), height - 12, v, { 'text-anchor': 'middle', class: 'tick' }));
+  for (let i = 0; i < xs.length; i += every) {
+    text(svg, x(xs[i]), height - 12, xs[i], { 'text-anchor': 'middle', class: 'tick' });
+  }
   let points = 0;
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
