@@ -2,10 +2,10 @@
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { backoffMillis, sleep } from '../core/retry.ts';
-import { withRuntime } from '../core/runtime.ts';
+import { withRuntime } from '../lake/runtime.ts';
 import { BronzeWriter, drainSource, type BronzeResult } from '../bronze/bronze-writer.ts';
-import { deadLetterTable } from '../core/bronze-schema.ts';
-import { AutoCompactor } from '../core/lake/auto-compact.ts';
+import { deadLetterTable } from '../lake/bronze-schema.ts';
+import { AutoCompactor } from '../lake/auto-compact.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
 
 const { values } = parseCommand({

@@ -2,12 +2,15 @@
 // PostgreSQL, starts the API in the background, and prints what each stage holds and where to look.
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config, loadConfig } from '../core/config.ts';
-import { redact, withRuntime } from '../core/runtime.ts';
-import { deadLetterKey, streamKey } from '../core/streams/keys.ts';
+import { redact, withRuntime } from '../lake/runtime.ts';
+import { deadLetterKey, streamKey } from '../streams/keys.ts';
 import { servicesUp, type ServiceName } from '../infra/local/index.ts';
 import { FIXTURE_PATH, startWeatherFixtureServer } from '../ingest/sources/weather/fixtures/server.ts';
-import { jobSummary } from './job-summary.ts';
-import { deadLetterReasons, runWeatherPipeline, stageTotals } from './weather-pipeline.ts';
+import { jobSummary } from '../pipeline/summary.ts';
+import { deadLetterReasons, runSourcePipeline, stageTotals, type SourcePipeline } from '../pipeline/run-source.ts';
+import { weatherSource } from '../ingest/sources/weather/source.ts';
+
+const WEATHER: SourcePipeline = { source: weatherSource, silver: 'weather_observations', gold: 'weather_daily' };
 
 const { values } = parseCommand({
   usage: 'pnpm demo [--no-api]',
@@ -29,7 +32,7 @@ runMain(async () => {
   let ok = true;
   try {
     await withRuntime(cfg, async (rt) => {
-      const run = await runWeatherPipeline(rt, fixtures.url, {
+      const run = await runSourcePipeline(rt, WEATHER, fixtures.url, {
         onCollected(r) {
           console.log(
             `\n2. Collect   ${fixtures.url}${FIXTURE_PATH} → Redis stream ${streamKey(cfg.redisPrefix, 'weather')}`,
@@ -59,7 +62,7 @@ runMain(async () => {
         [...run.silver, ...run.gold].every((r) => r.status === 'succeeded' || r.status === 'up to date') &&
         run.loads.every((l) => l.status === 'succeeded');
 
-      const totals = await stageTotals(rt);
+      const totals = await stageTotals(rt, WEATHER);
       const reasons = await deadLetterReasons(rt, 'weather');
       console.log('\n6. What each stage holds now (a second `pnpm demo` leaves these unchanged)');
       console.log(

@@ -4,7 +4,7 @@ import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
 import { Nap, sleep } from '../core/retry.ts';
-import { withRuntime } from '../core/runtime.ts';
+import { withRuntime } from '../lake/runtime.ts';
 import { inlineDrain } from '../bronze/inline-drain.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import { SOURCES } from '../ingest/sources/index.ts';

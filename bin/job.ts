@@ -2,10 +2,10 @@
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import { parseRange, planJob, runJob, type JobOptions } from '../core/jobs/job-runner.ts';
-import { withRuntime } from '../core/runtime.ts';
-import { loadGold } from '../gold/gold-job.ts';
-import { jobSummary } from './job-summary.ts';
+import { parseRange, planJob, type JobOptions } from '../jobs/job-runner.ts';
+import { withRuntime } from '../lake/runtime.ts';
+import { runBatch } from '../pipeline/run-batch.ts';
+import { jobSummary, loadSummary } from '../pipeline/summary.ts';
 
 const { values, positionals } = parseCommand({
   usage:
@@ -85,28 +85,11 @@ runMain(async () => {
       return 0;
     }
     const started = Date.now();
-    const results = await runJob(rt, options);
-    console.log(`\n${jobSummary(results)}`);
-    const loads = await loadGold(rt, results);
-    if (loads.length) {
-      console.log(
-        `\nLoaded into PostgreSQL:\n${formatTable(
-          ['table', 'status', 'rows', 'lake snapshot', 'duration'],
-          loads.map((l) => [
-            `gold.${l.table.split('.')[1]}`,
-            l.status,
-            l.rows,
-            l.snapshotId ?? '-',
-            `${l.durationMillis} ms`,
-          ]),
-        )}`,
-      );
-    }
+    const { tables, loads, ok } = await runBatch(rt, { ...options, layers: [layer] });
+    console.log(`\n${jobSummary(tables)}`);
+    if (loads.length) console.log(`\nLoaded into PostgreSQL:\n${loadSummary(loads)}`);
     for (const l of loads) if (l.error) console.error(`${l.table}: ${l.error}`);
     console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-    return results.every((r) => r.status === 'succeeded' || r.status === 'up to date') &&
-      loads.every((l) => l.status === 'succeeded')
-      ? 0
-      : 1;
+    return ok ? 0 : 1;
   });
 });

@@ -1,13 +1,13 @@
 // `pnpm lake:compact` and `pnpm lake:vacuum`: lake maintenance through the catalog.
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
-import { refOf } from '../core/catalog/catalog.ts';
+import { refOf } from '../lake/catalog/catalog.ts';
 import { TerminalError } from '../core/errors.ts';
-import { compactTable, type CompactResult } from '../core/lake/compact.ts';
-import { vacuumLake } from '../core/lake/vacuum.ts';
-import { writeLakeCatalog } from '../core/lake/lake-catalog.ts';
+import { compactTable, type CompactResult } from '../lake/compact.ts';
+import { vacuumLake } from '../lake/vacuum.ts';
+import { writeLakeCatalog } from '../jobs/lake-catalog.ts';
 import path from 'node:path';
-import { withRuntime } from '../core/runtime.ts';
+import { withRuntime } from '../lake/runtime.ts';
 
 const { values, positionals } = parseCommand({
   usage:

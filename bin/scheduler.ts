@@ -5,9 +5,8 @@ import cron from 'node-cron';
 import { parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { withRedisLock } from '../core/locks.ts';
-import { runJob } from '../core/jobs/job-runner.ts';
-import { openRuntime } from '../core/runtime.ts';
-import { runGoldJob } from '../gold/gold-job.ts';
+import { openRuntime } from '../lake/runtime.ts';
+import { runBatch } from '../pipeline/run-batch.ts';
 import { inlineDrain } from '../bronze/inline-drain.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
@@ -62,14 +61,10 @@ runMain(async () => {
     cron.schedule(
       cfg.jobsSchedule,
       locked('jobs', async () => {
-        for (const r of await runJob(rt, { layer: 'silver', wait: true }))
-          console.log(
-            `${stamp()} job ${r.table}: ${r.status}, ${r.rowsIn} in, ${r.rowsOut} out, ${r.rowsQuarantined} quarantined${r.error ? ` — ${r.error}` : ''}`,
-          );
-        const { tables, loads } = await runGoldJob(rt, { wait: true });
+        const { tables, loads } = await runBatch(rt, { layers: ['silver', 'gold'], wait: true });
         for (const r of tables)
           console.log(
-            `${stamp()} job ${r.table}: ${r.status}, ${r.rowsIn} in, ${r.rowsOut} out${r.error ? ` — ${r.error}` : ''}`,
+            `${stamp()} job ${r.table}: ${r.status}, ${r.rowsIn} in, ${r.rowsOut} out, ${r.rowsQuarantined} quarantined${r.error ? ` — ${r.error}` : ''}`,
           );
         for (const l of loads)
           console.log(

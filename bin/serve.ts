@@ -8,8 +8,8 @@ import { TerminalError } from '../core/errors.ts';
 import { isPortOpen, livePid, writePidFile } from '../infra/local/process.ts';
 import { pidFileOf } from '../infra/local/service.ts';
 import { createPool } from '../core/postgres.ts';
-import { openStore } from '../core/storage/index.ts';
-import { adminActions } from './admin-actions.ts';
+import { openStore } from '../lake/storage/index.ts';
+import { adminActions } from '../serving/admin-actions.ts';
 import { createApp } from '../serving/app.ts';
 import { LiveFeed } from '../serving/live-feed.ts';
 

@@ -5,8 +5,8 @@ import { formatTable, parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { DuckSession } from '../core/duckdb.ts';
 import { describeError, TerminalError } from '../core/errors.ts';
-import { asOfGaps, attachLake } from '../core/jobs/lake-session.ts';
-import { withRuntime } from '../core/runtime.ts';
+import { asOfGaps, attachLake } from '../jobs/lake-session.ts';
+import { withRuntime } from '../lake/runtime.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm sql [-c "<query>"] [--as-of <time>]',

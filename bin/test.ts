@@ -16,7 +16,20 @@ const { values, positionals } = parseCommand({
   allowPositionals: true,
 });
 
-const SEARCHED = ['bin', 'core', 'ingest', 'bronze', 'silver', 'gold', 'serving', 'infra', 'test'];
+const SEARCHED = [
+  'bin',
+  'core',
+  'streams',
+  'lake',
+  'ingest',
+  'bronze',
+  'jobs',
+  'silver',
+  'gold',
+  'serving',
+  'infra',
+  'test',
+];
 
 function testFiles(roots: string[]): string[] {
   return roots

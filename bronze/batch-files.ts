@@ -3,11 +3,11 @@
 // off the bytes for the catalog. If DuckDB rejects the batch, each line is checked in JS and the bad ones come back to
 // be dead-lettered. A dead-letter stream's entries (already JSON, see stream-reader.ts) take the same path.
 import { writeFile } from 'node:fs/promises';
-import { BRONZE_COLUMNS, DEAD_LETTER_COLUMNS } from '../core/bronze-schema.ts';
-import { toDateRanges, type DateRange } from '../core/catalog/date-ranges.ts';
+import { BRONZE_COLUMNS, DEAD_LETTER_COLUMNS } from '../lake/bronze-schema.ts';
+import { toDateRanges, type DateRange } from '../lake/catalog/date-ranges.ts';
 import { sqlString, type DuckSession } from '../core/duckdb.ts';
 import { TerminalError } from '../core/errors.ts';
-import { decodeEnvelope } from '../core/streams/envelope.ts';
+import { decodeEnvelope } from '../streams/envelope.ts';
 import type { StreamEntry } from './stream-reader.ts';
 
 /** What a bronze stream holds: collected events (envelopes), or a source's dead letters. */

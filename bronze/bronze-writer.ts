@@ -5,24 +5,24 @@
 // file are only acknowledged.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { DataFile, TableRef } from '../core/catalog/catalog.ts';
-import { newRunId } from '../core/catalog/runs.ts';
+import type { DataFile, TableRef } from '../lake/catalog/catalog.ts';
+import { newRunId } from '../lake/catalog/runs.ts';
 import { DuckSession } from '../core/duckdb.ts';
 import { describeError, FencedError, TransientError } from '../core/errors.ts';
 import { failpoint } from '../core/failpoints.ts';
 import { withRetry } from '../core/retry.ts';
-import type { Runtime } from '../core/runtime.ts';
-import { BRONZE_GROUP, compareStreamIds, deadLetterKey, streamKey, writersKey } from '../core/streams/keys.ts';
-import { StreamPublisher } from '../core/streams/publisher.ts';
-import { acknowledgeAndTrim, trimAcknowledged } from '../core/streams/trim.ts';
-import { WriterHeartbeat } from '../core/streams/writers.ts';
+import type { Runtime } from '../lake/runtime.ts';
+import { BRONZE_GROUP, compareStreamIds, deadLetterKey, streamKey, writersKey } from '../streams/keys.ts';
+import { StreamPublisher } from '../streams/publisher.ts';
+import { acknowledgeAndTrim, trimAcknowledged } from '../streams/trim.ts';
+import { WriterHeartbeat } from '../streams/writers.ts';
 import {
   bronzePartitionPrefix,
   deadLetterTable,
   INGEST_PARTITION,
   ingestDateOf,
   ingestDayOf,
-} from '../core/bronze-schema.ts';
+} from '../lake/bronze-schema.ts';
 import { NdjsonScratch, writeBatchFile, type StreamKind } from './batch-files.ts';
 import { committedIds } from './recovery.ts';
 import { StreamConnection } from './stream-connection.ts';

@@ -2,8 +2,8 @@
 // (decision 0021): it writes the backlog to the lake in the collector's process, then leaves the consumer group.
 import { hostname } from 'node:os';
 import { TransientError } from '../core/errors.ts';
-import type { Runtime } from '../core/runtime.ts';
-import { BRONZE_GROUP, streamKey } from '../core/streams/keys.ts';
+import type { Runtime } from '../lake/runtime.ts';
+import { BRONZE_GROUP, streamKey } from '../streams/keys.ts';
 import { drainSource } from './bronze-writer.ts';
 
 /** What `runIngest`'s `drainInline` option takes: drains the source's events to bronze, returns the rows written. */

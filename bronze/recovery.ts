@@ -2,10 +2,10 @@
 // own `_stream_id` column, so it holds with several writers interleaving ids and with entries claimed from others.
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import type { TableRef } from '../core/catalog/catalog.ts';
+import type { TableRef } from '../lake/catalog/catalog.ts';
 import { sqlString, type DuckSession } from '../core/duckdb.ts';
-import type { Runtime } from '../core/runtime.ts';
-import { compareStreamIds } from '../core/streams/keys.ts';
+import type { Runtime } from '../lake/runtime.ts';
+import { compareStreamIds } from '../streams/keys.ts';
 import type { StreamEntry } from './stream-reader.ts';
 
 export async function committedIds(

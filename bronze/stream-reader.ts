@@ -2,10 +2,10 @@
 // to it (its own pending ones, or ones claimed from consumers idle past claimIdleMillis), then new entries batched by
 // rows, bytes, time and the day they were received.
 import type { Redis } from 'ioredis';
-import { ingestDayOf } from '../core/bronze-schema.ts';
+import { ingestDayOf } from '../lake/bronze-schema.ts';
 import { TransientError } from '../core/errors.ts';
-import { BRONZE_GROUP } from '../core/streams/keys.ts';
-import { DEAD_LETTER_FIELDS } from '../core/streams/publisher.ts';
+import { BRONZE_GROUP } from '../streams/keys.ts';
+import { DEAD_LETTER_FIELDS } from '../streams/publisher.ts';
 import type { StreamKind } from './batch-files.ts';
 import type { StreamConnection } from './stream-connection.ts';
 

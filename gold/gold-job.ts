@@ -1,11 +1,10 @@
 // After a job run, each gold table PostgreSQL does not serve at its current lake snapshot is loaded (contract 7).
-import type { TableRef } from '../core/catalog/catalog.ts';
-import { runJob, type JobOptions } from '../core/jobs/job-runner.ts';
-import { openJobSession } from '../core/jobs/job-session.ts';
-import { loadAllTables, keyOf } from '../core/jobs/registry.ts';
-import type { OnCommitted } from '../core/jobs/micro-batch.ts';
-import type { TableRunResult } from '../core/jobs/table-spec.ts';
-import type { Runtime } from '../core/runtime.ts';
+import type { TableRef } from '../lake/catalog/catalog.ts';
+import { openJobSession } from '../jobs/job-session.ts';
+import { loadAllTables, keyOf } from '../jobs/registry.ts';
+import type { OnCommitted } from '../jobs/micro-batch.ts';
+import type { TableRunResult } from '../jobs/table-spec.ts';
+import type { Runtime } from '../lake/runtime.ts';
 import { applyGoldChange, loadGoldTable, servedSnapshot, type LoadResult } from './loader/postgres-loader.ts';
 
 /** Loads the gold tables among `results` that succeeded, or are up to date in the lake but stale in PostgreSQL. */
@@ -42,15 +41,6 @@ export async function servesCurrentRows(rt: Runtime, table: TableRef): Promise<b
   return (
     current !== undefined && served !== undefined && (await rt.catalog.sameRows(table, served, current.snapshotId))
   );
-}
-
-/** `pnpm job:gold`: the gold tables (or a selection), then the PostgreSQL loads. */
-export async function runGoldJob(
-  rt: Runtime,
-  options: Omit<JobOptions, 'layer'> & { onLoaded?: (r: LoadResult) => void } = {},
-): Promise<{ tables: TableRunResult[]; loads: LoadResult[] }> {
-  const tables = await runJob(rt, { ...options, layer: 'gold' });
-  return { tables, loads: await loadGold(rt, tables, options.onLoaded) };
 }
 
 /**

@@ -1,14 +1,14 @@
 // Runs one source's collector: parse each raw record into an envelope, dead-letter what fails, publish with dedup.
 import { createHash } from 'node:crypto';
-import { newRunId } from '../core/catalog/runs.ts';
+import { newRunId } from '../lake/catalog/runs.ts';
 import { failpoint } from '../core/failpoints.ts';
 import { describeError } from '../core/errors.ts';
-import type { Runtime } from '../core/runtime.ts';
-import { eventIdOf, type EventEnvelope } from '../core/streams/envelope.ts';
-import { Backpressure, type BackpressureEvent } from '../core/streams/backlog.ts';
-import { sourceStateKey, streamKey } from '../core/streams/keys.ts';
-import { liveWriters } from '../core/streams/writers.ts';
-import { previewOf, StreamPublisher, type DeadLetter } from '../core/streams/publisher.ts';
+import type { Runtime } from '../lake/runtime.ts';
+import { eventIdOf, type EventEnvelope } from '../streams/envelope.ts';
+import { Backpressure, type BackpressureEvent } from '../streams/backlog.ts';
+import { sourceStateKey, streamKey } from '../streams/keys.ts';
+import { liveWriters } from '../streams/writers.ts';
+import { previewOf, StreamPublisher, type DeadLetter } from '../streams/publisher.ts';
 import { isCheckpoint, type CollectContext, type RawRecord, type SourceDefinition } from './source.ts';
 
 export interface IngestResult {

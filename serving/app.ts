@@ -3,7 +3,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import type { Pool } from '../core/postgres.ts';
-import type { ObjectStore } from '../core/storage/object-store.ts';
+import type { ObjectStore } from '../lake/storage/object-store.ts';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { dashboardRoutes } from './dashboard/dashboard-routes.ts';

@@ -1,8 +1,8 @@
 // Backlog and lag of each source's Redis stream, found by scanning for the stream keys (the API needs no list of
 // sources): entries not yet acknowledged by the bronze writer, how old the oldest of them is, and the dead letters.
 import type { Redis } from 'ioredis';
-import { bronzeGroupState } from '../core/streams/backlog.ts';
-import { BRONZE_GROUP, deadLetterKey, streamKey } from '../core/streams/keys.ts';
+import { bronzeGroupState } from '../streams/backlog.ts';
+import { BRONZE_GROUP, deadLetterKey, streamKey } from '../streams/keys.ts';
 
 export interface StreamStats {
   source: string;

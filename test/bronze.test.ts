@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BronzeWriter, drainSource } from '../bronze/bronze-writer.ts';
 import { withDuck } from '../core/duckdb.ts';
-import { attachTable } from '../core/jobs/lake-views.ts';
-import { BRONZE_GROUP, deadLetterKey, streamKey } from '../core/streams/keys.ts';
-import { StreamPublisher } from '../core/streams/publisher.ts';
+import { attachTable } from '../lake/lake-views.ts';
+import { BRONZE_GROUP, deadLetterKey, streamKey } from '../streams/keys.ts';
+import { StreamPublisher } from '../streams/publisher.ts';
 import { envelope } from './support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 

@@ -1,7 +1,7 @@
 // The lake catalog in PostgreSQL: optimistic commits, whole snapshots, and reading an older snapshot.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Catalog } from '../core/catalog/catalog.ts';
+import { Catalog } from '../lake/catalog/catalog.ts';
 import { CommitConflictError } from '../core/errors.ts';
 import { sleep } from '../core/retry.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';

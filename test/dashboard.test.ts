@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { runJob } from '../core/jobs/job-runner.ts';
+import { runJob } from '../jobs/job-runner.ts';
 import { loadGold } from '../gold/gold-job.ts';
 import { createApp } from '../serving/app.ts';
 import { PAGES } from '../serving/dashboard/dashboard-routes.ts';

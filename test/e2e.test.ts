@@ -4,11 +4,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startWeatherFixtureServer, type FixtureServer } from '../ingest/sources/weather/fixtures/server.ts';
 import { createApp } from '../serving/app.ts';
-import { runWeatherPipeline, stageTotals } from '../bin/weather-pipeline.ts';
+import { runSourcePipeline, stageTotals, type SourcePipeline } from '../pipeline/run-source.ts';
+import { weatherSource } from '../ingest/sources/weather/source.ts';
 import { withDuck } from '../core/duckdb.ts';
-import { attachTable } from '../core/jobs/lake-views.ts';
+import { attachTable } from '../lake/lake-views.ts';
 import { expectedWeather, type ExpectedDaily } from './support/weather-expected.ts';
 import { isolatedRuntime, type Isolated, type LakeKind } from './support/isolated.ts';
+
+const WEATHER: SourcePipeline = { source: weatherSource, silver: 'weather_observations', gold: 'weather_daily' };
 
 const FIXTURE = { days: 3, seed: 4242 };
 
@@ -36,7 +39,7 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
     });
 
     it('carries every record to the stage it belongs in, exactly once', async () => {
-      const run = await runWeatherPipeline(env.rt, fixtures.url);
+      const run = await runSourcePipeline(env.rt, WEATHER, fixtures.url);
       assert.equal(run.ingest.status, 'succeeded', run.ingest.error);
       assert.equal(run.ingest.collected, expected.served);
       assert.equal(run.ingest.appended, expected.bronze);
@@ -44,7 +47,7 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
       assert.equal(run.ingest.deadLettered, expected.deadLetters);
       assert.equal(run.ingest.deadLetterDuplicates, expected.deadLetterDuplicates);
       assert.equal(run.bronze.rowsWritten, expected.bronze);
-      assert.deepEqual(await stageTotals(env.rt), {
+      assert.deepEqual(await stageTotals(env.rt, WEATHER), {
         stream: 0,
         deadLetterStream: 0,
         deadLetters: expected.deadLetters,
@@ -98,14 +101,14 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
     });
 
     it('changes no count when run again (incremental: only the newest readings come again, as duplicates)', async () => {
-      const before = await stageTotals(env.rt);
-      const run = await runWeatherPipeline(env.rt, fixtures.url);
+      const before = await stageTotals(env.rt, WEATHER);
+      const run = await runSourcePipeline(env.rt, WEATHER, fixtures.url);
       assert.equal(run.ingest.collected, expected.servedAtNewestUpdate);
       assert.equal(run.ingest.appended, 0);
       assert.equal(run.ingest.deadLettered, 0);
       assert.equal(run.ingest.duplicates + run.ingest.deadLetterDuplicates, expected.servedAtNewestUpdate);
       assert.equal(run.bronze.rowsWritten, 0);
-      assert.deepEqual(await stageTotals(env.rt), before);
+      assert.deepEqual(await stageTotals(env.rt, WEATHER), before);
     });
 
     it('names the collector run in the run log', async () => {

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withDuck } from '../core/duckdb.ts';
-import { runJob } from '../core/jobs/job-runner.ts';
-import { attachTable } from '../core/jobs/lake-views.ts';
-import type { TableSpec } from '../core/jobs/table-spec.ts';
+import { runJob } from '../jobs/job-runner.ts';
+import { attachTable } from '../lake/lake-views.ts';
+import type { TableSpec } from '../jobs/table-spec.ts';
 import { loadBronze } from './support/bronze-fixture.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { withDuck } from '../core/duckdb.ts';
-import { runJob } from '../core/jobs/job-runner.ts';
-import { attachLake } from '../core/jobs/lake-session.ts';
-import { attachTable } from '../core/jobs/lake-views.ts';
+import { runJob } from '../jobs/job-runner.ts';
+import { attachLake } from '../jobs/lake-session.ts';
+import { attachTable } from '../lake/lake-views.ts';
 import { loadGold } from '../gold/gold-job.ts';
 import { generateOddsSite } from '../ingest/sources/odds/fixtures/generator.ts';
 import { generateWiki } from '../ingest/sources/weapons/fixtures/wiki.ts';

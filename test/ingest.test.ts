@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { drainSource } from '../bronze/bronze-writer.ts';
-import { streamBacklog, type BackpressureEvent } from '../core/streams/backlog.ts';
-import { BRONZE_GROUP, streamKey, writersKey } from '../core/streams/keys.ts';
-import { WriterHeartbeat } from '../core/streams/writers.ts';
+import { streamBacklog, type BackpressureEvent } from '../streams/backlog.ts';
+import { BRONZE_GROUP, streamKey, writersKey } from '../streams/keys.ts';
+import { WriterHeartbeat } from '../streams/writers.ts';
 import { inlineDrain } from '../bronze/inline-drain.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import type { SourceDefinition } from '../ingest/source.ts';

@@ -7,12 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import { drainSource } from '../bronze/bronze-writer.ts';
 import { PROJECT_ROOT } from '../core/config.ts';
 import { withDuck } from '../core/duckdb.ts';
-import { attachTable } from '../core/jobs/lake-views.ts';
-import { compactTable } from '../core/lake/compact.ts';
-import { vacuumLake } from '../core/lake/vacuum.ts';
+import { attachTable } from '../lake/lake-views.ts';
+import { compactTable } from '../lake/compact.ts';
+import { vacuumLake } from '../lake/vacuum.ts';
 import { sleep } from '../core/retry.ts';
-import type { Snapshot } from '../core/catalog/catalog.ts';
-import { StreamPublisher } from '../core/streams/publisher.ts';
+import type { Snapshot } from '../lake/catalog/catalog.ts';
+import { StreamPublisher } from '../streams/publisher.ts';
 import { envelope } from './support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 

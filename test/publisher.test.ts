@@ -2,9 +2,9 @@
 // before any drop. A repeat is dropped, a changed record kept, and a Bloom false positive still gets through.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeEnvelope } from '../core/streams/envelope.ts';
-import { bloomKey, deadLetterKey, seenBucketKey, streamKey } from '../core/streams/keys.ts';
-import { bloomShape, StreamPublisher } from '../core/streams/publisher.ts';
+import { decodeEnvelope } from '../streams/envelope.ts';
+import { bloomKey, deadLetterKey, seenBucketKey, streamKey } from '../streams/keys.ts';
+import { bloomShape, StreamPublisher } from '../streams/publisher.ts';
 import { envelope } from './support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 

@@ -20,7 +20,7 @@ import { startCryptoFixtureServer, ticksAt } from '../ingest/sources/crypto/fixt
 import { cryptoSource } from '../ingest/sources/crypto/source.ts';
 import { generateWiki, startWikiFixtureServer } from '../ingest/sources/weapons/fixtures/wiki.ts';
 import { weaponsSource } from '../ingest/sources/weapons/source.ts';
-import { decodeEnvelope } from '../core/streams/envelope.ts';
+import { decodeEnvelope } from '../streams/envelope.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
 describe('weapons source', { timeout: 120_000 }, () => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openStore, type ObjectStore } from '../core/storage/index.ts';
-import { S3Store } from '../core/storage/s3-store.ts';
+import { openStore, type ObjectStore } from '../lake/storage/index.ts';
+import { S3Store } from '../lake/storage/s3-store.ts';
 import { isolatedConfig, type LakeKind } from './support/isolated.ts';
 
 for (const kind of ['file', 's3'] as LakeKind[]) {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { acknowledgeAndTrim, trimAcknowledged } from '../core/streams/trim.ts';
+import { acknowledgeAndTrim, trimAcknowledged } from '../streams/trim.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
 describe('trimAcknowledged', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { envFor } from '../core/config.ts';
 import { sleep } from '../core/retry.ts';
-import { streamKey } from '../core/streams/keys.ts';
+import { streamKey } from '../streams/keys.ts';
 import { startCryptoFixtureServer } from '../ingest/sources/crypto/fixtures/server.ts';
 import { plainCandles, servedCandles } from './support/candles.ts';
 import { spawnCli } from './support/cli.ts';

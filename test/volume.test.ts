@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { openRuntime, type Runtime } from '../core/runtime.ts';
-import { streamKey } from '../core/streams/keys.ts';
-import { StreamPublisher } from '../core/streams/publisher.ts';
-import { makeEvents } from '../bin/bench/events.ts';
+import { openRuntime, type Runtime } from '../lake/runtime.ts';
+import { streamKey } from '../streams/keys.ts';
+import { StreamPublisher } from '../streams/publisher.ts';
+import { makeEvents } from './support/synthetic-events.ts';
 import { spawnCli } from './support/cli.ts';
 import { startPrivateServices, type PrivateServices } from './support/private-services.ts';
 

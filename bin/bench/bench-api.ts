@@ -8,13 +8,12 @@ import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { config, PROJECT_ROOT } from '../../core/config.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime, type Isolated } from '../../infra/local/sandbox.ts';
-import { runJob } from '../../core/jobs/job-runner.ts';
-import { loadGold } from '../../gold/gold-job.ts';
+import { runBatch } from '../../pipeline/run-batch.ts';
 import { GoldCatalog } from '../../serving/gold-catalog.ts';
 import { buildTableQuery } from '../../serving/table-query.ts';
 import { drainSource } from '../../bronze/bronze-writer.ts';
-import { eventIdOf } from '../../core/streams/envelope.ts';
-import { StreamPublisher } from '../../core/streams/publisher.ts';
+import { eventIdOf } from '../../streams/envelope.ts';
+import { StreamPublisher } from '../../streams/publisher.ts';
 import { median } from './report.ts';
 
 const { values } = parseCommand({
@@ -85,7 +84,7 @@ async function loadWeather(env: Isolated, cities: number, days: number): Promise
   }
   await StreamPublisher.fromConfig(env.rt.redis(), env.config).publish('weather', events);
   await drainSource(env.rt, 'weather');
-  await loadGold(env.rt, await runJob(env.rt, { layer: 'silver', select: ['weather_observations+'] }));
+  await runBatch(env.rt, { layers: ['silver'], select: ['weather_observations+'] });
 }
 
 async function start(

@@ -6,15 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { drainSource } from '../../bronze/bronze-writer.ts';
-import { BRONZE_COLUMNS } from '../../core/bronze-schema.ts';
+import { BRONZE_COLUMNS } from '../../lake/bronze-schema.ts';
 import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { config } from '../../core/config.ts';
 import { DuckSession, sqlString } from '../../core/duckdb.ts';
-import { encodeEnvelope } from '../../core/streams/envelope.ts';
-import { BRONZE_GROUP, streamKey } from '../../core/streams/keys.ts';
+import { encodeEnvelope } from '../../streams/envelope.ts';
+import { BRONZE_GROUP, streamKey } from '../../streams/keys.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime, type Isolated } from '../../infra/local/sandbox.ts';
-import { makeEvents } from './events.ts';
+import { makeEvents } from '../../test/support/synthetic-events.ts';
 import { median } from './report.ts';
 
 const { values } = parseCommand({

@@ -10,7 +10,7 @@ import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { config, envFor, PROJECT_ROOT } from '../../core/config.ts';
 import { TerminalError } from '../../core/errors.ts';
 import { Nap, sleep } from '../../core/retry.ts';
-import { streamKey } from '../../core/streams/keys.ts';
+import { streamKey } from '../../streams/keys.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { freePort } from '../../infra/local/process.ts';
 import { isolatedRuntime, type Isolated } from '../../infra/local/sandbox.ts';

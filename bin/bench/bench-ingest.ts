@@ -2,9 +2,9 @@
 // atomic with the append) next to plain pipelined XADD of the same envelopes in the same run, and the ratio.
 import { parseCommand, runMain } from '../../core/cli.ts';
 import { config } from '../../core/config.ts';
-import { encodeEnvelope, eventIdOf, type EventEnvelope } from '../../core/streams/envelope.ts';
-import { streamKey } from '../../core/streams/keys.ts';
-import { StreamPublisher } from '../../core/streams/publisher.ts';
+import { encodeEnvelope, eventIdOf, type EventEnvelope } from '../../streams/envelope.ts';
+import { streamKey } from '../../streams/keys.ts';
+import { StreamPublisher } from '../../streams/publisher.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime } from '../../infra/local/sandbox.ts';
 import { compareRates } from './report.ts';

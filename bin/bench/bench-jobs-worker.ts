@@ -4,10 +4,10 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { config } from '../../core/config.ts';
 import { sqlString } from '../../core/duckdb.ts';
-import { runJob } from '../../core/jobs/job-runner.ts';
-import { openJobSession } from '../../core/jobs/job-session.ts';
-import { loadAllTables } from '../../core/jobs/registry.ts';
-import { withRuntime } from '../../core/runtime.ts';
+import { runJob } from '../../jobs/job-runner.ts';
+import { openJobSession } from '../../jobs/job-session.ts';
+import { loadAllTables } from '../../jobs/registry.ts';
+import { withRuntime } from '../../lake/runtime.ts';
 
 const mode = process.argv[2];
 const SILVER = 'silver.weather_observations';

@@ -7,11 +7,11 @@ import path from 'node:path';
 import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { config, envFor, PROJECT_ROOT } from '../../core/config.ts';
 import { sleep } from '../../core/retry.ts';
-import { encodeEnvelope } from '../../core/streams/envelope.ts';
-import { BRONZE_GROUP, streamKey } from '../../core/streams/keys.ts';
+import { encodeEnvelope } from '../../streams/envelope.ts';
+import { BRONZE_GROUP, streamKey } from '../../streams/keys.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime, type Isolated } from '../../infra/local/sandbox.ts';
-import { makeEvents } from './events.ts';
+import { makeEvents } from '../../test/support/synthetic-events.ts';
 import { median } from './report.ts';
 
 const { values } = parseCommand({

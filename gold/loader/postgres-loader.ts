@@ -3,14 +3,14 @@
 // failed load drops its staging table and leaves the previous data serving.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { newRunId } from '../../core/catalog/runs.ts';
+import { newRunId } from '../../lake/catalog/runs.ts';
 import type { DuckSession } from '../../core/duckdb.ts';
 import { sqlIdent } from '../../core/duckdb.ts';
 import { describeError, TerminalError } from '../../core/errors.ts';
-import { attachTable } from '../../core/jobs/lake-views.ts';
-import type { TableDefinition } from '../../core/jobs/table-spec.ts';
+import { attachTable } from '../../lake/lake-views.ts';
+import type { TableDefinition } from '../../jobs/table-spec.ts';
 import { inTransaction } from '../../core/postgres.ts';
-import type { Runtime } from '../../core/runtime.ts';
+import type { Runtime } from '../../lake/runtime.ts';
 
 /** The PostgreSQL schema gold tables are served from. */
 export const GOLD_SCHEMA = 'gold';

@@ -6,8 +6,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, readDotenv, type Config } from '../../core/config.ts';
-import { openRuntime, type Runtime } from '../../core/runtime.ts';
-import { openStore } from '../../core/storage/index.ts';
+import { openRuntime, type Runtime } from '../../lake/runtime.ts';
+import { openStore } from '../../lake/storage/index.ts';
 
 export type LakeKind = 'file' | 's3';
 

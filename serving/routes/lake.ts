@@ -1,7 +1,7 @@
 // /v1/lake: browse the lake from its catalog: tables by layer with their live files, rows and bytes, a table's
 // partitions, and the files of one partition.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { LAYERS } from '../../core/catalog/catalog.ts';
+import { LAYERS } from '../../lake/catalog/catalog.ts';
 import type { Pool } from '../../core/postgres.ts';
 import { apiError } from '../errors.ts';
 import { errorResponses, LakeSchema, LakeTableDetailSchema } from '../schemas.ts';

@@ -2,8 +2,8 @@
 // log, its quarantine tables and the Redis streams.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
-import { RUN_STATUSES } from '../../core/catalog/runs.ts';
-import { deadLetterTable } from '../../core/bronze-schema.ts';
+import { RUN_STATUSES } from '../../lake/catalog/runs.ts';
+import { deadLetterTable } from '../../lake/bronze-schema.ts';
 import type { Pool } from '../../core/postgres.ts';
 import { apiError } from '../errors.ts';
 import { limitOf, limitParam } from '../params.ts';

@@ -2,8 +2,8 @@
 // and run again: the stream ends up with every event exactly once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { decodeEnvelope } from '../../core/streams/envelope.ts';
-import { deadLetterKey, streamKey } from '../../core/streams/keys.ts';
+import { decodeEnvelope } from '../../streams/envelope.ts';
+import { deadLetterKey, streamKey } from '../../streams/keys.ts';
 import { startWeatherFixtureServer, type FixtureServer } from '../../ingest/sources/weather/fixtures/server.ts';
 import { expectedWeather } from '../support/weather-expected.ts';
 import { spawnCli } from '../support/cli.ts';

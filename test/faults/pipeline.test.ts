@@ -9,14 +9,14 @@
 // the weather feed, STRATA_FAULT_PIPELINE_SECONDS how long it takes to publish.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { deadLetterTable } from '../../core/bronze-schema.ts';
+import { deadLetterTable } from '../../lake/bronze-schema.ts';
 import { withDuck } from '../../core/duckdb.ts';
-import { attachTable } from '../../core/jobs/lake-views.ts';
+import { attachTable } from '../../lake/lake-views.ts';
 import { sleep } from '../../core/retry.ts';
-import { openRuntime, type Runtime } from '../../core/runtime.ts';
-import { bronzeGroupState } from '../../core/streams/backlog.ts';
-import { eventIdOf } from '../../core/streams/envelope.ts';
-import { deadLetterKey, streamKey } from '../../core/streams/keys.ts';
+import { openRuntime, type Runtime } from '../../lake/runtime.ts';
+import { bronzeGroupState } from '../../streams/backlog.ts';
+import { eventIdOf } from '../../streams/envelope.ts';
+import { deadLetterKey, streamKey } from '../../streams/keys.ts';
 import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
 import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
 import { startWeatherFixtureServer, type FixtureServer } from '../../ingest/sources/weather/fixtures/server.ts';

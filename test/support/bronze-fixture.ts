@@ -1,8 +1,8 @@
 // Puts hand-written records into a source's bronze table the way collectors do: envelopes through the stream
 // (dedup included), then the bronze writer.
 import { drainSource } from '../../bronze/bronze-writer.ts';
-import type { Runtime } from '../../core/runtime.ts';
-import { StreamPublisher } from '../../core/streams/publisher.ts';
+import type { Runtime } from '../../lake/runtime.ts';
+import { StreamPublisher } from '../../streams/publisher.ts';
 import { envelope } from './envelopes.ts';
 
 export interface FixtureRecord {

@@ -1,5 +1,5 @@
 // Builds event envelopes for stream and bronze tests, with the id derived the way collectors derive it.
-import { eventIdOf, type EventEnvelope } from '../../core/streams/envelope.ts';
+import { eventIdOf, type EventEnvelope } from '../../streams/envelope.ts';
 
 export function envelope(
   source: string,

@@ -1,8 +1,8 @@
 // Small, deterministic data for every example pipeline, taken through bronze, silver, gold and the PostgreSQL load:
 // what the API, fuzz and dashboard tests (and bench:api) serve. Each source's records are returned so tests can
 // compute expected values themselves.
-import { runJob } from '../../core/jobs/job-runner.ts';
-import type { Runtime } from '../../core/runtime.ts';
+import { runJob } from '../../jobs/job-runner.ts';
+import type { Runtime } from '../../lake/runtime.ts';
 import { loadGold } from '../../gold/gold-job.ts';
 import { generateOddsSite } from '../../ingest/sources/odds/fixtures/generator.ts';
 import { generateWiki } from '../../ingest/sources/weapons/fixtures/wiki.ts';

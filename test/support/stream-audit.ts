@@ -2,8 +2,8 @@
 // after bronze has trimmed them, and the trim must wait for this group as for any other.
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
-import { decodeEnvelope, ENVELOPE_FIELD, type EventEnvelope } from '../../core/streams/envelope.ts';
-import { trimAcknowledged } from '../../core/streams/trim.ts';
+import { decodeEnvelope, ENVELOPE_FIELD, type EventEnvelope } from '../../streams/envelope.ts';
+import { trimAcknowledged } from '../../streams/trim.ts';
 import type { Tick } from './candles.ts';
 
 export const AUDIT_GROUP = 'audit';

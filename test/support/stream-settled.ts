@@ -1,9 +1,9 @@
 // When `pnpm stream` has nothing left to do for the crypto tables: the bronze group has no entry pending or
 // undelivered, each streaming table consumed every live input file, and PostgreSQL serves the lake's current candles.
-import type { Runtime } from '../../core/runtime.ts';
+import type { Runtime } from '../../lake/runtime.ts';
 import { sleep } from '../../core/retry.ts';
-import { bronzeGroupState } from '../../core/streams/backlog.ts';
-import { streamKey } from '../../core/streams/keys.ts';
+import { bronzeGroupState } from '../../streams/backlog.ts';
+import { streamKey } from '../../streams/keys.ts';
 import { servesCurrentRows } from '../../gold/gold-job.ts';
 
 export async function waitForStreamSettled(rt: Runtime, timeoutMillis: number): Promise<void> {

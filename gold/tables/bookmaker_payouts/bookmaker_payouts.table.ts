@@ -1,5 +1,5 @@
 // Gold `bookmaker_payouts`: how much of the stakes each bookmaker pays back (real bookmakers: 83–92 %).
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'bookmaker_payouts',

@@ -1,7 +1,7 @@
 // Gold `crypto_ohlc_minute` and `crypto_ohlc_hour`: candles per coin in tumbling event-time windows, kept current by
 // `pnpm stream` in micro-batches (or by `pnpm job:gold` when no stream runs). One SQL file, two tables (a family told
 // apart by the window's size).
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 const candles = (grain: 'minute' | 'hour') =>
   ({

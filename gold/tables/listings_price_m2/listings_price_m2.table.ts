@@ -1,5 +1,5 @@
 // Gold `listings_price_m2`: the market per city and month.
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'listings_price_m2',

@@ -1,5 +1,5 @@
 // Gold `odds_best_prices`: where to bet each outcome of each match.
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'odds_best_prices',

@@ -1,5 +1,5 @@
 // Gold `weapon_rankings`: the strongest weapons of each type.
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'weapon_rankings',

@@ -1,5 +1,5 @@
 // Gold `weapon_rarity_counts`: weapons per type and rarity.
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'weapon_rarity_counts',

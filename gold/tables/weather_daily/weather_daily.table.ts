@@ -1,5 +1,5 @@
 // Gold `weather_daily`: per city and UTC day, the temperature range and mean, total precipitation, and readings.
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'weather_daily',

@@ -7,7 +7,7 @@ import { PlaywrightCrawler } from '@crawlee/playwright';
 import { chromium } from 'playwright-core';
 import { config } from '../../../core/config.ts';
 import { TerminalError } from '../../../core/errors.ts';
-import { previewOf } from '../../../core/streams/publisher.ts';
+import { previewOf } from '../../../streams/publisher.ts';
 import type { RawRecord } from '../../source.ts';
 import { AsyncQueue } from './async-queue.ts';
 import { ensureChromium } from './chromium.ts';

@@ -1,5 +1,5 @@
 // Silver `crypto_ticks`: typed ticks; a tick never changes, so new ones are appended (by `pnpm stream` in micro-batches).
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'crypto_ticks',

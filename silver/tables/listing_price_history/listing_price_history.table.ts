@@ -1,5 +1,5 @@
 // Silver `listing_price_history`: the price history of each listing as SCD2 versions (valid_from / valid_to).
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'listing_price_history',

@@ -1,6 +1,6 @@
 // Silver `listing_records`: a view giving every origin's listing records one shape; silver.listings and
 // silver.listing_price_history read it (so the unification is written once).
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'listing_records',

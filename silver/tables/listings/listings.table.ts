@@ -1,5 +1,5 @@
 // Silver `listings`: one row per listing across its origins; the most recent report wins.
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'listings',

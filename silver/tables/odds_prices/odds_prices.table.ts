@@ -1,5 +1,5 @@
 // Silver `odds_prices`: the current 1X2 odds of each bookmaker for each match, with its payout rate.
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'odds_prices',

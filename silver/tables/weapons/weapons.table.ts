@@ -1,6 +1,6 @@
 // Silver `weapons_<type>`: one table per weapon type, as the weapons project kept them (silver.weapons_all unions
 // them). A family: one definition and one SQL file, a table per type.
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 /** The wiki's weapon type pages; a new type means a line here (and one in silver.weapons_all). */
 export const WEAPON_TYPES = ['Long Sword', 'Great Sword', 'Lance', 'Bow', 'Hammer', 'Dual Blades'] as const;

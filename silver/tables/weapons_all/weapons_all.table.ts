@@ -1,5 +1,5 @@
 // Silver `weapons_all`: a view over the per-type weapon tables (no files of its own).
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'weapons_all',

@@ -1,5 +1,5 @@
 // Silver `weather_observations`: one typed, validated reading per station and hour; the latest valid correction wins.
-import type { TableSpec } from '../../../core/jobs/table-spec.ts';
+import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
   name: 'weather_observations',

@@ -1,0 +1,401 @@
+// The lake catalog in PostgreSQL: which files make up each table's snapshots, committed with an optimistic check.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CommitConflictError, FencedError, TerminalError } from '../../core/errors.ts';
+import { inTransaction, type Pool, type PoolClient } from '../../core/postgres.ts';
+import type { DateRange } from './date-ranges.ts';
+
+export const LAYERS = ['bronze', 'silver', 'gold'] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** A table's full name, e.g. `silver.weather_observations`. */
+export interface TableRef {
+  layer: Layer;
+  name: string;
+}
+
+export const refOf = (qualified: string): TableRef => {
+  const [layer, name] = qualified.split('.');
+  if (!name || !LAYERS.includes(layer as Layer))
+    throw new TerminalError(`"${qualified}" is not <layer>.<table> with layer one of ${LAYERS.join(', ')}`);
+  return { layer: layer as Layer, name };
+};
+export const qualifiedName = (t: TableRef) => `${t.layer}.${t.name}`;
+
+export interface DataFile {
+  path: string;
+  rowCount: number;
+  bytes: number;
+  partitionValues?: Record<string, string>;
+  columnStats?: Record<string, { min: unknown; max: unknown; nulls?: number }>;
+  streamFirstId?: string;
+  streamLastId?: string;
+  /** Set by compaction: the files this one merged. */
+  compactedFrom?: number[];
+  /** Bronze: the UTC dates its rows were observed on (its partition is the day it was ingested). */
+  observedDates?: DateRange[];
+}
+
+export interface LiveFile extends DataFile {
+  fileId: number;
+  addedSnapshotId: number;
+}
+
+export interface Snapshot {
+  snapshotId: number;
+  table: TableRef;
+  files: LiveFile[];
+}
+
+export interface CommitRequest {
+  table: TableRef;
+  /**
+   * The snapshot the writer read. What conflicts depends on what the commit removes: a pure append never conflicts;
+   * removing 'all' (replace) needs the table unchanged since this snapshot; removing listed files (compaction) needs
+   * each of them still live. A conflict throws CommitConflictError and changes nothing.
+   */
+  baseSnapshotId: number | null;
+  operation: 'append' | 'replace' | 'compact' | 'merge' | 'overwrite';
+  add: DataFile[];
+  /** Files to remove in the same snapshot: 'all' (replace) or ids of live files. */
+  remove?: 'all' | number[];
+  runId?: string;
+  summary?: Record<string, unknown>;
+  /** The table's fence epoch when the writer read its input; the commit is refused (FencedError) if it moved since. */
+  fenceEpoch?: number;
+  /** Input files (of other tables) this commit has processed; recorded atomically with it for incremental runs. */
+  consumed?: number[];
+  /**
+   * The commit folds `consumed` into the table once (an incremental run): it is refused (CommitConflictError) when one
+   * of them was already consumed by this table, or is no longer live (compacted or replaced while the run read it).
+   */
+  consumeOnce?: boolean;
+}
+
+const SCHEMA_SQL = readFileSync(path.join(import.meta.dirname, 'schema.sql'), 'utf8');
+/** Bump when schema.sql changes; every statement in it must be idempotent (if not exists). */
+export const CATALOG_SCHEMA_VERSION = 4;
+
+export class Catalog {
+  constructor(readonly pool: Pool) {}
+
+  /** Creates or upgrades the catalog schema when its version is behind; safe to call from several processes at once. */
+  async migrate(): Promise<void> {
+    if ((await this.schemaVersion(this.pool)) >= CATALOG_SCHEMA_VERSION) return;
+    await inTransaction(this.pool, async (client) => {
+      await client.query("select pg_advisory_xact_lock(hashtext('strata_catalog.migrate'))");
+      if ((await this.schemaVersion(client)) >= CATALOG_SCHEMA_VERSION) return;
+      await client.query(SCHEMA_SQL);
+      await client.query(
+        "insert into strata_catalog.meta (key, value) values ('schema_version', $1) on conflict (key) do update set value = excluded.value",
+        [String(CATALOG_SCHEMA_VERSION)],
+      );
+    });
+  }
+
+  private async schemaVersion(client: Pool | PoolClient): Promise<number> {
+    const exists = await client.query<{ present: boolean }>(
+      "select to_regclass('strata_catalog.meta') is not null as present",
+    );
+    if (!exists.rows[0]?.present) return 0;
+    const { rows } = await client.query<{ value: string }>(
+      "select value from strata_catalog.meta where key = 'schema_version'",
+    );
+    return Number(rows[0]?.value ?? 0);
+  }
+
+  private async tableRow(client: PoolClient | Pool, t: TableRef, forUpdate = false) {
+    const { rows } = await client.query<{ table_id: number; current_snapshot_id: number | null; fence_epoch: number }>(
+      `select table_id, current_snapshot_id, fence_epoch from strata_catalog.tables where layer = $1 and name = $2${forUpdate ? ' for update' : ''}`,
+      [t.layer, t.name],
+    );
+    return rows[0];
+  }
+
+  /** The current snapshot of a table with its live files, or undefined if nothing was ever committed. */
+  async currentSnapshot(t: TableRef): Promise<Snapshot | undefined> {
+    const row = await this.tableRow(this.pool, t);
+    if (!row || row.current_snapshot_id === null) return undefined;
+    return this.snapshotAt(t, row.current_snapshot_id);
+  }
+
+  /** A table as of a given snapshot (time travel while its files are retained); refuses one whose files were vacuumed. */
+  async snapshotAt(t: TableRef, snapshotId: number): Promise<Snapshot> {
+    const { rows } = await this.pool.query(
+      `select f.* from strata_catalog.files f join strata_catalog.tables t using (table_id)
+        where t.layer = $1 and t.name = $2 and f.added_snapshot_id <= $3 and (f.removed_snapshot_id is null or f.removed_snapshot_id > $3)
+        order by f.file_id`,
+      [t.layer, t.name, snapshotId],
+    );
+    const vacuumed = rows.filter((r) => r.deleted_at !== null);
+    if (vacuumed.length) {
+      throw new TerminalError(
+        `${qualifiedName(t)} snapshot ${snapshotId} is past retention: ${vacuumed.length} of its files were removed by lake:vacuum; read a newer snapshot`,
+        { context: { table: qualifiedName(t) } },
+      );
+    }
+    return { snapshotId, table: t, files: rows.map(toLiveFile) };
+  }
+
+  /** The snapshot that was current at `time` (the last one committed at or before it), or undefined if none was. */
+  async snapshotAsOf(t: TableRef, time: Date): Promise<Snapshot | undefined> {
+    const { rows } = await this.pool.query<{ snapshot_id: number }>(
+      `select s.snapshot_id from strata_catalog.snapshots s join strata_catalog.tables t using (table_id)
+        where t.layer = $1 and t.name = $2 and s.committed_at <= $3 order by s.snapshot_id desc limit 1`,
+      [t.layer, t.name, time],
+    );
+    return rows[0] ? this.snapshotAt(t, rows[0].snapshot_id) : undefined;
+  }
+
+  /** Commits a new snapshot atomically; throws CommitConflictError when the table moved past baseSnapshotId. */
+  async commit(request: CommitRequest): Promise<number> {
+    return inTransaction(this.pool, async (client) => {
+      const { table } = request;
+      await client.query(
+        'insert into strata_catalog.tables (layer, name) values ($1, $2) on conflict (layer, name) do nothing',
+        [table.layer, table.name],
+      );
+      const row = (await this.tableRow(client, table, true))!;
+      if (request.fenceEpoch !== undefined && row.fence_epoch !== request.fenceEpoch) {
+        throw new FencedError(
+          `${qualifiedName(table)}: another writer took over this batch's entries (fence ${request.fenceEpoch} → ${row.fence_epoch}); not committed`,
+          {
+            context: { table: qualifiedName(table), runId: request.runId },
+          },
+        );
+      }
+      if (request.remove === 'all' && row.current_snapshot_id !== request.baseSnapshotId) {
+        throw new CommitConflictError(
+          `${qualifiedName(table)} moved from snapshot ${request.baseSnapshotId} to ${row.current_snapshot_id} while this writer worked; re-read and retry`,
+          { context: { table: qualifiedName(table), runId: request.runId } },
+        );
+      }
+      if (Array.isArray(request.remove) && request.remove.length) {
+        const { rows: live } = await client.query<{ n: number }>(
+          'select count(*)::int as n from strata_catalog.files where table_id = $1 and removed_snapshot_id is null and file_id = any($2)',
+          [row.table_id, request.remove],
+        );
+        if (live[0]!.n !== new Set(request.remove).size) {
+          throw new CommitConflictError(
+            `${qualifiedName(table)}: files this commit replaces were removed by another commit; re-read and retry`,
+            {
+              context: { table: qualifiedName(table), runId: request.runId },
+            },
+          );
+        }
+      }
+      const { rows } = await client.query<{ snapshot_id: number }>(
+        `insert into strata_catalog.snapshots (table_id, parent_snapshot_id, operation, run_id, summary)
+         values ($1, $2, $3, $4, $5) returning snapshot_id`,
+        [
+          row.table_id,
+          row.current_snapshot_id,
+          request.operation,
+          request.runId ?? null,
+          JSON.stringify(request.summary ?? {}),
+        ],
+      );
+      const snapshotId = rows[0]!.snapshot_id;
+      if (request.remove === 'all') {
+        await client.query(
+          'update strata_catalog.files set removed_snapshot_id = $1 where table_id = $2 and removed_snapshot_id is null',
+          [snapshotId, row.table_id],
+        );
+      } else if (request.remove?.length) {
+        await client.query(
+          'update strata_catalog.files set removed_snapshot_id = $1 where table_id = $2 and removed_snapshot_id is null and file_id = any($3)',
+          [snapshotId, row.table_id, request.remove],
+        );
+      }
+      for (const f of request.add) {
+        const inserted = await client.query<{ file_id: number }>(
+          `insert into strata_catalog.files (table_id, path, row_count, bytes, partition_values, column_stats, stream_first_id, stream_last_id, added_snapshot_id, compacted_from, observed_dates)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning file_id`,
+          [
+            row.table_id,
+            f.path,
+            f.rowCount,
+            f.bytes,
+            JSON.stringify(f.partitionValues ?? {}),
+            JSON.stringify(f.columnStats ?? {}),
+            f.streamFirstId ?? null,
+            f.streamLastId ?? null,
+            snapshotId,
+            f.compactedFrom ?? null,
+            f.observedDates ? JSON.stringify(f.observedDates) : null,
+          ],
+        );
+        if (f.compactedFrom?.length) {
+          // The merged files' rows are locked (removed above), so no reader can consume one of them meanwhile: they must
+          // still share their consumers, or a reader that had read some of them would read those rows again.
+          const { rows: sets } = await client.query<{ n: number }>(
+            `select count(distinct consumers)::int as n from (
+               select m.file_id, coalesce(string_agg(c.table_id::text, ',' order by c.table_id), '') as consumers
+                 from unnest($1::bigint[]) as m(file_id) left join strata_catalog.consumed c using (file_id) group by m.file_id) as s`,
+            [f.compactedFrom],
+          );
+          if (sets[0]!.n > 1) {
+            throw new CommitConflictError(
+              `${qualifiedName(table)}: a reader consumed some of the files being compacted meanwhile; compact again`,
+              {
+                context: { table: qualifiedName(table), runId: request.runId },
+              },
+            );
+          }
+          // Tables that had processed every merged file have processed the merged one too.
+          await client.query(
+            `insert into strata_catalog.consumed (table_id, file_id)
+             select table_id, $1 from strata_catalog.consumed where file_id = any($2) group by table_id having count(*) = cardinality($2::bigint[])
+             on conflict do nothing`,
+            [inserted.rows[0]!.file_id, f.compactedFrom],
+          );
+        }
+      }
+      if (request.consumed?.length) {
+        const wanted = new Set(request.consumed).size;
+        // Locks the input files' rows: a compaction removing them waits for this commit, and then sees it (see compact.ts).
+        const { rows: live } = await client.query(
+          'select file_id from strata_catalog.files where file_id = any($1) and removed_snapshot_id is null order by file_id for share',
+          [request.consumed],
+        );
+        if (request.consumeOnce && live.length !== wanted) {
+          throw new CommitConflictError(
+            `${qualifiedName(table)}: ${wanted - live.length} of the input files this run read were compacted or replaced meanwhile; run it again`,
+            { context: { table: qualifiedName(table), runId: request.runId } },
+          );
+        }
+        const { rowCount } = await client.query(
+          'insert into strata_catalog.consumed (table_id, file_id) select $1, unnest($2::bigint[]) on conflict do nothing',
+          [row.table_id, [...new Set(request.consumed)]],
+        );
+        if (request.consumeOnce && rowCount !== wanted) {
+          throw new CommitConflictError(
+            `${qualifiedName(table)}: ${wanted - (rowCount ?? 0)} of the input files this run read were already processed by another run; nothing committed`,
+            { context: { table: qualifiedName(table), runId: request.runId } },
+          );
+        }
+      }
+      await client.query('update strata_catalog.tables set current_snapshot_id = $1 where table_id = $2', [
+        snapshotId,
+        row.table_id,
+      ]);
+      return snapshotId;
+    });
+  }
+
+  /** What a snapshot's commit recorded about itself (a window table keeps its watermark there). */
+  async snapshotSummary(snapshotId: number): Promise<Record<string, unknown>> {
+    const { rows } = await this.pool.query<{ summary: Record<string, unknown> }>(
+      'select summary from strata_catalog.snapshots where snapshot_id = $1',
+      [snapshotId],
+    );
+    return rows[0]?.summary ?? {};
+  }
+
+  /** The table's fence epoch (0 for a table nothing has committed to yet). */
+  async fenceEpoch(t: TableRef): Promise<number> {
+    return (await this.tableRow(this.pool, t))?.fence_epoch ?? 0;
+  }
+
+  /**
+   * Moves the fence: every commit made with an older epoch is refused from now on. Taken under the same row lock as
+   * commits, so a commit either landed before (and is visible to the caller afterwards) or will be refused.
+   */
+  async bumpFence(t: TableRef): Promise<number> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query(
+        'insert into strata_catalog.tables (layer, name) values ($1, $2) on conflict (layer, name) do nothing',
+        [t.layer, t.name],
+      );
+      const { rows } = await client.query<{ fence_epoch: number }>(
+        'update strata_catalog.tables set fence_epoch = fence_epoch + 1 where layer = $1 and name = $2 returning fence_epoch',
+        [t.layer, t.name],
+      );
+      return rows[0]!.fence_epoch;
+    });
+  }
+
+  /** Row count of a table's current snapshot, from the catalog alone. */
+  async rowCount(t: TableRef): Promise<number> {
+    const snapshot = await this.currentSnapshot(t);
+    return snapshot ? snapshot.files.reduce((sum, f) => sum + f.rowCount, 0) : 0;
+  }
+
+  /** Files removed by a snapshot committed before `cutoff` whose objects still exist: what vacuum may delete. */
+  async expiredFiles(cutoff: Date): Promise<{ fileId: number; path: string; table: string }[]> {
+    const { rows } = await this.pool.query<{ file_id: number; path: string; layer: string; name: string }>(
+      `select f.file_id, f.path, t.layer, t.name from strata_catalog.files f
+         join strata_catalog.tables t using (table_id) join strata_catalog.snapshots s on s.snapshot_id = f.removed_snapshot_id
+        where f.deleted_at is null and s.committed_at < $1 order by f.file_id`,
+      [cutoff],
+    );
+    return rows.map((r) => ({ fileId: r.file_id, path: r.path, table: `${r.layer}.${r.name}` }));
+  }
+
+  async markDeleted(fileIds: number[]): Promise<void> {
+    await this.pool.query('update strata_catalog.files set deleted_at = now() where file_id = any($1)', [fileIds]);
+  }
+
+  /** Paths of files some snapshot may still read (live, or removed but not yet vacuumed): any other object is an orphan. */
+  async knownPaths(): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ path: string }>(
+      'select path from strata_catalog.files where deleted_at is null',
+    );
+    return new Set(rows.map((r) => r.path));
+  }
+
+  /** Ids of the input files a table has processed (see CommitRequest.consumed). */
+  async consumedFiles(t: TableRef): Promise<Set<number>> {
+    const { rows } = await this.pool.query<{ file_id: string }>(
+      `select c.file_id from strata_catalog.consumed c join strata_catalog.tables t using (table_id) where t.layer = $1 and t.name = $2`,
+      [t.layer, t.name],
+    );
+    return new Set(rows.map((r) => Number(r.file_id)));
+  }
+
+  /**
+   * True when snapshot `to` holds the same rows as snapshot `from` of the same table: every snapshot after `from`, up
+   * to `to`, is a compaction (which rewrites files, never rows). A loader that served `from` then need not reload.
+   */
+  async sameRows(t: TableRef, from: number, to: number): Promise<boolean> {
+    if (from === to) return true;
+    if (from > to) return false;
+    const { rows } = await this.pool.query<{ changed: number }>(
+      `select count(*)::int as changed from strata_catalog.snapshots s join strata_catalog.tables t using (table_id)
+        where t.layer = $1 and t.name = $2 and s.snapshot_id > $3 and s.snapshot_id <= $4 and s.operation <> 'compact'`,
+      [t.layer, t.name, from, to],
+    );
+    return rows[0]!.changed === 0;
+  }
+
+  /** When each table's first snapshot was committed, oldest first: what time travel can reach back to. */
+  async firstCommits(): Promise<{ table: TableRef; committedAt: Date }[]> {
+    const { rows } = await this.pool.query<{ layer: Layer; name: string; first: Date }>(
+      `select t.layer, t.name, min(s.committed_at) as first from strata_catalog.snapshots s join strata_catalog.tables t using (table_id)
+        group by t.layer, t.name order by first, t.layer, t.name`,
+    );
+    return rows.map((r) => ({ table: { layer: r.layer, name: r.name }, committedAt: r.first }));
+  }
+
+  async listTables(): Promise<(TableRef & { snapshotId: number | null })[]> {
+    const { rows } = await this.pool.query<{ layer: Layer; name: string; current_snapshot_id: number | null }>(
+      'select layer, name, current_snapshot_id from strata_catalog.tables order by layer, name',
+    );
+    return rows.map((r) => ({ layer: r.layer, name: r.name, snapshotId: r.current_snapshot_id }));
+  }
+}
+
+function toLiveFile(r: Record<string, unknown>): LiveFile {
+  return {
+    fileId: r.file_id as number,
+    path: r.path as string,
+    rowCount: r.row_count as number,
+    bytes: r.bytes as number,
+    partitionValues: r.partition_values as Record<string, string>,
+    columnStats: r.column_stats as DataFile['columnStats'],
+    streamFirstId: (r.stream_first_id as string | null) ?? undefined,
+    streamLastId: (r.stream_last_id as string | null) ?? undefined,
+    addedSnapshotId: r.added_snapshot_id as number,
+    ...(r.observed_dates ? { observedDates: r.observed_dates as DateRange[] } : {}),
+  };
+}

@@ -1,0 +1,39 @@
+// What a batch did, as the commands print it: a line per table, then a line per PostgreSQL load.
+import { formatTable } from '../core/cli.ts';
+import type { LoadResult } from '../gold/loader/postgres-loader.ts';
+import type { TableRunResult } from '../jobs/table-spec.ts';
+
+export function jobSummary(results: TableRunResult[]): string {
+  const table = formatTable(
+    ['table', 'status', 'files in', 'rows in', 'rows out', 'quarantined', 'dropped', 'duration'],
+    results.map((r) => [
+      r.table,
+      r.status,
+      r.filesIn,
+      r.rowsIn,
+      r.rowsOut,
+      r.rowsQuarantined,
+      r.rowsDropped,
+      `${r.durationMillis} ms`,
+    ]),
+  );
+  const notes = results.flatMap((r) => [
+    ...(r.error ? [`${r.table}: ${r.error}`] : []),
+    ...Object.entries(r.warnings).map(([rule, n]) => `${r.table}: warning: ${n} rows broke ${rule}`),
+  ]);
+  return [table, ...notes].join('\n');
+}
+
+/** The PostgreSQL loads of a batch, a line each. */
+export function loadSummary(loads: LoadResult[]): string {
+  return formatTable(
+    ['table', 'status', 'rows', 'lake snapshot', 'duration'],
+    loads.map((l) => [
+      `gold.${l.table.split('.')[1]}`,
+      l.status,
+      l.rows,
+      l.snapshotId ?? '-',
+      `${l.durationMillis} ms`,
+    ]),
+  );
+}
