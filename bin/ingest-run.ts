@@ -1,7 +1,7 @@
 // `pnpm ingest:run <source>`: runs one collection of a source into its Redis stream and prints the counts.
 import { mkdirSync, watch } from 'node:fs';
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
+import { config, envOf } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
 import { Nap, sleep } from '../core/retry.ts';
 import { withRuntime } from '../lake/runtime.ts';
@@ -27,7 +27,7 @@ const { values, positionals } = parseCommand({
     'base-url': {
       type: 'string',
       valueName: 'url',
-      description: 'Base URL of the source (default: WEATHER_API_URL, ODDS_SITE_URL, …)',
+      description: 'Base URL of the source (default: its STRATA_SOURCE_<NAME>_URL; see `pnpm sources --settings`)',
     },
     watch: {
       type: 'boolean',
@@ -54,7 +54,7 @@ runMain(async () => {
   return withRuntime(cfg, async (rt) => {
     const once = async () => {
       const result = await runIngest(rt, source, {
-        context: { baseUrl: values['base-url'] ?? cfg.sourceUrls[source.name] },
+        context: { baseUrl: values['base-url'] },
         drainInline: inlineDrain(rt, source.name),
         onBackpressure: (e) => console.log(BACKPRESSURE_LINES[e.state](e.backlog, e.limit)),
       });
@@ -92,7 +92,7 @@ runMain(async () => {
       return result;
     };
     if (!values.watch) return (await once()).status === 'succeeded' ? 0 : 1;
-    const inbox = source.inbox?.(cfg);
+    const inbox = source.inbox?.(cfg, envOf(cfg));
     let stopping = false;
     let changed = false;
     const nap = new Nap();

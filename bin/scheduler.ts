@@ -45,7 +45,6 @@ runMain(async () => {
       source.schedule,
       locked(`ingest:${source.name}`, async () => {
         const r = await runIngest(rt, source, {
-          context: { baseUrl: cfg.sourceUrls[source.name] },
           drainInline: inlineDrain(rt, source.name),
           onBackpressure: (e) =>
             console.log(`${stamp()} ingest ${source.name}: ${e.state}, stream backlog ${e.backlog} of ${e.limit}`),

@@ -107,7 +107,7 @@ runMain(async () => {
       let failing = false;
       while (!stopping) {
         const started = Date.now();
-        const r = await runIngest(rt, source, { context: { baseUrl: cfg.sourceUrls[source.name] }, recordRun: false });
+        const r = await runIngest(rt, source, { recordRun: false });
         totals.collected += r.appended;
         if (r.status === 'failed' && !failing)
           console.error(

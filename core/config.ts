@@ -65,23 +65,6 @@ const schema = z.object({
     .int()
     .positive()
     .default(64 * 1024),
-  /** Base URL of the weather API the `weather` source collects from (the fixture API by default; `pnpm fixtures:serve`
-   *  serves each example's fixture on the host and port of its source's URL, so one setting moves both). */
-  WEATHER_API_URL: z.url().default('http://127.0.0.1:8788'),
-  /** Base URL of the odds-comparison site the `odds` source scrapes (the fixture site by default). */
-  ODDS_SITE_URL: z.url().default('http://127.0.0.1:8789'),
-  /** Base URL of the crypto ticker API the `crypto` source polls (the fixture API by default). */
-  CRYPTO_API_URL: z.url().default('http://127.0.0.1:8790'),
-  /** Base URL of the game wiki the `weapons` source scrapes (the fixture wiki by default). */
-  WEAPONS_WIKI_URL: z.url().default('http://127.0.0.1:8791'),
-  /** The `listings` source: its API, the inbox agencies drop dumps into, and the legacy table (in LISTINGS_DATABASE_URL, default DATABASE_URL). */
-  LISTINGS_API_URL: z.url().default('http://127.0.0.1:8792'),
-  STRATA_LISTINGS_INBOX: z.string().optional(),
-  LISTINGS_DATABASE_URL: z.url().optional(),
-  LISTINGS_TABLE: z
-    .string()
-    .regex(/^\w+(\.\w+)?$/, 'use table or schema.table')
-    .default('legacy.listings'),
   /** Chromium for JavaScript-rendered pages (Debian's `chromium` package). */
   STRATA_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** When `pnpm scheduler` runs the silver and gold jobs (cron syntax, UTC). */
@@ -153,10 +136,7 @@ export interface Config {
     readonly corsOrigins: readonly string[];
     readonly maxBodyBytes: number;
   };
-  /** Base URL each source collects from, by source name. */
-  readonly sourceUrls: Readonly<Record<string, string>>;
   readonly chromiumPath: string;
-  readonly listings: { readonly inbox: string; readonly databaseUrl: string; readonly table: string };
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
   readonly dedup: { readonly capacity: number; readonly falsePositiveRate: number };
@@ -189,6 +169,15 @@ export function readDotenv(root = PROJECT_ROOT): Record<string, string> {
   return existsSync(file) ? parseDotenv(readFileSync(file)) : {};
 }
 
+const environments = new WeakMap<Config, Record<string, string | undefined>>();
+
+/**
+ * The environment a configuration was parsed from: sources read their own settings from it (ingest/source-settings.ts),
+ * so a configuration built for a test or a child process carries its sources' settings too.
+ */
+export const envOf = (cfg: Config): Record<string, string | undefined> =>
+  environments.get(cfg) ?? { ...readDotenv(), ...process.env };
+
 /** Parses an environment into a frozen Config; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = { ...readDotenv(), ...process.env }): Config {
   const known = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
@@ -202,7 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
   }
   const e = parsed.data;
   const dataDir = path.resolve(PROJECT_ROOT, e.STRATA_DATA_DIR);
-  return deepFreeze({
+  const frozen = deepFreeze({
     dataDir,
     lakeUrl: normaliseLakeUrl(e.STRATA_LAKE_URL ?? `file://${path.join(dataDir, 'lake')}`),
     redisUrl: e.REDIS_URL,
@@ -225,20 +214,6 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
       maxBodyBytes: e.STRATA_API_MAX_BODY_BYTES,
     },
     chromiumPath: e.STRATA_CHROMIUM_PATH,
-    sourceUrls: Object.fromEntries(
-      Object.entries({
-        weather: e.WEATHER_API_URL,
-        odds: e.ODDS_SITE_URL,
-        crypto: e.CRYPTO_API_URL,
-        weapons: e.WEAPONS_WIKI_URL,
-        listings: e.LISTINGS_API_URL,
-      }).map(([source, url]) => [source, trimSlashes(url)]),
-    ),
-    listings: {
-      inbox: path.resolve(PROJECT_ROOT, e.STRATA_LISTINGS_INBOX ?? path.join(e.STRATA_DATA_DIR, 'inbox', 'listings')),
-      databaseUrl: e.LISTINGS_DATABASE_URL ?? e.DATABASE_URL,
-      table: e.LISTINGS_TABLE,
-    },
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
     dedup: { capacity: e.STRATA_DEDUP_CAPACITY, falsePositiveRate: e.STRATA_DEDUP_FP_RATE },
@@ -260,6 +235,8 @@ export function loadConfig(env: Record<string, string | undefined> = { ...readDo
       duckdbThreads: e.STRATA_BRONZE_DUCKDB_THREADS,
     },
   });
+  environments.set(frozen, env);
+  return frozen;
 }
 
 const trimSlashes = (url: string) => url.replace(/\/+$/, '');

@@ -1,5 +1,6 @@
 // Runs one source's collector: parse each raw record into an envelope, dead-letter what fails, publish with dedup.
 import { createHash } from 'node:crypto';
+import { envOf } from '../core/config.ts';
 import { newRunId } from '../lake/catalog/runs.ts';
 import { failpoint } from '../core/failpoints.ts';
 import { describeError } from '../core/errors.ts';
@@ -133,7 +134,8 @@ export async function runIngest(
       result.deadLetterDuplicates += dead.duplicates;
       options.onProgress?.({ ...result, durationMillis: Date.now() - started });
     };
-    for await (const item of source.collect({ runId, state, config: rt.config, ...options.context })) {
+    const env = envOf(rt.config);
+    for await (const item of source.collect({ runId, state, config: rt.config, env, ...options.context })) {
       if (isCheckpoint(item)) {
         await publishBatch();
         await item.checkpoint();

@@ -1,5 +1,6 @@
 // What a source is: a collector of raw records and a parser that finds each record's natural key and time.
 import type { Config } from '../core/config.ts';
+import type { DeclaredSettings, SettingsShape } from './source-settings.ts';
 
 /** One record as collected: its raw text, kept byte for byte in the envelope's payload. */
 export interface RawRecord {
@@ -35,8 +36,10 @@ export interface CollectContext {
   runId: string;
   /** The run's configuration (sources read their settings from it). */
   config?: Config;
-  /** Settings of the run (e.g. the fixture API's address in the demo). */
+  /** The base URL to collect from instead of the source's URL setting (`ingest:run --base-url`, the demo's fixture). */
   baseUrl?: string;
+  /** The environment a source reads its settings from (default: .env, then the process's environment). */
+  env?: Record<string, string | undefined>;
   state?: SourceState;
 }
 
@@ -50,8 +53,10 @@ export interface SourceDefinition {
   /** How often `pnpm stream` runs the collector, in milliseconds (sources without it are left to the scheduler). */
   streamEveryMillis?: number;
   collect(context: CollectContext): AsyncIterable<Collected>;
+  /** The source's own settings, read from STRATA_SOURCE_<NAME>_<SETTING> (ingest/source-settings.ts). */
+  settings?: DeclaredSettings<SettingsShape>;
   /** The folder files arrive in, for sources that read an inbox: `ingest:run --watch` collects as they land. */
-  inbox?(config: Config): string;
+  inbox?(config: Config, env?: Record<string, string | undefined>): string;
   /** Finds the natural key and observation time; a failure sends the record to the dead-letter stream. */
   parse(raw: string): ParseResult;
 }

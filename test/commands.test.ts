@@ -11,6 +11,8 @@ import { SERVICE_NAMES, servicesDown, servicesStatus } from '../infra/local/inde
 import { freePort, isPortOpen, waitUntil } from '../infra/local/process.ts';
 import { spawnCli, type Exit } from './support/cli.ts';
 import { isolatedConfig } from './support/isolated.ts';
+import { fixtureAddresses } from '../ingest/sources/index.ts';
+import { settingEnvName } from '../ingest/source-settings.ts';
 
 /** Waits for a command to end, failing the test (and killing it) if it is still running after the deadline. */
 async function endsWithin(exited: Promise<Exit>, kill: () => void, deadlineMillis = 60_000): Promise<Exit> {
@@ -116,7 +118,8 @@ describe('pnpm serve', { timeout: 180_000 }, () => {
 });
 
 describe('pnpm fixtures:serve', { timeout: 180_000 }, () => {
-  const sources = ['WEATHER_API_URL', 'ODDS_SITE_URL', 'CRYPTO_API_URL', 'WEAPONS_WIKI_URL', 'LISTINGS_API_URL'];
+  // The URL setting of every source with a fixture, in the registry's order.
+  const sources = fixtureAddresses({}).map((a) => settingEnvName(a.source, 'url'));
   let dataDir: string;
   let env: Record<string, string>;
   let config: Config;
@@ -127,7 +130,7 @@ describe('pnpm fixtures:serve', { timeout: 180_000 }, () => {
     // The listings fixture creates its legacy table: in a database of the test's own.
     const listings = await isolatedConfig();
     dropDatabase = listings.cleanup;
-    env = { STRATA_DATA_DIR: dataDir, LISTINGS_DATABASE_URL: listings.config.databaseUrl };
+    env = { STRATA_DATA_DIR: dataDir, STRATA_SOURCE_LISTINGS_DATABASE_URL: listings.config.databaseUrl };
     for (const name of sources) env[name] = `http://127.0.0.1:${await freePort()}`;
     config = loadConfig({ ...readDotenv(), ...process.env, ...env });
   });

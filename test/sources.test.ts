@@ -77,10 +77,7 @@ describe('listings source (API + inbox dumps + legacy table)', () => {
     const dumps = writeListingDumps(inbox);
     const legacyRows = await createLegacyTable(env.config.databaseUrl);
     const apiRows = generateListings().filter((_, i) => inApi(i)).length;
-    const context = {
-      baseUrl: api.url,
-      config: { ...env.config, listings: { inbox, databaseUrl: env.config.databaseUrl, table: 'legacy.listings' } },
-    };
+    const context = { baseUrl: api.url, env: { STRATA_SOURCE_LISTINGS_INBOX: inbox } };
     const first = await runIngest(env.rt, listingsSource, { context });
     assert.equal(first.status, 'succeeded', first.error);
     const seen = apiRows + dumps.csvRows + dumps.jsonRows + legacyRows;
@@ -180,8 +177,8 @@ describe('ingest:run --watch on an inbox', { timeout: 90_000 }, () => {
           DATABASE_URL: env.config.databaseUrl,
           STRATA_REDIS_PREFIX: env.config.redisPrefix,
           STRATA_LAKE_URL: env.config.lakeUrl,
-          STRATA_LISTINGS_INBOX: inbox,
-          LISTINGS_API_URL: api.url,
+          STRATA_SOURCE_LISTINGS_INBOX: inbox,
+          STRATA_SOURCE_LISTINGS_URL: api.url,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },

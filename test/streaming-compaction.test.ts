@@ -57,7 +57,7 @@ describe('streaming compaction', { timeout: 300_000 }, () => {
   it(`keeps at most ${2 * MIN_FILES} live files per partition while files are added every second, and every candle exact`, async () => {
     const stream = spawnCli('bin/stream.ts', ['--status-seconds', '5'], {
       ...envFor(env.config),
-      CRYPTO_API_URL: ticker.url,
+      STRATA_SOURCE_CRYPTO_URL: ticker.url,
       STRATA_COMPACT_MIN_FILES: String(MIN_FILES),
       STRATA_COMPACT_INTERVAL_SECONDS: '1',
     });

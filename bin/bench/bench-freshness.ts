@@ -81,7 +81,7 @@ runMain(async () => {
   });
   const childEnv = {
     ...envFor(env.config),
-    CRYPTO_API_URL: ticker.url,
+    STRATA_SOURCE_CRYPTO_URL: ticker.url,
     STRATA_API_PORT: String(await freePort()),
     STRATA_API_RATE_LIMIT: '0',
   };

@@ -1,7 +1,8 @@
-// The example sources' fixtures (`pnpm fixtures:serve --source all`) as a background service of local mode, so that
+// The sources' fixtures (`pnpm fixtures:serve --source all`) as a background service of local mode, so that
 // `pnpm infra:up --only fixtures` serves them without a terminal of their own and `pnpm infra:down` stops them.
 import path from 'node:path';
-import { PROJECT_ROOT, type Config } from '../../core/config.ts';
+import { envOf, PROJECT_ROOT, type Config } from '../../core/config.ts';
+import { fixtureAddresses } from '../../ingest/sources/index.ts';
 import { isPortOpen, spawnDetached, waitUntil } from './process.ts';
 import { logDir, pidFileOf, type LocalService } from './service.ts';
 
@@ -16,8 +17,8 @@ async function answersHttp(base: string): Promise<boolean> {
 }
 
 export function fixturesService(config: Config): LocalService {
-  const urls = Object.values(config.sourceUrls).map((u) => new URL(u));
-  const first = urls[0]!;
+  const urls = fixtureAddresses(envOf(config)).map((a) => a.url);
+  const first = urls[0] ?? new URL('http://127.0.0.1:8788');
   const host = first.hostname;
   const port = Number(first.port || 80);
   const allListening = async () =>
@@ -27,8 +28,9 @@ export function fixturesService(config: Config): LocalService {
     host,
     port,
     label: urls.map((u) => u.port).join(','),
-    isHealthy: () => answersHttp(first.origin),
+    isHealthy: async () => urls.length === 0 || answersHttp(first.origin),
     async start() {
+      if (urls.length === 0) return; // no source has a fixture
       const logFile = path.join(logDir(config), 'fixtures.log');
       spawnDetached(
         process.execPath,

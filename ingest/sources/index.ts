@@ -1,15 +1,53 @@
-// The registry of sources: adding one means adding its folder and a line here.
+// The registry of sources, discovered: every folder here with a `source.ts` exporting a SourceDefinition named as
+// the folder is a source. Adding one means adding its folder (`pnpm new:source`); nothing else names it.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { TerminalError } from '../../core/errors.ts';
+import { fixtureOf, type FixtureDefinition } from '../fixture.ts';
 import type { SourceDefinition } from '../source.ts';
-import { cryptoSource } from './crypto/source.ts';
-import { listingsSource } from './listings/source.ts';
-import { oddsSource } from './odds/source.ts';
-import { weaponsSource } from './weapons/source.ts';
-import { weatherSource } from './weather/source.ts';
 
-export const SOURCES: Record<string, SourceDefinition> = {
-  weather: weatherSource,
-  odds: oddsSource,
-  crypto: cryptoSource,
-  weapons: weaponsSource,
-  listings: listingsSource,
-};
+/** The folder sources live in. */
+export const SOURCES_ROOT = import.meta.dirname;
+
+const isSource = (value: unknown): value is SourceDefinition =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as SourceDefinition).name === 'string' &&
+  typeof (value as SourceDefinition).collect === 'function' &&
+  typeof (value as SourceDefinition).parse === 'function';
+
+async function discoverSources(root: string): Promise<Record<string, SourceDefinition>> {
+  const folders = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(root, d.name, 'source.ts')))
+    .map((d) => d.name)
+    .sort();
+  const sources: Record<string, SourceDefinition> = {};
+  for (const folder of folders) {
+    const module = (await import(pathToFileURL(path.join(root, folder, 'source.ts')).href)) as Record<string, unknown>;
+    const source = Object.values(module).find((v) => isSource(v) && v.name === folder);
+    if (!source)
+      throw new TerminalError(
+        `ingest/sources/${folder}/source.ts exports no source named "${folder}"; export a SourceDefinition with name: '${folder}'`,
+      );
+    sources[folder] = source as SourceDefinition;
+  }
+  return sources;
+}
+
+export const SOURCES: Readonly<Record<string, SourceDefinition>> = Object.freeze(await discoverSources(SOURCES_ROOT));
+
+/** The fixture of a source, if its folder has one (`fixtures/fixture.ts`). */
+export const sourceFixture = (name: string): Promise<FixtureDefinition | undefined> => fixtureOf(SOURCES_ROOT, name);
+
+/** Sources whose folder holds a fixture, by name. */
+export const sourcesWithFixtures = (): string[] =>
+  Object.keys(SOURCES).filter((name) => existsSync(path.join(SOURCES_ROOT, name, 'fixtures', 'fixture.ts')));
+
+/** Where each fixture listens: the host and port of its source's `url` setting. */
+export function fixtureAddresses(env?: Record<string, string | undefined>): { source: string; url: URL }[] {
+  return sourcesWithFixtures().flatMap((source) => {
+    const url = (SOURCES[source]!.settings?.read(env) as { url?: unknown } | undefined)?.url;
+    return typeof url === 'string' ? [{ source, url: new URL(url) }] : [];
+  });
+}

@@ -84,7 +84,11 @@ describe(`${MALFORMED} malformed records across the sources`, { timeout: 600_000
   });
 
   it('crashes no process, keeps every bad record with its reason, and the counts add up', async () => {
-    const childEnv = { ...envFor(env.config), S3_ENDPOINT: env.config.s3.endpoint, STRATA_LISTINGS_INBOX: inbox };
+    const childEnv = {
+      ...envFor(env.config),
+      S3_ENDPOINT: env.config.s3.endpoint,
+      STRATA_SOURCE_LISTINGS_INBOX: inbox,
+    };
     const runs = [
       await cli(childEnv, 'bin/ingest-run.ts', 'weather', '--base-url', weather.url),
       await cli(

@@ -93,7 +93,7 @@ describe(`the whole pipeline under kills and outages (${EVENTS} weather readings
     const job = new Supervised('job runner', 'bin/job.ts', ['gold', '--select', '+weather_daily', '--wait'], env);
     const stream = new Supervised('stream', 'bin/stream.ts', ['--status-seconds', '5'], {
       ...env,
-      CRYPTO_API_URL: ticker.url,
+      STRATA_SOURCE_CRYPTO_URL: ticker.url,
     });
     const victims = [collector, bronze, job, stream];
     processes.push(...victims);

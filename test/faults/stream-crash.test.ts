@@ -41,7 +41,7 @@ function startStream(
 ): { child: ChildProcess; exited: Promise<Exit> } {
   return spawnCli('bin/stream.ts', ['--status-seconds', '2', ...args], {
     ...envFor(env.config),
-    CRYPTO_API_URL: tickerUrl,
+    STRATA_SOURCE_CRYPTO_URL: tickerUrl,
     STRATA_FAILPOINT: failpoint,
   });
 }

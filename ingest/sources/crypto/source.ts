@@ -2,6 +2,7 @@
 // second: a run in the same second repeats (dropped), the next second brings new ticks.
 import { httpCollector } from '../../collectors/http/http-collector.ts';
 import type { ParseResult, SourceDefinition } from '../../source.ts';
+import { cryptoSettings } from './settings.ts';
 
 export function parseTick(raw: string): ParseResult {
   const t = JSON.parse(raw) as Record<string, unknown>;
@@ -17,10 +18,11 @@ export const cryptoSource = {
   description: 'Crypto ticks (price, 24 h volume) per coin and second from a ticker API',
   schemaVersion: 1,
   schedule: '* * * * *',
+  settings: cryptoSettings,
   // The ticker shows each second's prices during that second: polling twice a second misses none (repeats are dropped).
   streamEveryMillis: 500,
   collect(context) {
-    const base = context.baseUrl ?? 'http://127.0.0.1:8790';
+    const base = context.baseUrl ?? cryptoSettings.read(context.env).url;
     return httpCollector({
       url: `${base}/api/v3/ticker`,
       recordsPath: 'data',

@@ -5,6 +5,7 @@ import { databaseCollector } from '../../collectors/database/database-collector.
 import { filesCollector } from '../../collectors/files/files-collector.ts';
 import { httpCollector } from '../../collectors/http/http-collector.ts';
 import type { Collected, CollectContext, ParseResult, SourceDefinition } from '../../source.ts';
+import { listingsInbox, listingsSettings } from './settings.ts';
 
 const ORIGINS = [
   { origin: 'api', id: 'listing_id', time: 'updated_at' },
@@ -33,22 +34,24 @@ export const listingsSource = {
   schemaVersion: 1,
   schedule: '*/30 * * * *',
   async *collect(context: CollectContext): AsyncGenerator<Collected> {
-    // The runner always passes its configuration; the three origins' settings live there (docs/configuration.md).
-    const settings = context.config!.listings;
-    const base = context.baseUrl ?? context.config!.sourceUrls.listings!;
+    // The runner always passes its configuration: the inbox and the database default to places inside it.
+    const config = context.config!;
+    const settings = listingsSettings.read(context.env);
+    const base = context.baseUrl ?? settings.url;
     yield* httpCollector({
       url: `${base}/api/listings`,
       recordsPath: '',
       pagination: { kind: 'offset', param: 'offset', limitParam: 'limit', limit: 15 },
     })(context);
-    yield* filesCollector({ inbox: settings.inbox })();
+    yield* filesCollector({ inbox: listingsInbox(config, settings) })();
     yield* databaseCollector({
-      connectionString: settings.databaseUrl,
+      connectionString: settings.databaseUrl ?? config.databaseUrl,
       table: settings.table,
       cursorColumn: 'modified_at',
       keyColumn: 'row_id',
     })(context);
   },
-  inbox: (config) => config.listings.inbox,
+  settings: listingsSettings,
+  inbox: (config, env) => listingsInbox(config, listingsSettings.read(env)),
   parse: parseListing,
 } satisfies SourceDefinition;

@@ -3,6 +3,7 @@
 import type { CheerioRoot } from '@crawlee/cheerio';
 import { webCollector } from '../../collectors/web/web-collector.ts';
 import type { Collected, CollectContext, ParseResult, SourceDefinition } from '../../source.ts';
+import { oddsSettings } from './settings.ts';
 
 export const STATIC_LEAGUES = ['ligue-1', 'la-liga'];
 export const RENDERED_LEAGUES = ['premier-league'];
@@ -56,8 +57,9 @@ export const oddsSource = {
     'Football 1X2 odds per match and bookmaker from an odds-comparison site (some pages rendered by JavaScript)',
   schemaVersion: 1,
   schedule: '*/10 * * * *',
+  settings: oddsSettings,
   async *collect(context: CollectContext): AsyncGenerator<Collected> {
-    const base = context.baseUrl ?? 'http://127.0.0.1:8789';
+    const base = context.baseUrl ?? oddsSettings.read(context.env).url;
     const common = {
       extract: extractOdds,
       followSelector: 'a.next',

@@ -3,6 +3,7 @@
 import type { CheerioRoot } from '@crawlee/cheerio';
 import { webCollector } from '../../collectors/web/web-collector.ts';
 import type { ParseResult, SourceDefinition } from '../../source.ts';
+import { weaponsSettings } from './settings.ts';
 
 const COLUMNS = ['name', 'rarity', 'attack', 'affinity', 'element', 'slots'] as const;
 
@@ -41,8 +42,9 @@ export const weaponsSource = {
   description: 'Weapons of a game wiki, one page per weapon type (name, rarity, attack, affinity, element, slots)',
   schemaVersion: 1,
   schedule: '0 6 * * *',
+  settings: weaponsSettings,
   collect(context) {
-    const base = context.baseUrl ?? 'http://127.0.0.1:8791';
+    const base = context.baseUrl ?? weaponsSettings.read(context.env).url;
     return webCollector({
       render: 'static',
       startUrls: [`${base}/wiki/Weapons`],

@@ -2,6 +2,7 @@
 import { httpCollector } from '../../collectors/http/http-collector.ts';
 import type { ParseResult, SourceDefinition } from '../../source.ts';
 import { FIXTURE_PATH } from './fixtures/server.ts';
+import { weatherSettings } from './settings.ts';
 
 /** Natural key `<station_id>|<observed_at>`: one reading per station and hour; a correction shares it. */
 export function parseWeather(raw: string): ParseResult {
@@ -30,8 +31,9 @@ export const weatherSource = {
   description: 'Hourly weather observations per city (temperature, humidity, wind, precipitation)',
   schemaVersion: 1,
   schedule: '5 * * * *',
+  settings: weatherSettings,
   collect(context) {
-    const base = context.baseUrl ?? 'http://127.0.0.1:8788';
+    const base = context.baseUrl ?? weatherSettings.read(context.env).url;
     // The API's own paging links drive the collector; only readings updated since the last run are asked for.
     return httpCollector({
       url: `${base}${FIXTURE_PATH}?page=1&page_size=250`,

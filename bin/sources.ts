@@ -1,0 +1,45 @@
+// `pnpm sources`: the sources found in ingest/sources/, and with --settings the variables each one reads.
+import { formatTable, parseCommand, runMain } from '../core/cli.ts';
+import { config, envOf } from '../core/config.ts';
+import { SOURCES, sourcesWithFixtures } from '../ingest/sources/index.ts';
+
+const { values } = parseCommand({
+  usage: 'pnpm sources [--settings]',
+  summary:
+    'Lists the sources discovered in ingest/sources/<name>/ (a folder with a source.ts): what each collects, when the\n' +
+    'scheduler runs it, and whether it has a fixture. With --settings, the variables each source reads\n' +
+    '(STRATA_SOURCE_<NAME>_<SETTING>), their defaults, and their values here.',
+  options: { settings: { type: 'boolean', description: 'List every source setting, its default and its value here' } },
+});
+
+runMain(async () => {
+  const sources = Object.values(SOURCES);
+  if (!values.settings) {
+    const withFixtures = new Set(sourcesWithFixtures());
+    console.log(
+      formatTable(
+        ['source', 'schedule', 'streamed', 'fixture', 'what it collects'],
+        sources.map((s) => [
+          s.name,
+          s.schedule,
+          s.streamEveryMillis ? `every ${s.streamEveryMillis} ms` : '-',
+          withFixtures.has(s.name) ? 'yes' : '-',
+          s.description,
+        ]),
+      ),
+    );
+    return 0;
+  }
+  const env = envOf(config());
+  const rows = sources.flatMap((s) => {
+    const current = (s.settings?.read(env) ?? {}) as Record<string, unknown>;
+    return (s.settings?.list() ?? []).map((setting) => [
+      setting.name,
+      setting.defaultValue ?? '(none)',
+      current[setting.key] === undefined ? '(unset)' : String(current[setting.key]),
+      [setting.description, setting.legacy ? `(was ${setting.legacy})` : ''].filter(Boolean).join(' '),
+    ]);
+  });
+  console.log(formatTable(['variable', 'default', 'value here', 'what it is for'], rows));
+  return 0;
+});
