@@ -15,8 +15,9 @@ export const LAYERS = [
   ['bronze'],
   ['jobs'],
   ['silver', 'gold'],
+  ['infra'],
   ['pipeline'],
-  ['serving', 'infra'],
+  ['serving'],
 ];
 const layerOf = new Map(LAYERS.flatMap((group, i) => group.map((folder) => [folder, i] as const)));
 
@@ -53,8 +54,9 @@ describe('the import graph', () => {
     assert.ok(imports.some((i) => i.from === 'bronze/bronze-writer.ts' && i.to === 'lake/catalog/catalog.ts'));
   });
 
-  it('has every platform file import only from its own stage or the stages before it', () => {
+  it('has every platform file import only from its own stage or the stages before it (tests beside code aside)', () => {
     const upward = imports.filter((i) => {
+      if (i.from.endsWith('.test.ts')) return false;
       const from = layerOf.get(folderOf(i.from));
       const to = layerOf.get(folderOf(i.to));
       return from !== undefined && (to === undefined || to > from);

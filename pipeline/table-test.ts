@@ -1,0 +1,127 @@
+// Tests for a table's logic, declared beside it (`<layer>/tables/<name>/<name>.test.ts`): given source records in one
+// batch or several, the rows the table holds afterwards, its quarantine and, for window tables, its watermark. Each
+// case runs the real path on isolated services: the ingest runner (parse, dedup, dead letters), the bronze writer,
+// then the table and everything upstream of it, batch after batch, so merge, scd2 and window tables are tested across
+// runs. `pnpm test:tables [--select …]` runs them; `pnpm test` includes them.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { drainSource } from '../bronze/bronze-writer.ts';
+import { withDuck } from '../core/duckdb.ts';
+import { isolatedRuntime, type Isolated } from '../infra/local/sandbox.ts';
+import { runIngest } from '../ingest/ingest-runner.ts';
+import { SOURCES } from '../ingest/sources/index.ts';
+import { quarantineRef } from '../jobs/quarantine.ts';
+import type { TableRef } from '../lake/catalog/catalog.ts';
+import { attachTable, viewName } from '../lake/lake-views.ts';
+import type { Runtime } from '../lake/runtime.ts';
+import { runBatch } from './run-batch.ts';
+
+type Row = Record<string, unknown>;
+
+export interface TableExpectation {
+  /** The table's rows after the batch, in any order; only the columns named here are compared. */
+  rows?: Row[];
+  /** Its quarantine's rows (columns such as `_reason`, `_rules` or the table's own), or how many there are. */
+  quarantine?: Row[] | number;
+  /** A window table's watermark after the batch (ISO time). */
+  watermark?: string;
+}
+
+export interface TableTestBatch {
+  /** Records as each source's collector would yield them, by source name (a record it cannot parse is dead-lettered). */
+  given: Record<string, Row[]>;
+  expect?: TableExpectation;
+}
+
+export interface TableTestCase {
+  name: string;
+  /** One batch: `given` and `expect`, or several `batches`, each run in turn; the last one must expect something. */
+  given?: TableTestBatch['given'];
+  expect?: TableExpectation;
+  batches?: TableTestBatch[];
+}
+
+export interface TableTestSpec {
+  /** `<layer>.<name>` of the table under test. */
+  table: string;
+  cases: TableTestCase[];
+}
+
+/** Declares a table's tests with Node's test runner: a suite for the table, a test per case. */
+export function tableTest({ table, cases }: TableTestSpec): void {
+  const [layer, name] = table.split('.');
+  if ((layer !== 'silver' && layer !== 'gold') || !name)
+    throw new Error(`table must be silver.<name> or gold.<name>, not "${table}"`);
+  const ref: TableRef = { layer, name };
+  describe(table, { timeout: 300_000 }, () => {
+    for (const testCase of cases) {
+      const batches = testCase.batches ?? [{ given: testCase.given ?? {}, expect: testCase.expect }];
+      if (!batches.at(-1)?.expect)
+        throw new Error(`${table}: case "${testCase.name}" expects nothing of its last batch`);
+      describe(testCase.name, () => {
+        let env: Isolated;
+        before(async () => {
+          env = await isolatedRuntime();
+        });
+        after(async () => env?.cleanup());
+        batches.forEach((batch, i) => {
+          it(`batch ${i + 1} of ${batches.length}`, async () => {
+            await runTableBatch(env.rt, table, batch.given);
+            if (batch.expect) await checkExpectation(env.rt, ref, batch.expect, `${table} after batch ${i + 1}`);
+          });
+        });
+      });
+    }
+  });
+}
+
+/** Collects the given records through each source's runner, writes them to bronze, and runs the table and its inputs. */
+export async function runTableBatch(rt: Runtime, table: string, given: TableTestBatch['given']): Promise<void> {
+  for (const [name, records] of Object.entries(given)) {
+    const source = SOURCES[name];
+    if (!source) throw new Error(`given: no source named "${name}"; known: ${Object.keys(SOURCES).join(', ')}`);
+    const ingest = await runIngest(rt, { ...source, collect: () => recordsOf(records) });
+    assert.equal(ingest.status, 'succeeded', `collecting the given ${name} records failed: ${ingest.error}`);
+    await drainSource(rt, name);
+  }
+  const run = await runBatch(rt, { layers: [table.startsWith('gold.') ? 'gold' : 'silver'], select: [`+${table}`] });
+  const failed = run.tables.filter((r) => r.status === 'failed').map((r) => `${r.table}: ${r.error}`);
+  assert.deepEqual(failed, [], 'a table of the batch failed');
+}
+
+async function* recordsOf(records: Row[]) {
+  for (const record of records) yield { text: JSON.stringify(record) };
+}
+
+/** Compares a table (and its quarantine and watermark) with what a batch expects. */
+export async function checkExpectation(rt: Runtime, ref: TableRef, expected: TableExpectation, label: string) {
+  if (expected.rows) assert.deepEqual(await rowsOf(rt, ref, expected.rows), sorted(expected.rows), `${label}: rows`);
+  if (typeof expected.quarantine === 'number') {
+    assert.equal(await rt.catalog.rowCount(quarantineRef(ref)), expected.quarantine, `${label}: quarantined rows`);
+  } else if (expected.quarantine) {
+    const quarantined = await rowsOf(rt, quarantineRef(ref), expected.quarantine);
+    assert.deepEqual(quarantined, sorted(expected.quarantine), `${label}: quarantine`);
+  }
+  if (expected.watermark !== undefined) {
+    const snapshot = await rt.catalog.currentSnapshot(ref);
+    const summary = snapshot ? await rt.catalog.snapshotSummary(snapshot.snapshotId) : {};
+    const watermark = (summary.window as { watermark?: string } | undefined)?.watermark;
+    assert.equal(watermark, expected.watermark, `${label}: watermark`);
+  }
+}
+
+/** The table's rows as JSON values, keeping the columns the expected rows name, sorted like `sorted()`. */
+async function rowsOf(rt: Runtime, ref: TableRef, like: Row[]): Promise<Row[]> {
+  if (!(await rt.catalog.currentSnapshot(ref))) return [];
+  const columns = [...new Set(like.flatMap((row) => Object.keys(row)))];
+  const rows = await withDuck(async (duck) => {
+    await attachTable(rt, duck, ref);
+    return (await duck.allJson(`select * from ${viewName(ref)}`)).rows;
+  });
+  return sorted(rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))));
+}
+
+const sorted = (rows: Row[]) =>
+  rows
+    .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === undefined ? null : v])))
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
