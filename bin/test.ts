@@ -60,9 +60,12 @@ runMain(async () => {
   );
   const started = statuses.filter((s) => s.state === 'started').map((s) => s.name);
   try {
+    // Run from inside another test (test/project-copy.test.ts), node:test would skip every file unless told afresh.
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
       cwd: PROJECT_ROOT,
       stdio: 'inherit',
+      env,
     });
     const code = await new Promise<number>((resolve) =>
       child.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),

@@ -25,6 +25,10 @@ export interface TableExpectation {
   quarantine?: Row[] | number;
   /** A window table's watermark after the batch (ISO time). */
   watermark?: string;
+  /** How many rows the table holds. */
+  rowCount?: number;
+  /** Holds exactly the rows of another table (`<layer>.<name>`), compared on the columns both have. */
+  sameRowsAs?: string;
 }
 
 export interface TableTestBatch {
@@ -102,6 +106,21 @@ export async function checkExpectation(rt: Runtime, ref: TableRef, expected: Tab
     const quarantined = await rowsOf(rt, quarantineRef(ref), expected.quarantine);
     assert.deepEqual(quarantined, sorted(expected.quarantine), `${label}: quarantine`);
   }
+  if (expected.rowCount !== undefined)
+    assert.equal(await rt.catalog.rowCount(ref), expected.rowCount, `${label}: row count`);
+  if (expected.sameRowsAs) {
+    const [layer, name] = expected.sameRowsAs.split('.') as [TableRef['layer'], string];
+    const other: TableRef = { layer, name };
+    const otherColumns = await columnsOf(rt, other);
+    const shared = (await columnsOf(rt, ref)).filter((c) => !c.startsWith('_') && otherColumns.includes(c));
+    assert.ok(shared.length > 0, `${label}: no column in common with ${expected.sameRowsAs}`);
+    const like = [Object.fromEntries(shared.map((c) => [c, null]))];
+    assert.deepEqual(
+      await rowsOf(rt, ref, like),
+      await rowsOf(rt, other, like),
+      `${label}: rows of ${expected.sameRowsAs}`,
+    );
+  }
   if (expected.watermark !== undefined) {
     const snapshot = await rt.catalog.currentSnapshot(ref);
     const summary = snapshot ? await rt.catalog.snapshotSummary(snapshot.snapshotId) : {};
@@ -119,6 +138,14 @@ async function rowsOf(rt: Runtime, ref: TableRef, like: Row[]): Promise<Row[]> {
     return (await duck.allJson(`select * from ${viewName(ref)}`)).rows;
   });
   return sorted(rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))));
+}
+
+async function columnsOf(rt: Runtime, ref: TableRef): Promise<string[]> {
+  if (!(await rt.catalog.currentSnapshot(ref))) return [];
+  return withDuck(async (duck) => {
+    await attachTable(rt, duck, ref);
+    return (await duck.allJson(`select * from ${viewName(ref)} limit 0`)).columns.map((c) => c.name);
+  });
 }
 
 const sorted = (rows: Row[]) =>

@@ -1,18 +1,8 @@
 // README's two commands as a newcomer runs them: a fresh clone in a private folder (mode 0700, as `mktemp -d` or
 // /root make it), `pnpm install`, `pnpm demo` with the figures the fixture implies, then `pnpm infra:down`.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  lstatSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,40 +10,11 @@ import { PROJECT_ROOT } from '../core/config.ts';
 import { isRoot } from '../core/os-packages.ts';
 import { OUTSIDE_ROOT, sweepStaleHomes } from '../infra/local/postgres-home.ts';
 import { freePort, isPortOpen } from '../infra/local/process.ts';
+import { cloneInto, pnpm } from './support/clone.ts';
 import { expectedWeather } from './support/weather-expected.ts';
 
 /** Settings a developer's shell may hold; the clone must run on the defaults, except for its ports. */
 const OWN_SETTINGS = /^(STRATA_|DATABASE_URL$|REDIS_URL$|S3_|LISTINGS_|WEATHER_|ODDS_|CRYPTO_|WEAPONS_)/;
-
-function git(args: string[], cwd = PROJECT_ROOT): string {
-  const result = spawnSync('git', args, { cwd, encoding: 'utf8' });
-  assert.equal(result.status, 0, `git ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
-
-/** A clone of this repository, with the working tree's uncommitted changes on top (so it tests what is on disk). */
-function cloneInto(target: string): void {
-  git(['clone', '--quiet', PROJECT_ROOT, target]);
-  const list = (args: string[]) =>
-    git([...args, '-z'])
-      .split('\0')
-      .filter(Boolean);
-  const changed = [...list(['diff', '--name-only', 'HEAD']), ...list(['ls-files', '--others', '--exclude-standard'])];
-  for (const file of changed) {
-    if (existsSync(path.join(PROJECT_ROOT, file))) cpSync(path.join(PROJECT_ROOT, file), path.join(target, file));
-    else rmSync(path.join(target, file), { force: true });
-  }
-}
-
-function pnpm(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('pnpm', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const stage = (output: string, name: string) =>

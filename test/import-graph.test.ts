@@ -4,21 +4,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import ts from 'typescript';
 import { PROJECT_ROOT } from '../core/config.ts';
+import { LAYERS } from './support/layers.ts';
 
-/** Platform folders in dependency order: a folder may import from its own group and the groups before it. */
-export const LAYERS = [
-  ['core'],
-  ['streams'],
-  ['lake'],
-  ['ingest'],
-  ['bronze'],
-  ['jobs'],
-  ['silver', 'gold'],
-  ['infra'],
-  ['pipeline'],
-  ['serving'],
-];
 const layerOf = new Map(LAYERS.flatMap((group, i) => group.map((folder) => [folder, i] as const)));
 
 interface Import {
@@ -27,19 +16,21 @@ interface Import {
   line: number;
 }
 
-/** Every relative import (static, re-export, side effect or dynamic with a literal path) of the tree's .ts files. */
+/** Every relative import (static, re-export, side effect or dynamic with a literal path), as TypeScript reads them. */
 export function importsIn(root: string): Import[] {
   const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter(
     (f) => f.endsWith('.ts') && !/(^|\/)(node_modules|\.strata|\.git)\//.test(f),
   );
-  const pattern = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
   return files.flatMap((file) => {
     const text = readFileSync(path.join(root, file), 'utf8');
-    return [...text.matchAll(pattern)].map((m) => ({
-      from: file,
-      to: path.normalize(path.join(path.dirname(file), m[1]!)),
-      line: text.slice(0, m.index).split('\n').length,
-    }));
+    return ts
+      .preProcessFile(text, true, true)
+      .importedFiles.filter((i) => i.fileName.startsWith('./') || i.fileName.startsWith('../'))
+      .map((i) => ({
+        from: file,
+        to: path.normalize(path.join(path.dirname(file), i.fileName)),
+        line: text.slice(0, i.pos).split('\n').length,
+      }));
   });
 }
 
