@@ -1,9 +1,8 @@
-// writeMode "window": tumbling event-time windows (docs/streaming.md). A run aggregates its rows into partial windows,
-// combines them with the windows still open, and splits the result by the new watermark: windows it has closed are
-// written once to their own files and never rewritten; the open ones are rewritten by the next run. A row whose
-// window the previous watermark had already closed is late: it goes to the quarantine with the reason.
-import { sqlIdent, sqlString, type DuckSession } from '../core/duckdb.ts';
-import type { Expectation, WindowMeasure, WindowSpec } from './table-spec.ts';
+// The SQL of writeMode "window" (docs/streaming.md): a run aggregates its rows into partial windows, combines them
+// with the windows still open, and splits the result by the new watermark. A row whose window the previous watermark
+// had already closed is late: it goes to the quarantine with the reason.
+import { sqlIdent, sqlString, type DuckSession } from '../../core/duckdb.ts';
+import type { Expectation, WindowMeasure, WindowSpec } from '../table-spec.ts';
 
 /** The watermark a window table carries from run to run, in its snapshot's summary (ISO times). */
 export interface WindowState {

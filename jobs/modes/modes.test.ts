@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withDuck } from '../core/duckdb.ts';
-import { appendRows, mergeRows, scd2Rows } from './write-modes.ts';
+import { withDuck } from '../../core/duckdb.ts';
+import { appendRows } from './append.ts';
+import { mergeRows } from './merge.ts';
+import { scd2Rows } from './scd2.ts';
 
 const rows = (values: string) => `select * from (values ${values}) as t(id, price, ts)`;
 const query = (sql: string) => withDuck(async (duck) => (await duck.allJson(`${sql} order by all`)).rows);
