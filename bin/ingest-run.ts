@@ -1,21 +1,11 @@
 // `pnpm ingest:run <source>`: runs one collection of a source into its Redis stream and prints the counts.
-import { mkdirSync, watch } from 'node:fs';
-import { formatTable, parseCommand, runMain } from '../core/cli.ts';
-import { config, envOf } from '../core/config.ts';
+import { parseCommand, runMain } from '../core/cli.ts';
+import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import { Nap, sleep } from '../core/retry.ts';
-import { withRuntime } from '../lake/runtime.ts';
-import { inlineDrain } from '../bronze/inline-drain.ts';
-import { runIngest } from '../ingest/ingest-runner.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
-
-const BACKPRESSURE_LINES = {
-  slowing: (n: number, limit: number) => `slowing down: stream backlog ${n} of ${limit} (the bronze writer is behind)`,
-  paused: (n: number, limit: number) => `paused: stream backlog ${n} of ${limit}, waiting for the bronze writer`,
-  draining: (n: number, limit: number) =>
-    `stream backlog ${n} of ${limit} and no bronze writer running: writing it to bronze in this process`,
-  resumed: (n: number) => `resumed: stream backlog ${n}`,
-};
+import { withRuntime } from '../lake/runtime.ts';
+import { collectOnce, watchSource } from '../pipeline/collect.ts';
+import { ingestSummary } from '../pipeline/summary.ts';
 
 const { values, positionals } = parseCommand({
   usage: 'pnpm ingest:run <source> [--base-url <url>] [--watch [--interval-seconds <s>]]',
@@ -32,7 +22,7 @@ const { values, positionals } = parseCommand({
     watch: {
       type: 'boolean',
       description:
-        "Keep collecting: as soon as files land in the source's inbox (listings), and every --interval-seconds",
+        "Keep collecting: as soon as files land in the source's inbox (sources that read one), and every --interval-seconds",
     },
     'interval-seconds': {
       type: 'string',
@@ -46,84 +36,27 @@ const { values, positionals } = parseCommand({
 
 runMain(async () => {
   const name = positionals[0];
-  const source = name ? SOURCES[name] : undefined;
-  if (!source) throw new TerminalError(`Name a source: pnpm ingest:run <${Object.keys(SOURCES).join('|')}>`);
-  const cfg = config();
+  const known = Object.keys(SOURCES).join(', ');
+  if (!name) throw new TerminalError(`Name a source: pnpm ingest:run <source>; sources: ${known}`);
+  const source = SOURCES[name];
+  if (!source) throw new TerminalError(`No source named "${name}" in ingest/sources/; sources: ${known}`);
   const intervalMillis = Number(values['interval-seconds']) * 1000;
   if (!(intervalMillis > 0)) throw new TerminalError('--interval-seconds must be a positive number');
-  return withRuntime(cfg, async (rt) => {
-    const once = async () => {
-      const result = await runIngest(rt, source, {
-        context: { baseUrl: values['base-url'] },
-        drainInline: inlineDrain(rt, source.name),
-        onBackpressure: (e) => console.log(BACKPRESSURE_LINES[e.state](e.backlog, e.limit)),
-      });
-      if (result.drainedInline)
-        console.log(`wrote ${result.drainedInline} events to bronze in this process (no bronze writer was running)`);
-      console.log(
-        formatTable(
-          [
-            'source',
-            'status',
-            'seen',
-            'new',
-            'duplicate',
-            'failed (dead-lettered)',
-            'bloom false positives',
-            'paused',
-            'duration',
-          ],
-          [
-            [
-              result.source,
-              result.status,
-              result.collected,
-              result.appended,
-              result.duplicates,
-              result.deadLettered + result.deadLetterDuplicates,
-              result.bloomFalsePositives,
-              `${result.backpressureMillis} ms`,
-              `${result.durationMillis} ms`,
-            ],
-          ],
-        ),
-      );
-      if (result.error) console.error(`error: ${result.error}`);
-      return result;
-    };
-    if (!values.watch) return (await once()).status === 'succeeded' ? 0 : 1;
-    const inbox = source.inbox?.(cfg, envOf(cfg));
-    let stopping = false;
-    let changed = false;
-    const nap = new Nap();
-    const stop = () => {
-      stopping = true;
-      nap.wake();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (inbox) mkdirSync(inbox, { recursive: true });
-    // A change seen during a collection is remembered, so the next wait ends at once instead of missing it.
-    const watcher = inbox
-      ? watch(inbox, () => {
-          changed = true;
-          nap.wake();
-        })
-      : undefined;
-    console.log(
-      `watching ${inbox ? `${inbox} for new files` : source.name} (at most ${intervalMillis / 1000} s between collections; Ctrl-C to stop)`,
-    );
-    try {
-      while (!stopping) {
-        changed = false;
-        await once();
-        if (stopping || changed) continue;
-        await nap.sleep(intervalMillis);
-        await sleep(200); // let a file that is being copied in settle
-      }
-    } finally {
-      watcher?.close();
+  const print = (result: Awaited<ReturnType<typeof collectOnce>>) => {
+    console.log(ingestSummary(result));
+    if (result.error) console.error(`error: ${result.error}`);
+  };
+  return withRuntime(config(), async (rt) => {
+    const baseUrl = values['base-url'];
+    if (!values.watch) {
+      const result = await collectOnce(rt, source, { baseUrl });
+      print(result);
+      return result.status === 'succeeded' ? 0 : 1;
     }
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    await watchSource(rt, source, { baseUrl, intervalMillis, signal: stop.signal, onRun: print });
     return 0;
   });
 });

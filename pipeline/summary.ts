@@ -1,6 +1,7 @@
 // What a batch did, as the commands print it: a line per table, then a line per PostgreSQL load.
 import { formatTable } from '../core/cli.ts';
 import type { LoadResult } from '../gold/loader/postgres-loader.ts';
+import type { IngestResult } from '../ingest/ingest-runner.ts';
 import type { TableRunResult } from '../jobs/table-spec.ts';
 
 export function jobSummary(results: TableRunResult[]): string {
@@ -35,5 +36,35 @@ export function loadSummary(loads: LoadResult[]): string {
       l.snapshotId ?? '-',
       `${l.durationMillis} ms`,
     ]),
+  );
+}
+
+/** One collection run, a line. */
+export function ingestSummary(result: IngestResult): string {
+  return formatTable(
+    [
+      'source',
+      'status',
+      'seen',
+      'new',
+      'duplicate',
+      'failed (dead-lettered)',
+      'bloom false positives',
+      'paused',
+      'duration',
+    ],
+    [
+      [
+        result.source,
+        result.status,
+        result.collected,
+        result.appended,
+        result.duplicates,
+        result.deadLettered + result.deadLetterDuplicates,
+        result.bloomFalsePositives,
+        `${result.backpressureMillis} ms`,
+        `${result.durationMillis} ms`,
+      ],
+    ],
   );
 }
