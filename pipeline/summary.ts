@@ -2,6 +2,7 @@
 import { formatTable } from '../core/cli.ts';
 import type { LoadResult } from '../gold/loader/postgres-loader.ts';
 import type { IngestResult } from '../ingest/ingest-runner.ts';
+import type { BronzeResult } from '../bronze/bronze-writer.ts';
 import type { TableRunResult } from '../jobs/table-spec.ts';
 
 export function jobSummary(results: TableRunResult[]): string {
@@ -66,5 +67,35 @@ export function ingestSummary(result: IngestResult): string {
         `${result.durationMillis} ms`,
       ],
     ],
+  );
+}
+
+/** Bronze drains, a line per source. */
+export function bronzeSummary(results: BronzeResult[]): string {
+  return formatTable(
+    [
+      'source',
+      'status',
+      'entries',
+      'rows written',
+      'dead letters',
+      'files',
+      'already committed',
+      'claimed',
+      'trimmed',
+      'duration',
+    ],
+    results.map((r) => [
+      r.source,
+      r.status,
+      r.entriesRead,
+      r.rowsWritten,
+      r.deadLettersWritten,
+      r.filesWritten,
+      r.skippedCommitted,
+      r.claimed,
+      r.trimmed,
+      `${r.durationMillis} ms`,
+    ]),
   );
 }
