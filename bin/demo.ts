@@ -1,13 +1,12 @@
 // `pnpm demo`: starts the local services, serves the weather fixture API, runs collect → bronze → silver → gold →
 // PostgreSQL, starts the API in the background, and prints what each stage holds and where to look.
-import { formatTable, parseCommand, runMain } from '../core/cli.ts';
+import { parseCommand, runMain } from '../core/cli.ts';
 import { config, loadConfig } from '../core/config.ts';
 import { redact, withRuntime } from '../lake/runtime.ts';
-import { deadLetterKey, streamKey } from '../streams/keys.ts';
 import { servicesUp, type ServiceName } from '../infra/local/index.ts';
 import { FIXTURE_PATH, startWeatherFixtureServer } from '../ingest/sources/weather/fixtures/server.ts';
-import { jobSummary } from '../pipeline/summary.ts';
-import { deadLetterReasons, runSourcePipeline, stageTotals, type SourcePipeline } from '../pipeline/run-source.ts';
+import { runSourcePipeline, type SourcePipeline } from '../pipeline/run-source.ts';
+import { printStageTotals, stageReporter } from '../pipeline/source-report.ts';
 import { weatherSource } from '../ingest/sources/weather/source.ts';
 
 const WEATHER: SourcePipeline = { source: weatherSource, silver: 'weather_observations', gold: 'weather_daily' };
@@ -32,26 +31,12 @@ runMain(async () => {
   let ok = true;
   try {
     await withRuntime(cfg, async (rt) => {
-      const run = await runSourcePipeline(rt, WEATHER, fixtures.url, {
-        onCollected(r) {
-          console.log(
-            `\n2. Collect   ${fixtures.url}${FIXTURE_PATH} → Redis stream ${streamKey(cfg.redisPrefix, 'weather')}`,
-          );
-          console.log(
-            `   ${r.collected} records: ${r.appended} new, ${r.duplicates} duplicates dropped, ${r.deadLettered} dead-lettered (${r.deadLetterDuplicates} already dead-lettered earlier)`,
-          );
-          if (r.error) console.log(`   error: ${r.error}`);
-        },
-        onBronze(r) {
-          console.log(
-            `\n3. Bronze    ${r.rowsWritten} events and ${r.deadLettersWritten} dead letters → ${r.filesWritten} Parquet files in ${cfg.lakeUrl}/bronze/ (committed entries leave Redis)`,
-          );
-          if (r.error) console.log(`   error: ${r.error}`);
-        },
-        onLayer(layer, results) {
-          console.log(`\n${layer === 'silver' ? '4. Silver' : '5. Gold'}\n${indent(jobSummary(results))}`);
-        },
-      });
+      const run = await runSourcePipeline(
+        rt,
+        WEATHER,
+        fixtures.url,
+        stageReporter(cfg, WEATHER, `${fixtures.url}${FIXTURE_PATH}`),
+      );
       for (const l of run.loads)
         console.log(
           `   loaded ${l.table} into PostgreSQL: ${l.rows} rows (${l.status}${l.error ? `: ${l.error}` : ''})`,
@@ -62,36 +47,7 @@ runMain(async () => {
         [...run.silver, ...run.gold].every((r) => r.status === 'succeeded' || r.status === 'up to date') &&
         run.loads.every((l) => l.status === 'succeeded');
 
-      const totals = await stageTotals(rt, WEATHER);
-      const reasons = await deadLetterReasons(rt, 'weather');
-      console.log('\n6. What each stage holds now (a second `pnpm demo` leaves these unchanged)');
-      console.log(
-        indent(
-          formatTable(
-            ['stage', 'rows'],
-            [
-              [`stream ${streamKey(cfg.redisPrefix, 'weather')} (not yet in the lake)`, totals.stream],
-              [
-                `dead letters ${deadLetterKey(cfg.redisPrefix, 'weather')} (not yet in the lake)`,
-                totals.deadLetterStream,
-              ],
-              ['bronze.weather (lake)', totals.bronze],
-              ['bronze.weather__dead_letters (lake)', totals.deadLetters],
-              ['silver.weather_observations (lake)', totals.silver],
-              ['silver.weather_observations__quarantine (lake)', totals.quarantine],
-              ['gold.weather_daily (lake)', totals.goldLake],
-              ['gold.weather_daily (PostgreSQL)', totals.goldPostgres],
-            ],
-          ),
-        ),
-      );
-      console.log(
-        `   dead-letter reasons: ${
-          Object.entries(reasons)
-            .map(([r, n]) => `${r} (${n})`)
-            .join('; ') || 'none'
-        }`,
-      );
+      await printStageTotals(rt, WEATHER);
     });
   } finally {
     await fixtures.close();
@@ -122,10 +78,3 @@ Where to look
    Stop         pnpm infra:down`);
   return ok ? 0 : 1;
 });
-
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((l) => `   ${l}`)
-    .join('\n');
-}
