@@ -9,7 +9,7 @@ import { quarantineRef } from '../jobs/quarantine.ts';
 import type { Runtime } from '../lake/runtime.ts';
 import { deadLetterKey, streamKey } from '../streams/keys.ts';
 import type { LoadResult } from '../gold/loader/postgres-loader.ts';
-import { GOLD_SCHEMA } from '../gold/loader/postgres-loader.ts';
+import { GOLD_SCHEMA } from '../gold/served.ts';
 import { runBatch } from './run-batch.ts';
 import { runIngest, type IngestResult } from '../ingest/ingest-runner.ts';
 import type { SourceDefinition } from '../ingest/source.ts';

@@ -2,7 +2,7 @@
 // own catalog. Table and column names reach SQL only when they are found here. Cached for a few seconds, and dropped
 // at once when a gold load announces a swap (see LiveFeed).
 import type { Pool } from '../core/postgres.ts';
-import { GOLD_SCHEMA } from '../gold/loader/postgres-loader.ts';
+import { GOLD_SCHEMA, isStaging } from '../gold/served.ts';
 
 export interface GoldColumn {
   name: string;
@@ -19,7 +19,6 @@ export interface GoldTable {
 }
 
 /** Staging tables of an ongoing load are never served. */
-const isStaging = (name: string) => name.includes('__load_');
 
 export class GoldCatalog {
   private cached?: { at: number; tables: Promise<Map<string, GoldTable>> };

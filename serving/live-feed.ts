@@ -1,7 +1,7 @@
 // One LISTEN connection a process for the gold loader's swap notifications, fanned out to every server-sent-events
 // subscriber. A lost connection is re-opened with backoff; subscribers are told to re-read what they show.
 import pg from 'pg';
-import { GOLD_LOADED_CHANNEL } from '../gold/loader/postgres-loader.ts';
+import { GOLD_LOADED_CHANNEL } from '../gold/served.ts';
 
 export interface GoldLoaded {
   table: string;

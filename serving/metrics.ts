@@ -5,6 +5,7 @@ import { matchedRoutes, routePath } from 'hono/route';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Pool } from '../core/postgres.ts';
+import { CatalogReadModel } from '../lake/catalog/read-model.ts';
 import { streamStats } from './stream-stats.ts';
 
 export interface Metrics {
@@ -16,6 +17,7 @@ export interface Metrics {
 }
 
 export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix: string): Metrics {
+  const catalog = new CatalogReadModel(pool);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'strata_api_' });
   const requests = new Counter({
@@ -67,16 +69,7 @@ export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix:
     const guarded = (fn: () => Promise<void>) => fn().catch(() => void errors++);
     await Promise.all([
       guarded(async () => {
-        const runs = await pool.query<{
-          kind: string;
-          target: string;
-          status: string;
-          finished_at: Date;
-          rows_out: number | null;
-        }>(
-          `select distinct on (kind, target) kind, target, status, finished_at, rows_out from strata_catalog.runs
-            where finished_at is not null order by kind, target, finished_at desc`,
-        );
+        const runs = { rows: await catalog.latestRuns() };
         for (const r of runs.rows) {
           lastRunOk.set({ kind: r.kind, target: r.target }, r.status === 'succeeded' ? 1 : 0);
           lastRunAt.set({ kind: r.kind, target: r.target }, r.finished_at.getTime() / 1000);
@@ -84,16 +77,11 @@ export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix:
         }
       }),
       guarded(async () => {
-        const loads = await pool.query<{ table_name: string; loaded_at: Date }>(
-          'select table_name, loaded_at from strata_catalog.gold_loads',
-        );
+        const loads = { rows: await catalog.goldLoads() };
         for (const l of loads.rows) goldAge.set({ table: l.table_name }, l.loaded_at.getTime() / 1000);
       }),
       guarded(async () => {
-        const lake = await pool.query<{ layer: string; files: number; bytes: number }>(
-          `select t.layer, count(*)::bigint as files, sum(f.bytes)::bigint as bytes from strata_catalog.files f
-             join strata_catalog.tables t using (table_id) where f.removed_snapshot_id is null group by t.layer`,
-        );
+        const lake = { rows: await catalog.sizeByLayer() };
         for (const l of lake.rows) {
           lakeFiles.set({ layer: l.layer }, l.files);
           lakeBytes.set({ layer: l.layer }, l.bytes);

@@ -1,7 +1,7 @@
 // Turns the query string of GET /v1/tables/:name into one parameterised SELECT: filters, sort, field selection and
 // keyset (cursor) paging. Names are taken only from the table's catalog entry; every value is a query parameter.
 import pg from 'pg';
-import { GOLD_SCHEMA } from '../gold/loader/postgres-loader.ts';
+import { GOLD_SCHEMA } from '../gold/served.ts';
 import { apiError } from './errors.ts';
 import type { GoldTable } from './gold-catalog.ts';
 

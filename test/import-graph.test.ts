@@ -64,4 +64,25 @@ describe('the import graph', () => {
     const out = imports.filter((i) => folderOf(i.from) === 'core' && folderOf(i.to) !== 'core');
     assert.deepEqual(out.map(show), []);
   });
+
+  it('has no platform file import an example (the demo command and the benchmarks aside)', () => {
+    const example = /^(ingest\/sources|silver\/tables|gold\/tables)\/[^/]+\//;
+    const exempt = (file: string) =>
+      example.test(file) ||
+      file.endsWith('.test.ts') ||
+      file.startsWith('test/') ||
+      file.startsWith('bin/bench/') ||
+      file === 'bin/demo.ts';
+    const intoExamples = imports.filter((i) => !exempt(i.from) && example.test(i.to));
+    assert.deepEqual(intoExamples.map(show), []);
+  });
+
+  it('has serving read the catalog through its read model, with no SQL of its own against strata_catalog', () => {
+    const files = readdirSync(path.join(PROJECT_ROOT, 'serving'), { recursive: true, encoding: 'utf8' });
+    const withSql = files.filter(
+      (f) =>
+        /\.(ts|js)$/.test(f) && readFileSync(path.join(PROJECT_ROOT, 'serving', f), 'utf8').includes('strata_catalog'),
+    );
+    assert.deepEqual(withSql, []);
+  });
 });

@@ -12,7 +12,7 @@ import { attachTable } from '../lake/lake-views.ts';
 import { StreamingTables } from '../jobs/micro-batch.ts';
 import { sleep } from '../core/retry.ts';
 import { streamingGoldLoader } from '../gold/gold-job.ts';
-import { GOLD_LOADED_CHANNEL } from '../gold/loader/postgres-loader.ts';
+import { GOLD_LOADED_CHANNEL } from '../gold/served.ts';
 import { loadBronze } from './support/bronze-fixture.ts';
 import { eventTimeWindows, type Candle, type Tick } from './support/candles.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';

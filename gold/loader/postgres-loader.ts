@@ -11,11 +11,7 @@ import { attachTable } from '../../lake/lake-views.ts';
 import type { TableDefinition } from '../../jobs/table-spec.ts';
 import { inTransaction } from '../../core/postgres.ts';
 import type { Runtime } from '../../lake/runtime.ts';
-
-/** The PostgreSQL schema gold tables are served from. */
-export const GOLD_SCHEMA = 'gold';
-/** Notified in each swap transaction (delivered on commit) with `{ table, snapshotId }`: the API's live feed listens. */
-export const GOLD_LOADED_CHANNEL = 'strata_gold_loaded';
+import { GOLD_LOADED_CHANNEL, GOLD_SCHEMA, stagingName } from '../served.ts';
 
 export interface LoadResult {
   table: string;
@@ -150,7 +146,7 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
   const started = Date.now();
   const name = `${table.layer}.${table.name}`;
   const runId = await rt.runs.start('load', name, newRunId('load'));
-  const staging = `${table.name}__load_${randomUUID().slice(0, 8)}`;
+  const staging = stagingName(table.name, randomUUID().slice(0, 8));
   const q = (id: string) => `${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(id)}`;
   const result: LoadResult = { table: name, status: 'succeeded', rows: 0, snapshotId: null, durationMillis: 0 };
   try {

@@ -3,6 +3,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { LAYERS } from '../../lake/catalog/catalog.ts';
 import type { Pool } from '../../core/postgres.ts';
+import { CatalogReadModel, type LakeTableRow } from '../../lake/catalog/read-model.ts';
 import { apiError } from '../errors.ts';
 import { errorResponses, LakeSchema, LakeTableDetailSchema } from '../schemas.ts';
 
@@ -48,26 +49,7 @@ const tableRoute = createRoute({
   },
 });
 
-interface TableRow {
-  layer: (typeof LAYERS)[number];
-  name: string;
-  snapshot_id: number | null;
-  committed_at: Date | null;
-  files: number;
-  rows: number;
-  bytes: number;
-  partitions: number;
-}
-
-const TABLES_SQL = `
-  select t.layer, t.name, t.current_snapshot_id as snapshot_id, s.committed_at,
-         count(f.file_id)::bigint as files, coalesce(sum(f.row_count), 0)::bigint as rows, coalesce(sum(f.bytes), 0)::bigint as bytes,
-         count(distinct f.partition_values)::bigint as partitions
-    from strata_catalog.tables t
-    left join strata_catalog.snapshots s on s.snapshot_id = t.current_snapshot_id
-    left join strata_catalog.files f on f.table_id = t.table_id and f.removed_snapshot_id is null`;
-
-const tableJson = (t: TableRow) => ({
+const tableJson = (t: LakeTableRow) => ({
   layer: t.layer,
   name: t.name,
   snapshotId: t.snapshot_id,
@@ -89,54 +71,22 @@ function parsePartition(text: string): Record<string, string> {
 
 export function lakeRoutes(pool: Pool): OpenAPIHono {
   const app = new OpenAPIHono();
+  const catalog = new CatalogReadModel(pool);
 
   app.openapi(lakeRoute, async (c) => {
     const { layer } = c.req.valid('query');
-    const { rows } = await pool.query<TableRow>(
-      `${TABLES_SQL} ${layer ? 'where t.layer = $1' : ''}
-        group by t.table_id, s.committed_at order by array_position(array['bronze', 'silver', 'gold'], t.layer), t.name`,
-      layer ? [layer] : [],
-    );
-    return c.json({ tables: rows.map(tableJson) }, 200);
+    return c.json({ tables: (await catalog.tables(layer)).map(tableJson) }, 200);
   });
 
   app.openapi(tableRoute, async (c) => {
     const { layer, table } = c.req.valid('param');
     const { partition } = c.req.valid('query');
-    const found = await pool.query<TableRow & { table_id: number }>(
-      `${TABLES_SQL} where t.layer = $1 and t.name = $2 group by t.table_id, s.committed_at`,
-      [layer, table],
-    );
-    const row = found.rows[0];
+    const row = await catalog.table(layer, table);
     if (!row) apiError(404, `no lake table ${layer}.${table.slice(0, 60)}; GET /v1/lake lists them`);
-    const id = `(select table_id from strata_catalog.tables where layer = $1 and name = $2)`;
-    const partitions = await pool.query<{
-      partition_values: Record<string, string>;
-      files: number;
-      rows: number;
-      bytes: number;
-    }>(
-      `select partition_values, count(*)::bigint as files, sum(row_count)::bigint as rows, sum(bytes)::bigint as bytes
-         from strata_catalog.files where table_id = ${id} and removed_snapshot_id is null
-        group by partition_values order by partition_values::text desc`,
-      [layer, table],
-    );
-    const files =
-      partition === undefined
-        ? { rows: [] }
-        : await pool.query<{
-            path: string;
-            row_count: number;
-            bytes: number;
-            partition_values: Record<string, string>;
-            added_snapshot_id: number;
-            committed_at: Date;
-          }>(
-            `select f.path, f.row_count, f.bytes, f.partition_values, f.added_snapshot_id, s.committed_at
-         from strata_catalog.files f join strata_catalog.snapshots s on s.snapshot_id = f.added_snapshot_id
-        where f.table_id = ${id} and f.removed_snapshot_id is null and f.partition_values = $3::jsonb order by f.path`,
-            [layer, table, JSON.stringify(parsePartition(partition))],
-          );
+    const partitions = { rows: await catalog.partitions(layer, table) };
+    const files = {
+      rows: partition === undefined ? [] : await catalog.partitionFiles(layer, table, parsePartition(partition)),
+    };
     return c.json(
       {
         table: tableJson(row),

@@ -3,15 +3,14 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import { RUN_STATUSES } from '../../lake/catalog/runs.ts';
-import { deadLetterTable } from '../../lake/bronze-schema.ts';
 import type { Pool } from '../../core/postgres.ts';
+import { CatalogReadModel } from '../../lake/catalog/read-model.ts';
 import { apiError } from '../errors.ts';
 import { limitOf, limitParam } from '../params.ts';
 import { QualitySchema, RunListSchema, StreamListSchema, errorResponses } from '../schemas.ts';
 import { streamStats } from '../stream-stats.ts';
 
 export const MAX_RUNS = 500;
-const DEAD_LETTERS_SUFFIX = deadLetterTable('');
 
 const runsRoute = createRoute({
   method: 'get',
@@ -77,42 +76,18 @@ const streamsRoute = createRoute({
 
 export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPrefix: string): OpenAPIHono {
   const app = new OpenAPIHono();
+  const catalog = new CatalogReadModel(pool);
 
   app.openapi(runsRoute, async (c) => {
     const { kind, target, status, limit: rawLimit, before } = c.req.valid('query');
     const limit = limitOf(rawLimit, MAX_RUNS, 50);
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (sql: string, value: unknown) => where.push(sql.replace('?', `$${values.push(value)}`));
-    if (kind) add('kind = ?', kind);
-    if (target) add('target = ?', target);
-    if (status) add('status = ?', status);
+    let keyset: { startedAt: string; runId: string } | undefined;
     if (before) {
       const cut = before.lastIndexOf('|');
-      const at = before.slice(0, cut);
       if (cut < 1) apiError(400, 'before must be the "nextBefore" of a previous page');
-      // Keyset on (started_at, run_id) at PostgreSQL's full precision, so runs started in the same millisecond are not skipped.
-      where.push(`(started_at, run_id) < ($${values.push(at)}::timestamptz, $${values.push(before.slice(cut + 1))})`);
+      keyset = { startedAt: before.slice(0, cut), runId: before.slice(cut + 1) };
     }
-    const { rows } = await pool.query<{
-      started_text: string;
-      run_id: string;
-      kind: string;
-      target: string;
-      status: string;
-      started_at: Date;
-      finished_at: Date | null;
-      rows_in: number | null;
-      rows_out: number | null;
-      rows_quarantined: number | null;
-      error: string | null;
-      details: Record<string, unknown>;
-    }>(
-      `select started_at::text as started_text, run_id, kind, target, status, started_at, finished_at, rows_in, rows_out, rows_quarantined, error, details
-         from strata_catalog.runs ${where.length ? `where ${where.join(' and ')}` : ''}
-        order by started_at desc, run_id desc limit ${limit + 1}`,
-      values,
-    );
+    const rows = await catalog.runs({ kind, target, status, before: keyset, limit });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return c.json(
@@ -138,35 +113,10 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
   });
 
   app.openapi(qualityRoute, async (c) => {
-    const { rows } = await pool.query<{
-      layer: string;
-      name: string;
-      quarantined: number;
-      run_id: string | null;
-      status: string | null;
-      finished_at: Date | null;
-      rows_in: number | null;
-      rows_out: number | null;
-      rows_quarantined: number | null;
-      details: Record<string, unknown> | null;
-      error: string | null;
-    }>(
-      `select t.layer, t.name,
-              coalesce((select sum(f.row_count) from strata_catalog.tables q join strata_catalog.files f on f.table_id = q.table_id and f.removed_snapshot_id is null
-                         where q.layer = t.layer and q.name = t.name || '__quarantine'), 0)::bigint as quarantined,
-              r.run_id, r.status, r.finished_at, r.rows_in, r.rows_out, r.rows_quarantined, r.details, r.error
-         from strata_catalog.tables t
-         left join lateral (select * from strata_catalog.runs where kind = 'job:' || t.layer and target = t.layer || '.' || t.name order by started_at desc limit 1) r on true
-        where t.layer in ('silver', 'gold') and t.name not like '%\\_\\_quarantine'
-        order by t.layer desc, t.name`,
-    );
+    const rows = await catalog.tableQuality();
     const streams = redis ? await streamStats(redis, redisPrefix) : [];
     // Dead letters per source: those committed to bronze.<source>__dead_letters, plus those still in Redis.
-    const { rows: inLake } = await pool.query<{ source: string; letters: number }>(
-      `select left(t.name, -length('${DEAD_LETTERS_SUFFIX}')) as source, coalesce(sum(f.row_count), 0)::bigint as letters
-         from strata_catalog.tables t left join strata_catalog.files f on f.table_id = t.table_id and f.removed_snapshot_id is null
-        where t.layer = 'bronze' and right(t.name, length('${DEAD_LETTERS_SUFFIX}')) = '${DEAD_LETTERS_SUFFIX}' group by t.name`,
-    );
+    const inLake = await catalog.deadLettersInLake();
     const deadLetters: Record<string, number> = Object.fromEntries(streams.map((s) => [s.source, s.deadLetters]));
     for (const r of inLake) deadLetters[r.source] = (deadLetters[r.source] ?? 0) + r.letters;
     return c.json(

@@ -3,7 +3,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import pg from 'pg';
 import type { Pool } from '../../core/postgres.ts';
-import { GOLD_SCHEMA } from '../../gold/loader/postgres-loader.ts';
+import { GOLD_SCHEMA } from '../../gold/served.ts';
+import { CatalogReadModel } from '../../lake/catalog/read-model.ts';
 import { apiError } from '../errors.ts';
 import type { GoldCatalog } from '../gold-catalog.ts';
 import { streamRows } from '../row-stream.ts';
@@ -89,12 +90,10 @@ const rowsRoute = createRoute({
 
 export function tablesRoutes(pool: Pool, gold: GoldCatalog): OpenAPIHono {
   const app = new OpenAPIHono();
+  const catalog = new CatalogReadModel(pool);
 
   app.openapi(listRoute, async (c) => {
-    const loads = await pool.query<{ table_name: string; snapshot_id: number; loaded_at: Date }>(
-      'select table_name, snapshot_id, loaded_at from strata_catalog.gold_loads',
-    );
-    const loaded = new Map(loads.rows.map((l) => [l.table_name, l]));
+    const loaded = new Map((await catalog.goldLoads()).map((l) => [l.table_name, l]));
     const tables = await Promise.all(
       (await gold.tables()).map(async (t) => {
         const exact = await pool.query<{ n: number }>(
