@@ -14,8 +14,8 @@ import { createMetrics } from './metrics.ts';
 import { adminRoutes, type AdminActions } from './routes/admin.ts';
 import { lakeRoutes } from './routes/lake.ts';
 import { liveRoutes } from './routes/live.ts';
-import { marketsRoutes } from './routes/markets.ts';
 import { operationsRoutes } from './routes/operations.ts';
+import { PIPELINE_ROUTES } from './pipelines/index.ts';
 import { clientAddress, rateLimit, requireApiKey } from './security.ts';
 import { apiError, onError, validationHook } from './errors.ts';
 import { tablesRoutes } from './routes/tables.ts';
@@ -161,7 +161,7 @@ export function createApp({
   );
 
   app.route('/v1/tables', tablesRoutes(pool, gold));
-  app.route('/v1', marketsRoutes(pool));
+  for (const pipeline of Object.values(PIPELINE_ROUTES)) app.route('/v1', pipeline.mount(pool));
   app.route('/v1', operationsRoutes(pool, redis, redisPrefix));
   app.route('/v1/lake', lakeRoutes(pool));
   app.route('/v1', liveRoutes(live));
@@ -183,7 +183,7 @@ export function createApp({
 
 const TAGS = [
   { name: 'tables', description: 'Gold tables, filtered, paged and exported' },
-  { name: 'markets', description: 'Best odds and coin prices' },
+  ...Object.values(PIPELINE_ROUTES).map((p) => p.tag),
   { name: 'operations', description: 'Health, runs, quality and streams' },
   { name: 'lake', description: "The lake's tables, partitions and files" },
   { name: 'live', description: 'Server-sent events' },

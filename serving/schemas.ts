@@ -58,7 +58,7 @@ export const ReadySchema = z
   })
   .openapi('Readiness');
 
-const int = () => z.number().int();
+export const int = () => z.number().int();
 const nullableInt = () => z.number().int().nullable();
 
 export const RunSchema = z
@@ -167,61 +167,6 @@ export const LakeTableDetailSchema = z
     files: z.array(LakeFileSchema).openapi({ description: 'The files of `partition`, when one is asked for' }),
   })
   .openapi('LakeTableDetail');
-
-const BestSchema = z.object({
-  odds: z.number(),
-  bookmaker: z.string(),
-  bookmakers: int().openapi({ description: 'Bookmakers quoting the outcome' }),
-});
-
-export const MatchListSchema = z
-  .object({
-    matches: z.array(
-      z.object({
-        league: z.string(),
-        home: z.string(),
-        away: z.string(),
-        match: z.string(),
-        kickoff: z.string(),
-        best: z
-          .record(z.string(), BestSchema)
-          .openapi({ description: 'Best price per outcome: 1 (home), X (draw), 2 (away)' }),
-        payoutRate: z
-          .number()
-          .nullable()
-          .openapi({ description: '1 / (1/best1 + 1/bestX + 1/best2): above 1 is a sure bet', example: 0.9412 }),
-      }),
-    ),
-  })
-  .openapi('MatchList');
-
-export const LatestPriceSchema = z
-  .object({
-    symbol: z.string().openapi({ example: 'BTCUSDT' }),
-    price: z.number(),
-    minute: z.string().openapi({ description: 'Start of the minute whose close this is' }),
-    at: z.string().openapi({ description: "Time of the tick whose price this is (the minute's last tick)" }),
-  })
-  .openapi('LatestPrice');
-
-export const CoinListSchema = z.object({ coins: z.array(LatestPriceSchema) }).openapi('CoinList');
-
-export const CandleListSchema = z
-  .object({
-    symbol: z.string(),
-    grain: z.enum(['minute', 'hour']),
-    candles: z.array(
-      z.object({
-        start: z.string(),
-        open: z.number(),
-        high: z.number(),
-        low: z.number(),
-        close: z.number(),
-        ticks: int(),
-      }),
-    ),
-  })
-  .openapi('CandleList');
 
 export const JobAcceptedSchema = z
   .object({

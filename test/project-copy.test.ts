@@ -1,7 +1,7 @@
 // The project as a user changes it, in a copy: an example removed by deleting its folders, and a source of one's own
 // added by `pnpm new:source`, each with no other edit.
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, symlinkSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -25,9 +25,9 @@ async function exampleFolders(source: string): Promise<string[]> {
   const owned = new Set([`bronze.${source}`]);
   for (const t of tables) if (t.from.some((f) => owned.has(f))) owned.add(`${t.layer}.${t.name}`);
   const folders = tables.filter((t) => owned.has(`${t.layer}.${t.name}`)).map((t) => path.dirname(t.sqlPath));
-  return [path.join(PROJECT_ROOT, 'ingest', 'sources', source), ...new Set(folders)].map((f) =>
-    path.relative(PROJECT_ROOT, f),
-  );
+  const serving = path.join(PROJECT_ROOT, 'serving', 'pipelines', source);
+  const own = [path.join(PROJECT_ROOT, 'ingest', 'sources', source), ...(existsSync(serving) ? [serving] : [])];
+  return [...own, ...new Set(folders)].map((f) => path.relative(PROJECT_ROOT, f));
 }
 
 const env = () => ({ ...process.env, STRATA_DATA_DIR: undefined }) as NodeJS.ProcessEnv;
@@ -38,7 +38,7 @@ describe('a copy of the project', { timeout: 600_000 }, () => {
     for (const copy of copies) rmSync(path.dirname(copy), { recursive: true, force: true });
   });
 
-  for (const example of ['weapons', 'listings']) {
+  for (const example of ['weapons', 'crypto', 'odds']) {
     it(`without the ${example} example's folders still typechecks and discovers the rest`, async () => {
       const copy = copyProject();
       copies.push(copy);

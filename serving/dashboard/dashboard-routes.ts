@@ -1,23 +1,29 @@
-// The dashboard at /: one server-rendered shell per page (weather, listings, odds, crypto, weapons, pipeline health,
-// lake browser) and three static assets that draw the page from the API. Nothing is loaded from another origin.
+// The dashboard at /: one server-rendered shell per page (pipeline health, each pipeline's page found in
+// serving/pipelines/, the lake browser) and static scripts that draw the page from the API. Nothing is loaded from
+// another origin.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import { pipelinePages } from '../pipelines/index.ts';
 import { secureHeaders } from 'hono/secure-headers';
 
-export const PAGES = [
+interface Page {
+  path: string;
+  id: string;
+  title: string;
+}
+
+/** The dashboard's pages: its own two around the pipelines' pages. */
+export const PAGES: readonly Page[] = [
   { path: '/', id: 'health', title: 'Pipeline health' },
-  { path: '/weather', id: 'weather', title: 'Weather' },
-  { path: '/listings', id: 'listings', title: 'Real estate' },
-  { path: '/odds', id: 'odds', title: 'Football odds' },
-  { path: '/crypto', id: 'crypto', title: 'Crypto, live' },
-  { path: '/weapons', id: 'weapons', title: 'Weapons' },
+  ...pipelinePages().map((p) => ({ path: `/${p.id}`, id: p.id, title: p.title })),
   { path: '/lake', id: 'lake', title: 'Lake' },
-] as const;
+];
 
 const ASSETS: Record<string, string> = {
   'dashboard.js': 'text/javascript',
+  'kit.js': 'text/javascript',
   'charts.js': 'text/javascript',
   'dashboard.css': 'text/css',
   'favicon.svg': 'image/svg+xml',
@@ -26,7 +32,7 @@ const ASSETS: Record<string, string> = {
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
-function shell(page: (typeof PAGES)[number]): string {
+function shell(page: Page): string {
   const nav = PAGES.map(
     (p) => `<a href="${p.path}"${p.id === page.id ? ' aria-current="page"' : ''}>${escapeHtml(p.title)}</a>`,
   ).join('');
@@ -47,13 +53,22 @@ function shell(page: (typeof PAGES)[number]): string {
 </html>`;
 }
 
+const served = (body: Buffer, type: string) => ({
+  body,
+  type,
+  etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
+});
+
 export function dashboardRoutes(): Hono {
   const app = new Hono();
   const assets = Object.fromEntries(
-    Object.entries(ASSETS).map(([name, type]) => {
-      const body = readFileSync(path.join(import.meta.dirname, 'assets', name));
-      return [name, { body, type, etag: `"${createHash('sha1').update(body).digest('base64url')}"` }];
-    }),
+    Object.entries(ASSETS).map(([name, type]) => [
+      name,
+      served(readFileSync(path.join(import.meta.dirname, 'assets', name)), type),
+    ]),
+  );
+  const pageScripts = Object.fromEntries(
+    pipelinePages().map((p) => [`${p.id}.js`, served(p.script, 'text/javascript')]),
   );
   // The dashboard runs only its own scripts and talks only to its own origin.
   const csp = secureHeaders({
@@ -72,8 +87,8 @@ export function dashboardRoutes(): Hono {
     const html = shell(page);
     app.get(page.path, csp, (c) => c.html(html));
   }
-  app.get('/assets/:name', csp, (c) => {
-    const asset = assets[c.req.param('name')];
+  const serve = (files: Record<string, ReturnType<typeof served>>) => (c: Context) => {
+    const asset = files[c.req.param('name') ?? ''];
     if (!asset) return c.notFound();
     if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304);
     return c.body(new Uint8Array(asset.body), 200, {
@@ -81,6 +96,8 @@ export function dashboardRoutes(): Hono {
       etag: asset.etag,
       'cache-control': 'no-cache',
     });
-  });
+  };
+  app.get('/assets/:name', csp, serve(assets));
+  app.get('/pages/:name', csp, serve(pageScripts));
   return app;
 }

@@ -1,0 +1,99 @@
+// What every dashboard page uses: the API client, cards, tables, number and time formats, links and errors.
+export const main = document.getElementById('page');
+
+export async function api(path) {
+  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error?.message ?? `${path} answered ${response.status}`);
+  return body;
+}
+
+/** A card with a title, for one chart or table; returns its body element. */
+export function card(title, { wide = false, note } = {}) {
+  const section = document.createElement('section');
+  section.className = wide ? 'card wide' : 'card';
+  const h = document.createElement('h2');
+  h.textContent = title;
+  section.appendChild(h);
+  if (note) {
+    const p = document.createElement('p');
+    p.className = 'note';
+    p.textContent = note;
+    section.appendChild(p);
+  }
+  const body = document.createElement('div');
+  section.appendChild(body);
+  main.querySelector('.cards').appendChild(section);
+  return body;
+}
+
+export function empty(container, message) {
+  const p = document.createElement('p');
+  p.className = 'empty';
+  p.textContent = message;
+  container.replaceChildren(p);
+}
+
+/** A table from rows; columns = [[header, row => value], …]. */
+export function table(container, rows, columns) {
+  const t = document.createElement('table');
+  const head = t.createTHead().insertRow();
+  for (const [header] of columns)
+    head.appendChild(Object.assign(document.createElement('th'), { textContent: header }));
+  const body = t.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    for (const [, value] of columns) {
+      const cell = tr.insertCell();
+      const v = value(row);
+      if (v instanceof Node) cell.appendChild(v);
+      else cell.textContent = v ?? '—';
+    }
+  }
+  container.replaceChildren(t);
+}
+
+export const number = (v, digits = 2) =>
+  v === null || v === undefined ? '—' : Number(v).toLocaleString('en', { maximumFractionDigits: digits });
+export const ago = (iso) => {
+  if (!iso) return 'never';
+  const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
+  return s < 90
+    ? `${s} s ago`
+    : s < 5400
+      ? `${Math.round(s / 60)} min ago`
+      : s < 129600
+        ? `${Math.round(s / 3600)} h ago`
+        : `${Math.round(s / 86400)} d ago`;
+};
+export const bytes = (n) =>
+  n < 1024
+    ? `${n} B`
+    : n < 1048576
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : n < 1073741824
+        ? `${(n / 1048576).toFixed(1)} MiB`
+        : `${(n / 1073741824).toFixed(2)} GiB`;
+export const badge = (status) =>
+  Object.assign(document.createElement('span'), { className: `badge ${status}`, textContent: status });
+export const groupBy = (rows, key) => rows.reduce((m, r) => m.set(r[key], [...(m.get(r[key]) ?? []), r]), new Map());
+export const rows = async (table, query) => (await api(`/v1/tables/${table}?${query}`)).rows;
+
+export const partitionText = (p) =>
+  Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('/') || 'none';
+
+export function link(label, onClick) {
+  const a = Object.assign(document.createElement('a'), { href: '#', textContent: label });
+  a.addEventListener('click', (e) => {
+    e.preventDefault();
+    onClick().catch(showError);
+  });
+  return a;
+}
+
+export function showError(error) {
+  const p = Object.assign(document.createElement('p'), { className: 'error', textContent: error.message });
+  main.querySelector('.cards').prepend(p);
+}

@@ -1,0 +1,30 @@
+// The crypto example's dashboard page: drawn in the browser from the API.
+import { candleChart } from '/assets/charts.js';
+import { main, api, card, empty, number, showError } from '/assets/kit.js';
+
+export async function render() {
+  const status = document.createElement('p');
+  status.className = 'live';
+  main.querySelector('h1').after(status);
+  const cards = new Map();
+  const draw = async () => {
+    const { coins } = await api('/v1/crypto');
+    if (!coins.length && !cards.size) empty(card('Candles'), 'No prices yet: run the crypto collector and the jobs.');
+    for (const coin of coins) {
+      if (!cards.has(coin.symbol)) cards.set(coin.symbol, card(coin.symbol, { wide: true }));
+      const { candles } = await api(`/v1/crypto/${coin.symbol}/candles?grain=minute&limit=120`);
+      const body = cards.get(coin.symbol);
+      candleChart(body, { candles, title: `${coin.symbol}, one-minute candles` });
+      const price = document.createElement('p');
+      price.className = 'price';
+      price.textContent = `${number(coin.price, 4)} at ${coin.minute.slice(11, 16)} UTC`;
+      body.prepend(price);
+    }
+    status.textContent = `Live: updated ${new Date().toLocaleTimeString()}`;
+  };
+  await draw();
+  const events = new EventSource('/v1/events?tables=crypto_ohlc_minute');
+  events.addEventListener('gold-loaded', () => void draw().catch(showError));
+  events.addEventListener('resync', () => void draw().catch(showError));
+  events.addEventListener('ready', () => (status.dataset.live = 'connected'));
+}
