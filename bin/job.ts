@@ -1,11 +1,11 @@
 // `pnpm job:silver` and `pnpm job:gold`: run declared tables in dependency order, incrementally by default.
-import { formatTable, parseCommand, runMain } from '../core/cli.ts';
+import { parseCommand, runMain } from '../core/cli.ts';
 import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
 import { parseRange, planJob, type JobOptions } from '../jobs/job-runner.ts';
 import { withRuntime } from '../lake/runtime.ts';
 import { runBatch } from '../pipeline/run-batch.ts';
-import { jobSummary, loadSummary } from '../pipeline/summary.ts';
+import { jobSummary, loadSummary, planSummary } from '../pipeline/summary.ts';
 
 const { values, positionals } = parseCommand({
   usage:
@@ -61,27 +61,7 @@ runMain(async () => {
     throw new TerminalError('Choose --full-refresh (everything) or --from/--to (some days), not both');
   return withRuntime(config(), async (rt) => {
     if (values['dry-run']) {
-      const plans = await planJob(rt, options);
-      console.log(
-        formatTable(
-          ['table', 'mode', 'action', 'scope', 'files', 'rows', 'why'],
-          plans.map(({ table, plan }) => {
-            const files = [...plan.read.values()].flat();
-            return [
-              `${table.layer}.${table.name}`,
-              table.writeMode,
-              plan.action,
-              plan.action === 'run' ? plan.scope : '-',
-              files.length,
-              files.reduce((n, f) => n + f.rowCount, 0),
-              plan.reason,
-            ];
-          }),
-        ),
-      );
-      console.log(
-        '\nDry run: nothing was read or written. Tables downstream of one that runs will also see its new files when the job runs.',
-      );
+      console.log(planSummary(await planJob(rt, options)));
       return 0;
     }
     const started = Date.now();

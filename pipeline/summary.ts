@@ -3,6 +3,7 @@ import { formatTable } from '../core/cli.ts';
 import type { LoadResult } from '../gold/loader/postgres-loader.ts';
 import type { IngestResult } from '../ingest/ingest-runner.ts';
 import type { BronzeResult } from '../bronze/bronze-writer.ts';
+import type { planJob } from '../jobs/job-runner.ts';
 import type { TableRunResult } from '../jobs/table-spec.ts';
 
 export function jobSummary(results: TableRunResult[]): string {
@@ -98,4 +99,24 @@ export function bronzeSummary(results: BronzeResult[]): string {
       `${r.durationMillis} ms`,
     ]),
   );
+}
+
+/** What a dry run would do, a line per table. */
+export function planSummary(plans: Awaited<ReturnType<typeof planJob>>): string {
+  const table = formatTable(
+    ['table', 'mode', 'action', 'scope', 'files', 'rows', 'why'],
+    plans.map(({ table, plan }) => {
+      const files = [...plan.read.values()].flat();
+      return [
+        `${table.layer}.${table.name}`,
+        table.writeMode,
+        plan.action,
+        plan.action === 'run' ? plan.scope : '-',
+        files.length,
+        files.reduce((n, f) => n + f.rowCount, 0),
+        plan.reason,
+      ];
+    }),
+  );
+  return `${table}\n\nDry run: nothing was read or written. Tables downstream of one that runs will also see its new files when the job runs.`;
 }
