@@ -1,4 +1,5 @@
 // The candles tests expect, computed by the tests themselves from the ticks they send.
+import assert from 'node:assert/strict';
 
 export type Tick = { symbol: string; ts: string; price: number };
 
@@ -87,4 +88,14 @@ export async function servedCandles(
     `select symbol, period_start, open, high, low, close, ticks from gold.${table} order by symbol, period_start`,
   );
   return rows.map((r) => ({ ...r, period_start: (r.period_start as Date).toISOString(), ticks: Number(r.ticks) }));
+}
+
+/** Both candle tables PostgreSQL serves equal the plain candles of the ticks, every candle exact. */
+export async function assertServedCandles(pool: Parameters<typeof servedCandles>[0], ticks: Tick[], label: string) {
+  for (const [table, size] of [
+    ['crypto_ohlc_minute', 60_000],
+    ['crypto_ohlc_hour', 3_600_000],
+  ] as const) {
+    assert.deepEqual(await servedCandles(pool, table), plainCandles(ticks, size), `${table} ${label}`);
+  }
 }
