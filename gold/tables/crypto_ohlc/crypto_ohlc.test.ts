@@ -62,3 +62,36 @@ tableTest({
     },
   ],
 });
+
+tableTest({
+  table: 'gold.crypto_ohlc_hour',
+  cases: [
+    {
+      name: 'builds hour candles from the same ticks',
+      given: { crypto: [tick('10:00:05', 100), tick('10:30:00', 120), tick('10:59:59', 110), tick('11:10:00', 90)] },
+      expect: {
+        rows: [
+          {
+            symbol: 'BTCUSDT',
+            period_start: '2026-11-01 10:00:00+00',
+            open: 100,
+            high: 120,
+            low: 100,
+            close: 110,
+            ticks: 3,
+          },
+          {
+            symbol: 'BTCUSDT',
+            period_start: '2026-11-01 11:00:00+00',
+            open: 90,
+            high: 90,
+            low: 90,
+            close: 90,
+            ticks: 1,
+          },
+        ],
+        watermark: '2026-11-01T11:05:00.000Z',
+      },
+    },
+  ],
+});
