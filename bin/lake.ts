@@ -1,5 +1,6 @@
 // `pnpm lake:compact` and `pnpm lake:vacuum`: lake maintenance through the catalog.
-import { formatTable, parseCommand, runMain } from '../core/cli.ts';
+import { parseCommand, runMain } from '../core/cli.ts';
+import { compactSummary } from '../pipeline/summary.ts';
 import { config } from '../core/config.ts';
 import { refOf } from '../lake/catalog/catalog.ts';
 import { TerminalError } from '../core/errors.ts';
@@ -52,27 +53,10 @@ runMain(async () => {
       const tables = values.table
         ? [refOf(values.table)]
         : (await rt.catalog.listTables()).filter((t) => t.layer === 'bronze' && t.snapshotId !== null);
+      const options = { targetBytes: Number(values['target-mb']) * 1024 * 1024, dryRun: values['dry-run'] };
       const results: CompactResult[] = [];
-      for (const t of tables)
-        results.push(
-          await compactTable(rt, t, {
-            targetBytes: Number(values['target-mb']) * 1024 * 1024,
-            dryRun: values['dry-run'],
-          }),
-        );
-      console.log(
-        formatTable(
-          ['table', 'partitions merged', 'files before', 'files after', 'rows rewritten', 'snapshot'],
-          results.map((r) => [
-            r.table,
-            r.partitionsCompacted,
-            r.filesBefore,
-            r.filesAfter,
-            r.rows,
-            r.snapshotId ?? (values['dry-run'] ? 'dry run' : '-'),
-          ]),
-        ),
-      );
+      for (const t of tables) results.push(await compactTable(rt, t, options));
+      console.log(compactSummary(results, values['dry-run']));
       return 0;
     }
     if (action === 'vacuum') {

@@ -5,6 +5,7 @@ import type { IngestResult } from '../ingest/ingest-runner.ts';
 import type { BronzeResult } from '../bronze/bronze-writer.ts';
 import type { planJob } from '../jobs/job-runner.ts';
 import type { TableRunResult } from '../jobs/table-spec.ts';
+import type { CompactResult } from '../lake/compact.ts';
 
 export function jobSummary(results: TableRunResult[]): string {
   const table = formatTable(
@@ -119,4 +120,19 @@ export function planSummary(plans: Awaited<ReturnType<typeof planJob>>): string 
     }),
   );
   return `${table}\n\nDry run: nothing was read or written. Tables downstream of one that runs will also see its new files when the job runs.`;
+}
+
+/** What a compaction did (or would do), a line per table. */
+export function compactSummary(results: CompactResult[], dryRun = false): string {
+  return formatTable(
+    ['table', 'partitions merged', 'files before', 'files after', 'rows rewritten', 'snapshot'],
+    results.map((r) => [
+      r.table,
+      r.partitionsCompacted,
+      r.filesBefore,
+      r.filesAfter,
+      r.rows,
+      r.snapshotId ?? (dryRun ? 'dry run' : '-'),
+    ]),
+  );
 }
