@@ -1,0 +1,80 @@
+// The API and dashboard as one running server: connections (PostgreSQL pool, Redis, the LISTEN feed), the admin
+// actions, the Hono app on @hono/node-server, and an orderly stop.
+import { serve } from '@hono/node-server';
+import { Redis } from 'ioredis';
+import type { Config } from '../core/config.ts';
+import { TerminalError } from '../core/errors.ts';
+import { createPool } from '../core/postgres.ts';
+import { isPortOpen, livePid } from '../infra/local/process.ts';
+import { pidFileOf } from '../infra/local/service.ts';
+import { openStore } from '../lake/storage/index.ts';
+import { adminActions } from './admin-actions.ts';
+import { createApp } from './app.ts';
+import { LiveFeed } from './live-feed.ts';
+
+export interface RunningServer {
+  address: string;
+  /** Stops accepting, gives answers in flight a second, then closes every connection and the server's own. */
+  stop(): Promise<void>;
+}
+
+/** Starts the server on STRATA_API_HOST:STRATA_API_PORT; a taken port is a TerminalError naming who holds it. */
+export async function startServer(cfg: Config): Promise<RunningServer> {
+  const address = `${cfg.api.host}:${cfg.api.port}`;
+  // Checked before anything opens a connection: a second `pnpm serve` says who holds the port and exits.
+  if (await isPortOpen(cfg.api.host, cfg.api.port)) throw portTaken(cfg, address);
+  const pool = createPool(cfg.databaseUrl, 10);
+  const redis = new Redis(cfg.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {}); // /readyz reports Redis; the API keeps serving without it
+  const live = new LiveFeed(cfg.databaseUrl);
+  const admin = adminActions(cfg, pool);
+  const close = async () => {
+    await live.stop();
+    await admin.close();
+    await pool.end();
+    redis.disconnect();
+  };
+  let server: ReturnType<typeof serve>;
+  try {
+    await live.start();
+    const app = createApp({
+      pool,
+      redis,
+      store: openStore(cfg),
+      redisPrefix: cfg.redisPrefix,
+      settings: cfg.api,
+      admin,
+      live,
+    });
+    server = serve({ fetch: app.fetch, hostname: cfg.api.host, port: cfg.api.port });
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (error) {
+    await close();
+    // Another server took the port between the check and the listen.
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portTaken(cfg, address);
+    throw error;
+  }
+  return {
+    address,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Live event streams never end on their own: give answers in flight a second, then close what is left.
+        setTimeout(() => (server as unknown as { closeAllConnections(): void }).closeAllConnections(), 1000).unref();
+      });
+      await close();
+    },
+  };
+}
+
+/** The error for a taken port: Strata's own API (and how to stop it) or another program. */
+function portTaken(cfg: Config, address: string): TerminalError {
+  const pid = livePid(pidFileOf(cfg, 'api'));
+  const holder = pid
+    ? `Strata's API already runs there (pid ${pid}); stop it with \`pnpm infra:down --only api\``
+    : 'another program listens there';
+  return new TerminalError(`Cannot serve on ${address}: ${holder}, or set STRATA_API_PORT to a free port.`);
+}
