@@ -1,76 +1,21 @@
 // The lake catalog in PostgreSQL: which files make up each table's snapshots, committed with an optimistic check.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CommitConflictError, FencedError, TerminalError } from '../../core/errors.ts';
+import { TerminalError } from '../../core/errors.ts';
 import { inTransaction, type Pool, type PoolClient } from '../../core/postgres.ts';
+import { commitSnapshot, tableRowOf } from './commit.ts';
 import type { DateRange } from './date-ranges.ts';
+import {
+  type CommitRequest,
+  type DataFile,
+  type Layer,
+  type LiveFile,
+  qualifiedName,
+  type Snapshot,
+  type TableRef,
+} from './types.ts';
 
-export const LAYERS = ['bronze', 'silver', 'gold'] as const;
-export type Layer = (typeof LAYERS)[number];
-
-/** A table's full name, e.g. `silver.weather_observations`. */
-export interface TableRef {
-  layer: Layer;
-  name: string;
-}
-
-export const refOf = (qualified: string): TableRef => {
-  const [layer, name] = qualified.split('.');
-  if (!name || !LAYERS.includes(layer as Layer))
-    throw new TerminalError(`"${qualified}" is not <layer>.<table> with layer one of ${LAYERS.join(', ')}`);
-  return { layer: layer as Layer, name };
-};
-export const qualifiedName = (t: TableRef) => `${t.layer}.${t.name}`;
-
-export interface DataFile {
-  path: string;
-  rowCount: number;
-  bytes: number;
-  partitionValues?: Record<string, string>;
-  columnStats?: Record<string, { min: unknown; max: unknown; nulls?: number }>;
-  streamFirstId?: string;
-  streamLastId?: string;
-  /** Set by compaction: the files this one merged. */
-  compactedFrom?: number[];
-  /** Bronze: the UTC dates its rows were observed on (its partition is the day it was ingested). */
-  observedDates?: DateRange[];
-}
-
-export interface LiveFile extends DataFile {
-  fileId: number;
-  addedSnapshotId: number;
-}
-
-export interface Snapshot {
-  snapshotId: number;
-  table: TableRef;
-  files: LiveFile[];
-}
-
-export interface CommitRequest {
-  table: TableRef;
-  /**
-   * The snapshot the writer read. What conflicts depends on what the commit removes: a pure append never conflicts;
-   * removing 'all' (replace) needs the table unchanged since this snapshot; removing listed files (compaction) needs
-   * each of them still live. A conflict throws CommitConflictError and changes nothing.
-   */
-  baseSnapshotId: number | null;
-  operation: 'append' | 'replace' | 'compact' | 'merge' | 'overwrite';
-  add: DataFile[];
-  /** Files to remove in the same snapshot: 'all' (replace) or ids of live files. */
-  remove?: 'all' | number[];
-  runId?: string;
-  summary?: Record<string, unknown>;
-  /** The table's fence epoch when the writer read its input; the commit is refused (FencedError) if it moved since. */
-  fenceEpoch?: number;
-  /** Input files (of other tables) this commit has processed; recorded atomically with it for incremental runs. */
-  consumed?: number[];
-  /**
-   * The commit folds `consumed` into the table once (an incremental run): it is refused (CommitConflictError) when one
-   * of them was already consumed by this table, or is no longer live (compacted or replaced while the run read it).
-   */
-  consumeOnce?: boolean;
-}
+export * from './types.ts';
 
 const SCHEMA_SQL = readFileSync(path.join(import.meta.dirname, 'schema.sql'), 'utf8');
 /** Bump when schema.sql changes; every statement in it must be idempotent (if not exists). */
@@ -104,12 +49,8 @@ export class Catalog {
     return Number(rows[0]?.value ?? 0);
   }
 
-  private async tableRow(client: PoolClient | Pool, t: TableRef, forUpdate = false) {
-    const { rows } = await client.query<{ table_id: number; current_snapshot_id: number | null; fence_epoch: number }>(
-      `select table_id, current_snapshot_id, fence_epoch from strata_catalog.tables where layer = $1 and name = $2${forUpdate ? ' for update' : ''}`,
-      [t.layer, t.name],
-    );
-    return rows[0];
+  private tableRow(client: PoolClient | Pool, t: TableRef, forUpdate = false) {
+    return tableRowOf(client, t, forUpdate);
   }
 
   /** The current snapshot of a table with its live files, or undefined if nothing was ever committed. */
@@ -148,139 +89,8 @@ export class Catalog {
   }
 
   /** Commits a new snapshot atomically; throws CommitConflictError when the table moved past baseSnapshotId. */
-  async commit(request: CommitRequest): Promise<number> {
-    return inTransaction(this.pool, async (client) => {
-      const { table } = request;
-      await client.query(
-        'insert into strata_catalog.tables (layer, name) values ($1, $2) on conflict (layer, name) do nothing',
-        [table.layer, table.name],
-      );
-      const row = (await this.tableRow(client, table, true))!;
-      if (request.fenceEpoch !== undefined && row.fence_epoch !== request.fenceEpoch) {
-        throw new FencedError(
-          `${qualifiedName(table)}: another writer took over this batch's entries (fence ${request.fenceEpoch} → ${row.fence_epoch}); not committed`,
-          {
-            context: { table: qualifiedName(table), runId: request.runId },
-          },
-        );
-      }
-      if (request.remove === 'all' && row.current_snapshot_id !== request.baseSnapshotId) {
-        throw new CommitConflictError(
-          `${qualifiedName(table)} moved from snapshot ${request.baseSnapshotId} to ${row.current_snapshot_id} while this writer worked; re-read and retry`,
-          { context: { table: qualifiedName(table), runId: request.runId } },
-        );
-      }
-      if (Array.isArray(request.remove) && request.remove.length) {
-        const { rows: live } = await client.query<{ n: number }>(
-          'select count(*)::int as n from strata_catalog.files where table_id = $1 and removed_snapshot_id is null and file_id = any($2)',
-          [row.table_id, request.remove],
-        );
-        if (live[0]!.n !== new Set(request.remove).size) {
-          throw new CommitConflictError(
-            `${qualifiedName(table)}: files this commit replaces were removed by another commit; re-read and retry`,
-            {
-              context: { table: qualifiedName(table), runId: request.runId },
-            },
-          );
-        }
-      }
-      const { rows } = await client.query<{ snapshot_id: number }>(
-        `insert into strata_catalog.snapshots (table_id, parent_snapshot_id, operation, run_id, summary)
-         values ($1, $2, $3, $4, $5) returning snapshot_id`,
-        [
-          row.table_id,
-          row.current_snapshot_id,
-          request.operation,
-          request.runId ?? null,
-          JSON.stringify(request.summary ?? {}),
-        ],
-      );
-      const snapshotId = rows[0]!.snapshot_id;
-      if (request.remove === 'all') {
-        await client.query(
-          'update strata_catalog.files set removed_snapshot_id = $1 where table_id = $2 and removed_snapshot_id is null',
-          [snapshotId, row.table_id],
-        );
-      } else if (request.remove?.length) {
-        await client.query(
-          'update strata_catalog.files set removed_snapshot_id = $1 where table_id = $2 and removed_snapshot_id is null and file_id = any($3)',
-          [snapshotId, row.table_id, request.remove],
-        );
-      }
-      for (const f of request.add) {
-        const inserted = await client.query<{ file_id: number }>(
-          `insert into strata_catalog.files (table_id, path, row_count, bytes, partition_values, column_stats, stream_first_id, stream_last_id, added_snapshot_id, compacted_from, observed_dates)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning file_id`,
-          [
-            row.table_id,
-            f.path,
-            f.rowCount,
-            f.bytes,
-            JSON.stringify(f.partitionValues ?? {}),
-            JSON.stringify(f.columnStats ?? {}),
-            f.streamFirstId ?? null,
-            f.streamLastId ?? null,
-            snapshotId,
-            f.compactedFrom ?? null,
-            f.observedDates ? JSON.stringify(f.observedDates) : null,
-          ],
-        );
-        if (f.compactedFrom?.length) {
-          // The merged files' rows are locked (removed above), so no reader can consume one of them meanwhile: they must
-          // still share their consumers, or a reader that had read some of them would read those rows again.
-          const { rows: sets } = await client.query<{ n: number }>(
-            `select count(distinct consumers)::int as n from (
-               select m.file_id, coalesce(string_agg(c.table_id::text, ',' order by c.table_id), '') as consumers
-                 from unnest($1::bigint[]) as m(file_id) left join strata_catalog.consumed c using (file_id) group by m.file_id) as s`,
-            [f.compactedFrom],
-          );
-          if (sets[0]!.n > 1) {
-            throw new CommitConflictError(
-              `${qualifiedName(table)}: a reader consumed some of the files being compacted meanwhile; compact again`,
-              {
-                context: { table: qualifiedName(table), runId: request.runId },
-              },
-            );
-          }
-          // Tables that had processed every merged file have processed the merged one too.
-          await client.query(
-            `insert into strata_catalog.consumed (table_id, file_id)
-             select table_id, $1 from strata_catalog.consumed where file_id = any($2) group by table_id having count(*) = cardinality($2::bigint[])
-             on conflict do nothing`,
-            [inserted.rows[0]!.file_id, f.compactedFrom],
-          );
-        }
-      }
-      if (request.consumed?.length) {
-        const wanted = new Set(request.consumed).size;
-        // Locks the input files' rows: a compaction removing them waits for this commit, and then sees it (see compact.ts).
-        const { rows: live } = await client.query(
-          'select file_id from strata_catalog.files where file_id = any($1) and removed_snapshot_id is null order by file_id for share',
-          [request.consumed],
-        );
-        if (request.consumeOnce && live.length !== wanted) {
-          throw new CommitConflictError(
-            `${qualifiedName(table)}: ${wanted - live.length} of the input files this run read were compacted or replaced meanwhile; run it again`,
-            { context: { table: qualifiedName(table), runId: request.runId } },
-          );
-        }
-        const { rowCount } = await client.query(
-          'insert into strata_catalog.consumed (table_id, file_id) select $1, unnest($2::bigint[]) on conflict do nothing',
-          [row.table_id, [...new Set(request.consumed)]],
-        );
-        if (request.consumeOnce && rowCount !== wanted) {
-          throw new CommitConflictError(
-            `${qualifiedName(table)}: ${wanted - (rowCount ?? 0)} of the input files this run read were already processed by another run; nothing committed`,
-            { context: { table: qualifiedName(table), runId: request.runId } },
-          );
-        }
-      }
-      await client.query('update strata_catalog.tables set current_snapshot_id = $1 where table_id = $2', [
-        snapshotId,
-        row.table_id,
-      ]);
-      return snapshotId;
-    });
+  commit(request: CommitRequest): Promise<number> {
+    return commitSnapshot(this.pool, request);
   }
 
   /** What a snapshot's commit recorded about itself (a window table keeps its watermark there). */
