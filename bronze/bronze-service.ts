@@ -2,7 +2,7 @@
 // the files it adds compacted in the background once a partition holds STRATA_COMPACT_MIN_FILES small ones.
 import { backoffMillis, sleep } from '../core/retry.ts';
 import { AutoCompactor } from '../lake/auto-compact.ts';
-import { deadLetterTable } from '../lake/bronze-schema.ts';
+import { bronzeTablesOf } from '../lake/bronze-schema.ts';
 import type { Runtime } from '../lake/runtime.ts';
 import { BronzeWriter, drainSource, type BronzeResult } from './bronze-writer.ts';
 
@@ -16,11 +16,7 @@ const stamp = () => new Date().toISOString();
 
 function compactorFor(rt: Runtime, sources: string[], log: (l: string) => void, warn: (l: string) => void) {
   return new AutoCompactor(rt, {
-    tables: () =>
-      sources.flatMap((s) => [
-        { layer: 'bronze', name: s } as const,
-        { layer: 'bronze', name: deadLetterTable(s) } as const,
-      ]),
+    tables: () => bronzeTablesOf(sources),
     onCompacted: (r) =>
       log(
         `${stamp()} compacted ${r.table}: ${r.filesBefore} → ${r.filesAfter} files (${r.partitionsCompacted} partitions)`,

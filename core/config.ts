@@ -163,6 +163,9 @@ const list = (v: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** The process's environment over `<root>/.env`: what every command's configuration and settings are read from. */
+export const processEnvironment = (): Record<string, string | undefined> => ({ ...readDotenv(), ...process.env });
+
 /** Reads `<root>/.env` (without overriding real environment variables). */
 export function readDotenv(root = PROJECT_ROOT): Record<string, string> {
   const file = path.join(root, '.env');
@@ -175,11 +178,10 @@ const environments = new WeakMap<Config, Record<string, string | undefined>>();
  * The environment a configuration was parsed from: sources read their own settings from it (ingest/source-settings.ts),
  * so a configuration built for a test or a child process carries its sources' settings too.
  */
-export const envOf = (cfg: Config): Record<string, string | undefined> =>
-  environments.get(cfg) ?? { ...readDotenv(), ...process.env };
+export const envOf = (cfg: Config): Record<string, string | undefined> => environments.get(cfg) ?? processEnvironment();
 
 /** Parses an environment into a frozen Config; throws ConfigError naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined> = { ...readDotenv(), ...process.env }): Config {
+export function loadConfig(env: Record<string, string | undefined> = processEnvironment()): Config {
   const known = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = schema.safeParse(known);
   if (!parsed.success) {

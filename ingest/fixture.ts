@@ -26,9 +26,13 @@ export interface FixtureDefinition {
   serve(options: FixtureOptions): Promise<ServedFixture>;
 }
 
+/** Where a source folder's fixture lives. */
+export const fixtureFileOf = (sourcesRoot: string, source: string) =>
+  path.join(sourcesRoot, source, 'fixtures', 'fixture.ts');
+
 /** The fixture of a source folder, if it has one. */
 export async function fixtureOf(sourcesRoot: string, source: string): Promise<FixtureDefinition | undefined> {
-  const file = path.join(sourcesRoot, source, 'fixtures', 'fixture.ts');
+  const file = fixtureFileOf(sourcesRoot, source);
   if (!existsSync(file)) return undefined;
   const module = (await import(pathToFileURL(file).href)) as { fixture?: FixtureDefinition };
   return module.fixture;

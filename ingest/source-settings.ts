@@ -2,7 +2,7 @@
 // from the source's name (`url` of source `odds` is STRATA_SOURCE_ODDS_URL), so adding a source never edits core/.
 import path from 'node:path';
 import { z } from 'zod';
-import { PROJECT_ROOT, readDotenv, type Config } from '../core/config.ts';
+import { PROJECT_ROOT, processEnvironment, type Config } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /** The shape every source's settings object has: names to zod schemas. */
@@ -38,7 +38,7 @@ export function declareSettings<S extends SettingsShape>(declaration: SettingsDe
   const keys = Object.keys(declaration.shape);
   return {
     ...declaration,
-    read(env = { ...readDotenv(), ...process.env }, warn = (m) => console.warn(m)) {
+    read(env = processEnvironment(), warn = (m) => console.warn(m)) {
       const raw: Record<string, string | undefined> = {};
       for (const key of keys) {
         const name = settingEnvName(declaration.source, key);

@@ -9,7 +9,7 @@ import { failpoint } from '../core/failpoints.ts';
 import { refOf, type TableRef } from '../lake/catalog/catalog.ts';
 import { attachFiles, viewName } from '../lake/lake-views.ts';
 import { MODES } from './modes/index.ts';
-import { describe, type TableRunContext } from './modes/mode.ts';
+import { describe, type TableRunContext, WORK_DATABASE } from './modes/mode.ts';
 import { windowStateOf } from './modes/window.ts';
 import { LATE_RULE, lateReason, windowRules, type WindowState } from './modes/window-sql.ts';
 import { partitionOf } from './plan.ts';
@@ -22,7 +22,7 @@ export type { TableRunContext } from './modes/mode.ts';
 const isInternal = (column: string) => column.startsWith('_');
 // The checked rows live in a compressed in-memory database: a 10M-row run then fits the memory limit instead of
 // spilling uncompressed pages (measured with bench:jobs: 1.40× bare DuckDB uncompressed, 1.25× compressed).
-const WORK = '__work';
+const WORK = WORK_DATABASE;
 /** A full run replaces the table and a backfill overwrites partitions, whatever the mode; new input is the mode's. */
 const SCOPE_OPERATIONS: Partial<Record<string, 'replace' | 'overwrite'>> = { all: 'replace', partitions: 'overwrite' };
 const CHECKED = `${WORK}.checked`;

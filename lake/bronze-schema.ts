@@ -29,6 +29,13 @@ export const DEAD_LETTER_COLUMNS = {
 /** The bronze table a source's dead letters are committed to: `bronze.<source>__dead_letters`. */
 export const deadLetterTable = (source: string) => `${source}__dead_letters`;
 
+/** The lake tables a source's bronze writer adds files to: its events and its dead letters. */
+export const bronzeTablesOf = (sources: string[]) =>
+  sources.flatMap((s) => [
+    { layer: 'bronze', name: s } as const,
+    { layer: 'bronze', name: deadLetterTable(s) } as const,
+  ]);
+
 /**
  * Bronze files are partitioned by the UTC day their stream received the entries (the time in the stream ids), one
  * file per batch whatever the spread of observation dates: ten years of history in one batch is one file, not 3,652.

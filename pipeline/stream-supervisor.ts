@@ -15,7 +15,7 @@ import { StreamingTables } from '../jobs/micro-batch.ts';
 import { quarantineRef } from '../jobs/quarantine.ts';
 import { keyOf } from '../jobs/registry.ts';
 import { AutoCompactor } from '../lake/auto-compact.ts';
-import { deadLetterTable } from '../lake/bronze-schema.ts';
+import { bronzeTablesOf } from '../lake/bronze-schema.ts';
 import type { Runtime } from '../lake/runtime.ts';
 
 /** The longest a bronze batch waits for more entries: the stream's promise is a flush at least every second. */
@@ -143,13 +143,7 @@ export async function runStream(rt: Runtime, options: StreamOptions): Promise<St
   // Each round adds files to bronze and to the streaming tables: merged in the background, so a stream that runs for
   // days keeps a bounded number of live files per partition.
   const compactor = new AutoCompactor(rt, {
-    tables: () => [
-      ...sources.flatMap((s) => [
-        { layer: 'bronze', name: s } as const,
-        { layer: 'bronze', name: deadLetterTable(s) } as const,
-      ]),
-      ...tables.tables.flatMap((t) => [t, quarantineRef(t)]),
-    ],
+    tables: () => [...bronzeTablesOf(sources), ...tables.tables.flatMap((t) => [t, quarantineRef(t)])],
     onCompacted: (r) => log(`${stamp()} compacted ${r.table}: ${r.filesBefore} → ${r.filesAfter} files`),
     onError: (table, error) => warn(`${stamp()} compacting ${table} failed: ${error} (retried at the next pass)`),
   });

@@ -100,24 +100,22 @@ async function* recordsOf(records: Row[]) {
 
 /** Compares a table (and its quarantine and watermark) with what a batch expects. */
 export async function checkExpectation(rt: Runtime, ref: TableRef, expected: TableExpectation, label: string) {
-  if (expected.rows) assertRows(await rowsOf(rt, ref, expected.rows), expected.rows, `${label}: rows`);
+  if (expected.rows) assertRows((await readTable(rt, ref)).rows, expected.rows, `${label}: rows`);
   if (typeof expected.quarantine === 'number') {
     assert.equal(await rt.catalog.rowCount(quarantineRef(ref)), expected.quarantine, `${label}: quarantined rows`);
   } else if (expected.quarantine) {
-    assertRows(await rowsOf(rt, quarantineRef(ref), expected.quarantine), expected.quarantine, `${label}: quarantine`);
+    assertRows((await readTable(rt, quarantineRef(ref))).rows, expected.quarantine, `${label}: quarantine`);
   }
   if (expected.rowCount !== undefined)
     assert.equal(await rt.catalog.rowCount(ref), expected.rowCount, `${label}: row count`);
   if (expected.sameRowsAs) {
     const [layer, name] = expected.sameRowsAs.split('.') as [TableRef['layer'], string];
-    const other: TableRef = { layer, name };
-    const otherColumns = await columnsOf(rt, other);
-    const shared = (await columnsOf(rt, ref)).filter((c) => !c.startsWith('_') && otherColumns.includes(c));
+    const [mine, theirs] = [await readTable(rt, ref), await readTable(rt, { layer, name })];
+    const shared = mine.columns.filter((c) => !c.startsWith('_') && theirs.columns.includes(c));
     assert.ok(shared.length > 0, `${label}: no column in common with ${expected.sameRowsAs}`);
-    const like = [Object.fromEntries(shared.map((c) => [c, null]))];
     assert.deepEqual(
-      await rowsOf(rt, ref, like),
-      await rowsOf(rt, other, like),
+      project(mine.rows, shared),
+      project(theirs.rows, shared),
       `${label}: rows of ${expected.sameRowsAs}`,
     );
   }
@@ -129,27 +127,27 @@ export async function checkExpectation(rt: Runtime, ref: TableRef, expected: Tab
   }
 }
 
-/** The table's rows as JSON values, keeping the columns the expected rows name, sorted like `sorted()`. */
-async function rowsOf(rt: Runtime, ref: TableRef, like: Row[]): Promise<Row[]> {
-  if (!(await rt.catalog.currentSnapshot(ref))) return [];
-  const columns = [...new Set(like.flatMap((row) => Object.keys(row)))];
-  const { rows, columns: types } = await withDuck(async (duck) => {
+/** A table's columns and rows as JSON values (none before its first commit), numbers kept as numbers. */
+async function readTable(rt: Runtime, ref: TableRef): Promise<{ columns: string[]; rows: Row[] }> {
+  if (!(await rt.catalog.currentSnapshot(ref))) return { columns: [], rows: [] };
+  const { rows, columns } = await withDuck(async (duck) => {
     await attachTable(rt, duck, ref);
     return duck.allJson(`select * from ${viewName(ref)}`);
   });
-  const numeric = new Set(types.filter((t) => NUMERIC_AS_TEXT.test(t.type)).map((t) => t.name));
+  const numeric = new Set(columns.filter((t) => NUMERIC_AS_TEXT.test(t.type)).map((t) => t.name));
   const value = (c: string, v: unknown) =>
     numeric.has(c) && typeof v === 'string' && Number.isFinite(Number(v)) ? Number(v) : v;
-  return sorted(rows.map((row) => Object.fromEntries(columns.map((c) => [c, value(c, row[c] ?? null)]))));
+  return {
+    columns: columns.map((c) => c.name),
+    rows: rows.map((row) => Object.fromEntries(Object.entries(row).map(([c, v]) => [c, value(c, v ?? null)]))),
+  };
 }
 
-async function columnsOf(rt: Runtime, ref: TableRef): Promise<string[]> {
-  if (!(await rt.catalog.currentSnapshot(ref))) return [];
-  return withDuck(async (duck) => {
-    await attachTable(rt, duck, ref);
-    return (await duck.allJson(`select * from ${viewName(ref)} limit 0`)).columns.map((c) => c.name);
-  });
-}
+/** The rows on the given columns only, in one order whatever order they were read in. */
+const project = (rows: Row[], columns: string[]) =>
+  rows
+    .map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null])))
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 /**
  * Each expected row matches one actual row on the columns it names (rows may name different columns), and every
@@ -168,8 +166,3 @@ function assertRows(actual: Row[], expected: Row[], label: string): void {
 
 /** DuckDB types whose JSON form is text (64-bit and wider integers, decimals): compared as the numbers they are. */
 const NUMERIC_AS_TEXT = /^(BIGINT|UBIGINT|HUGEINT|UHUGEINT|DECIMAL)/;
-
-const sorted = (rows: Row[]) =>
-  rows
-    .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === undefined ? null : v])))
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));

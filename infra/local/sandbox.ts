@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { loadConfig, readDotenv, type Config } from '../../core/config.ts';
+import { loadConfig, processEnvironment, type Config } from '../../core/config.ts';
 import { openRuntime, type Runtime } from '../../lake/runtime.ts';
 import { openStore } from '../../lake/storage/index.ts';
 
@@ -18,7 +18,7 @@ export interface Isolated {
 }
 
 /** The configuration of the shared test services (the environment `pnpm test` runs with). */
-export const baseConfig = () => loadConfig({ ...readDotenv(), ...process.env });
+export const baseConfig = () => loadConfig(processEnvironment());
 
 export async function isolatedConfig(lake: LakeKind = 'file'): Promise<{ config: Config; cleanup(): Promise<void> }> {
   const base = baseConfig();
@@ -33,8 +33,7 @@ export async function isolatedConfig(lake: LakeKind = 'file'): Promise<{ config:
   const lakeDir = path.join(base.dataDir, 'tmp', 'test-lakes', id);
   if (lake === 'file') mkdirSync(lakeDir, { recursive: true });
   const config = loadConfig({
-    ...readDotenv(),
-    ...process.env,
+    ...processEnvironment(),
     DATABASE_URL: dbUrl.toString(),
     STRATA_REDIS_PREFIX: `strata-test-${id}`,
     STRATA_LAKE_URL: lake === 'file' ? `file://${lakeDir}` : `s3://strata-test-${id}/lake`,

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TerminalError } from '../../core/errors.ts';
-import { fixtureOf, type FixtureDefinition } from '../fixture.ts';
+import { fixtureFileOf, fixtureOf, type FixtureDefinition } from '../fixture.ts';
 import type { SourceDefinition } from '../source.ts';
 
 /** The folder sources live in. */
@@ -42,7 +42,7 @@ export const sourceFixture = (name: string): Promise<FixtureDefinition | undefin
 
 /** Sources whose folder holds a fixture, by name. */
 export const sourcesWithFixtures = (): string[] =>
-  Object.keys(SOURCES).filter((name) => existsSync(path.join(SOURCES_ROOT, name, 'fixtures', 'fixture.ts')));
+  Object.keys(SOURCES).filter((name) => existsSync(fixtureFileOf(SOURCES_ROOT, name)));
 
 /** Where each fixture listens: the host and port of its source's `url` setting. */
 export function fixtureAddresses(env?: Record<string, string | undefined>): { source: string; url: URL }[] {

@@ -144,6 +144,9 @@ export async function checkAgainst(ctx: TableRunContext, table: TableDefinition,
   if (added.length) ctx.onProgress?.(`new column(s) ${added.join(', ')}: older rows read them as NULL`);
 }
 
+/** The in-memory DuckDB database a table run keeps its checked rows (and a window run its windows) in. */
+export const WORK_DATABASE = '__work';
+
 export const keyList = (pk: string[]) => pk.map(sqlIdent).join(', ');
 
 /** What a mode's SQL combines: the batch and, where the table holds rows this write may replace, those. */

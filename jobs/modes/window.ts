@@ -5,7 +5,7 @@ import type { DataFile, LiveFile, TableRef } from '../../lake/catalog/catalog.ts
 import type { Runtime } from '../../lake/runtime.ts';
 import { partitionOf } from '../plan.ts';
 import { writeRows } from '../write-files.ts';
-import { checkAgainst, filesQuery, idsOf, type ModeRun, type WriteMode, type Written } from './mode.ts';
+import { checkAgainst, filesQuery, idsOf, type ModeRun, WORK_DATABASE, type WriteMode, type Written } from './mode.ts';
 import { combineWindows, nextWindowState, partialWindows, windowColumns, type WindowState } from './window-sql.ts';
 
 /** The watermark a table's snapshot carries (undefined before its first window run). */
@@ -22,7 +22,7 @@ async function writeWindows({ ctx, table, batch, windowState: state, tmpDir }: M
   const { rt, duck, plan, runId } = ctx;
   const w = table.window!;
   const ref: TableRef = { layer: table.layer, name: table.name };
-  const windowsTable = `__work.windows`;
+  const windowsTable = `${WORK_DATABASE}.windows`;
   const partial = partialWindows(w, batch, table.partitionBy);
   const live = ctx.target?.files ?? [];
   let windows = partial;

@@ -1,8 +1,6 @@
 // The fixture and the test `pnpm new:source` writes for each kind: a local stand-in serving the sample records, and
 // a test that collects them through the real ingest runner on isolated services.
-import type { SourceTemplate } from './source-files.ts';
-
-const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+import { camel, type SourceTemplate } from './source-files.ts';
 
 const serverFixture = (
   { name }: SourceTemplate,

@@ -9,7 +9,8 @@ export interface SourceTemplate {
   port: number;
 }
 
-const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** `shop_orders` → `shopOrders`: the identifiers generated code uses for a source. */
+export const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 export const settingsFile = ({ name, kind, port }: SourceTemplate) => {
   const v = `${camel(name)}Settings`;

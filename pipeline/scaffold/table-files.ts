@@ -1,8 +1,6 @@
 // The files of a table folder the scaffolds write: the silver table of a new source (typed, merged by id, a
 // quarantine rule) and, for `pnpm new:table`, a table passing its input through, each with its table test.
 
-const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
 /** The silver table `pnpm new:source` adds for its source. */
 export const sourceTableFiles = (name: string): Record<string, string> => ({
   [`${name}.table.ts`]: `// Silver \`${name}\`: the ${name} source's records, typed, one row per id (the latest update wins).
@@ -119,5 +117,3 @@ tableTest({
 `,
   };
 };
-
-export { camel };

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Context, Hono } from 'hono';
-import { pipelinePages } from '../pipelines/index.ts';
+import { PIPELINE_PAGES } from '../pipelines/index.ts';
 import { secureHeaders } from 'hono/secure-headers';
 
 interface Page {
@@ -17,7 +17,7 @@ interface Page {
 /** The dashboard's pages: its own two around the pipelines' pages. */
 export const PAGES: readonly Page[] = [
   { path: '/', id: 'health', title: 'Pipeline health' },
-  ...pipelinePages().map((p) => ({ path: `/${p.id}`, id: p.id, title: p.title })),
+  ...PIPELINE_PAGES.map((p) => ({ path: `/${p.id}`, id: p.id, title: p.title })),
   { path: '/lake', id: 'lake', title: 'Lake' },
 ];
 
@@ -68,7 +68,7 @@ export function dashboardRoutes(): Hono {
     ]),
   );
   const pageScripts = Object.fromEntries(
-    pipelinePages().map((p) => [`${p.id}.js`, served(p.script, 'text/javascript')]),
+    PIPELINE_PAGES.map((p) => [`${p.id}.js`, served(p.script, 'text/javascript')]),
   );
   // The dashboard runs only its own scripts and talks only to its own origin.
   const csp = secureHeaders({

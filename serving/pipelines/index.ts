@@ -44,15 +44,17 @@ async function discoverRoutes(): Promise<Record<string, PipelineRoutes>> {
 
 export const PIPELINE_ROUTES: Readonly<Record<string, PipelineRoutes>> = Object.freeze(await discoverRoutes());
 
-/** The dashboard pages of the pipelines, in navigation order. */
-export function pipelinePages(): PipelinePage[] {
+/** The dashboard pages of the pipelines, in navigation order (read from disk once, at start-up). */
+export const PIPELINE_PAGES: readonly PipelinePage[] = discoverPages();
+
+function discoverPages(): PipelinePage[] {
   return folders
     .filter((name) => existsSync(path.join(PIPELINES_ROOT, name, 'page.js')))
     .map((id) => {
-      const meta = JSON.parse(readFileSync(path.join(PIPELINES_ROOT, id, 'page.json'), 'utf8')) as {
-        title: string;
-        order?: number;
-      };
+      const metaFile = path.join(PIPELINES_ROOT, id, 'page.json');
+      if (!existsSync(metaFile))
+        throw new Error(`serving/pipelines/${id}/page.js has no page.json; add one: { "title": "…", "order": 10 }`);
+      const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as { title: string; order?: number };
       return {
         id,
         title: meta.title,
