@@ -36,8 +36,8 @@ const { values, positionals } = parseCommand({
     wait: { type: 'boolean', description: 'If another job run is in progress, wait for it instead of exiting' },
   },
   details:
-    'Examples:\n  pnpm job:silver\n  pnpm job:gold --select +weather_daily        # silver.weather_observations, then gold.weather_daily\n' +
-    '  pnpm job:silver --select weather_observations+ --from 2026-11-20 --to 2026-11-20\n  pnpm job:silver --full-refresh --dry-run',
+    'Examples:\n  pnpm job:silver\n  pnpm job:gold --select +shop_totals        # silver.shop_orders, then gold.shop_totals\n' +
+    '  pnpm job:silver --select shop_orders+ --from 2026-11-20 --to 2026-11-20\n  pnpm job:silver --full-refresh --dry-run',
   allowPositionals: true,
 });
 

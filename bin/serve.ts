@@ -14,8 +14,8 @@ parseCommand({
     '/metrics, /healthz and /readyz. The OpenAPI 3.1 document is at /openapi.json, readable at /docs.',
   options: {},
   details:
-    'Examples:\n  curl "http://127.0.0.1:8787/v1/tables/weather_daily?city=Paris&date[gte]=2026-11-03&order=-date"\n' +
-    '  curl "http://127.0.0.1:8787/v1/tables/weather_daily?format=csv" > weather_daily.csv\n' +
+    'Examples:\n  curl "http://127.0.0.1:8787/v1/tables/shop_totals?country=FR&date[gte]=2026-11-03&order=-date"\n' +
+    '  curl "http://127.0.0.1:8787/v1/tables/shop_totals?format=csv" > shop_totals.csv\n' +
     '  curl -X POST -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d \'{"layer":"silver"}\' http://127.0.0.1:8787/v1/admin/jobs\n\n' +
     'Settings (docs/configuration.md): STRATA_API_KEYS (admin actions), STRATA_API_RATE_LIMIT, STRATA_API_CORS_ORIGINS,\n' +
     'STRATA_API_TRUST_PROXY, STRATA_API_MAX_BODY_BYTES.',

@@ -12,7 +12,7 @@ const { values } = parseCommand({
   usage: 'pnpm sql [-c "<query>"] [--as-of <time>]',
   summary:
     'Opens DuckDB with a view per lake table (bronze.*, silver.*, gold.*), each over the files of its current snapshot, and the\n' +
-    'declared views (e.g. silver.weapons_all). For the official DuckDB CLI, see `pnpm lake:catalog`.\n' +
+    'declared views (the `views` of each table definition). For the official DuckDB CLI, see `pnpm lake:catalog`.\n' +
     'With -c, runs one query and prints the result; without, reads queries (ending with ;) from the prompt.',
   options: {
     command: { type: 'string', short: 'c', valueName: 'query', description: 'Run this query and exit' },
@@ -23,8 +23,8 @@ const { values } = parseCommand({
     },
   },
   details:
-    'Examples:\n  pnpm sql -c "select count(*) from gold.weather_daily"\n  pnpm sql -c "select city, avg(temperature_c) from silver.weather_observations group by all"\n' +
-    '  pnpm sql --as-of 2026-11-23T08:00:00Z -c "select count(*) from bronze.weather"   (a time at or after the first snapshot)',
+    'Examples:\n  pnpm sql -c "select count(*) from gold.shop_totals"\n  pnpm sql -c "select country, sum(amount) from silver.shop_orders group by all"\n' +
+    '  pnpm sql --as-of 2026-11-23T08:00:00Z -c "select count(*) from bronze.shop_orders"   (a time at or after the first snapshot)',
 });
 
 /** Runs a query and prints its rows; a query that names a table born after --as-of says so. */

@@ -20,7 +20,7 @@ const { values } = parseCommand({
       description: 'Comma-separated: name, name+ (and downstream), +name (upstream, then it); default: every table',
     },
   },
-  details: 'Examples:\n  pnpm test:tables\n  pnpm test:tables --select weather_observations+',
+  details: 'Examples:\n  pnpm test:tables\n  pnpm test:tables --select shop_orders+',
 });
 
 runMain(async () => {

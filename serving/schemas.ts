@@ -20,7 +20,7 @@ export const ColumnSchema = z
 
 export const TableSchema = z
   .object({
-    name: z.string().openapi({ example: 'weather_daily' }),
+    name: z.string().openapi({ example: 'shop_totals' }),
     description: z.string().nullable(),
     rows: z.number().int().openapi({ description: 'Row count of the served table' }),
     primaryKey: z.array(z.string()).openapi({ description: 'Columns that identify a row (and break ties in sorts)' }),
@@ -65,7 +65,7 @@ export const RunSchema = z
   .object({
     runId: z.string(),
     kind: z.string().openapi({ example: 'job:silver' }),
-    target: z.string().openapi({ example: 'silver.weather_observations' }),
+    target: z.string().openapi({ example: 'silver.shop_orders' }),
     status: z.string().openapi({ example: 'succeeded' }),
     startedAt: z.string(),
     finishedAt: z.string().nullable(),
@@ -89,7 +89,7 @@ export const QualitySchema = z
   .object({
     tables: z.array(
       z.object({
-        table: z.string().openapi({ example: 'silver.weather_observations' }),
+        table: z.string().openapi({ example: 'silver.shop_orders' }),
         quarantinedTotal: int().openapi({ description: "Rows kept in the table's quarantine" }),
         lastRun: z
           .object({
@@ -172,7 +172,7 @@ export const JobAcceptedSchema = z
   .object({
     status: z.literal('started'),
     pid: int(),
-    command: z.string().openapi({ example: 'pnpm job:silver --select weather_observations+' }),
+    command: z.string().openapi({ example: 'pnpm job:silver --select shop_orders+' }),
     log: z.string().openapi({ description: "Where the run's output goes" }),
     runs: z.string().openapi({ description: 'Where to follow it' }),
   })

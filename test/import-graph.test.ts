@@ -34,6 +34,28 @@ export function importsIn(root: string): Import[] {
   });
 }
 
+/** The identifiers and string or template pieces of a file, comments left out, each with its line. */
+function codeTokens(text: string): { text: string; line: number }[] {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, true, ts.LanguageVariant.Standard, text);
+  const tokens: { text: string; line: number }[] = [];
+  const braces: boolean[] = []; // for each open brace: does it close a template's ${…}?
+  for (let kind = scanner.scan(); kind !== ts.SyntaxKind.EndOfFileToken; kind = scanner.scan()) {
+    if (kind === ts.SyntaxKind.OpenBraceToken) braces.push(false);
+    if (kind === ts.SyntaxKind.CloseBraceToken && braces.pop()) kind = scanner.reScanTemplateToken(false);
+    if (kind === ts.SyntaxKind.TemplateHead || kind === ts.SyntaxKind.TemplateMiddle) braces.push(true);
+    if (kind === ts.SyntaxKind.SlashToken || kind === ts.SyntaxKind.SlashEqualsToken) kind = scanner.reScanSlashToken();
+    const line = text.slice(0, scanner.getTokenStart()).split('\n').length;
+    if (
+      kind === ts.SyntaxKind.Identifier ||
+      kind === ts.SyntaxKind.StringLiteral ||
+      (kind >= ts.SyntaxKind.NoSubstitutionTemplateLiteral && kind <= ts.SyntaxKind.TemplateTail)
+    ) {
+      tokens.push({ text: scanner.getTokenValue() || scanner.getTokenText(), line });
+    }
+  }
+  return tokens;
+}
+
 const folderOf = (file: string) => file.split(path.sep)[0]!;
 const show = (i: Import) => `${i.from}:${i.line} imports ${i.to}`;
 
@@ -75,6 +97,31 @@ describe('the import graph', () => {
       file === 'bin/demo.ts';
     const intoExamples = imports.filter((i) => !exempt(i.from) && example.test(i.to));
     assert.deepEqual(intoExamples.map(show), []);
+  });
+
+  it('has no platform file name an example in its code (comments aside)', () => {
+    const examples = readdirSync(path.join(PROJECT_ROOT, 'ingest/sources'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    assert.ok(examples.length >= 5, `only ${examples.length} example sources found`);
+    const naming = new RegExp(examples.join('|'), 'i');
+    const platform = readdirSync(PROJECT_ROOT, { recursive: true, encoding: 'utf8' }).filter(
+      (f) =>
+        f.endsWith('.ts') &&
+        !/(^|\/)(node_modules|\.strata|\.git)\//.test(f) &&
+        !/^(ingest\/sources|silver\/tables|gold\/tables|serving\/pipelines)\//.test(f) &&
+        !f.endsWith('.test.ts') &&
+        !f.startsWith('test/') &&
+        !f.startsWith('bin/bench/') &&
+        f !== 'bin/demo.ts',
+    );
+    assert.ok(platform.length > 100, `only ${platform.length} platform files found`);
+    const mentions = platform.flatMap((file) =>
+      codeTokens(readFileSync(path.join(PROJECT_ROOT, file), 'utf8'))
+        .filter((token) => naming.test(token.text) && !token.text.startsWith('node:'))
+        .map((token) => `${file}:${token.line} ${token.text}`),
+    );
+    assert.deepEqual(mentions, []);
   });
 
   it('has serving read the catalog through its read model, with no SQL of its own against strata_catalog', () => {

@@ -44,7 +44,7 @@ const jobRoute = createRoute({
                 )
                 .max(2000)
                 .optional()
-                .openapi({ example: 'weather_observations+' }),
+                .openapi({ example: 'shop_orders+' }),
               fullRefresh: z.boolean().optional(),
             })
             .strict(),
@@ -70,7 +70,7 @@ const replayRoute = createRoute({
       source: z
         .string()
         .regex(/^[\w-]{1,64}$/)
-        .openapi({ param: { name: 'source', in: 'path' }, example: 'weather' }),
+        .openapi({ param: { name: 'source', in: 'path' }, example: 'shop_orders' }),
     }),
     query: z.object({
       limit: z

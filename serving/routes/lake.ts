@@ -34,7 +34,7 @@ const tableRoute = createRoute({
       table: z
         .string()
         .max(200)
-        .openapi({ param: { name: 'table', in: 'path' }, example: 'weather_observations' }),
+        .openapi({ param: { name: 'table', in: 'path' }, example: 'shop_orders' }),
     }),
     query: z.object({
       partition: z.string().max(500).optional().openapi({

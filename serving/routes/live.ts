@@ -21,7 +21,7 @@ const eventsRoute = createRoute({
     query: z.object({
       tables: z.string().max(2000).optional().openapi({
         description: 'Comma-separated gold tables to hear about (default all)',
-        example: 'crypto_ohlc_minute',
+        example: 'shop_totals',
       }),
     }),
   },
@@ -32,7 +32,7 @@ const eventsRoute = createRoute({
         'text/event-stream': {
           schema: z
             .string()
-            .openapi({ example: 'event: gold-loaded\ndata: {"table":"crypto_ohlc_minute","snapshotId":42}\n\n' }),
+            .openapi({ example: 'event: gold-loaded\ndata: {"table":"shop_totals","snapshotId":42}\n\n' }),
         },
       },
     },

@@ -30,7 +30,7 @@ const runsRoute = createRoute({
         .string()
         .max(200)
         .optional()
-        .openapi({ description: 'A source or table, e.g. weather or silver.weather_observations', example: 'weather' }),
+        .openapi({ description: 'A source or table, e.g. shop_orders or silver.shop_orders', example: 'shop_orders' }),
       status: z.enum(RUN_STATUSES).optional().openapi({ example: 'failed' }),
       limit: limitParam(MAX_RUNS, 50),
       before: z.string().max(200).optional().openapi({

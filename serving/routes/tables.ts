@@ -52,7 +52,7 @@ const rowsRoute = createRoute({
     params: z.object({
       name: z.string().openapi({
         param: { name: 'name', in: 'path' },
-        example: 'weather_daily',
+        example: 'shop_totals',
         description: 'A table listed by GET /v1/tables',
       }),
     }),
