@@ -37,7 +37,7 @@ runMain(async () => {
     if (values.once) {
       const results = await drainAll(rt, sources, { consumer });
       console.log(bronzeSummary(results));
-      for (const r of results) if (r.error) console.error(`${r.source}: ${r.error}`);
+      for (const r of results) if (r.error) console.error(`${r.target}: ${r.error}`);
       return results.every((r) => r.status === 'succeeded') ? 0 : 1;
     }
     const stop = new AbortController();

@@ -39,7 +39,7 @@ runMain(async () => {
       );
       for (const l of run.loads)
         console.log(
-          `   loaded ${l.table} into PostgreSQL: ${l.rows} rows (${l.status}${l.error ? `: ${l.error}` : ''})`,
+          `   loaded ${l.target} into PostgreSQL: ${l.rowsOut} rows (${l.status}${l.error ? `: ${l.error}` : ''})`,
         );
       ok =
         run.ingest.status === 'succeeded' &&

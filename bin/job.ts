@@ -68,7 +68,7 @@ runMain(async () => {
     const { tables, loads, ok } = await runBatch(rt, { ...options, layers: [layer] });
     console.log(`\n${jobSummary(tables)}`);
     if (loads.length) console.log(`\nLoaded into PostgreSQL:\n${loadSummary(loads)}`);
-    for (const l of loads) if (l.error) console.error(`${l.table}: ${l.error}`);
+    for (const l of loads) if (l.error) console.error(`${l.target}: ${l.error}`);
     console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     return ok ? 0 : 1;
   });

@@ -43,9 +43,9 @@ export async function drainAll(rt: Runtime, sources: string[], options: BronzeSe
 
 /** One line per drain that did something. */
 export const bronzeLine = (r: BronzeResult) =>
-  `${stamp()} bronze ${r.source}: ${r.status}, ${r.entriesRead} read, ${r.rowsWritten} rows in ${r.filesWritten} files` +
+  `${stamp()} bronze ${r.target}: ${r.status}, ${r.rowsIn} read, ${r.rowsOut} rows in ${r.filesWritten} files` +
   `${r.skippedCommitted ? `, ${r.skippedCommitted} already committed` : ''}${r.claimed ? `, ${r.claimed} claimed` : ''}` +
-  `${r.invalidEntries ? `, ${r.invalidEntries} dead-lettered` : ''}${r.deadLettersWritten ? `, ${r.deadLettersWritten} dead letters to the lake` : ''}` +
+  `${r.rowsRejected ? `, ${r.rowsRejected} dead-lettered` : ''}${r.deadLettersWritten ? `, ${r.deadLettersWritten} dead letters to the lake` : ''}` +
   `, ${r.durationMillis} ms${r.error ? ` — ${r.error}` : ''}`;
 
 /** Follows every source's streams until the signal aborts; a failed drain is retried with growing pauses. */
@@ -65,7 +65,7 @@ export async function followStreams(
         try {
           while (!stopping()) {
             const result = await writer.drain(source, 1000);
-            if (result.entriesRead + result.deadLettersRead > 0 || result.status === 'failed') log(bronzeLine(result));
+            if (result.rowsIn + result.deadLettersRead > 0 || result.status === 'failed') log(bronzeLine(result));
             compactor.poke();
             // Redis, S3 or PostgreSQL away: pending entries wait in Redis while the pauses grow.
             failures = result.status === 'failed' ? failures + 1 : 0;

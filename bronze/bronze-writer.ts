@@ -6,7 +6,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataFile, TableRef } from '../lake/catalog/catalog.ts';
-import { newRunId } from '../lake/catalog/runs.ts';
+import { newRunId, type StepResult } from '../lake/catalog/runs.ts';
 import { DuckSession } from '../core/duckdb.ts';
 import { describeError, FencedError, TransientError } from '../core/errors.ts';
 import { failpoint } from '../core/failpoints.ts';
@@ -42,22 +42,21 @@ export interface BronzeWriterOptions extends Partial<StreamReaderOptions> {
   kinds?: StreamKind[];
 }
 
-export interface BronzeResult {
-  source: string;
+/**
+ * A bronze drain of one source: rowsIn the events read from its stream (dead letters are counted apart), rowsOut the
+ * events committed to bronze.<source>, rowsRejected the entries that are not valid envelopes (dead-lettered with the
+ * reason).
+ */
+export interface BronzeResult extends StepResult {
+  kind: 'bronze';
   runId: string;
   status: 'succeeded' | 'failed';
-  /** Events read from the source's stream (dead letters are counted apart). */
-  entriesRead: number;
-  /** Events committed to bronze.<source>. */
-  rowsWritten: number;
   filesWritten: number;
   batches: number;
   /** Re-delivered entries found in committed files (a crash between commit and acknowledge): acknowledged only. */
   skippedCommitted: number;
   /** Entries claimed from writers idle past the claim threshold. */
   claimed: number;
-  /** Entries that are not valid envelopes: dead-lettered with the reason. */
-  invalidEntries: number;
   /** Batches given up before commit because another writer claimed them meanwhile (they write them instead). */
   abandonedBatches: number;
   /** Entries removed from Redis because every consumer group had acknowledged them (they are in the lake). */
@@ -70,8 +69,6 @@ export interface BronzeResult {
    * stages add up to more than the duration.
    */
   timings: Record<BronzeStage, number>;
-  durationMillis: number;
-  error?: string;
 }
 
 export const BRONZE_STAGES = ['read', 'ndjson', 'copy', 'upload', 'commit', 'ackTrim'] as const;
@@ -190,16 +187,17 @@ export class BronzeWriter {
     const started = Date.now();
     const runId = newRunId('bronze');
     const result: BronzeResult = {
-      source,
+      kind: 'bronze',
+      target: source,
       runId,
       status: 'succeeded',
-      entriesRead: 0,
-      rowsWritten: 0,
+      rowsIn: 0,
+      rowsOut: 0,
       filesWritten: 0,
       batches: 0,
       skippedCommitted: 0,
       claimed: 0,
-      invalidEntries: 0,
+      rowsRejected: 0,
       abandonedBatches: 0,
       trimmed: 0,
       deadLettersRead: 0,
@@ -223,7 +221,7 @@ export class BronzeWriter {
     }
     result.durationMillis = Date.now() - started;
     // An idle drain (nothing read) is not worth a run record; a follower does one every second.
-    const read = result.entriesRead + result.deadLettersRead;
+    const read = result.rowsIn + result.deadLettersRead;
     if ((read > 0 && this.options.recordRuns !== false) || result.status === 'failed')
       await this.record(result, new Date(started)).catch(() => {});
     return result;
@@ -363,26 +361,10 @@ export class BronzeWriter {
   }
 
   private async record(result: BronzeResult, startedAt: Date): Promise<void> {
-    await this.rt.runs.start('bronze', result.source, result.runId, startedAt);
-    await this.rt.runs.finish(result.runId, {
-      status: result.status,
-      rowsIn: result.entriesRead,
-      rowsOut: result.rowsWritten,
-      error: result.error,
-      details: {
-        files: result.filesWritten,
-        batches: result.batches,
-        skippedCommitted: result.skippedCommitted,
-        claimed: result.claimed,
-        invalidEntries: result.invalidEntries,
-        abandonedBatches: result.abandonedBatches,
-        trimmed: result.trimmed,
-        deadLettersRead: result.deadLettersRead,
-        deadLettersWritten: result.deadLettersWritten,
-        durationMillis: result.durationMillis,
-        timings: Object.fromEntries(Object.entries(result.timings).map(([k, v]) => [k, Math.round(v)])),
-      },
-    });
+    await this.rt.runs.start('bronze', result.target, result.runId, startedAt);
+    const timings = { ...result.timings };
+    for (const stage of BRONZE_STAGES) timings[stage] = Math.round(timings[stage]);
+    await this.rt.runs.finishStep({ ...result, timings });
   }
 
   /** One Parquet file → upload → ownership check → one catalog commit → dead letters → acknowledge → trim. */
@@ -456,7 +438,7 @@ export class BronzeWriter {
     lap('commit');
     await this.crashPoint('bronze-after-commit');
     if (invalid.length) {
-      result.invalidEntries += invalid.length;
+      result.rowsRejected += invalid.length;
       await StreamPublisher.fromConfig(this.rt.redis(), this.rt.config).deadLetter(
         table.name,
         runId,
@@ -475,7 +457,7 @@ export class BronzeWriter {
     await this.crashPoint('bronze-after-ack');
     result.batches++;
     result.filesWritten += files.length;
-    if (stream.kind === 'events') result.rowsWritten += part?.rowCount ?? 0;
+    if (stream.kind === 'events') result.rowsOut += part?.rowCount ?? 0;
     else result.deadLettersWritten += part?.rowCount ?? 0;
     await removeLocal(local);
     return 'committed';
@@ -494,7 +476,7 @@ export class BronzeWriter {
 }
 
 function countRead(stream: BronzeStream, result: BronzeResult, n: number): void {
-  if (stream.kind === 'events') result.entriesRead += n;
+  if (stream.kind === 'events') result.rowsIn += n;
   else result.deadLettersRead += n;
 }
 

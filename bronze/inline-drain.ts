@@ -15,6 +15,6 @@ export function inlineDrain(rt: Runtime, source: string): () => Promise<number> 
       throw new TransientError(`writing the backlog of ${source} to bronze failed: ${result.error}`);
     // Nothing is pending for it after a drain that succeeded: the group keeps no trace of a consumer that is gone.
     await rt.redis().xgroup('DELCONSUMER', streamKey(rt.config.redisPrefix, source), BRONZE_GROUP, consumer);
-    return result.rowsWritten;
+    return result.rowsOut;
   };
 }

@@ -16,13 +16,13 @@ export async function loadGold(
   const definitions = new Map((await loadAllTables()).map((t) => [keyOf(t), t]));
   const loads: LoadResult[] = [];
   const candidates = results.filter(
-    (r) => r.table.startsWith('gold.') && !r.ownedByStream && (r.status === 'succeeded' || r.status === 'up to date'),
+    (r) => r.target.startsWith('gold.') && !r.ownedByStream && (r.status === 'succeeded' || r.status === 'up to date'),
   );
   if (candidates.length === 0) return loads;
   const duck = await openJobSession(rt.config);
   try {
     for (const result of candidates) {
-      const definition = definitions.get(result.table)!;
+      const definition = definitions.get(result.target)!;
       if (result.status === 'up to date' && (await servesCurrentRows(rt, definition))) continue;
       const load = await loadGoldTable(rt, duck, definition);
       onLoaded?.(load);

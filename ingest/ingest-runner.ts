@@ -1,7 +1,7 @@
 // Runs one source's collector: parse each raw record into an envelope, dead-letter what fails, publish with dedup.
 import { createHash } from 'node:crypto';
 import { envOf } from '../core/config.ts';
-import { newRunId } from '../lake/catalog/runs.ts';
+import { newRunId, type StepResult } from '../lake/catalog/runs.ts';
 import { failpoint } from '../core/failpoints.ts';
 import { describeError } from '../core/errors.ts';
 import type { Runtime } from '../lake/runtime.ts';
@@ -12,18 +12,16 @@ import { liveWriters } from '../streams/writers.ts';
 import { previewOf, StreamPublisher, type DeadLetter } from '../streams/publisher.ts';
 import { isCheckpoint, type CollectContext, type RawRecord, type SourceDefinition } from './source.ts';
 
-export interface IngestResult {
-  source: string;
+/**
+ * A collection run: rowsIn the records the collector produced, rowsOut the events appended to the stream (not seen
+ * before), rowsRejected the records that failed to parse, now in the dead-letter stream (first time seen).
+ */
+export interface IngestResult extends StepResult {
+  kind: 'collect';
   runId: string;
   status: 'succeeded' | 'failed';
-  /** Records the collector produced. */
-  collected: number;
-  /** Events appended to the stream (not seen before). */
-  appended: number;
   /** Events dropped because the exact same event was already in the stream. */
   duplicates: number;
-  /** Records that failed to parse, now in the dead-letter stream (first time seen). */
-  deadLettered: number;
   /** Bad records already dead-lettered by an earlier run. */
   deadLetterDuplicates: number;
   /** Times the collector paused because the stream's backlog reached STRATA_STREAM_MAX_BACKLOG, and time spent waiting. */
@@ -33,8 +31,6 @@ export interface IngestResult {
   drainedInline: number;
   /** New events the Bloom filter took for seen until the exact check said otherwise (measured false positives). */
   bloomFalsePositives: number;
-  durationMillis: number;
-  error?: string;
 }
 
 export interface IngestOptions {
@@ -68,13 +64,14 @@ export async function runIngest(
   const runId = record ? await rt.runs.start('collect', source.name, newRunId('collect')) : newRunId('collect');
   const publisher = StreamPublisher.fromConfig(rt.redis(), rt.config);
   const result: IngestResult = {
-    source: source.name,
+    kind: 'collect',
+    target: source.name,
     runId,
     status: 'succeeded',
-    collected: 0,
-    appended: 0,
+    rowsIn: 0,
+    rowsOut: 0,
+    rowsRejected: 0,
     duplicates: 0,
-    deadLettered: 0,
     deadLetterDuplicates: 0,
     bloomFalsePositives: 0,
     pauses: 0,
@@ -126,11 +123,11 @@ export async function runIngest(
       const { events, letters } = toEnvelopes(source, records, runId, rt.config.maxEventBytes);
       const published = await publisher.publish(source.name, events);
       const dead = await publisher.deadLetter(source.name, runId, letters);
-      result.collected += records.length;
-      result.appended += published.appended;
+      result.rowsIn += records.length;
+      result.rowsOut += published.appended;
       result.duplicates += published.duplicates;
       result.bloomFalsePositives += published.bloomFalsePositives;
-      result.deadLettered += dead.appended;
+      result.rowsRejected += dead.appended;
       result.deadLetterDuplicates += dead.duplicates;
       options.onProgress?.({ ...result, durationMillis: Date.now() - started });
     };
@@ -152,22 +149,7 @@ export async function runIngest(
     result.error = describeError(error);
   }
   result.durationMillis = Date.now() - started;
-  if (record)
-    await rt.runs.finish(runId, {
-      status: result.status,
-      rowsIn: result.collected,
-      rowsOut: result.appended,
-      error: result.error,
-      details: {
-        duplicates: result.duplicates,
-        deadLettered: result.deadLettered,
-        deadLetterDuplicates: result.deadLetterDuplicates,
-        bloomFalsePositives: result.bloomFalsePositives,
-        pauses: result.pauses,
-        backpressureMillis: result.backpressureMillis,
-        drainedInline: result.drainedInline,
-      },
-    });
+  if (record) await rt.runs.finishStep(result);
   return result;
 }
 

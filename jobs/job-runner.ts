@@ -86,7 +86,7 @@ function physicalInputs(
 /** An input of `table` that failed (or was skipped) among `results`, which keeps the table from running. */
 export const failedInputOf = (table: TableDefinition, results: TableRunResult[]) =>
   table.from.find((input) =>
-    results.some((r) => r.table === input && (r.status === 'failed' || r.status === 'skipped')),
+    results.some((r) => r.target === input && (r.status === 'failed' || r.status === 'skipped')),
   );
 
 export async function runJob(rt: Runtime, options: JobOptions): Promise<TableRunResult[]> {
@@ -155,21 +155,8 @@ async function runPlanned(
     },
     table,
   );
-  await rt.runs.finish(runId, {
-    status: result.status === 'succeeded' ? 'succeeded' : 'failed',
-    rowsIn: result.rowsIn,
-    rowsOut: result.rowsOut,
-    rowsQuarantined: result.rowsQuarantined,
-    error: result.error,
-    details: {
-      scope: planned.plan.scope,
-      filesIn: result.filesIn,
-      partitions: result.partitions,
-      rowsDropped: result.rowsDropped,
-      warnings: result.warnings,
-      snapshotId: result.snapshotId,
-    },
-  });
+  // The windows a run changed are for the load that follows, not for the run's record.
+  await rt.runs.finishStep(result, ['changedRows']);
   return result;
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { sqlIdent, sqlString, type DuckSession } from '../core/duckdb.ts';
 import { describeError, TerminalError } from '../core/errors.ts';
 import { failpoint } from '../core/failpoints.ts';
+import { Stopwatch } from '../core/stopwatch.ts';
 import { refOf, type TableRef } from '../lake/catalog/catalog.ts';
 import { attachFiles, viewName } from '../lake/lake-views.ts';
 import { MODES } from './modes/index.ts';
@@ -27,10 +28,16 @@ const WORK = WORK_DATABASE;
 const SCOPE_OPERATIONS: Partial<Record<string, 'replace' | 'overwrite'>> = { all: 'replace', partitions: 'overwrite' };
 const CHECKED = `${WORK}.checked`;
 
-export async function runTable(ctx: TableRunContext, table: TableDefinition): Promise<TableRunResult> {
+export async function runTable(given: TableRunContext, table: TableDefinition): Promise<TableRunResult> {
   const started = Date.now();
+  const watch = new Stopwatch();
+  const ctx: TableRunContext = { ...given, stopwatch: watch };
   const { rt, duck, plan, runId } = ctx;
-  const result = emptyResult(`${table.layer}.${table.name}`, 'succeeded');
+  const result: TableRunResult = {
+    ...emptyResult(`${table.layer}.${table.name}`, 'succeeded'),
+    runId,
+    scope: plan.scope,
+  };
   const ref: TableRef = { layer: table.layer, name: table.name };
   const tmpDir = path.join(rt.config.dataDir, 'tmp', 'jobs', runId);
   try {
@@ -51,28 +58,28 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     const rules = rulesOf(table, windowState);
     const progress = (stage: string) =>
       ctx.onProgress && ((percent: number) => ctx.onProgress!(`${stage}: ${percent} %`));
-    const columns = await checkRows(duck, table, rules, progress('reading and checking'));
-    const counts = await countRows(duck, table, rules);
+    const columns = await watch.time('checking', () => checkRows(duck, table, rules, progress('reading and checking')));
+    const counts = await watch.time('counting', () => countRows(duck, table, rules));
     const failing = rules.filter(([rule, e]) => e.action === 'fail' && counts.broken[rule]! > 0);
     if (failing.length) {
       throw new TerminalError(
-        `${result.table}: expectations with action "fail" were broken:\n${failing.map(([rule, e]) => `- ${rule} (${e.check}): ${counts.broken[rule]} rows`).join('\n')}\nFix the input or relax the rule's action.`,
+        `${result.target}: expectations with action "fail" were broken:\n${failing.map(([rule, e]) => `- ${rule} (${e.check}): ${counts.broken[rule]} rows`).join('\n')}\nFix the input or relax the rule's action.`,
       );
     }
     for (const [rule, e] of rules)
       if (e.action === 'warn' && counts.broken[rule]! > 0) result.warnings[rule] = counts.broken[rule]!;
-    result.rowsQuarantined = counts.quarantined;
+    result.rowsRejected = counts.quarantined;
     result.rowsDropped = counts.dropped;
     if (counts.duplicateKeys > 0) {
       throw new TerminalError(
-        `${result.table}: ${counts.duplicateKeys} rows repeat the primary key (${table.primaryKey.join(', ')}); keep one row per key in ${path.basename(table.sqlPath)} (e.g. with QUALIFY row_number() …), or declare writeMode "merge" with latestBy`,
+        `${result.target}: ${counts.duplicateKeys} rows repeat the primary key (${table.primaryKey.join(', ')}); keep one row per key in ${path.basename(table.sqlPath)} (e.g. with QUALIFY row_number() …), or declare writeMode "merge" with latestBy`,
       );
     }
 
     const mode = MODES[table.writeMode as keyof typeof MODES];
     const output = columns.filter((c) => !isInternal(c));
     const batch = `select ${output.map(sqlIdent).join(', ')} from ${CHECKED} where ${keepCondition(rules)}${ranksRows(table) ? ` and ${RANK} = 1` : ''}`;
-    if (table.writeMode === 'view') throw new TerminalError(`${result.table} is a view: it is defined, never written`);
+    if (table.writeMode === 'view') throw new TerminalError(`${result.target} is a view: it is defined, never written`);
     const written = await MODES[table.writeMode].write({
       ctx,
       table,
@@ -86,38 +93,42 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     result.partitions = [...new Set(files.map(partitionOf).filter((p): p is string => !!p))].sort();
     result.baseSnapshotId = ctx.target?.snapshotId ?? null;
     failpoint('table-before-commit');
-    result.snapshotId = await rt.catalog.commit({
-      table: ref,
-      baseSnapshotId: ctx.target?.snapshotId ?? null,
-      runId,
-      add: files,
-      remove,
-      operation: SCOPE_OPERATIONS[plan.scope] ?? mode.incrementalOperation,
-      consumed: read.map((f) => f.fileId),
-      // An incremental run folds its input into the table once: a file another run processed meanwhile is a conflict.
-      consumeOnce: plan.scope === 'new',
-      summary: {
-        scope: plan.scope,
-        reason: plan.reason,
-        filesIn: result.filesIn,
-        rowsIn: result.rowsIn,
-        rowsQuarantined: result.rowsQuarantined,
-        rowsDropped: result.rowsDropped,
-        partitions: result.partitions,
-        ...(written.window ? { window: written.window } : {}),
-      },
-    });
+    result.snapshotId = await watch.time('commit', () =>
+      rt.catalog.commit({
+        table: ref,
+        baseSnapshotId: ctx.target?.snapshotId ?? null,
+        runId,
+        add: files,
+        remove,
+        operation: SCOPE_OPERATIONS[plan.scope] ?? mode.incrementalOperation,
+        consumed: read.map((f) => f.fileId),
+        // An incremental run folds its input into the table once: a file another run processed meanwhile is a conflict.
+        consumeOnce: plan.scope === 'new',
+        summary: {
+          scope: plan.scope,
+          reason: plan.reason,
+          filesIn: result.filesIn,
+          rowsIn: result.rowsIn,
+          rowsQuarantined: result.rowsRejected,
+          rowsDropped: result.rowsDropped,
+          partitions: result.partitions,
+          ...(written.window ? { window: written.window } : {}),
+        },
+      }),
+    );
     failpoint('table-after-commit');
     if (written.changed) result.changedRows = written.changed;
-    await writeQuarantine(rt, duck, table, {
-      checked: CHECKED,
-      columns,
-      rules: rules.filter(([, e]) => e.action === 'quarantine').map(([r]) => r),
-      replace: plan.scope === 'all',
-      tmpDir,
-      runId,
-      reasons: windowState && table.window ? { [LATE_RULE]: lateReason(table.window, windowState, 'c') } : undefined,
-    });
+    await watch.time('quarantine', () =>
+      writeQuarantine(rt, duck, table, {
+        checked: CHECKED,
+        columns,
+        rules: rules.filter(([, e]) => e.action === 'quarantine').map(([r]) => r),
+        replace: plan.scope === 'all',
+        tmpDir,
+        runId,
+        reasons: windowState && table.window ? { [LATE_RULE]: lateReason(table.window, windowState, 'c') } : undefined,
+      }),
+    );
   } catch (error) {
     result.status = 'failed';
     result.error = describeError(error);
@@ -126,6 +137,7 @@ export async function runTable(ctx: TableRunContext, table: TableDefinition): Pr
     await rm(tmpDir, { recursive: true, force: true });
   }
   result.durationMillis = Date.now() - started;
+  result.stages = watch.millis;
   return result;
 }
 

@@ -1,4 +1,6 @@
 // How a silver or gold table is declared (DESIGN.md contract 6): a definition beside its SQL file.
+import type { StepResult } from '../lake/catalog/runs.ts';
+import type { PlanScope } from './plan.ts';
 
 /**
  * How a run writes what its SQL returns (docs/jobs.md):
@@ -97,37 +99,37 @@ export interface TableDefinition extends TableSpec {
 
 export const STATUSES = ['succeeded', 'failed', 'skipped', 'up to date'] as const;
 
-export interface TableRunResult {
-  table: string;
+/** A table run: the step's common fields (target `<layer>.<name>`, rowsRejected the rows quarantined), then its own. */
+export interface TableRunResult extends StepResult {
   status: (typeof STATUSES)[number];
+  /** What the run rebuilt: `all`, the `partitions` of a backfill, or the `new` input folded in (docs/jobs.md). */
+  scope?: PlanScope;
   /** Input files read (0 when nothing was new). */
   filesIn: number;
-  rowsIn: number;
-  rowsOut: number;
-  rowsQuarantined: number;
   rowsDropped: number;
   /** Partitions written (partitioned tables). */
   partitions: string[];
   /** Rows that broke a `warn` rule, by rule. */
   warnings: Record<string, number>;
-  durationMillis: number;
   snapshotId?: number;
-  error?: string;
   /** Set when a running stream owns the table: the batch job neither ran nor loads it. */
   ownedByStream?: string;
   /** window mode, when asked for: the windows this run changed, as written (what an incremental load upserts). */
   changedRows?: Record<string, unknown>[];
+  /** Milliseconds per stage of the run (reading and checking, counting, writing, statistics, commit, quarantine). */
+  stages?: Record<string, number>;
   /** The snapshot this run's commit replaced (its parent). */
   baseSnapshotId?: number | null;
 }
 
 export const emptyResult = (table: string, status: TableRunResult['status'], error?: string): TableRunResult => ({
-  table,
+  kind: `job:${table.split('.')[0]}`,
+  target: table,
   status,
   filesIn: 0,
   rowsIn: 0,
   rowsOut: 0,
-  rowsQuarantined: 0,
+  rowsRejected: 0,
   rowsDropped: 0,
   partitions: [],
   warnings: {},

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { DataFile, TableRef } from '../lake/catalog/catalog.ts';
 import { sqlIdent, sqlString, type DuckSession } from '../core/duckdb.ts';
 import type { Runtime } from '../lake/runtime.ts';
+import { Stopwatch } from '../core/stopwatch.ts';
 
 export interface WriteOptions {
   partitionBy?: string;
@@ -14,6 +15,8 @@ export interface WriteOptions {
   runId: string;
   /** DuckDB's estimate of the write's progress, in %, every few seconds. */
   onProgress?: (percent: number) => void;
+  /** Times the copy ("writing"), the footers' statistics ("statistics") and the upload ("upload"). */
+  stopwatch?: Stopwatch;
 }
 
 /** Writes `select …` to the lake; a query with no rows still yields one (empty) file, so the table keeps its columns. */
@@ -25,37 +28,54 @@ export async function writeRows(
   options: WriteOptions,
 ): Promise<DataFile[]> {
   const out = path.join(options.tmpDir, `${ref.name}-${Math.random().toString(36).slice(2, 8)}`);
+  const watch = options.stopwatch ?? new Stopwatch();
+  const locals = await watch.time('writing', () => copyRows(duck, sql, out, options));
+  const stats = await watch.time('statistics', () =>
+    footerStats(
+      duck,
+      locals.map((l) => l.local),
+    ),
+  );
+  return watch.time('upload', () => upload(rt, ref, locals, stats, options));
+}
+
+type Local = { local: string; partition?: string };
+
+/** Copies the rows to local Parquet files under `out`, one folder per partition when the table has partitions. */
+async function copyRows(duck: DuckSession, sql: string, out: string, options: WriteOptions): Promise<Local[]> {
   const { partitionBy } = options;
-  let locals: { local: string; partition?: string }[];
   if (partitionBy) {
     await duck.run(
       `copy (${sql}) to ${sqlString(out)} (format parquet, compression zstd, partition_by (${sqlIdent(partitionBy)}), write_partition_columns true, filename_pattern 'part_{i}')`,
       options.onProgress && { onProgress: options.onProgress },
     );
-    locals = await partitionFiles(out);
-    if (locals.length === 0) {
-      // No rows: an empty file outside any partition keeps the table's columns for its readers.
-      const local = `${out}.parquet`;
-      await duck.run(`copy (select * from (${sql}) limit 0) to ${sqlString(local)} (format parquet, compression zstd)`);
-      locals = [{ local }];
-    }
-  } else {
-    const local = `${out}.parquet`;
+    const locals = await partitionFiles(out);
+    if (locals.length) return locals;
+    // No rows: an empty file outside any partition keeps the table's columns for its readers.
     await duck.run(
-      `copy (${sql}) to ${sqlString(local)} (format parquet, compression zstd)`,
-      options.onProgress && { onProgress: options.onProgress },
+      `copy (select * from (${sql}) limit 0) to ${sqlString(`${out}.parquet`)} (format parquet, compression zstd)`,
     );
-    locals = [{ local }];
+    return [{ local: `${out}.parquet` }];
   }
-  const stats = await footerStats(
-    duck,
-    locals.map((l) => l.local),
+  await duck.run(
+    `copy (${sql}) to ${sqlString(`${out}.parquet`)} (format parquet, compression zstd)`,
+    options.onProgress && { onProgress: options.onProgress },
   );
+  return [{ local: `${out}.parquet` }];
+}
+
+async function upload(
+  rt: Runtime,
+  ref: TableRef,
+  locals: Local[],
+  stats: Awaited<ReturnType<typeof footerStats>>,
+  { partitionBy, runId }: WriteOptions,
+): Promise<DataFile[]> {
   const files: DataFile[] = [];
   for (const [i, { local, partition }] of locals.entries()) {
     const folder =
       partition === undefined ? `${ref.layer}/${ref.name}` : `${ref.layer}/${ref.name}/${partitionBy}=${partition}`;
-    const key = `${folder}/${options.runId}${locals.length > 1 ? `-${i}` : ''}.parquet`;
+    const key = `${folder}/${runId}${locals.length > 1 ? `-${i}` : ''}.parquet`;
     const info = await rt.store.putFile(key, local);
     const s = stats.get(local)!;
     files.push({

@@ -33,7 +33,7 @@ export function scheduleAll(rt: Runtime, log: (line: string) => void = (l) => co
       locked(`ingest:${source.name}`, async () => {
         const r = await collectOnce(rt, source, { log: (line) => log(`${stamp()} ingest ${source.name}: ${line}`) });
         log(
-          `${stamp()} ingest ${r.source}: ${r.status}, ${r.collected} seen, ${r.appended} new, ${r.duplicates} duplicate, ${r.deadLettered} failed${r.error ? ` — ${r.error}` : ''}`,
+          `${stamp()} ingest ${r.target}: ${r.status}, ${r.rowsIn} seen, ${r.rowsOut} new, ${r.duplicates} duplicate, ${r.rowsRejected} failed${r.error ? ` — ${r.error}` : ''}`,
         );
       }),
       { name: `ingest:${source.name}`, noOverlap: true, timezone: 'UTC' },
@@ -46,10 +46,12 @@ export function scheduleAll(rt: Runtime, log: (line: string) => void = (l) => co
         const { tables, loads } = await runBatch(rt, { layers: ['silver', 'gold'], wait: true });
         for (const r of tables)
           log(
-            `${stamp()} job ${r.table}: ${r.status}, ${r.rowsIn} in, ${r.rowsOut} out, ${r.rowsQuarantined} quarantined${r.error ? ` — ${r.error}` : ''}`,
+            `${stamp()} job ${r.target}: ${r.status}, ${r.rowsIn} in, ${r.rowsOut} out, ${r.rowsRejected} quarantined${r.error ? ` — ${r.error}` : ''}`,
           );
         for (const l of loads)
-          log(`${stamp()} load ${l.table} → PostgreSQL: ${l.status}, ${l.rows} rows${l.error ? ` — ${l.error}` : ''}`);
+          log(
+            `${stamp()} load ${l.target} → PostgreSQL: ${l.status}, ${l.rowsOut} rows${l.error ? ` — ${l.error}` : ''}`,
+          );
       }),
       { name: 'jobs', noOverlap: true, timezone: 'UTC' },
     ),

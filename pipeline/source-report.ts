@@ -19,13 +19,13 @@ export function stageReporter(cfg: Config, { source }: SourcePipeline, origin: s
     onCollected(r) {
       console.log(`\n2. Collect   ${origin} → Redis stream ${streamKey(cfg.redisPrefix, source.name)}`);
       console.log(
-        `   ${r.collected} records: ${r.appended} new, ${r.duplicates} duplicates dropped, ${r.deadLettered} dead-lettered (${r.deadLetterDuplicates} already dead-lettered earlier)`,
+        `   ${r.rowsIn} records: ${r.rowsOut} new, ${r.duplicates} duplicates dropped, ${r.rowsRejected} dead-lettered (${r.deadLetterDuplicates} already dead-lettered earlier)`,
       );
       if (r.error) console.log(`   error: ${r.error}`);
     },
     onBronze(r) {
       console.log(
-        `\n3. Bronze    ${r.rowsWritten} events and ${r.deadLettersWritten} dead letters → ${r.filesWritten} Parquet files in ${cfg.lakeUrl}/bronze/ (committed entries leave Redis)`,
+        `\n3. Bronze    ${r.rowsOut} events and ${r.deadLettersWritten} dead letters → ${r.filesWritten} Parquet files in ${cfg.lakeUrl}/bronze/ (committed entries leave Redis)`,
       );
       if (r.error) console.log(`   error: ${r.error}`);
     },

@@ -96,7 +96,7 @@ export async function runStream(rt: Runtime, options: StreamOptions): Promise<St
     while (!stopping) {
       const started = Date.now();
       const r = await runIngest(rt, source, { recordRun: false });
-      totals.collected += r.appended;
+      totals.collected += r.rowsOut;
       if (r.status === 'failed' && !failing)
         warn(`${stamp()} collect ${source.name}: failed — ${r.error} (retrying every ${source.streamEveryMillis} ms)`);
       if (r.status === 'succeeded' && failing) log(`${stamp()} collect ${source.name}: recovered`);
@@ -114,8 +114,8 @@ export async function runStream(rt: Runtime, options: StreamOptions): Promise<St
       shouldStop: () => stopping,
       flushIntervalMillis: Math.min(rt.config.bronze.flushIntervalMillis, MAX_FLUSH_MILLIS),
       onBatch: (r) => {
-        totals.bronzeRows += r.rowsWritten - written;
-        written = r.rowsWritten;
+        totals.bronzeRows += r.rowsOut - written;
+        written = r.rowsOut;
         dirty = true;
         nap.wake();
       },
@@ -163,19 +163,19 @@ export async function runStream(rt: Runtime, options: StreamOptions): Promise<St
       if (results.some((r) => r.status === 'succeeded')) totals.rounds++;
       totals.lastRoundMillis = Date.now() - started;
       for (const r of results.filter((x) => x.status === 'succeeded')) {
-        add(totals.rowsIn, r.table, r.rowsIn);
-        add(totals.rowsOut, r.table, r.rowsOut);
-        add(totals.quarantined, r.table, r.rowsQuarantined);
+        add(totals.rowsIn, r.target, r.rowsIn);
+        add(totals.rowsOut, r.target, r.rowsOut);
+        add(totals.quarantined, r.target, r.rowsRejected);
       }
       if (failed.length) {
         totals.failedRounds++;
         if (failing === 0) {
           for (const r of failed)
-            warn(`${stamp()} round: ${r.table} failed — ${r.error} (nothing of it committed; retrying)`);
+            warn(`${stamp()} round: ${r.target} failed — ${r.error} (nothing of it committed; retrying)`);
           await rt.runs
-            .start('stream', failed.map((r) => r.table).join(', '))
+            .start('stream', failed.map((r) => r.target).join(', '))
             .then((id) =>
-              rt.runs.finish(id, { status: 'failed', error: failed.map((r) => `${r.table}: ${r.error}`).join('\n') }),
+              rt.runs.finish(id, { status: 'failed', error: failed.map((r) => `${r.target}: ${r.error}`).join('\n') }),
             )
             .catch(() => {});
         }
@@ -232,7 +232,7 @@ async function syncServed(rt: Runtime, tables: StreamingTables, log: (line: stri
     if (!(await rt.catalog.currentSnapshot(table)) || (await servesCurrentRows(rt, table))) continue;
     const load = await loadGoldTable(rt, tables.duck, table);
     log(
-      `${stamp()} load gold.${table.name}: ${load.status}, ${load.rows} rows at snapshot ${load.snapshotId}${load.error ? ` — ${load.error}` : ''}`,
+      `${stamp()} load gold.${table.name}: ${load.status}, ${load.rowsOut} rows at snapshot ${load.snapshotId}${load.error ? ` — ${load.error}` : ''}`,
     );
   }
 }

@@ -11,19 +11,19 @@ export function jobSummary(results: TableRunResult[]): string {
   const table = formatTable(
     ['table', 'status', 'files in', 'rows in', 'rows out', 'quarantined', 'dropped', 'duration'],
     results.map((r) => [
-      r.table,
+      r.target,
       r.status,
       r.filesIn,
       r.rowsIn,
       r.rowsOut,
-      r.rowsQuarantined,
+      r.rowsRejected,
       r.rowsDropped,
       `${r.durationMillis} ms`,
     ]),
   );
   const notes = results.flatMap((r) => [
-    ...(r.error ? [`${r.table}: ${r.error}`] : []),
-    ...Object.entries(r.warnings).map(([rule, n]) => `${r.table}: warning: ${n} rows broke ${rule}`),
+    ...(r.error ? [`${r.target}: ${r.error}`] : []),
+    ...Object.entries(r.warnings).map(([rule, n]) => `${r.target}: warning: ${n} rows broke ${rule}`),
   ]);
   return [table, ...notes].join('\n');
 }
@@ -33,9 +33,9 @@ export function loadSummary(loads: LoadResult[]): string {
   return formatTable(
     ['table', 'status', 'rows', 'lake snapshot', 'duration'],
     loads.map((l) => [
-      `gold.${l.table.split('.')[1]}`,
+      `gold.${l.target.split('.')[1]}`,
       l.status,
-      l.rows,
+      l.rowsOut,
       l.snapshotId ?? '-',
       `${l.durationMillis} ms`,
     ]),
@@ -58,12 +58,12 @@ export function ingestSummary(result: IngestResult): string {
     ],
     [
       [
-        result.source,
+        result.target,
         result.status,
-        result.collected,
-        result.appended,
+        result.rowsIn,
+        result.rowsOut,
         result.duplicates,
-        result.deadLettered + result.deadLetterDuplicates,
+        result.rowsRejected + result.deadLetterDuplicates,
         result.bloomFalsePositives,
         `${result.backpressureMillis} ms`,
         `${result.durationMillis} ms`,
@@ -88,10 +88,10 @@ export function bronzeSummary(results: BronzeResult[]): string {
       'duration',
     ],
     results.map((r) => [
-      r.source,
+      r.target,
       r.status,
-      r.entriesRead,
-      r.rowsWritten,
+      r.rowsIn,
+      r.rowsOut,
       r.deadLettersWritten,
       r.filesWritten,
       r.skippedCommitted,

@@ -90,7 +90,7 @@ export async function runTableBatch(rt: Runtime, table: string, given: TableTest
     await drainSource(rt, name);
   }
   const run = await runBatch(rt, { layers: [table.startsWith('gold.') ? 'gold' : 'silver'], select: [`+${table}`] });
-  const failed = run.tables.filter((r) => r.status === 'failed').map((r) => `${r.table}: ${r.error}`);
+  const failed = run.tables.filter((r) => r.status === 'failed').map((r) => `${r.target}: ${r.error}`);
   assert.deepEqual(failed, [], 'a table of the batch failed');
 }
 

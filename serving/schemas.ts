@@ -72,7 +72,9 @@ export const RunSchema = z
     durationMillis: nullableInt(),
     rowsIn: nullableInt(),
     rowsOut: nullableInt(),
-    rowsQuarantined: nullableInt(),
+    rowsQuarantined: nullableInt().openapi({
+      description: 'Rows the step set aside with a reason: quarantined (table runs) or dead-lettered (collect, bronze)',
+    }),
     error: z.string().nullable(),
     details: z.record(z.string(), z.unknown()),
   })

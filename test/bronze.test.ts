@@ -40,7 +40,7 @@ describe('bronze writer', () => {
     const ids = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, SOURCE), '-', '+')).map(([id]) => id);
     const result = await drainSource(env.rt, SOURCE, { maxBatchRows: 1000 });
     assert.equal(result.status, 'succeeded', result.error);
-    assert.deepEqual([result.entriesRead, result.rowsWritten, result.filesWritten], [300, 300, 1]);
+    assert.deepEqual([result.rowsIn, result.rowsOut, result.filesWritten], [300, 300, 1]);
     const snapshot = await env.rt.catalog.currentSnapshot({ layer: 'bronze', name: SOURCE });
     const day = new Date(Number(ids[0]!.split('-')[0])).toISOString().slice(0, 10);
     assert.deepEqual(
@@ -85,7 +85,7 @@ describe('bronze writer', () => {
 
     const resumed = await drainSource(env.rt, SOURCE, { maxBatchRows: 100 });
     assert.equal(resumed.status, 'succeeded', resumed.error);
-    assert.deepEqual([resumed.skippedCommitted, resumed.rowsWritten], [100, 150]);
+    assert.deepEqual([resumed.skippedCommitted, resumed.rowsOut], [100, 150]);
     const rows = await bronzeRows(env);
     assert.equal(rows.length, 550);
     assert.equal(new Set(rows.map((r) => r.event_id)).size, 550);
@@ -112,10 +112,10 @@ describe('bronze writer', () => {
     });
     await isPaused;
     const successor = await drainSource(env.rt, SOURCE, { consumer: 'successor', claimIdleMillis: 0 });
-    assert.deepEqual([successor.status, successor.claimed, successor.rowsWritten], ['succeeded', 80, 80]);
+    assert.deepEqual([successor.status, successor.claimed, successor.rowsOut], ['succeeded', 80, 80]);
     release();
     const late = await zombie;
-    assert.deepEqual([late.status, late.abandonedBatches, late.rowsWritten], ['succeeded', 1, 0], late.error);
+    assert.deepEqual([late.status, late.abandonedBatches, late.rowsOut], ['succeeded', 1, 0], late.error);
     assert.equal(await env.rt.catalog.rowCount({ layer: 'bronze', name: SOURCE }), before + 80);
   });
 
@@ -125,7 +125,7 @@ describe('bronze writer', () => {
     );
     await publisher.publish('bytes', big);
     const result = await drainSource(env.rt, 'bytes', { maxBatchRows: 1000, maxBatchBytes: 20_000 });
-    assert.equal(result.rowsWritten, 60);
+    assert.equal(result.rowsOut, 60);
     const files = (await env.rt.catalog.currentSnapshot({ layer: 'bronze', name: 'bytes' }))!.files;
     assert.equal(files.length, result.batches);
     assert.ok(result.batches >= 3, `${result.batches} batches`);
@@ -151,7 +151,7 @@ describe('bronze writer', () => {
     const result = await writer.drain(key, 5000);
     clearTimeout(later);
     await writer.close();
-    assert.deepEqual([result.rowsWritten, result.batches], [10, 1], 'both waves went into one batch');
+    assert.deepEqual([result.rowsOut, result.batches], [10, 1], 'both waves went into one batch');
   });
 
   it('dead-letters stream entries that are not valid envelopes, with the reason, into the lake, and writes the rest', async () => {
@@ -173,7 +173,7 @@ describe('bronze writer', () => {
     await publisher.publish('mixed', good.slice(2));
     const result = await drainSource(env.rt, 'mixed');
     assert.deepEqual(
-      [result.status, result.entriesRead, result.rowsWritten, result.invalidEntries, result.deadLettersWritten],
+      [result.status, result.rowsIn, result.rowsOut, result.rowsRejected, result.deadLettersWritten],
       ['succeeded', 7, 4, 3, 3],
       result.error,
     );
@@ -199,7 +199,7 @@ describe('bronze writer', () => {
 
   it('does nothing when the stream holds nothing new', async () => {
     const result = await drainSource(env.rt, SOURCE);
-    assert.deepEqual([result.status, result.entriesRead, result.rowsWritten], ['succeeded', 0, 0]);
+    assert.deepEqual([result.status, result.rowsIn, result.rowsOut], ['succeeded', 0, 0]);
   });
 
   it('records each drain that read something as a run, with its real start and end', async () => {

@@ -41,12 +41,12 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
     it('carries every record to the stage it belongs in, exactly once', async () => {
       const run = await runSourcePipeline(env.rt, WEATHER, fixtures.url);
       assert.equal(run.ingest.status, 'succeeded', run.ingest.error);
-      assert.equal(run.ingest.collected, expected.served);
-      assert.equal(run.ingest.appended, expected.bronze);
+      assert.equal(run.ingest.rowsIn, expected.served);
+      assert.equal(run.ingest.rowsOut, expected.bronze);
       assert.equal(run.ingest.duplicates, expected.streamDuplicates);
-      assert.equal(run.ingest.deadLettered, expected.deadLetters);
+      assert.equal(run.ingest.rowsRejected, expected.deadLetters);
       assert.equal(run.ingest.deadLetterDuplicates, expected.deadLetterDuplicates);
-      assert.equal(run.bronze.rowsWritten, expected.bronze);
+      assert.equal(run.bronze.rowsOut, expected.bronze);
       assert.deepEqual(await stageTotals(env.rt, WEATHER), {
         stream: 0,
         deadLetterStream: 0,
@@ -103,11 +103,11 @@ for (const lake of ['file', 's3'] as LakeKind[]) {
     it('changes no count when run again (incremental: only the newest readings come again, as duplicates)', async () => {
       const before = await stageTotals(env.rt, WEATHER);
       const run = await runSourcePipeline(env.rt, WEATHER, fixtures.url);
-      assert.equal(run.ingest.collected, expected.servedAtNewestUpdate);
-      assert.equal(run.ingest.appended, 0);
-      assert.equal(run.ingest.deadLettered, 0);
+      assert.equal(run.ingest.rowsIn, expected.servedAtNewestUpdate);
+      assert.equal(run.ingest.rowsOut, 0);
+      assert.equal(run.ingest.rowsRejected, 0);
       assert.equal(run.ingest.duplicates + run.ingest.deadLetterDuplicates, expected.servedAtNewestUpdate);
-      assert.equal(run.bronze.rowsWritten, 0);
+      assert.equal(run.bronze.rowsOut, 0);
       assert.deepEqual(await stageTotals(env.rt, WEATHER), before);
     });
 

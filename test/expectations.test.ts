@@ -90,7 +90,7 @@ describe('expectations: warn, drop, quarantine and fail, with exact counts', { t
   it('drop: removes the rows that broke the rule and counts them', async () => {
     const [result] = await runJob(env.rt, { layer: 'silver', root, select: ['checks_drop'] });
     assert.deepEqual(
-      [result!.status, result!.rowsOut, result!.rowsDropped, result!.rowsQuarantined],
+      [result!.status, result!.rowsOut, result!.rowsDropped, result!.rowsRejected],
       ['succeeded', 9, 2, 0],
     );
     assert.deepEqual(
@@ -106,7 +106,7 @@ describe('expectations: warn, drop, quarantine and fail, with exact counts', { t
 
   it('quarantine: sets rows aside with their raw record and every rule they broke', async () => {
     const [result] = await runJob(env.rt, { layer: 'silver', root, select: ['checks_quarantine'] });
-    assert.deepEqual([result!.status, result!.rowsOut, result!.rowsQuarantined], ['succeeded', 6, 5]);
+    assert.deepEqual([result!.status, result!.rowsOut, result!.rowsRejected], ['succeeded', 6, 5]);
     const quarantined = await rows(
       'checks_quarantine__quarantine',
       'select id, raw, broken_rules from silver.checks_quarantine__quarantine order by id',
@@ -119,7 +119,7 @@ describe('expectations: warn, drop, quarantine and fail, with exact counts', { t
       { id: 'r8', raw: '{"id":"r8","v":8}', broken_rules: ['odd_or_small'] },
     ]);
     const again = await runJob(env.rt, { layer: 'silver', root, select: ['checks_quarantine'], fullRefresh: true });
-    assert.equal(again[0]!.rowsQuarantined, 5);
+    assert.equal(again[0]!.rowsRejected, 5);
     assert.equal(
       await env.rt.catalog.rowCount({ layer: 'silver', name: 'checks_quarantine__quarantine' }),
       5,

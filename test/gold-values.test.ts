@@ -245,9 +245,9 @@ describe("gold tables on small fixtures equal the test's own computation", { tim
     );
     const silver = await runJob(rt, { layer: 'silver' });
     const gold = await runJob(rt, { layer: 'gold' });
-    for (const r of [...silver, ...gold]) assert.equal(r.status, 'succeeded', `${r.table}: ${r.error}`);
+    for (const r of [...silver, ...gold]) assert.equal(r.status, 'succeeded', `${r.target}: ${r.error}`);
     const loads = await loadGold(rt, gold);
-    for (const l of loads) assert.equal(l.status, 'succeeded', `${l.table}: ${l.error}`);
+    for (const l of loads) assert.equal(l.status, 'succeeded', `${l.target}: ${l.error}`);
   });
   after(async () => env?.cleanup());
 

@@ -47,10 +47,10 @@ describe('weather collection, run after run', () => {
   it('adds nothing when the source is unchanged, and exactly one event when one reading is revised', async () => {
     const first = await runIngest(env.rt, weatherSource, { context: { baseUrl: fixtures.url } });
     assert.equal(first.status, 'succeeded', first.error);
-    assert.ok(first.appended > 500);
+    assert.ok(first.rowsOut > 500);
     const second = await runIngest(env.rt, weatherSource, { context: { baseUrl: fixtures.url } });
-    assert.equal(second.appended, 0);
-    assert.ok(second.collected < 50, `an incremental run asks only for the newest readings, got ${second.collected}`);
+    assert.equal(second.rowsOut, 0);
+    assert.ok(second.rowsIn < 50, `an incremental run asks only for the newest readings, got ${second.rowsIn}`);
 
     fixtures.revise((records) => {
       const reading = records.find((r) => r.city === 'Lyon' && typeof r.temperature_c === 'number')!;
@@ -58,8 +58,8 @@ describe('weather collection, run after run', () => {
       reading.updated_at = '2027-01-01T00:00:00.000Z';
     });
     const third = await runIngest(env.rt, weatherSource, { context: { baseUrl: fixtures.url } });
-    assert.deepEqual([third.status, third.appended], ['succeeded', 1]);
-    assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'weather')), first.appended + 1);
+    assert.deepEqual([third.status, third.rowsOut], ['succeeded', 1]);
+    assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'weather')), first.rowsOut + 1);
   });
 });
 
@@ -95,7 +95,7 @@ describe('ingest runner backpressure', () => {
     assert.equal(drained.status, 'succeeded', drained.error);
     const result = await run;
     assert.equal(result.status, 'succeeded', result.error);
-    assert.deepEqual([result.collected, result.appended, result.duplicates, result.drainedInline], [1400, 1400, 0, 0]);
+    assert.deepEqual([result.rowsIn, result.rowsOut, result.duplicates, result.drainedInline], [1400, 1400, 0, 0]);
     assert.ok(result.pauses === 1 && result.backpressureMillis > 0);
     assert.equal(await env.rt.redis().xlen(stream), 400, 'what bronze committed left Redis; the rest waits for it');
     assert.deepEqual(
@@ -122,7 +122,7 @@ describe('ingest runner backpressure', () => {
       onBackpressure: (e) => void states.push(e.state),
     });
     assert.equal(result.status, 'succeeded', result.error);
-    assert.deepEqual([result.collected, result.appended], [2500, 2500]);
+    assert.deepEqual([result.rowsIn, result.rowsOut], [2500, 2500]);
     const inLake = await env.rt.catalog.rowCount({ layer: 'bronze', name: 'alone' });
     assert.equal(inLake, result.drainedInline);
     assert.equal(inLake + (await env.rt.redis().xlen(stream)), 2500);
@@ -146,7 +146,7 @@ describe('ingest runner backpressure', () => {
       result.error ?? '',
       /backlog is at 300 of 300 and no bronze writer has run for 0 s; start one \(`pnpm bronze`\), or raise STRATA_STREAM_MAX_BACKLOG/,
     );
-    assert.equal(result.appended, 300, 'what was published stays in the stream');
+    assert.equal(result.rowsOut, 300, 'what was published stays in the stream');
   });
 
   it('with a writer alive that does not catch up, fails at the deadline naming it', async () => {

@@ -43,7 +43,7 @@ const DAY1 = [
 ];
 const DAY2 = [reading('P1', 'Paris', '2026-11-21T08:00:00Z', 6), reading('L1', 'Lyon', '2026-11-21T08:00:00Z', 4)];
 
-const byTable = (results: TableRunResult[]) => Object.fromEntries(results.map((r) => [r.table, r]));
+const byTable = (results: TableRunResult[]) => Object.fromEntries(results.map((r) => [r.target, r]));
 const weatherTables = { select: ['weather_observations+'] };
 
 describe('incremental job runs', { timeout: 180_000 }, () => {
@@ -91,7 +91,7 @@ describe('incremental job runs', { timeout: 180_000 }, () => {
     ];
     const results = await runJob(env.rt, { layer: 'silver', ...weatherTables });
     assert.deepEqual(
-      results.map((r) => [r.table, r.status, r.filesIn, r.rowsIn]),
+      results.map((r) => [r.target, r.status, r.filesIn, r.rowsIn]),
       [
         ['silver.weather_observations', 'up to date', 0, 0],
         ['gold.weather_daily', 'up to date', 0, 0],

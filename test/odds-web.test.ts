@@ -40,7 +40,7 @@ describe('odds source (web collector, static and JavaScript-rendered pages)', { 
     assert.equal(result.status, 'succeeded', result.error);
     // A page whose layout changed is one record: dead-lettered whole, with its URL and HTML.
     assert.deepEqual(
-      [result.collected, result.appended, result.deadLettered],
+      [result.rowsIn, result.rowsOut, result.rowsRejected],
       [readable.length + 1, valid.length, readable.length - valid.length + 1],
     );
     const entries = (await env.rt.redis().xrange(streamKey(env.config.redisPrefix, 'odds'), '-', '+')) as [
@@ -69,7 +69,7 @@ describe('odds source (web collector, static and JavaScript-rendered pages)', { 
 
   it('adds nothing when the site has not changed', async () => {
     const again = await runIngest(env.rt, oddsSource, { context: { baseUrl: site.url } });
-    assert.deepEqual([again.appended, again.duplicates], [0, valid.length]);
+    assert.deepEqual([again.rowsOut, again.duplicates], [0, valid.length]);
   });
 
   it('leaves no crawlee storage folder behind', () => {

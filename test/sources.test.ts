@@ -45,7 +45,7 @@ describe('weapons source', { timeout: 120_000 }, () => {
     // Each page whose layout changed is dead-lettered whole, as one record.
     assert.equal(changed, 1);
     assert.deepEqual(
-      [result.collected, result.appended, result.deadLettered],
+      [result.rowsIn, result.rowsOut, result.rowsRejected],
       [rows.length + changed, named.length, rows.length - named.length + changed],
     );
     const entries = (await env.rt.redis().xrange(`${env.config.redisPrefix}:stream:weapons`, '-', '+')) as [
@@ -54,7 +54,7 @@ describe('weapons source', { timeout: 120_000 }, () => {
     ][];
     const keys = entries.map(([, f]) => decodeEnvelope(f[1]!).natural_key).sort();
     assert.deepEqual(keys, named.map((r) => `${r.type}|${r.name}`).sort());
-    assert.equal((await runIngest(env.rt, weaponsSource, { context: { baseUrl: wiki.url } })).appended, 0);
+    assert.equal((await runIngest(env.rt, weaponsSource, { context: { baseUrl: wiki.url } })).rowsOut, 0);
   });
 });
 
@@ -81,7 +81,7 @@ describe('listings source (API + inbox dumps + legacy table)', () => {
     const first = await runIngest(env.rt, listingsSource, { context });
     assert.equal(first.status, 'succeeded', first.error);
     const seen = apiRows + dumps.csvRows + dumps.jsonRows + legacyRows;
-    assert.deepEqual([first.collected, first.deadLettered, first.appended], [seen, 2, seen - 2]);
+    assert.deepEqual([first.rowsIn, first.rowsRejected, first.rowsOut], [seen, 2, seen - 2]);
     const entries = (await env.rt.redis().xrange(`${env.config.redisPrefix}:stream:listings`, '-', '+')) as [
       string,
       string[],
@@ -97,7 +97,7 @@ describe('listings source (API + inbox dumps + legacy table)', () => {
     ]);
     const second = await runIngest(env.rt, listingsSource, { context });
     assert.deepEqual(
-      [second.collected, second.appended],
+      [second.rowsIn, second.rowsOut],
       [apiRows, 0],
       'the API again (all duplicates); the inbox is empty; the table has nothing newer',
     );
@@ -122,18 +122,18 @@ describe('crypto source', () => {
     const valid = (at: number) => ticks(at).filter((t) => typeof t.symbol === 'string').length;
     const first = await runIngest(env.rt, cryptoSource, { context: { baseUrl: api.url } });
     assert.deepEqual(
-      [first.status, first.collected, first.appended, first.deadLettered],
+      [first.status, first.rowsIn, first.rowsOut, first.rowsRejected],
       ['succeeded', 10, valid(clock), 10 - valid(clock)],
       first.error,
     );
     const sameSecond = await runIngest(env.rt, cryptoSource, { context: { baseUrl: api.url } });
-    assert.equal(sameSecond.appended, 0);
-    let total = first.appended;
+    assert.equal(sameSecond.rowsOut, 0);
+    let total = first.rowsOut;
     for (let s = 1; s <= 30; s++) {
       clock += 1000;
       const next = await runIngest(env.rt, cryptoSource, { context: { baseUrl: api.url } });
-      assert.equal(next.appended, valid(clock), `second ${s}`);
-      total += next.appended;
+      assert.equal(next.rowsOut, valid(clock), `second ${s}`);
+      total += next.rowsOut;
     }
     assert.ok(total < 31 * 10, 'the fixture did drop some symbols');
     assert.equal(await env.rt.redis().xlen(`${env.config.redisPrefix}:stream:crypto`), total);

@@ -84,7 +84,7 @@ describe('streaming windows: out-of-order, duplicate and late ticks in micro-bat
   });
 
   it('keeps every candle exact after each micro-batch, in PostgreSQL and in the lake', async () => {
-    const loader = streamingGoldLoader(env.rt, (load) => modes.push(`${load.table}:${load.mode}`));
+    const loader = streamingGoldLoader(env.rt, (load) => modes.push(`${load.target}:${load.mode}`));
     // What the API's live feed hears: one notification per table and micro-batch, naming the committed snapshot.
     const listener = new pg.Client({ connectionString: env.config.databaseUrl });
     await listener.connect();
@@ -99,7 +99,7 @@ describe('streaming windows: out-of-order, duplicate and late ticks in micro-bat
       );
       const results = await tables.runOnce(loader);
       assert.deepEqual(
-        results.map((r) => [r.table, r.status, r.error]),
+        results.map((r) => [r.target, r.status, r.error]),
         tables.tables.map((x) => [`${x.layer}.${x.name}`, 'succeeded', undefined]),
         `batch ${i + 1}`,
       );

@@ -17,15 +17,20 @@ await withRuntime(config(), async (rt) => {
   const started = performance.now();
   let silverRows = 0;
   let goldRows = 0;
+  const stages: Record<string, number> = {};
   if (mode === 'strata') {
     const results = await runJob(rt, {
       layer: 'silver',
       select: ['weather_observations+'],
       fullRefresh: process.argv.includes('--full-refresh'),
     });
-    for (const r of results) if (r.status !== 'succeeded') throw new Error(`${r.table}: ${r.status} ${r.error ?? ''}`);
-    silverRows = results.find((r) => r.table === SILVER)!.rowsOut;
-    goldRows = results.find((r) => r.table === GOLD)!.rowsOut;
+    for (const r of results) if (r.status !== 'succeeded') throw new Error(`${r.target}: ${r.status} ${r.error ?? ''}`);
+    silverRows = results.find((r) => r.target === SILVER)!.rowsOut;
+    goldRows = results.find((r) => r.target === GOLD)!.rowsOut;
+    // Where the runner's time goes, per stage, both tables summed.
+    for (const r of results)
+      for (const [stage, ms] of Object.entries(r.stages ?? {})) stages[stage] = (stages[stage] ?? 0) + ms;
+    stages.other = results.reduce((n, r) => n + r.durationMillis, 0) - Object.values(stages).reduce((a, b) => a + b, 0);
   } else {
     const tables = await loadAllTables();
     const silver = tables.find((t) => `${t.layer}.${t.name}` === SILVER)!;
@@ -55,7 +60,15 @@ await withRuntime(config(), async (rt) => {
     }
   }
   const seconds = (performance.now() - started) / 1000;
+  if (mode === 'strata') stages.setup = Math.round(seconds * 1000 - Object.values(stages).reduce((a, b) => a + b, 0));
   console.log(
-    JSON.stringify({ mode, seconds, silverRows, goldRows, peakRssBytes: process.resourceUsage().maxRSS * 1024 }),
+    JSON.stringify({
+      mode,
+      seconds,
+      silverRows,
+      goldRows,
+      stages,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    }),
   );
 });

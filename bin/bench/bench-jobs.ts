@@ -90,6 +90,8 @@ interface WorkerResult {
   silverRows: number;
   goldRows: number;
   peakRssBytes: number;
+  /** The runner's milliseconds per stage, silver and gold summed (see TableRunResult.stages). */
+  stages: Record<string, number>;
 }
 
 async function runWorker(env: Isolated, mode: 'strata' | 'bare', fullRefresh: boolean): Promise<WorkerResult> {
@@ -148,6 +150,8 @@ runMain(async () => {
     const peak = Math.max(...strata.map((s) => s.peakRssBytes));
     const peakBare = Math.max(...bare.map((s) => s.peakRssBytes));
     const goalMet = ratio <= 1.25 && peak <= 2 * 2 ** 30;
+    const stageNames = Object.keys(strata[0]!.stages);
+    const stages = Object.fromEntries(stageNames.map((s) => [s, median(strata.map((r) => r.stages[s] ?? 0)) / 1000]));
     console.log(
       formatTable(
         ['measure', 'seconds (median)', 'peak RSS'],
@@ -157,6 +161,12 @@ runMain(async () => {
           ['ratio runner / DuckDB', ratio, ''],
         ],
       ),
+    );
+    console.log(
+      `\nWhere the runner's time goes (median seconds, silver + gold):\n${formatTable(
+        ['stage', 'seconds'],
+        Object.entries(stages).map(([s, v]) => [s, v.toFixed(2)]),
+      )}`,
     );
     console.log(
       `${rows} bronze rows, ${rounds} round(s); silver ${strata[0]!.silverRows} rows, gold ${strata[0]!.goldRows} rows; goal ≤ 1.25× and ≤ 2 GiB: ${goalMet ? 'met' : 'not met'}`,
@@ -172,6 +182,7 @@ runMain(async () => {
           ratio,
           runnerPeakRssBytes: peak,
           duckdbPeakRssBytes: peakBare,
+          runnerStageSeconds: stages,
           silverRows: strata[0]!.silverRows,
           goldRows: strata[0]!.goldRows,
           goalRatio: 1.25,

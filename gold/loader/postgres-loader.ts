@@ -3,7 +3,7 @@
 // failed load drops its staging table and leaves the previous data serving.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { newRunId } from '../../lake/catalog/runs.ts';
+import { newRunId, type StepResult } from '../../lake/catalog/runs.ts';
 import type { DuckSession } from '../../core/duckdb.ts';
 import { sqlIdent } from '../../core/duckdb.ts';
 import { describeError, TerminalError } from '../../core/errors.ts';
@@ -13,13 +13,15 @@ import { inTransaction } from '../../core/postgres.ts';
 import type { Runtime } from '../../lake/runtime.ts';
 import { GOLD_LOADED_CHANNEL, GOLD_SCHEMA, stagingName } from '../served.ts';
 
-export interface LoadResult {
-  table: string;
+/**
+ * A PostgreSQL load of a gold table (target `gold.<name>`): rowsIn the lake rows read, rowsOut the rows served. A
+ * streaming micro-batch's upsert records no run of its own (the stream's run counts it).
+ */
+export interface LoadResult extends StepResult {
+  kind: 'load';
   status: 'succeeded' | 'failed';
-  rows: number;
+  /** The lake snapshot PostgreSQL now serves. */
   snapshotId: number | null;
-  durationMillis: number;
-  error?: string;
 }
 
 const PG_TYPES: [RegExp, string][] = [
@@ -122,9 +124,12 @@ export async function applyGoldChange(
   }).catch(() => false);
   if (applied)
     return {
-      table: `gold.${table.name}`,
+      kind: 'load',
+      target: `gold.${table.name}`,
       status: 'succeeded',
-      rows: change.rows.length,
+      rowsIn: change.rows.length,
+      rowsOut: change.rows.length,
+      rowsRejected: 0,
       snapshotId: change.snapshotId,
       durationMillis: Date.now() - started,
       mode: 'upsert',
@@ -148,7 +153,17 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
   const runId = await rt.runs.start('load', name, newRunId('load'));
   const staging = stagingName(table.name, randomUUID().slice(0, 8));
   const q = (id: string) => `${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(id)}`;
-  const result: LoadResult = { table: name, status: 'succeeded', rows: 0, snapshotId: null, durationMillis: 0 };
+  const result: LoadResult = {
+    kind: 'load',
+    target: name,
+    runId,
+    status: 'succeeded',
+    rowsIn: 0,
+    rowsOut: 0,
+    rowsRejected: 0,
+    snapshotId: null,
+    durationMillis: 0,
+  };
   try {
     const attached = await attachTable(rt, duck, { layer: 'gold', name: table.name });
     result.snapshotId = attached.snapshotId;
@@ -206,19 +221,14 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
           );
       }
     });
-    result.rows = rows.length;
+    result.rowsIn = rows.length;
+    result.rowsOut = rows.length;
   } catch (error) {
     result.status = 'failed';
     result.error = describeError(error);
     await rt.pool.query(`drop table if exists ${q(staging)}`).catch(() => {});
   }
   result.durationMillis = Date.now() - started;
-  await rt.runs.finish(runId, {
-    status: result.status,
-    rowsIn: result.rows,
-    rowsOut: result.rows,
-    error: result.error,
-    details: { snapshotId: result.snapshotId },
-  });
+  await rt.runs.finishStep(result);
   return result;
 }

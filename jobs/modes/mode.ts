@@ -5,6 +5,7 @@ import { sqlIdent, sqlString, type DuckSession } from '../../core/duckdb.ts';
 import { TerminalError } from '../../core/errors.ts';
 import type { DataFile, LiveFile, Snapshot, TableRef } from '../../lake/catalog/catalog.ts';
 import type { Runtime } from '../../lake/runtime.ts';
+import type { Stopwatch } from '../../core/stopwatch.ts';
 import { partitionOf, type InputState, type TablePlan } from '../plan.ts';
 import { checkSchema, type ColumnType } from '../schema-check.ts';
 import type { TableDefinition } from '../table-spec.ts';
@@ -23,6 +24,8 @@ export interface TableRunContext {
   onProgress?: (message: string) => void;
   /** window mode: return the windows the run changed (TableRunResult.changedRows), for an incremental load. */
   collectChanges?: boolean;
+  /** Times the run's stages; set by the table runner. */
+  stopwatch?: Stopwatch;
 }
 
 /** One write: the table, its checked batch (a query) and where to stage files. */
@@ -90,6 +93,7 @@ export async function writeByScope(
     tmpDir: run.tmpDir,
     runId: ctx.runId,
     onProgress: run.progress,
+    stopwatch: ctx.stopwatch,
   });
   return { files, remove: combined.remove };
 }

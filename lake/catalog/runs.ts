@@ -5,13 +5,53 @@ import type { Pool } from '../../core/postgres.ts';
 export const RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/**
+ * What every pipeline step returns (collection, bronze, a table run, a PostgreSQL load) and the catalog records of
+ * it: one shape, each step adding its own counters beside these fields.
+ */
+export interface StepResult {
+  /** The run's kind in the catalog: collect, bronze, job:silver, job:gold or load. */
+  kind: string;
+  /** The source or table the step ran for. */
+  target: string;
+  /** Its run in the catalog (none for a table that was up to date or skipped). */
+  runId?: string;
+  status: 'succeeded' | 'failed' | 'skipped' | 'up to date';
+  /** What the step read: records collected, stream entries, input rows, lake rows. */
+  rowsIn: number;
+  /** What it wrote: new events in the stream, bronze rows, table rows, rows in PostgreSQL. */
+  rowsOut: number;
+  /** What it set aside with a reason: dead letters (collection, bronze) or quarantined rows (tables). */
+  rowsRejected: number;
+  durationMillis: number;
+  error?: string;
+}
+
+/** A finished run as the catalog records it: the step's common fields, its own counters in `details`. */
 export interface RunOutcome {
   status: Exclude<RunStatus, 'running'>;
   rowsIn?: number;
   rowsOut?: number;
-  rowsQuarantined?: number;
+  rowsRejected?: number;
   error?: string;
   details?: Record<string, unknown>;
+}
+
+const COMMON = new Set(['kind', 'target', 'runId', 'status', 'rowsIn', 'rowsOut', 'rowsRejected', 'error']);
+
+/** The run record of a step: its common fields as columns, every other field it carries as details. */
+export function outcomeOf(step: StepResult, leaveOut: string[] = []): RunOutcome {
+  const details = Object.fromEntries(
+    Object.entries(step).filter(([k, v]) => !COMMON.has(k) && !leaveOut.includes(k) && v !== undefined),
+  );
+  return {
+    status: step.status === 'failed' ? 'failed' : 'succeeded',
+    rowsIn: step.rowsIn,
+    rowsOut: step.rowsOut,
+    rowsRejected: step.rowsRejected,
+    error: step.error,
+    details,
+  };
 }
 
 /** A run id sorts by time: `<kind>-<ISO time>-<random>`. */
@@ -38,10 +78,16 @@ export class RunLog {
         runId,
         outcome.rowsIn ?? null,
         outcome.rowsOut ?? null,
-        outcome.rowsQuarantined ?? null,
+        outcome.rowsRejected ?? null,
         JSON.stringify(outcome.details ?? {}),
       ],
     );
+  }
+
+  /** Records a step's result as its run's outcome (the step must carry its runId). */
+  async finishStep<S extends StepResult>(step: S, leaveOut?: (keyof S & string)[]): Promise<void> {
+    if (!step.runId) throw new Error(`${step.kind} ${step.target}: a step without a run cannot be recorded`);
+    await this.finish(step.runId, outcomeOf(step, leaveOut));
   }
 
   async finish(runId: string, outcome: RunOutcome): Promise<void> {
@@ -53,7 +99,7 @@ export class RunLog {
         outcome.status,
         outcome.rowsIn ?? null,
         outcome.rowsOut ?? null,
-        outcome.rowsQuarantined ?? null,
+        outcome.rowsRejected ?? null,
         outcome.error ?? null,
         JSON.stringify(outcome.details ?? {}),
       ],

@@ -95,12 +95,12 @@ describe('source ${t.name}', () => {
 ${given[t.kind](t)}
     const first = await runIngest(env.rt, ${camel(t.name)}Source, { context });
     assert.equal(first.status, 'succeeded', first.error);
-    assert.deepEqual([first.collected, first.appended, first.deadLettered], [SAMPLE.length, SAMPLE.length - 1, 1]);${
+    assert.deepEqual([first.rowsIn, first.rowsOut, first.rowsRejected], [SAMPLE.length, SAMPLE.length - 1, 1]);${
       t.kind === 'files'
         ? ''
         : `
     const second = await runIngest(env.rt, ${camel(t.name)}Source, { context });
-    assert.deepEqual([second.appended, second.deadLettered], [0, 0]);`
+    assert.deepEqual([second.rowsOut, second.rowsRejected], [0, 0]);`
     }
   });
 });

@@ -145,7 +145,7 @@ describe(`bronze writer under SIGKILL (${TRIALS} trials, ${EVENTS} events, seed 
     assert.equal(distinct, EVENTS);
     assert.deepEqual(ids, [...published].sort());
     console.log(
-      `# trials: ${JSON.stringify(Object.fromEntries(STAGES.map((s) => [s, trials.filter((t) => t.stage === s && t.signal === 'SIGKILL').length])))} killed; final writer settled ${final.skippedCommitted} committed + wrote ${final.rowsWritten}`,
+      `# trials: ${JSON.stringify(Object.fromEntries(STAGES.map((s) => [s, trials.filter((t) => t.stage === s && t.signal === 'SIGKILL').length])))} killed; final writer settled ${final.skippedCommitted} committed + wrote ${final.rowsOut}`,
     );
   });
 

@@ -18,5 +18,5 @@ export async function loadBronze(rt: Runtime, source: string, records: FixtureRe
     source,
     records.map((r) => envelope(source, r.key, JSON.stringify(r.payload), r.observedAt)),
   );
-  return (await drainSource(rt, source)).rowsWritten;
+  return (await drainSource(rt, source)).rowsOut;
 }

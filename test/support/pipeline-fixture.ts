@@ -95,9 +95,9 @@ export async function loadPipelineFixture(rt: Runtime): Promise<void> {
   const silver = await runJob(rt, { layer: 'silver' });
   const gold = await runJob(rt, { layer: 'gold' });
   const failed = [...silver, ...gold].filter((r) => r.status === 'failed');
-  if (failed.length) throw new Error(`fixture jobs failed: ${failed.map((r) => `${r.table}: ${r.error}`).join('; ')}`);
+  if (failed.length) throw new Error(`fixture jobs failed: ${failed.map((r) => `${r.target}: ${r.error}`).join('; ')}`);
   const loads = await loadGold(rt, gold);
   const failedLoads = loads.filter((l) => l.status !== 'succeeded');
   if (failedLoads.length)
-    throw new Error(`fixture loads failed: ${failedLoads.map((l) => `${l.table}: ${l.error}`).join('; ')}`);
+    throw new Error(`fixture loads failed: ${failedLoads.map((l) => `${l.target}: ${l.error}`).join('; ')}`);
 }
