@@ -4,7 +4,8 @@ import { backoffMillis, sleep } from '../core/retry.ts';
 import { AutoCompactor } from '../lake/auto-compact.ts';
 import { bronzeTablesOf } from '../lake/bronze-schema.ts';
 import type { Runtime } from '../lake/runtime.ts';
-import { BronzeWriter, drainSource, type BronzeResult } from './bronze-writer.ts';
+import type { BronzeResult } from './bronze-result.ts';
+import { BronzeWriter, drainSource } from './bronze-writer.ts';
 
 export interface BronzeServiceOptions {
   consumer: string;

@@ -5,28 +5,27 @@
 // file are only acknowledged.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { DataFile, TableRef } from '../lake/catalog/catalog.ts';
-import { newRunId, type StepResult } from '../lake/catalog/runs.ts';
+import { newRunId } from '../lake/catalog/runs.ts';
 import { DuckSession } from '../core/duckdb.ts';
-import { describeError, FencedError, TransientError } from '../core/errors.ts';
+import { describeError } from '../core/errors.ts';
 import { failpoint } from '../core/failpoints.ts';
-import { withRetry } from '../core/retry.ts';
 import type { Runtime } from '../lake/runtime.ts';
-import { BRONZE_GROUP, compareStreamIds, deadLetterKey, streamKey, writersKey } from '../streams/keys.ts';
-import { StreamPublisher } from '../streams/publisher.ts';
-import { acknowledgeAndTrim, trimAcknowledged } from '../streams/trim.ts';
+import { writersKey } from '../streams/keys.ts';
+import { trimAcknowledged } from '../streams/trim.ts';
 import { WriterHeartbeat } from '../streams/writers.ts';
+import { NdjsonScratch, type StreamKind } from './batch-files.ts';
 import {
-  bronzePartitionPrefix,
-  deadLetterTable,
-  INGEST_PARTITION,
-  ingestDateOf,
-  ingestDayOf,
-} from '../lake/bronze-schema.ts';
-import { NdjsonScratch, writeBatchFile, type StreamKind } from './batch-files.ts';
-import { committedIds } from './recovery.ts';
+  NOTHING_READ,
+  streamsOf,
+  writeBatch,
+  type BronzeStream,
+  type ReadBatch,
+  type StreamDrain,
+} from './bronze-batch.ts';
+import { BRONZE_STAGES, countRead, emptyBronzeResult, type BronzeResult } from './bronze-result.ts';
+import { settleRedelivered } from './recovery.ts';
 import { StreamConnection } from './stream-connection.ts';
-import { StreamReader, type StreamEntry, type StreamReaderOptions } from './stream-reader.ts';
+import { StreamReader, type StreamReaderOptions } from './stream-reader.ts';
 
 export interface BronzeWriterOptions extends Partial<StreamReaderOptions> {
   /** This writer's name in the consumer group; a restart under the same name settles its own pending entries first. */
@@ -43,76 +42,10 @@ export interface BronzeWriterOptions extends Partial<StreamReaderOptions> {
 }
 
 /**
- * A bronze drain of one source: rowsIn the events read from its stream (dead letters are counted apart), rowsOut the
- * events committed to bronze.<source>, rowsRejected the entries that are not valid envelopes (dead-lettered with the
- * reason).
- */
-export interface BronzeResult extends StepResult {
-  kind: 'bronze';
-  runId: string;
-  status: 'succeeded' | 'failed';
-  filesWritten: number;
-  batches: number;
-  /** Re-delivered entries found in committed files (a crash between commit and acknowledge): acknowledged only. */
-  skippedCommitted: number;
-  /** Entries claimed from writers idle past the claim threshold. */
-  claimed: number;
-  /** Batches given up before commit because another writer claimed them meanwhile (they write them instead). */
-  abandonedBatches: number;
-  /** Entries removed from Redis because every consumer group had acknowledged them (they are in the lake). */
-  trimmed: number;
-  /** Dead letters read from the source's dead-letter stream, and committed to bronze.<source>__dead_letters. */
-  deadLettersRead: number;
-  deadLettersWritten: number;
-  /**
-   * Where the time went, in milliseconds summed over batches: reading runs ahead while a batch is written, so the
-   * stages add up to more than the duration.
-   */
-  timings: Record<BronzeStage, number>;
-}
-
-export const BRONZE_STAGES = ['read', 'ndjson', 'copy', 'upload', 'commit', 'ackTrim'] as const;
-export type BronzeStage = (typeof BRONZE_STAGES)[number];
-
-/** One stream the writer drains, and the bronze table its entries go to. */
-interface BronzeStream {
-  kind: StreamKind;
-  source: string;
-  key: string;
-  table: TableRef;
-}
-
-interface ReadBatch {
-  fenceEpoch: number;
-  entries: StreamEntry[];
-}
-
-const NOTHING_READ: ReadBatch = { fenceEpoch: 0, entries: [] };
-
-/** Deterministic object name of a batch's file: the stream id range names the batch, its first id's day the folder. */
-export const bronzeObjectKey = (table: string, ingestDate: string, first: string, last: string) =>
-  `${bronzePartitionPrefix(table, ingestDate)}${first}_${last}.parquet`;
-
-/**
  * Following a stream under steady load, a drain returns after this long so the source's dead letters get their turn
  * (a drain of a quiet stream returns as soon as a read waits for nothing).
  */
 const FOLLOW_ROUND_MILLIS = 10_000;
-
-/** Splits entries by the UTC day they were received (a batch is one file in one day's folder), keeping their order. */
-function byIngestDay(entries: StreamEntry[]): StreamEntry[][] {
-  const groups = new Map<number, StreamEntry[]>();
-  for (const e of entries) {
-    const day = ingestDayOf(e.id);
-    const group = groups.get(day);
-    if (group) group.push(e);
-    else groups.set(day, [e]);
-  }
-  return [...groups.values()];
-}
-
-const removeLocal = (base: string) =>
-  Promise.all([rm(`${base}.ndjson`, { force: true }), rm(`${base}.parquet`, { force: true })]);
 
 export class BronzeWriter {
   private readonly connection: StreamConnection;
@@ -147,19 +80,6 @@ export class BronzeWriter {
     return heartbeat;
   }
 
-  private streamsOf(source: string): BronzeStream[] {
-    const prefix = this.rt.config.redisPrefix;
-    return [
-      { kind: 'events', source, key: streamKey(prefix, source), table: { layer: 'bronze', name: source } },
-      {
-        kind: 'dead-letters',
-        source,
-        key: deadLetterKey(prefix, source),
-        table: { layer: 'bronze', name: deadLetterTable(source) },
-      },
-    ];
-  }
-
   private readerFor(stream: BronzeStream): StreamReader {
     const b = this.rt.config.bronze;
     const options = {
@@ -186,29 +106,13 @@ export class BronzeWriter {
   async drain(source: string, waitMillis = 0): Promise<BronzeResult> {
     const started = Date.now();
     const runId = newRunId('bronze');
-    const result: BronzeResult = {
-      kind: 'bronze',
-      target: source,
-      runId,
-      status: 'succeeded',
-      rowsIn: 0,
-      rowsOut: 0,
-      filesWritten: 0,
-      batches: 0,
-      skippedCommitted: 0,
-      claimed: 0,
-      rowsRejected: 0,
-      abandonedBatches: 0,
-      trimmed: 0,
-      deadLettersRead: 0,
-      deadLettersWritten: 0,
-      durationMillis: 0,
-      timings: Object.fromEntries(BRONZE_STAGES.map((s) => [s, 0])) as Record<BronzeStage, number>,
-    };
+    const result = emptyBronzeResult(source, runId);
     const tmpDir = path.join(this.rt.config.dataDir, 'tmp', 'bronze', runId);
     try {
       await mkdir(tmpDir, { recursive: true });
-      for (const stream of this.streamsOf(source).filter((s) => this.options.kinds?.includes(s.kind) ?? true)) {
+      for (const stream of streamsOf(this.rt.config.redisPrefix, source).filter(
+        (s) => this.options.kinds?.includes(s.kind) ?? true,
+      )) {
         // A source that never dead-lettered anything has no dead-letter stream: none is created for it.
         if (stream.kind === 'dead-letters' && !(await this.rt.redis().exists(stream.key))) continue;
         await this.drainStream(stream, stream.kind === 'events' ? waitMillis : 0, tmpDir, runId, result, started);
@@ -235,56 +139,30 @@ export class BronzeWriter {
     result: BronzeResult,
     started: number,
   ): Promise<void> {
-    const reader = this.readerFor(stream);
-    await this.heartbeat(stream.source).beat();
-    await reader.ensureGroup();
+    const heartbeat = this.heartbeat(stream.source);
+    const drain: StreamDrain = {
+      rt: this.rt,
+      duck: await this.duck,
+      scratch: this.scratch,
+      reader: this.readerFor(stream),
+      stream,
+      tmpDir,
+      runId,
+      result,
+      beat: () => heartbeat.beat(),
+      crashPoint: async (name: string) => {
+        failpoint(name);
+        await this.options.onFailpoint?.(name);
+      },
+    };
+    await drain.beat();
+    await drain.reader.ensureGroup();
     // What an earlier run acknowledged but did not trim (it died in between) leaves Redis now.
     result.trimmed += await trimAcknowledged(this.rt.redis(), stream.key);
     for (;;) {
-      await this.settleRedelivered(reader, stream, tmpDir, runId, result);
-      if ((await this.writeNew(reader, stream, waitMillis, tmpDir, runId, result, started)) === 'drained') return;
+      await settleRedelivered(drain);
+      if ((await this.writeNew(drain, waitMillis, started)) === 'drained') return;
       // A batch was abandoned to a fence: what is still pending for us is settled again before reading on.
-    }
-  }
-
-  /**
-   * Entries delivered before and never acknowledged: ours (a previous run died), then those of writers idle past the
-   * claim threshold. Taking them over moves the table's fence first, so the writer they were taken from (if it is
-   * still alive) cannot commit them too; then whatever a committed file already holds is only acknowledged.
-   */
-  private async settleRedelivered(
-    reader: StreamReader,
-    stream: BronzeStream,
-    tmpDir: string,
-    runId: string,
-    result: BronzeResult,
-  ): Promise<void> {
-    for (;;) {
-      await this.heartbeat(stream.source).beat();
-      let entries = await reader.ownPending();
-      if (entries.length === 0) {
-        entries = (await reader.claimAbandoned()).entries;
-        result.claimed += entries.length;
-      }
-      if (entries.length === 0) return;
-      countRead(stream, result, entries.length);
-      const fenceEpoch = await this.rt.catalog.bumpFence(stream.table);
-      const done = await committedIds(this.rt, await this.duck, stream.table, entries, tmpDir);
-      result.skippedCommitted += done.size;
-      await reader.ack(entries.filter((e) => done.has(e.id)));
-      result.trimmed += await trimAcknowledged(this.rt.redis(), stream.key);
-      // Re-delivered entries may span days (a writer dead for a while): one batch per day they were received.
-      for (const rest of byIngestDay(entries.filter((e) => !done.has(e.id)))) {
-        await this.writeBatch(
-          reader,
-          stream,
-          rest.sort((a, b) => compareStreamIds(a.id, b.id)),
-          fenceEpoch,
-          tmpDir,
-          runId,
-          result,
-        );
-      }
     }
   }
 
@@ -293,20 +171,13 @@ export class BronzeWriter {
    * reader is the bottleneck: Redis parsing on the main thread), so the reader never waits for DuckDB, the upload or
    * the commit.
    */
-  private async writeNew(
-    reader: StreamReader,
-    stream: BronzeStream,
-    waitMillis: number,
-    tmpDir: string,
-    runId: string,
-    result: BronzeResult,
-    started: number,
-  ): Promise<'drained' | 'abandoned'> {
+  private async writeNew(drain: StreamDrain, waitMillis: number, started: number): Promise<'drained' | 'abandoned'> {
+    const { reader, stream, result } = drain;
     // The fence epoch is read before the entries, so a takeover of those entries is always seen at commit. A batch that
     // starts with entries carried over from the previous read takes that read's (older, hence stricter) epoch.
     let previousEpoch = Number.NEGATIVE_INFINITY;
     const read = async (wait: number): Promise<ReadBatch> => {
-      await this.heartbeat(stream.source).beat();
+      await drain.beat();
       const epoch = await this.rt.catalog.fenceEpoch(stream.table);
       const fenceEpoch = reader.hasCarry ? previousEpoch : epoch;
       const reading = performance.now();
@@ -324,8 +195,8 @@ export class BronzeWriter {
       return next;
     };
     const write = async (batch: ReadBatch) => {
-      countRead(stream, result, batch.entries.length);
-      const outcome = await this.writeBatch(reader, stream, batch.entries, batch.fenceEpoch, tmpDir, runId, result);
+      countRead(stream.kind, result, batch.entries.length);
+      const outcome = await writeBatch(drain, batch.entries, batch.fenceEpoch);
       this.options.onBatch?.({ ...result, durationMillis: Date.now() - started });
       return outcome;
     };
@@ -367,117 +238,11 @@ export class BronzeWriter {
     await this.rt.runs.finishStep({ ...result, timings });
   }
 
-  /** One Parquet file → upload → ownership check → one catalog commit → dead letters → acknowledge → trim. */
-  private async writeBatch(
-    reader: StreamReader,
-    stream: BronzeStream,
-    entries: StreamEntry[],
-    fenceEpoch: number,
-    tmpDir: string,
-    runId: string,
-    result: BronzeResult,
-  ): Promise<'committed' | 'abandoned'> {
-    const { table } = stream;
-    const first = entries[0]!.id;
-    const last = entries[entries.length - 1]!.id;
-    const local = path.join(tmpDir, `${first}_${last}`);
-    const { file: part, invalid } = await writeBatchFile(await this.duck, this.scratch, stream.kind, entries, local);
-    await this.crashPoint('bronze-before-upload');
-    const files: DataFile[] = [];
-    const timings = result.timings;
-    let mark = performance.now();
-    const lap = (stage: BronzeStage) => {
-      const now = performance.now();
-      timings[stage] += now - mark;
-      mark = now;
-    };
-    if (part) {
-      timings.ndjson += part.ndjsonMillis;
-      timings.copy += part.copyMillis;
-      const day = ingestDateOf(first);
-      const key = bronzeObjectKey(table.name, day, first, last);
-      const info = await this.rt.store.putFile(key, part.localPath);
-      lap('upload');
-      files.push({
-        path: key,
-        rowCount: part.rowCount,
-        bytes: info.bytes,
-        partitionValues: { [INGEST_PARTITION]: day },
-        ...(part.observed
-          ? {
-              columnStats: { observed_at: { min: part.observed.min, max: part.observed.max } },
-              observedDates: part.observed.dates,
-            }
-          : {}),
-        streamFirstId: first,
-        streamLastId: last,
-      });
-    }
-    await this.crashPoint('bronze-after-upload');
-    try {
-      await withRetry(
-        () =>
-          this.rt.catalog.commit({
-            table,
-            baseSnapshotId: null,
-            operation: 'append',
-            add: files,
-            runId,
-            fenceEpoch,
-            summary: { first, last, consumer: reader.consumer },
-          }),
-        { attempts: 10, isRetryable: (e) => e instanceof TransientError },
-      );
-    } catch (error) {
-      if (!(error instanceof FencedError)) throw error;
-      // Another writer took these entries over and writes them itself; committing them too would duplicate them.
-      result.abandonedBatches++;
-      await removeLocal(local);
-      return 'abandoned';
-    }
-    lap('commit');
-    await this.crashPoint('bronze-after-commit');
-    if (invalid.length) {
-      result.rowsRejected += invalid.length;
-      await StreamPublisher.fromConfig(this.rt.redis(), this.rt.config).deadLetter(
-        table.name,
-        runId,
-        invalid.map((i) => ({ raw: i.raw, reason: `${i.reason} (stream entry ${i.id})`, key: `bronze:${i.id}` })),
-      );
-    }
-    // One step: what every group has acknowledged leaves Redis with this batch.
-    mark = performance.now();
-    result.trimmed += await acknowledgeAndTrim(
-      this.rt.redis(),
-      stream.key,
-      BRONZE_GROUP,
-      entries.map((e) => e.id),
-    );
-    lap('ackTrim');
-    await this.crashPoint('bronze-after-ack');
-    result.batches++;
-    result.filesWritten += files.length;
-    if (stream.kind === 'events') result.rowsOut += part?.rowCount ?? 0;
-    else result.deadLettersWritten += part?.rowCount ?? 0;
-    await removeLocal(local);
-    return 'committed';
-  }
-
-  private async crashPoint(name: string): Promise<void> {
-    failpoint(name);
-    await this.options.onFailpoint?.(name);
-  }
-
   async close(): Promise<void> {
     for (const heartbeat of this.heartbeats.values()) await heartbeat.leave().catch(() => {});
     (await this.duck).close();
     this.connection.close();
   }
-}
-
-function countRead(stream: BronzeStream, result: BronzeResult, n: number): void {
-  if (stream.kind === 'events') result.rowsIn += n;
-  else result.deadLettersRead += n;
 }
 
 /** Drains one source once with a writer of its own: what the demo, the scheduler and tests call. */

@@ -1,12 +1,47 @@
-// Exact recovery: which re-delivered entries are already in a committed bronze file? Answered from the files'
-// own `_stream_id` column, so it holds with several writers interleaving ids and with entries claimed from others.
+// Exact recovery: entries re-delivered to a writer are settled, and which of them are already in a committed bronze
+// file is answered from the files' own `_stream_id` column, so it holds with several writers interleaving ids and
+// with entries claimed from others.
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { TableRef } from '../lake/catalog/catalog.ts';
 import { sqlString, type DuckSession } from '../core/duckdb.ts';
 import type { Runtime } from '../lake/runtime.ts';
 import { compareStreamIds } from '../streams/keys.ts';
+import { trimAcknowledged } from '../streams/trim.ts';
+import { byIngestDay, writeBatch, type StreamDrain } from './bronze-batch.ts';
+import { countRead } from './bronze-result.ts';
 import type { StreamEntry } from './stream-reader.ts';
+
+/**
+ * Entries delivered before and never acknowledged: ours (a previous run died), then those of writers idle past the
+ * claim threshold. Taking them over moves the table's fence first, so the writer they were taken from (if it is
+ * still alive) cannot commit them too; then whatever a committed file already holds is only acknowledged.
+ */
+export async function settleRedelivered(drain: StreamDrain): Promise<void> {
+  const { rt, reader, stream, result } = drain;
+  for (;;) {
+    await drain.beat();
+    let entries = await reader.ownPending();
+    if (entries.length === 0) {
+      entries = (await reader.claimAbandoned()).entries;
+      result.claimed += entries.length;
+    }
+    if (entries.length === 0) return;
+    countRead(stream.kind, result, entries.length);
+    const fenceEpoch = await rt.catalog.bumpFence(stream.table);
+    const done = await committedIds(rt, drain.duck, stream.table, entries, drain.tmpDir);
+    result.skippedCommitted += done.size;
+    await reader.ack(entries.filter((e) => done.has(e.id)));
+    result.trimmed += await trimAcknowledged(rt.redis(), stream.key);
+    // Re-delivered entries may span days (a writer dead for a while): one batch per day they were received.
+    for (const rest of byIngestDay(entries.filter((e) => !done.has(e.id))))
+      await writeBatch(
+        drain,
+        rest.sort((a, b) => compareStreamIds(a.id, b.id)),
+        fenceEpoch,
+      );
+  }
+}
 
 export async function committedIds(
   rt: Runtime,

@@ -1,6 +1,7 @@
 // One source through every stage: collect → bronze → its silver table → its gold table → PostgreSQL, and what each
 // stage holds afterwards. `pnpm demo` runs the weather example this way; the end-to-end test checks the figures.
-import { drainSource, type BronzeResult } from '../bronze/bronze-writer.ts';
+import type { BronzeResult } from '../bronze/bronze-result.ts';
+import { drainSource } from '../bronze/bronze-writer.ts';
 import type { TableRunResult } from '../jobs/table-spec.ts';
 import { deadLetterTable } from '../lake/bronze-schema.ts';
 import { sqlIdent, withDuck } from '../core/duckdb.ts';

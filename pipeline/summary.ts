@@ -2,7 +2,7 @@
 import { formatTable } from '../core/cli.ts';
 import type { LoadResult } from '../gold/loader/postgres-loader.ts';
 import type { IngestResult } from '../ingest/ingest-runner.ts';
-import type { BronzeResult } from '../bronze/bronze-writer.ts';
+import type { BronzeResult } from '../bronze/bronze-result.ts';
 import type { planJob } from '../jobs/job-runner.ts';
 import type { TableRunResult } from '../jobs/table-spec.ts';
 import type { CompactResult } from '../lake/compact.ts';
