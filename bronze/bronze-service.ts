@@ -6,14 +6,13 @@ import { bronzeTablesOf } from '../lake/bronze-schema.ts';
 import type { Runtime } from '../lake/runtime.ts';
 import type { BronzeResult } from './bronze-result.ts';
 import { BronzeWriter, drainSource } from './bronze-writer.ts';
+import { stamp } from '../core/cli.ts';
 
 export interface BronzeServiceOptions {
   consumer: string;
   log?: (line: string) => void;
   warn?: (line: string) => void;
 }
-
-const stamp = () => new Date().toISOString();
 
 function compactorFor(rt: Runtime, sources: string[], log: (l: string) => void, warn: (l: string) => void) {
   return new AutoCompactor(rt, {

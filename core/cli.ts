@@ -112,3 +112,6 @@ export function formatTable(headers: string[], rows: (string | number)[][]): str
       .join('  ');
   return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
+
+/** The time at the start of a long-running process's log line (UTC, ISO-8601). */
+export const stamp = () => new Date().toISOString();

@@ -8,11 +8,10 @@ import { SOURCES } from '../ingest/sources/index.ts';
 import type { Runtime } from '../lake/runtime.ts';
 import { collectOnce } from './collect.ts';
 import { runBatch } from './run-batch.ts';
+import { stamp } from '../core/cli.ts';
 
 /** A task's lock outlives a stuck holder by at most this long. */
 const LOCK_TTL_MILLIS = 10 * 60_000;
-
-const stamp = () => new Date().toISOString();
 
 /** Schedules every source and the batch; returns the tasks (stop them to end). */
 export function scheduleAll(rt: Runtime, log: (line: string) => void = (l) => console.log(l)): ScheduledTask[] {

@@ -17,6 +17,7 @@ import { keyOf } from '../jobs/registry.ts';
 import { AutoCompactor } from '../lake/auto-compact.ts';
 import { bronzeTablesOf } from '../lake/bronze-schema.ts';
 import type { Runtime } from '../lake/runtime.ts';
+import { stamp } from '../core/cli.ts';
 
 /** The longest a bronze batch waits for more entries: the stream's promise is a flush at least every second. */
 const MAX_FLUSH_MILLIS = 1000;
@@ -46,7 +47,6 @@ export interface StreamTotals {
   watermark?: string;
 }
 
-const stamp = () => new Date().toISOString();
 const add = (into: Record<string, number>, key: string, n: number) => {
   into[key] = (into[key] ?? 0) + n;
 };
