@@ -60,6 +60,13 @@ export class DuckSession {
     }
   }
 
+  /** Streams a query's first column, a chunk of values (about 2,048) at a time: one pass, bounded memory. */
+  async *streamColumn(sql: string): AsyncGenerator<unknown[]> {
+    const result = await this.connection.stream(sql);
+    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk())
+      yield chunk.getColumnValues(0);
+  }
+
   /** Runs a query and returns its rows as JS objects (BIGINT as bigint, timestamps as Date). */
   async all(sql: string): Promise<Row[]> {
     const reader = await this.connection.runAndReadAll(sql);

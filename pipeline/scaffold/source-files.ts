@@ -43,7 +43,11 @@ export const ${v} = declareSettings({
 
 const collectBody: Record<SourceKind, (t: SourceTemplate) => string> = {
   files: ({ name }) => `    const settings = ${camel(name)}Settings.read(context.env);
-    yield* filesCollector({ inbox: inboxPath(context.config!, '${name}', settings.inbox) })();`,
+    const config = context.config!;
+    yield* filesCollector({
+      inbox: inboxPath(config, '${name}', settings.inbox),
+      maxRecordBytes: config.maxEventBytes,
+    })();`,
   http: ({ name }) => `    const base = context.baseUrl ?? ${camel(name)}Settings.read(context.env).url;
     yield* httpCollector({ url: \`\${base}/records\`, recordsPath: 'data', pagination: { kind: 'next-url', nextPath: 'next' } })(context);`,
   web: ({ name }) => `    const base = context.baseUrl ?? ${camel(name)}Settings.read(context.env).url;

@@ -93,6 +93,68 @@ describe('filesCollector', () => {
   });
 });
 
+describe('filesCollector at volume', () => {
+  /** Collects with a limit, returning records (text and, when rejected, the reason). */
+  async function collectLimited(maxRecordBytes: number) {
+    const records: { text: string; rejected?: string }[] = [];
+    for await (const item of filesCollector({ inbox, maxRecordBytes })()) {
+      if (isCheckpoint(item)) await item.checkpoint();
+      else records.push(item);
+    }
+    return records;
+  }
+
+  it('rejects an NDJSON line past the limit with its first KiB, its line and its offset, and reads on', async () => {
+    const long = `{"blob":"${'y'.repeat(3 * 1024 * 1024)}"}`;
+    writeFileSync(path.join(inbox, 'big.ndjson'), `{"id":1}\n${long}\n{"id":2}\n{"id":3}`);
+    const records = await collectLimited(1024 * 1024);
+    assert.deepEqual(
+      records.map((r) => [r.text.length, r.rejected ?? null]),
+      [
+        [8, null],
+        [
+          1024,
+          `big.ndjson line 2 (byte 9): a record of ${long.length.toLocaleString('en-US')} bytes is larger than the limit of 1,048,576 bytes (STRATA_MAX_EVENT_BYTES); its first 1024 bytes are kept`,
+        ],
+        [8, null],
+        [8, null],
+      ],
+    );
+    assert.equal(records[1]!.text, long.slice(0, 1024));
+    assert.deepEqual(
+      records.filter((r) => !r.rejected).map((r) => r.text),
+      ['{"id":1}', '{"id":2}', '{"id":3}'],
+    );
+  });
+
+  it('rejects a JSON-array element past the limit and keeps the others', async () => {
+    const big = `{"blob":"${'z'.repeat(20_000)}"}`;
+    writeFileSync(path.join(inbox, 'big.json'), `[{"id":1},${big},{"id":2}]`);
+    const records = await collectLimited(10_000);
+    assert.deepEqual(
+      records.map((r) => r.rejected ?? r.text),
+      [
+        '{"id":1}',
+        `big.json element 1 (character 10): a record of ${big.length.toLocaleString('en-US')} characters is larger than the limit of 10,000 bytes (STRATA_MAX_EVENT_BYTES); its first 1024 characters are kept`,
+        '{"id":2}',
+      ],
+    );
+  });
+
+  it('streams a Parquet file of many chunks whole and in order', async () => {
+    await withDuck((duck) =>
+      duck.run(
+        `copy (select i as id, 'r' || i as name from range(10007) t(i) order by i) to '${path.join(inbox, 'many.parquet')}' (format parquet, row_group_size 3000)`,
+      ),
+    );
+    const records = await collectLimited(1024);
+    assert.equal(records.length, 10_007);
+    assert.deepEqual(records[0], { text: '{"id":0,"name":"r0"}' });
+    assert.deepEqual(records[10_006], { text: '{"id":10006,"name":"r10006"}' });
+    assert.ok(records.every((r, i) => JSON.parse(r.text).id === i));
+  });
+});
+
 describe('JsonArraySplitter', () => {
   it('splits at the same places however the text is chunked', () => {
     const text = '[{"a":"x,]\\"y"}, [1,[2]], "s\\\\", 3 ]';
@@ -100,8 +162,36 @@ describe('JsonArraySplitter', () => {
     const splitter = new JsonArraySplitter();
     const byChar = [...text].flatMap((c) => splitter.push(c));
     splitter.end();
-    assert.deepEqual(whole, ['{"a":"x,]\\"y"}', '[1,[2]]', '"s\\\\"', '3']);
+    assert.deepEqual(
+      whole.map((e) => e.text),
+      ['{"a":"x,]\\"y"}', '[1,[2]]', '"s\\\\"', '3'],
+    );
+    assert.deepEqual(
+      whole.map((e) => [e.index, e.at]),
+      [
+        [0, 1],
+        [1, 17],
+        [2, 26],
+        [3, 33],
+      ],
+    );
     assert.deepEqual(byChar, whole);
+  });
+
+  it('gives an element past the limit as its first characters and its length, however the text is chunked', () => {
+    const big = `{"blob":"${'x'.repeat(5000)}"}`;
+    const text = `[{"a":1}, ${big}, {"b":2}]`;
+    for (const size of [1, 7, 100, text.length]) {
+      const splitter = new JsonArraySplitter(1000, 10);
+      const out = [];
+      for (let i = 0; i < text.length; i += size) out.push(...splitter.push(text.slice(i, i + size)));
+      splitter.end();
+      assert.deepEqual(out, [
+        { text: '{"a":1}', index: 0, at: 1 },
+        { text: '{"blob":"x', index: 1, at: 10, length: big.length },
+        { text: '{"b":2}', index: 2, at: 10 + big.length + 2 },
+      ]);
+    }
   });
 
   it('refuses what is not an array', () => {

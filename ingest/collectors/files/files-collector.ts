@@ -19,9 +19,18 @@ export interface FilesCollectorOptions {
   processedDir?: string;
   failedDir?: string;
   csvDelimiter?: string;
-  /** Rows read per query from a Parquet file. */
-  parquetPageRows?: number;
+  /**
+   * A record longer than this (bytes) is not buffered: it is dead-lettered with its first bytes as a preview and where
+   * it was. Default 1 MiB, the default of STRATA_MAX_EVENT_BYTES; sources pass `config.maxEventBytes`.
+   */
+  maxRecordBytes?: number;
 }
+
+/** How much of an oversized record its dead letter keeps. */
+const PREVIEW_BYTES = 1024;
+
+const oversized = (file: string, where: string, size: number, max: number, unit = 'bytes') =>
+  `${path.basename(file)} ${where}: a record of ${size.toLocaleString('en-US')} ${unit} is larger than the limit of ${max.toLocaleString('en-US')} bytes (STRATA_MAX_EVENT_BYTES); its first ${PREVIEW_BYTES} ${unit} are kept`;
 
 const EXTENSIONS: Record<string, FileFormat> = {
   '.csv': 'csv',
@@ -37,30 +46,58 @@ export const formatOf = (name: string): FileFormat | undefined => EXTENSIONS[pat
 /** Files still being written are expected under a dot-name or with a .tmp/.part suffix, and are left alone. */
 const isInProgress = (name: string) => name.startsWith('.') || /\.(tmp|part)$/i.test(name);
 
-async function* csvRecords(file: string, delimiter: string): AsyncGenerator<RawRecord> {
+async function* csvRecords(file: string, delimiter: string, maxBytes: number): AsyncGenerator<RawRecord> {
   // Rows with missing or extra cells still come through (relax_column_count): the source's parser rejects them into
   // the dead-letter stream with their text, instead of the whole file failing for one row.
   const parser = createReadStream(file).pipe(
-    parseCsv({ columns: true, delimiter, bom: true, skip_empty_lines: true, relax_column_count: true, trim: true }),
+    parseCsv({
+      columns: true,
+      delimiter,
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+      // An unbounded field (an unclosed quote) fails the file at the limit instead of filling memory.
+      max_record_size: maxBytes,
+    }),
   );
   for await (const row of parser) yield { text: JSON.stringify(row) };
 }
 
-async function* jsonArrayRecords(file: string): AsyncGenerator<RawRecord> {
-  const splitter = new JsonArraySplitter();
+async function* jsonArrayRecords(file: string, maxBytes: number): AsyncGenerator<RawRecord> {
+  const splitter = new JsonArraySplitter(maxBytes, PREVIEW_BYTES);
   for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
-    for (const text of splitter.push(chunk as string)) yield { text };
+    for (const element of splitter.push(chunk as string)) {
+      if (element.length === undefined) yield { text: element.text };
+      else
+        yield {
+          text: element.text,
+          rejected: oversized(
+            file,
+            `element ${element.index} (character ${element.at})`,
+            element.length,
+            maxBytes,
+            'characters',
+          ),
+        };
+    }
   }
   splitter.end();
 }
 
-/** Lines as bytes, each decoded strictly: a line that is not UTF-8 is rejected (kept, decoded leniently) with where. */
-async function* ndjsonRecords(file: string): AsyncGenerator<RawRecord> {
+/**
+ * Lines as bytes, each decoded strictly: a line that is not UTF-8 is rejected (kept, decoded leniently) with where.
+ * Each chunk is scanned once and a line's pieces are joined once, so the time is linear in the file's size; a line
+ * past `maxBytes` is not kept whole but rejected with its first bytes.
+ */
+async function* ndjsonRecords(file: string, maxBytes: number): AsyncGenerator<RawRecord> {
   const strict = new TextDecoder('utf-8', { fatal: true });
   const lenient = new TextDecoder('utf-8');
   let lineNumber = 0;
+  let offset = 0; // of the current line's first byte
+  let pieces: Buffer[] = [];
+  let length = 0; // of the current line so far
   const toRecord = (bytes: Buffer): RawRecord | undefined => {
-    lineNumber++;
     const end = bytes.at(-1) === 0x0d ? bytes.length - 1 : bytes.length;
     const line = bytes.subarray(0, end);
     try {
@@ -69,22 +106,40 @@ async function* ndjsonRecords(file: string): AsyncGenerator<RawRecord> {
     } catch {
       return {
         text: lenient.decode(line),
-        rejected: `${path.basename(file)} line ${lineNumber}: not valid UTF-8 (at byte ${firstInvalidByte(line)} of the line)`,
+        rejected: `${path.basename(file)} line ${lineNumber}: not valid UTF-8 (at byte ${firstInvalidByte(line)} of the line, byte ${offset + firstInvalidByte(line)} of the file)`,
       };
     }
   };
-  let rest = Buffer.alloc(0);
-  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
-    let data = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
-    for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a)) {
-      const record = toRecord(data.subarray(0, nl));
-      data = data.subarray(nl + 1);
+  const endLine = (last: Buffer): RawRecord | undefined => {
+    lineNumber++;
+    const bytes = length + last.length;
+    let record: RawRecord | undefined;
+    if (bytes > maxBytes) {
+      const preview = lenient.decode(
+        Buffer.concat([...pieces, last.subarray(0, PREVIEW_BYTES)]).subarray(0, PREVIEW_BYTES),
+      );
+      record = { text: preview, rejected: oversized(file, `line ${lineNumber} (byte ${offset})`, bytes, maxBytes) };
+    } else record = toRecord(pieces.length ? Buffer.concat([...pieces, last]) : last);
+    offset += bytes + 1;
+    pieces = [];
+    length = 0;
+    return record;
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+    let from = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+      const record = endLine(chunk.subarray(from, nl));
+      from = nl + 1;
       if (record) yield record;
     }
-    rest = Buffer.from(data);
+    const rest = chunk.subarray(from);
+    // Past the limit only the preview's bytes are kept; the rest of the line is counted, not held.
+    if (length < PREVIEW_BYTES || length + rest.length <= maxBytes) pieces.push(rest);
+    length += rest.length;
+    if (length > maxBytes && pieces.length > 1) pieces = [Buffer.concat(pieces).subarray(0, PREVIEW_BYTES)];
   }
-  if (rest.length) {
-    const record = toRecord(rest);
+  if (length) {
+    const record = endLine(Buffer.alloc(0));
     if (record) yield record;
   }
 }
@@ -110,16 +165,12 @@ function firstInvalidByte(bytes: Buffer): number {
   return bytes.length;
 }
 
-async function* parquetRecords(file: string, pageRows: number): AsyncGenerator<RawRecord> {
+/** Rows as JSON objects, streamed from DuckDB chunk by chunk (one pass over the file, bounded memory). */
+async function* parquetRecords(file: string): AsyncGenerator<RawRecord> {
   const duck = await DuckSession.open({ threads: 1 });
   try {
-    for (let offset = 0; ; offset += pageRows) {
-      const rows = await duck.all(
-        `select to_json(t)::varchar as j from read_parquet(${sqlString(file)}) t limit ${pageRows} offset ${offset}`,
-      );
-      for (const r of rows) yield { text: r.j as string };
-      if (rows.length < pageRows) return;
-    }
+    for await (const texts of duck.streamColumn(`select to_json(t)::varchar from read_parquet(${sqlString(file)}) t`))
+      for (const text of texts) yield { text: String(text) };
   } finally {
     duck.close();
   }
@@ -147,7 +198,7 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
   const processed = path.resolve(options.processedDir ?? path.join(inbox, 'processed'));
   const failed = path.resolve(options.failedDir ?? path.join(inbox, 'failed'));
   const delimiter = options.csvDelimiter ?? ',';
-  const pageRows = options.parquetPageRows ?? 10_000;
+  const maxBytes = options.maxRecordBytes ?? 1_048_576;
 
   return async function* collectFiles(): AsyncGenerator<Collected> {
     await mkdir(inbox, { recursive: true });
@@ -163,12 +214,12 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
         if (!format) throw new Error(`unsupported file type; use one of ${Object.keys(EXTENSIONS).join(', ')}`);
         const records =
           format === 'csv'
-            ? csvRecords(file, delimiter)
+            ? csvRecords(file, delimiter, maxBytes)
             : format === 'json'
-              ? jsonArrayRecords(file)
+              ? jsonArrayRecords(file, maxBytes)
               : format === 'ndjson'
-                ? ndjsonRecords(file)
-                : parquetRecords(file, pageRows);
+                ? ndjsonRecords(file, maxBytes)
+                : parquetRecords(file);
         for await (const record of records) {
           read++;
           yield record;

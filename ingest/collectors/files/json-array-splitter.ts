@@ -1,5 +1,17 @@
 // Streams the elements of a top-level JSON array out of text chunks, each as its exact source text, without holding
 // the whole document: a large dump is read chunk by chunk. Only the structure is scanned (depth, strings, escapes).
+// An element longer than the limit is not held whole: it comes out as its first characters, with its length.
+
+/** One element of the array: its text, or for one past the limit, its first characters and its length. */
+export interface ArrayElement {
+  text: string;
+  /** Its position in the array (0 for the first). */
+  index: number;
+  /** The character of the document where it starts. */
+  at: number;
+  /** Set when the element was longer than the limit: its length in characters; `text` is then only its start. */
+  length?: number;
+}
 
 export class JsonArraySplitter {
   private depth = 0;
@@ -8,17 +20,43 @@ export class JsonArraySplitter {
   private started = false;
   private ended = false;
   private current: string[] = [];
+  private currentLength = 0;
   private position = 0;
+  private index = 0;
+  private elementAt = 0;
+
+  constructor(
+    private readonly maxLength = Number.POSITIVE_INFINITY,
+    private readonly previewLength = 1024,
+  ) {}
+
+  /** Adds part of the current element, keeping only its start once it is past the limit. */
+  private hold(text: string): void {
+    // An element starts at its first character that is not white space.
+    const part = this.currentLength === 0 ? text.trimStart() : text;
+    if (this.currentLength === 0) this.elementAt += text.length - part.length;
+    if (this.currentLength <= this.maxLength) this.current.push(part);
+    this.currentLength += part.length;
+    if (this.currentLength > this.maxLength && this.current.length) {
+      this.current = [this.current.join('').slice(0, this.previewLength)];
+    }
+  }
 
   /** Feeds a chunk; returns the elements it completed. Throws on anything but a top-level array. */
-  push(chunk: string): string[] {
-    const out: string[] = [];
+  push(chunk: string): ArrayElement[] {
+    const out: ArrayElement[] = [];
     let start = 0;
     const flush = (end: number) => {
-      this.current.push(chunk.slice(start, end));
-      const text = this.current.join('').trim();
+      this.hold(chunk.slice(start, end));
+      const over = this.currentLength > this.maxLength;
+      const text = over ? this.current.join('') : this.current.join('').trimEnd();
+      if (text) {
+        out.push({ text, index: this.index, at: this.elementAt, ...(over ? { length: this.currentLength } : {}) });
+        this.index++;
+      }
       this.current = [];
-      if (text) out.push(text);
+      this.currentLength = 0;
+      this.elementAt = this.position + 1;
     };
     for (let i = 0; i < chunk.length; i++, this.position++) {
       const c = chunk[i]!;
@@ -33,6 +71,7 @@ export class JsonArraySplitter {
         if (c !== '[') throw new Error(`expected a JSON array at byte ${this.position}, found ${JSON.stringify(c)}`);
         this.started = true;
         start = i + 1;
+        this.elementAt = this.position + 1;
         continue;
       }
       if (this.ended) {
@@ -56,7 +95,7 @@ export class JsonArraySplitter {
         start = i + 1;
       }
     }
-    if (this.started && !this.ended) this.current.push(chunk.slice(start));
+    if (this.started && !this.ended) this.hold(chunk.slice(start));
     return out;
   }
 

@@ -43,7 +43,7 @@ export const listingsSource = {
       recordsPath: '',
       pagination: { kind: 'offset', param: 'offset', limitParam: 'limit', limit: 15 },
     })(context);
-    yield* filesCollector({ inbox: listingsInbox(config, settings) })();
+    yield* filesCollector({ inbox: listingsInbox(config, settings), maxRecordBytes: config.maxEventBytes })();
     yield* databaseCollector({
       connectionString: settings.databaseUrl ?? config.databaseUrl,
       table: settings.table,
