@@ -44,7 +44,7 @@ describe('filesCollector', () => {
     assert.deepEqual(texts, [
       '{"id":"1","title":"Flat, 2 rooms","price":"250000"}',
       '{"id":"2","title":"Loft \\"Canal\\"\\nwith terrace","price":"410000"}',
-      '{"id":"3","title":"no price"}',
+      '3,no price',
       '{"id": 4, "note": "a ] and a \\" inside"}',
       '{"id": 5, "tags": ["x", {"y": [1, 2]}]}',
       '{"id":6}',
@@ -114,7 +114,7 @@ describe('filesCollector at volume', () => {
         [8, null],
         [
           1024,
-          `big.ndjson line 2 (byte 9): a record of ${long.length.toLocaleString('en-US')} bytes is larger than the limit of 1,048,576 bytes (STRATA_MAX_EVENT_BYTES); its first 1024 bytes are kept`,
+          `big.ndjson line 2 (byte 9): a record of ${long.length} bytes is larger than STRATA_MAX_EVENT_BYTES (1048576); only its first 1024 bytes are kept; raise the limit if such records are expected`,
         ],
         [8, null],
         [8, null],
@@ -135,10 +135,41 @@ describe('filesCollector at volume', () => {
       records.map((r) => r.rejected ?? r.text),
       [
         '{"id":1}',
-        `big.json element 1 (character 10): a record of ${big.length.toLocaleString('en-US')} characters is larger than the limit of 10,000 bytes (STRATA_MAX_EVENT_BYTES); its first 1024 characters are kept`,
+        `big.json element 1 (character 10): a record of ${big.length} characters is larger than STRATA_MAX_EVENT_BYTES (10000); only its first 1024 characters are kept; raise the limit if such records are expected`,
         '{"id":2}',
       ],
     );
+  });
+
+  it('rejects CSV rows with too few or too many cells, invalid UTF-8 or a cut-off end, with line and byte', async () => {
+    const rows = [
+      'id,name,price\n', // bytes 0-13
+      '1,a,10\n', // 14-20
+      '2,b\n', // 21-24: too few
+      '3,c,30,extra\n', // 25-37: too many
+      '4,\ufffd genuine,40\n', // 38-54: a real U+FFFD is kept
+    ];
+    const bad = Buffer.from([0x35, 0x2c, 0xff, 0xfe, 0x2c, 0x35, 0x30, 0x0a]); // 55-62: "5,\xff\xfe,50"
+    const tail = '6,"multi\nline",60\n7,"cut'; // 63-: a good two-line row, then a row cut in a quote
+    writeFileSync(path.join(inbox, 'bad.csv'), Buffer.concat([Buffer.from(rows.join('')), bad, Buffer.from(tail)]));
+    const records = await collectLimited(1024 * 1024);
+    assert.deepEqual(
+      records.map((r) => r.rejected ?? r.text),
+      [
+        '{"id":"1","name":"a","price":"10"}',
+        'bad.csv line 3 (byte 21): 2 cells where the header has 3',
+        'bad.csv line 4 (byte 25): 4 cells where the header has 3',
+        '{"id":"4","name":"\ufffd genuine","price":"40"}',
+        'bad.csv line 6 (byte 55): not valid UTF-8',
+        '{"id":"6","name":"multi\\nline","price":"60"}',
+        'bad.csv line 9 (byte 82): the file ends inside a quoted field (cut short?)',
+      ],
+    );
+    assert.deepEqual(
+      records.filter((r) => r.rejected).map((r) => r.text),
+      ['2,b', '3,c,30,extra', '5,\ufffd\ufffd,50', '7,"cut'],
+    );
+    assert.ok(readdirSync(path.join(inbox, 'processed')).includes('bad.csv'));
   });
 
   it('streams a Parquet file of many chunks whole and in order', async () => {

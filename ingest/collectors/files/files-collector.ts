@@ -2,7 +2,7 @@
 // whole, yields each record's text, then moves the file to processed/, or to failed/ with a `<name>.reason.txt`.
 // A file is moved by a checkpoint, i.e. only once all its records are in the stream.
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { DuckSession, sqlString } from '../../../core/duckdb.ts';
@@ -30,7 +30,7 @@ export interface FilesCollectorOptions {
 const PREVIEW_BYTES = 1024;
 
 const oversized = (file: string, where: string, size: number, max: number, unit = 'bytes') =>
-  `${path.basename(file)} ${where}: a record of ${size.toLocaleString('en-US')} ${unit} is larger than the limit of ${max.toLocaleString('en-US')} bytes (STRATA_MAX_EVENT_BYTES); its first ${PREVIEW_BYTES} ${unit} are kept`;
+  `${path.basename(file)} ${where}: a record of ${size} ${unit} is larger than STRATA_MAX_EVENT_BYTES (${max}); only its first ${PREVIEW_BYTES} ${unit} are kept; raise the limit if such records are expected`;
 
 const EXTENSIONS: Record<string, FileFormat> = {
   '.csv': 'csv',
@@ -46,22 +46,92 @@ export const formatOf = (name: string): FileFormat | undefined => EXTENSIONS[pat
 /** Files still being written are expected under a dot-name or with a .tmp/.part suffix, and are left alone. */
 const isInProgress = (name: string) => name.startsWith('.') || /\.(tmp|part)$/i.test(name);
 
+interface CsvSkip {
+  code?: string;
+  message: string;
+  lines?: number;
+  bytes?: number;
+  raw?: string;
+}
+
+interface CsvRow {
+  record: string[];
+  raw: string;
+  info: { bytes: number; lines: number };
+}
+
+/**
+ * Rows as JSON objects keyed by the header. A row with fewer or more cells than the header, a row that is not valid
+ * UTF-8, and a file that ends inside a quoted field (cut short) are rejected with their text, line and byte offset;
+ * the rest of the file goes on.
+ */
 async function* csvRecords(file: string, delimiter: string, maxBytes: number): AsyncGenerator<RawRecord> {
-  // Rows with missing or extra cells still come through (relax_column_count): the source's parser rejects them into
-  // the dead-letter stream with their text, instead of the whole file failing for one row.
+  const name = path.basename(file);
   const parser = createReadStream(file).pipe(
     parseCsv({
-      columns: true,
       delimiter,
       bom: true,
       skip_empty_lines: true,
       relax_column_count: true,
       trim: true,
-      // An unbounded field (an unclosed quote) fails the file at the limit instead of filling memory.
+      // An unbounded field (an unclosed quote) is cut at the limit instead of filling memory.
       max_record_size: maxBytes,
+      info: true,
+      raw: true,
+      // A row csv-parse cannot read (a quote never closed, e.g. a file cut short) is skipped and reported, not fatal.
+      skip_records_with_error: true,
     }),
   );
-  for await (const row of parser) yield { text: JSON.stringify(row) };
+  const skipped: CsvSkip[] = [];
+  parser.on('skip', (error) => skipped.push(error));
+  let header: string[] | undefined;
+  let end = 0; // the byte after the previous row
+  for await (const { record, raw, info } of parser as AsyncIterable<CsvRow>) {
+    const decodedWhole = !raw.includes('\uFFFD');
+    const start = decodedWhole ? info.bytes - Buffer.byteLength(raw) : end;
+    yield* skippedRows(name, skipped, start);
+    const line = info.lines - (raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
+    end = info.bytes;
+    if (!header) {
+      header = record;
+      continue;
+    }
+    const where = `${name} line ${line} (byte ${start})`;
+    const text = raw.replace(/\r?\n$/, '');
+    if (record.length !== header.length)
+      yield { text, rejected: `${where}: ${record.length} cells where the header has ${header.length}` };
+    else if (!decodedWhole && !(await isUtf8(file, start, end))) yield { text, rejected: `${where}: not valid UTF-8` };
+    else yield { text: JSON.stringify(Object.fromEntries(header.map((h, i) => [h, record[i]]))) };
+  }
+  yield* skippedRows(name, skipped);
+}
+
+/**
+ * The rows csv-parse skipped before byte `upTo`, as rejected records in file order. The parser runs ahead of the rows
+ * read by at most its buffer, so few wait here.
+ */
+function* skippedRows(name: string, skipped: CsvSkip[], upTo = Number.POSITIVE_INFINITY): Generator<RawRecord> {
+  while (skipped.length && (skipped[0]!.bytes ?? 0) < upTo) {
+    const e = skipped.shift()!;
+    const why =
+      e.code === 'CSV_QUOTE_NOT_CLOSED' ? 'the file ends inside a quoted field (cut short?)' : e.message.split(':')[0];
+    yield { text: e.raw ?? '', rejected: `${name} line ${e.lines} (byte ${e.bytes}): ${why}` };
+  }
+}
+
+/** Whether the file's bytes [start, end) are valid UTF-8 (a row that decoded with U+FFFD may hold that character). */
+async function isUtf8(file: string, start: number, end: number): Promise<boolean> {
+  const handle = await open(file);
+  try {
+    const bytes = Buffer.alloc(end - start);
+    await handle.read(bytes, 0, bytes.length, start);
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await handle.close();
+  }
 }
 
 async function* jsonArrayRecords(file: string, maxBytes: number): AsyncGenerator<RawRecord> {
