@@ -10,7 +10,13 @@ import { Backpressure, type BackpressureEvent } from '../streams/backlog.ts';
 import { sourceStateKey, streamKey } from '../streams/keys.ts';
 import { liveWriters } from '../streams/writers.ts';
 import { previewOf, StreamPublisher, type DeadLetter } from '../streams/publisher.ts';
-import { isCheckpoint, type CollectContext, type RawRecord, type SourceDefinition } from './source.ts';
+import {
+  isCheckpoint,
+  type CheckpointCounts,
+  type CollectContext,
+  type RawRecord,
+  type SourceDefinition,
+} from './source.ts';
 
 /**
  * A collection run: rowsIn the records the collector produced, rowsOut the events appended to the stream (not seen
@@ -132,10 +138,12 @@ export async function runIngest(
       options.onProgress?.({ ...result, durationMillis: Date.now() - started });
     };
     const env = envOf(rt.config);
+    let sinceCheckpoint = { ...result };
     for await (const item of source.collect({ runId, state, config: rt.config, env, ...options.context })) {
       if (isCheckpoint(item)) {
         await publishBatch();
-        await item.checkpoint();
+        await item.checkpoint(countsSince(result, sinceCheckpoint));
+        sinceCheckpoint = { ...result };
         continue;
       }
       batch.push(item);
@@ -152,6 +160,14 @@ export async function runIngest(
   if (record) await rt.runs.finishStep(result);
   return result;
 }
+
+/** What became of the records between two checkpoints, from the run's counters then and now. */
+const countsSince = (now: IngestResult, then: IngestResult): CheckpointCounts => ({
+  read: now.rowsIn - then.rowsIn,
+  published: now.rowsOut - then.rowsOut,
+  duplicates: now.duplicates - then.duplicates,
+  deadLettered: now.rowsRejected + now.deadLetterDuplicates - then.rowsRejected - then.deadLetterDuplicates,
+});
 
 /** Starts the reason of a record its collector rejected: its text is not the record as sent, so replay leaves it. */
 export const REJECTED_BY_COLLECTOR = 'rejected by the collector: ';

@@ -17,7 +17,19 @@ export interface RawRecord {
  * to processed/). The runner publishes its pending batch first, so a crash can repeat records, never lose them.
  */
 export interface Checkpoint {
-  checkpoint: () => Promise<void>;
+  /** Told what became of the records yielded since the previous checkpoint (e.g. for a file's report). */
+  checkpoint: (counts: CheckpointCounts) => Promise<void>;
+}
+
+/** The records yielded between two checkpoints, as the runner published them. */
+export interface CheckpointCounts {
+  read: number;
+  /** New events in the stream. */
+  published: number;
+  /** Events already in the stream (the same event seen before). */
+  duplicates: number;
+  /** Records in the dead-letter stream (rejected, too large or not parsed), counting ones dead-lettered before. */
+  deadLettered: number;
 }
 
 export type Collected = RawRecord | Checkpoint;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../core/config.ts';
@@ -93,8 +93,20 @@ describe('listings source (API + inbox dumps + legacy table)', () => {
     );
     assert.deepEqual(readdirSync(path.join(inbox, 'processed')).sort(), [
       'agency-dump-2026-11-20.csv',
+      'agency-dump-2026-11-20.csv.report.txt',
       'partner-export.json',
+      'partner-export.json.report.txt',
     ]);
+    // Each file's report counts what became of its rows, as the runner published them.
+    assert.deepEqual(
+      ['agency-dump-2026-11-20.csv', 'partner-export.json'].map((f) =>
+        readFileSync(path.join(inbox, 'processed', `${f}.report.txt`), 'utf8'),
+      ),
+      [
+        `agency-dump-2026-11-20.csv: ${dumps.csvRows} rows read: ${dumps.csvRows - 1} published, 0 duplicate, 1 dead-lettered\n`,
+        `partner-export.json: ${dumps.jsonRows} rows read: ${dumps.jsonRows} published, 0 duplicate, 0 dead-lettered\n`,
+      ],
+    );
     const second = await runIngest(env.rt, listingsSource, { context });
     assert.deepEqual(
       [second.rowsIn, second.rowsOut],
@@ -199,7 +211,16 @@ describe('ingest:run --watch on an inbox', { timeout: 90_000 }, () => {
       '{"id":"W1","city":"Nice","updated":"2026-11-22"}\n{"id":"W2","city":"Nice","updated":"2026-11-22"}\n',
     );
     await waitFor(async () => (await env.rt.redis().xlen(stream)) === before + 2, 'the dropped file was collected');
-    assert.deepEqual(readdirSync(path.join(inbox, 'processed')), ['late-drop.ndjson']);
+    const report = path.join(inbox, 'processed', 'late-drop.ndjson.report.txt');
+    await waitFor(async () => existsSync(report), 'the dropped file was moved with its report');
+    assert.deepEqual(readdirSync(path.join(inbox, 'processed')).sort(), [
+      'late-drop.ndjson',
+      'late-drop.ndjson.report.txt',
+    ]);
+    assert.equal(
+      readFileSync(report, 'utf8'),
+      'late-drop.ndjson: 2 rows read: 2 published, 0 duplicate, 0 dead-lettered\n',
+    );
     child.kill('SIGINT');
     assert.equal(await exited, 0, output);
   });

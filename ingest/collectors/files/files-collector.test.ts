@@ -18,7 +18,7 @@ after(() => rmSync(inbox, { recursive: true, force: true }));
 async function collect(): Promise<string[]> {
   const texts: string[] = [];
   for await (const item of filesCollector({ inbox })()) {
-    if (isCheckpoint(item)) await item.checkpoint();
+    if (isCheckpoint(item)) await item.checkpoint({ read: 0, published: 0, duplicates: 0, deadLettered: 0 });
     else texts.push(item.text);
   }
   return texts;
@@ -52,7 +52,16 @@ describe('filesCollector', () => {
       '{"id":8,"kind":"house"}',
       '{"id":9,"kind":"flat"}',
     ]);
-    assert.deepEqual(readdirSync(path.join(inbox, 'processed')).sort(), ['a.csv', 'b.json', 'c.ndjson', 'd.parquet']);
+    assert.deepEqual(readdirSync(path.join(inbox, 'processed')).sort(), [
+      'a.csv',
+      'a.csv.report.txt',
+      'b.json',
+      'b.json.report.txt',
+      'c.ndjson',
+      'c.ndjson.report.txt',
+      'd.parquet',
+      'd.parquet.report.txt',
+    ]);
     assert.deepEqual(
       readdirSync(inbox).filter((n) => n !== 'processed'),
       [],
@@ -97,9 +106,18 @@ describe('filesCollector at volume', () => {
   /** Collects with a limit, returning records (text and, when rejected, the reason). */
   async function collectLimited(maxRecordBytes: number) {
     const records: { text: string; rejected?: string }[] = [];
+    let read = 0;
+    let rejected = 0;
     for await (const item of filesCollector({ inbox, maxRecordBytes })()) {
-      if (isCheckpoint(item)) await item.checkpoint();
-      else records.push(item);
+      if (isCheckpoint(item)) {
+        // As the runner would count them, without a stream: every record new, the rejected ones dead-lettered.
+        await item.checkpoint({ read, published: read - rejected, duplicates: 0, deadLettered: rejected });
+        [read, rejected] = [0, 0];
+      } else {
+        records.push(item);
+        read++;
+        if (item.rejected) rejected++;
+      }
     }
     return records;
   }
@@ -169,7 +187,10 @@ describe('filesCollector at volume', () => {
       records.filter((r) => r.rejected).map((r) => r.text),
       ['2,b', '3,c,30,extra', '5,\ufffd\ufffd,50', '7,"cut'],
     );
-    assert.ok(readdirSync(path.join(inbox, 'processed')).includes('bad.csv'));
+    assert.equal(
+      readFileSync(path.join(inbox, 'processed', 'bad.csv.report.txt'), 'utf8'),
+      'bad.csv: 7 rows read: 3 published, 0 duplicate, 4 dead-lettered\n',
+    );
   });
 
   it('streams a Parquet file of many chunks whole and in order', async () => {

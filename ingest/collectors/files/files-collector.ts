@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { DuckSession, sqlString } from '../../../core/duckdb.ts';
 import { TerminalError } from '../../../core/errors.ts';
-import type { Collected, RawRecord } from '../../source.ts';
+import type { CheckpointCounts, Collected, RawRecord } from '../../source.ts';
 import { JsonArraySplitter } from './json-array-splitter.ts';
 
 export const FILE_FORMATS = ['csv', 'json', 'ndjson', 'parquet'] as const;
@@ -246,6 +246,10 @@ async function* parquetRecords(file: string): AsyncGenerator<RawRecord> {
   }
 }
 
+/** What `<name>.report.txt` says beside a processed file. */
+const fileReport = (name: string, c: CheckpointCounts) =>
+  `${name}: ${c.read} rows read: ${c.published} published, ${c.duplicates} duplicate, ${c.deadLettered} dead-lettered\n`;
+
 /** Moves a file into `dir`, adding a timestamp if a file of that name is already there. */
 async function moveInto(file: string, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
@@ -280,6 +284,8 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
       const file = path.join(inbox, name);
       const format = formatOf(name);
       let read = 0;
+      // Whatever was collected before this file (other files, another collector of the source) is counted apart.
+      yield { checkpoint: async () => {} };
       try {
         if (!format) throw new Error(`unsupported file type; use one of ${Object.keys(EXTENSIONS).join(', ')}`);
         const records =
@@ -304,7 +310,12 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
         };
         continue;
       }
-      yield { checkpoint: async () => void (await moveInto(file, processed)) };
+      yield {
+        checkpoint: async (counts) => {
+          const moved = await moveInto(file, processed);
+          await writeFile(`${moved}.report.txt`, fileReport(name, counts));
+        },
+      };
     }
   };
 }
