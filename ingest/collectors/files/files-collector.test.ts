@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { withDuck } from '../../../core/duckdb.ts';
 import { isCheckpoint } from '../../source.ts';
 import { filesCollector } from './files-collector.ts';
-import { JsonArraySplitter } from './json-array-splitter.ts';
+import { type ArrayElement, JsonArraySplitter } from './json-array-splitter.ts';
 
 let inbox: string;
 before(() => {
@@ -153,7 +153,7 @@ describe('filesCollector at volume', () => {
       records.map((r) => r.rejected ?? r.text),
       [
         '{"id":1}',
-        `big.json element 1 (character 10): a record of ${big.length} characters is larger than STRATA_MAX_EVENT_BYTES (10000); only its first 1024 characters are kept; raise the limit if such records are expected`,
+        `big.json element 1 (byte 10): a record of ${big.length} bytes is larger than STRATA_MAX_EVENT_BYTES (10000); only its first 1024 bytes are kept; raise the limit if such records are expected`,
         '{"id":2}',
       ],
     );
@@ -193,6 +193,25 @@ describe('filesCollector at volume', () => {
     );
   });
 
+  it('rejects a JSON-array element that is not UTF-8 with its byte offset, and keeps the others', async () => {
+    const file = Buffer.concat([
+      Buffer.from('[{"id":1,"s":"é"},{"id":2,"s":"'), // the bad element starts at byte 19
+      Buffer.from([0xc3, 0x28]), // byte 32: a lead byte without its continuation
+      Buffer.from('"},{"id":3,"s":"\ufffd"}]'), // a real U+FFFD is valid UTF-8
+    ]);
+    writeFileSync(path.join(inbox, 'mixed.json'), file);
+    const records = await collectLimited(1024);
+    assert.deepEqual(
+      records.map((r) => r.rejected ?? r.text),
+      [
+        '{"id":1,"s":"é"}',
+        'mixed.json element 1 (byte 19): not valid UTF-8 (at byte 32 of the file)',
+        '{"id":3,"s":"\ufffd"}',
+      ],
+    );
+    assert.equal(records[1]!.text, '{"id":2,"s":"\ufffd("}');
+  });
+
   it('streams a Parquet file of many chunks whole and in order', async () => {
     await withDuck((duck) =>
       duck.run(
@@ -208,45 +227,50 @@ describe('filesCollector at volume', () => {
 });
 
 describe('JsonArraySplitter', () => {
-  it('splits at the same places however the text is chunked', () => {
-    const text = '[{"a":"x,]\\"y"}, [1,[2]], "s\\\\", 3 ]';
-    const whole = new JsonArraySplitter().push(text);
+  const texts = (elements: ArrayElement[]) => elements.map((e) => ({ ...e, bytes: e.bytes.toString('utf8') }));
+
+  it('splits at the same places however the bytes are chunked, even inside a character', () => {
+    const text = '[{"a":"x,]\\"é"}, [1,[2]], "s\\\\", 3 ]';
+    const bytes = Buffer.from(text);
+    const whole = texts(new JsonArraySplitter().push(bytes));
     const splitter = new JsonArraySplitter();
-    const byChar = [...text].flatMap((c) => splitter.push(c));
+    const byByte = texts([...bytes].flatMap((_, i) => splitter.push(bytes.subarray(i, i + 1))));
     splitter.end();
     assert.deepEqual(
-      whole.map((e) => e.text),
-      ['{"a":"x,]\\"y"}', '[1,[2]]', '"s\\\\"', '3'],
+      whole.map((e) => e.bytes),
+      ['{"a":"x,]\\"é"}', '[1,[2]]', '"s\\\\"', '3'],
     );
+    // Positions are bytes: é takes two.
     assert.deepEqual(
       whole.map((e) => [e.index, e.at]),
       [
         [0, 1],
-        [1, 17],
-        [2, 26],
-        [3, 33],
+        [1, 18],
+        [2, 27],
+        [3, 34],
       ],
     );
-    assert.deepEqual(byChar, whole);
+    assert.deepEqual(byByte, whole);
   });
 
-  it('gives an element past the limit as its first characters and its length, however the text is chunked', () => {
+  it('gives an element past the limit as its first bytes and its length, however the bytes are chunked', () => {
     const big = `{"blob":"${'x'.repeat(5000)}"}`;
-    const text = `[{"a":1}, ${big}, {"b":2}]`;
-    for (const size of [1, 7, 100, text.length]) {
+    const bytes = Buffer.from(`[{"a":1}, ${big}, {"b":2}]`);
+    for (const size of [1, 7, 100, bytes.length]) {
       const splitter = new JsonArraySplitter(1000, 10);
-      const out = [];
-      for (let i = 0; i < text.length; i += size) out.push(...splitter.push(text.slice(i, i + size)));
+      const out: ArrayElement[] = [];
+      for (let i = 0; i < bytes.length; i += size) out.push(...splitter.push(bytes.subarray(i, i + size)));
       splitter.end();
-      assert.deepEqual(out, [
-        { text: '{"a":1}', index: 0, at: 1 },
-        { text: '{"blob":"x', index: 1, at: 10, length: big.length },
-        { text: '{"b":2}', index: 2, at: 10 + big.length + 2 },
+      assert.deepEqual(texts(out), [
+        { bytes: '{"a":1}', index: 0, at: 1 },
+        { bytes: '{"blob":"x', index: 1, at: 10, length: big.length },
+        { bytes: '{"b":2}', index: 2, at: 10 + big.length + 2 },
       ]);
     }
   });
 
-  it('refuses what is not an array', () => {
-    assert.throws(() => new JsonArraySplitter().push('{"a":1}'), /expected a JSON array at byte 0/);
+  it('refuses what is not an array, and reads past a byte order mark', () => {
+    assert.throws(() => new JsonArraySplitter().push(Buffer.from('{"a":1}')), /expected a JSON array at byte 0/);
+    assert.deepEqual(texts(new JsonArraySplitter().push(Buffer.from('\ufeff[1]'))), [{ bytes: '1', index: 0, at: 4 }]);
   });
 });

@@ -1,6 +1,7 @@
 // The files collector: reads every file in an inbox folder (CSV, JSON array, NDJSON, Parquet), streamed and never
 // whole, yields each record's text, then moves the file to processed/, or to failed/ with a `<name>.reason.txt`.
 // A file is moved by a checkpoint, i.e. only once all its records are in the stream.
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,8 +30,8 @@ export interface FilesCollectorOptions {
 /** How much of an oversized record its dead letter keeps. */
 const PREVIEW_BYTES = 1024;
 
-const oversized = (file: string, where: string, size: number, max: number, unit = 'bytes') =>
-  `${path.basename(file)} ${where}: a record of ${size} ${unit} is larger than STRATA_MAX_EVENT_BYTES (${max}); only its first ${PREVIEW_BYTES} ${unit} are kept; raise the limit if such records are expected`;
+const oversized = (file: string, where: string, bytes: number, max: number) =>
+  `${path.basename(file)} ${where}: a record of ${bytes} bytes is larger than STRATA_MAX_EVENT_BYTES (${max}); only its first ${PREVIEW_BYTES} bytes are kept; raise the limit if such records are expected`;
 
 const EXTENSIONS: Record<string, FileFormat> = {
   '.csv': 'csv',
@@ -100,7 +101,8 @@ async function* csvRecords(file: string, delimiter: string, maxBytes: number): A
     const text = raw.replace(/\r?\n$/, '');
     if (record.length !== header.length)
       yield { text, rejected: `${where}: ${record.length} cells where the header has ${header.length}` };
-    else if (!decodedWhole && !(await isUtf8(file, start, end))) yield { text, rejected: `${where}: not valid UTF-8` };
+    else if (!decodedWhole && !(await isUtf8Range(file, start, end)))
+      yield { text, rejected: `${where}: not valid UTF-8` };
     else yield { text: JSON.stringify(Object.fromEntries(header.map((h, i) => [h, record[i]]))) };
   }
   yield* skippedRows(name, skipped);
@@ -120,35 +122,33 @@ function* skippedRows(name: string, skipped: CsvSkip[], upTo = Number.POSITIVE_I
 }
 
 /** Whether the file's bytes [start, end) are valid UTF-8 (a row that decoded with U+FFFD may hold that character). */
-async function isUtf8(file: string, start: number, end: number): Promise<boolean> {
+async function isUtf8Range(file: string, start: number, end: number): Promise<boolean> {
   const handle = await open(file);
   try {
     const bytes = Buffer.alloc(end - start);
     await handle.read(bytes, 0, bytes.length, start);
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
+    return isUtf8(bytes);
   } finally {
     await handle.close();
   }
 }
 
+/** Elements as their exact text, each decoded strictly: one that is not UTF-8 is rejected with its position. */
 async function* jsonArrayRecords(file: string, maxBytes: number): AsyncGenerator<RawRecord> {
+  const lenient = new TextDecoder('utf-8');
   const splitter = new JsonArraySplitter(maxBytes, PREVIEW_BYTES);
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
-    for (const element of splitter.push(chunk as string)) {
-      if (element.length === undefined) yield { text: element.text };
+  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+    for (const { bytes, index, at, length } of splitter.push(chunk)) {
+      const where = `element ${index} (byte ${at})`;
+      if (length !== undefined) {
+        yield { text: lenient.decode(bytes), rejected: oversized(file, where, length, maxBytes) };
+        continue;
+      }
+      if (isUtf8(bytes)) yield { text: bytes.toString('utf8') };
       else
         yield {
-          text: element.text,
-          rejected: oversized(
-            file,
-            `element ${element.index} (character ${element.at})`,
-            element.length,
-            maxBytes,
-            'characters',
-          ),
+          text: lenient.decode(bytes),
+          rejected: `${path.basename(file)} ${where}: not valid UTF-8 (at byte ${at + firstInvalidByte(bytes)} of the file)`,
         };
     }
   }
