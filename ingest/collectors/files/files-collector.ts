@@ -91,14 +91,14 @@ async function* csvRecords(file: string, delimiter: string, maxBytes: number): A
     const decodedWhole = !raw.includes('\uFFFD');
     const start = decodedWhole ? info.bytes - Buffer.byteLength(raw) : end;
     yield* skippedRows(name, skipped, start);
-    const line = info.lines - (raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
+    const text = raw.replace(/\r?\n$/, '');
+    const line = info.lines - (text.match(/\n/g)?.length ?? 0);
     end = info.bytes;
     if (!header) {
       header = record;
       continue;
     }
     const where = `${name} line ${line} (byte ${start})`;
-    const text = raw.replace(/\r?\n$/, '');
     if (record.length !== header.length)
       yield { text, rejected: `${where}: ${record.length} cells where the header has ${header.length}` };
     else if (!decodedWhole && !(await isUtf8Range(file, start, end)))
@@ -161,7 +161,6 @@ async function* jsonArrayRecords(file: string, maxBytes: number): AsyncGenerator
  * past `maxBytes` is not kept whole but rejected with its first bytes.
  */
 async function* ndjsonRecords(file: string, maxBytes: number): AsyncGenerator<RawRecord> {
-  const strict = new TextDecoder('utf-8', { fatal: true });
   const lenient = new TextDecoder('utf-8');
   let lineNumber = 0;
   let offset = 0; // of the current line's first byte
@@ -170,15 +169,14 @@ async function* ndjsonRecords(file: string, maxBytes: number): AsyncGenerator<Ra
   const toRecord = (bytes: Buffer): RawRecord | undefined => {
     const end = bytes.at(-1) === 0x0d ? bytes.length - 1 : bytes.length;
     const line = bytes.subarray(0, end);
-    try {
-      const text = strict.decode(line);
+    if (isUtf8(line)) {
+      const text = line.toString('utf8');
       return text.trim() ? { text } : undefined;
-    } catch {
-      return {
-        text: lenient.decode(line),
-        rejected: `${path.basename(file)} line ${lineNumber}: not valid UTF-8 (at byte ${firstInvalidByte(line)} of the line, byte ${offset + firstInvalidByte(line)} of the file)`,
-      };
     }
+    return {
+      text: lenient.decode(line),
+      rejected: `${path.basename(file)} line ${lineNumber}: not valid UTF-8 (at byte ${firstInvalidByte(line)} of the line, byte ${offset + firstInvalidByte(line)} of the file)`,
+    };
   };
   const endLine = (last: Buffer): RawRecord | undefined => {
     lineNumber++;
