@@ -78,6 +78,8 @@ const schema = z.object({
   STRATA_STREAM_MAX_BACKLOG: z.coerce.number().int().positive().default(1_000_000),
   /** The longest a collector waits at the backlog limit for a live bronze writer to catch up before it fails, naming the fix. */
   STRATA_BACKPRESSURE_MAX_WAIT_SECONDS: z.coerce.number().positive().default(300),
+  /** Where file sources are declared (`pnpm ingest:file` writes it; docs/sources.md), relative to the project. */
+  STRATA_FILE_SOURCES: z.string().min(1).default('ingest/file-sources.json'),
   STRATA_MAX_EVENT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   /** How long the exact record of a seen event is kept (in day buckets); past it, silver removes a late duplicate by key. */
   STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().int().positive().max(365).default(30),
@@ -116,6 +118,8 @@ export type Env = z.input<typeof schema>;
 
 export interface Config {
   readonly dataDir: string;
+  /** The file declaring the file sources (STRATA_FILE_SOURCES), absolute. */
+  readonly fileSources: string;
   readonly lakeUrl: string;
   readonly redisUrl: string;
   readonly redisPrefix: string;
@@ -195,6 +199,7 @@ export function loadConfig(env: Record<string, string | undefined> = processEnvi
   const dataDir = path.resolve(PROJECT_ROOT, e.STRATA_DATA_DIR);
   const frozen = deepFreeze({
     dataDir,
+    fileSources: path.resolve(PROJECT_ROOT, e.STRATA_FILE_SOURCES),
     lakeUrl: normaliseLakeUrl(e.STRATA_LAKE_URL ?? `file://${path.join(dataDir, 'lake')}`),
     redisUrl: e.REDIS_URL,
     redisPrefix: e.STRATA_REDIS_PREFIX,
@@ -269,4 +274,5 @@ export const envFor = (cfg: Config): Record<string, string> => ({
   STRATA_REDIS_PREFIX: cfg.redisPrefix,
   STRATA_LAKE_URL: cfg.lakeUrl,
   STRATA_DATA_DIR: cfg.dataDir,
+  STRATA_FILE_SOURCES: cfg.fileSources,
 });

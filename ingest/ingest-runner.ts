@@ -185,6 +185,7 @@ export function toEnvelopes(
   const ingestedAt = new Date().toISOString();
   const events: EventEnvelope[] = [];
   const letters: DeadLetter[] = [];
+  const byPosition = source.identity === 'position';
   for (const record of records) {
     if (record.rejected) {
       letters.push({ reason: `${REJECTED_BY_COLLECTOR}${record.rejected}`, raw: record.text });
@@ -206,10 +207,15 @@ export function toEnvelopes(
       letters.push({ reason: parsed.reason, raw: record.text });
       continue;
     }
+    const naturalKey = byPosition ? record.position : parsed.naturalKey;
+    if (naturalKey === undefined) {
+      letters.push({ reason: 'the collector gave no position for a source identified by position', raw: record.text });
+      continue;
+    }
     events.push({
       source: source.name,
-      event_id: eventIdOf(source.name, parsed.naturalKey, record.text),
-      natural_key: parsed.naturalKey,
+      event_id: eventIdOf(source.name, naturalKey, record.text),
+      natural_key: naturalKey,
       observed_at: parsed.observedAt,
       ingested_at: ingestedAt,
       schema_version: source.schemaVersion,

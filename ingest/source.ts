@@ -10,6 +10,12 @@ export interface RawRecord {
    * the record goes to the dead-letter stream with this reason, its text kept, and is never parsed.
    */
   rejected?: string;
+  /**
+   * Where the record sits in what it came from, for sources whose identity is by position (`identity: 'position'`):
+   * the files collector sets `<first 16 hex of the file's SHA-256>:<row>`, so a file dropped again, even renamed, gives
+   * the same positions, and two identical rows of one file give two.
+   */
+  position?: string;
 }
 
 /**
@@ -69,6 +75,12 @@ export interface SourceDefinition {
   settings?: DeclaredSettings<SettingsShape>;
   /** The folder files arrive in, for sources that read an inbox: `ingest:run --watch` collects as they land. */
   inbox?(config: Config, env?: Record<string, string | undefined>): string;
+  /**
+   * What tells two events apart (docs/sources.md, "Identity"): 'content' (default) hashes the natural key and the
+   * payload, so the same record collected twice is one event; 'position' takes the record's position as its natural
+   * key, so identical records at two positions are two events (file sources with no key columns).
+   */
+  identity?: 'content' | 'position';
   /** Finds the natural key and observation time; a failure sends the record to the dead-letter stream. */
   parse(raw: string): ParseResult;
 }

@@ -3,7 +3,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PROJECT_ROOT } from '../core/config.ts';
+import { config, PROJECT_ROOT } from '../core/config.ts';
+import { readFileSources } from '../ingest/file-sources.ts';
+import { fileTables } from './file-tables.ts';
 import { sqlString } from '../core/duckdb.ts';
 import { TerminalError } from '../core/errors.ts';
 import { EXPECTATION_ACTIONS, WRITE_MODES, type TableDefinition, type TableSpec } from './table-spec.ts';
@@ -32,7 +34,15 @@ export async function loadTables(layer: JobLayer, root = PROJECT_ROOT): Promise<
       tables.push({ ...validate(spec, specPath, layer, folder, family), sql: withParams(sql, spec, sqlPath), sqlPath });
     }
   }
-  return tables;
+  if (layer !== 'silver') return tables;
+  // Declared file sources get a silver table each, unless a folder of the same name gives it SQL of its own.
+  const declared = config().fileSources;
+  const generated = fileTables(
+    readFileSources(declared),
+    path.relative(root, declared) || declared,
+    tables.map((t) => t.name),
+  );
+  return [...tables, ...generated];
 }
 
 /** Every silver and gold table, in dependency order. */

@@ -21,6 +21,8 @@ export interface CollectOptions {
   /** Collect from here instead of the source's URL setting. */
   baseUrl?: string;
   log?: (line: string) => void;
+  /** Told after every published batch (e.g. to print progress through a large file). */
+  onProgress?: (result: IngestResult) => void;
 }
 
 /** One collection, with backpressure reported and, with no bronze writer alive, the backlog drained in-process. */
@@ -29,6 +31,7 @@ export async function collectOnce(rt: Runtime, source: SourceDefinition, options
   const result = await runIngest(rt, source, {
     context: { baseUrl: options.baseUrl },
     drainInline: inlineDrain(rt, source.name),
+    onProgress: options.onProgress,
     onBackpressure: (e: BackpressureEvent) => log(BACKPRESSURE_LINES[e.state](e.backlog, e.limit)),
   });
   if (result.drainedInline)

@@ -3,8 +3,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { TerminalError } from '../../core/errors.ts';
+import { describeError, TerminalError } from '../../core/errors.ts';
 import { fixtureFileOf, fixtureOf, type FixtureDefinition } from '../fixture.ts';
+import { config } from '../../core/config.ts';
+import { fileSource } from '../file-source.ts';
+import { readFileSources } from '../file-sources.ts';
 import type { SourceDefinition } from '../source.ts';
 
 /** The folder sources live in. */
@@ -35,19 +38,44 @@ async function discoverSources(root: string): Promise<Record<string, SourceDefin
   return sources;
 }
 
-export const SOURCES: Readonly<Record<string, SourceDefinition>> = Object.freeze(await discoverSources(SOURCES_ROOT));
+/** Sources with code: a folder of ingest/sources/ each. */
+export const CODE_SOURCES: Readonly<Record<string, SourceDefinition>> = Object.freeze(
+  await discoverSources(SOURCES_ROOT),
+);
+
+/** Sources declared in STRATA_FILE_SOURCES (no code: `pnpm ingest:file` declares them), as this process started. */
+export const FILE_SOURCES: Readonly<Record<string, SourceDefinition>> = Object.freeze(declaredAtStart());
+
+/** Every source: those with code, then the declared file sources. */
+export const SOURCES: Readonly<Record<string, SourceDefinition>> = Object.freeze({ ...CODE_SOURCES, ...FILE_SOURCES });
+
+/** A declaration file with problems stops any command at its start, listing them (as an invalid setting does). */
+function declaredAtStart(): Record<string, SourceDefinition> {
+  try {
+    return declaredFileSources(config().fileSources);
+  } catch (error) {
+    console.error(`error: ${describeError(error)}`);
+    process.exit(2);
+  }
+}
+
+/** The file sources declared in `file` now (a long-running process may see declarations made after it started). */
+export function declaredFileSources(file: string): Record<string, SourceDefinition> {
+  const declared = readFileSources(file, Object.keys(CODE_SOURCES));
+  return Object.fromEntries(Object.entries(declared).map(([name, d]) => [name, fileSource(name, d)]));
+}
 
 /** The fixture of a source, if its folder has one (`fixtures/fixture.ts`). */
 export const sourceFixture = (name: string): Promise<FixtureDefinition | undefined> => fixtureOf(SOURCES_ROOT, name);
 
 /** Sources whose folder holds a fixture, by name. */
 export const sourcesWithFixtures = (): string[] =>
-  Object.keys(SOURCES).filter((name) => existsSync(fixtureFileOf(SOURCES_ROOT, name)));
+  Object.keys(CODE_SOURCES).filter((name) => existsSync(fixtureFileOf(SOURCES_ROOT, name)));
 
 /** Where each fixture listens: the host and port of its source's `url` setting. */
 export function fixtureAddresses(env?: Record<string, string | undefined>): { source: string; url: URL }[] {
   return sourcesWithFixtures().flatMap((source) => {
-    const url = (SOURCES[source]!.settings?.read(env) as { url?: unknown } | undefined)?.url;
+    const url = (CODE_SOURCES[source]!.settings?.read(env) as { url?: unknown } | undefined)?.url;
     return typeof url === 'string' ? [{ source, url: new URL(url) }] : [];
   });
 }

@@ -2,6 +2,7 @@
 // whole, yields each record's text, then moves the file to processed/, or to failed/ with a `<name>.reason.txt`.
 // A file is moved by a checkpoint, i.e. only once all its records are in the stream.
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +26,13 @@ export interface FilesCollectorOptions {
    * it was. Default 1 MiB, the default of STRATA_MAX_EVENT_BYTES; sources pass `config.maxEventBytes`.
    */
   maxRecordBytes?: number;
+  /** Read every file as this format, whatever its extension (file sources declare one). Default: by extension. */
+  format?: FileFormat;
+  /**
+   * Give each record its position (`<first 16 hex of the file's SHA-256>:<row>`), for sources identified by position:
+   * the file is hashed in one pass before it is read.
+   */
+  positions?: boolean;
 }
 
 /** How much of an oversized record its dead letter keeps. */
@@ -237,11 +245,18 @@ function firstInvalidByte(bytes: Buffer): number {
 async function* parquetRecords(file: string): AsyncGenerator<RawRecord> {
   const duck = await DuckSession.open({ threads: 1 });
   try {
-    for await (const texts of duck.streamColumn(`select to_json(t)::varchar from read_parquet(${sqlString(file)}) t`))
-      for (const text of texts) yield { text: String(text) };
+    // The alias cannot be a column's name: `to_json(t)` of a file with a column t would give that column alone.
+    const rows = `select to_json(__strata_row)::varchar from read_parquet(${sqlString(file)}) __strata_row`;
+    for await (const texts of duck.streamColumn(rows)) for (const text of texts) yield { text: String(text) };
   } finally {
     duck.close();
   }
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** What `<name>.report.txt` says beside a processed file. */
@@ -280,7 +295,7 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
       .sort();
     for (const name of entries) {
       const file = path.join(inbox, name);
-      const format = formatOf(name);
+      const format = options.format ?? formatOf(name);
       let read = 0;
       // Whatever was collected before this file (other files, another collector of the source) is counted apart.
       yield { checkpoint: async () => {} };
@@ -294,8 +309,10 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
               : format === 'ndjson'
                 ? ndjsonRecords(file, maxBytes)
                 : parquetRecords(file);
+        const hash = options.positions ? (await sha256Of(file)).slice(0, 16) : undefined;
         for await (const record of records) {
           read++;
+          if (hash) record.position = `${hash}:${read}`;
           yield record;
         }
       } catch (error) {
