@@ -22,9 +22,16 @@ export function utcTime(value: unknown): Date | undefined {
 /** The parser of a declared source: the key columns' values and the time column's value, each checked. */
 export function fileParser(declaration: Pick<FileSourceDeclaration, 'key' | 'time'>): (raw: string) => ParseResult {
   const { key, time } = declaration;
-  if (!key.length && !time)
-    // Identified by position and observed when collected: the row is not read at all.
-    return () => ({ ok: true, naturalKey: '', observedAt: new Date().toISOString() });
+  if (!key.length && !time) {
+    // Identified by position and observed when collected (to the second): the row is not read at all.
+    let second = 0;
+    let now = '';
+    return () => {
+      const at = Math.floor(Date.now() / 1000);
+      if (at !== second) [second, now] = [at, new Date(at * 1000).toISOString()];
+      return { ok: true, naturalKey: '', observedAt: now };
+    };
+  }
   return (raw) => {
     const row = JSON.parse(raw) as Record<string, unknown>;
     const values: unknown[] = [];

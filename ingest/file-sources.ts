@@ -24,7 +24,9 @@ const declarationSchema = z
       .strict()
       .optional(),
     /** Each column's DuckDB type, in the file's order: what silver.<name> casts the payload's values to. */
-    columns: z.record(z.string().min(1), z.string().min(1)),
+    columns: z
+      .record(z.string().min(1), z.string().min(1))
+      .refine((c) => Object.keys(c).length > 0, 'declare at least one column'),
   })
   .strict();
 
@@ -56,12 +58,11 @@ export function checkFileSources(raw: unknown, file: string, codeSources: readon
     const parsed = declarationSchema.safeParse(value);
     if (!parsed.success) {
       for (const issue of parsed.error.issues)
-        problems.push(`${[name, ...issue.path].join('.')}: ${issue.message.replace(/^Invalid input: /, '')}`);
+        problems.push(`${[name, ...issue.path].join('.')}: ${issue.message.replace(/^Invalid (input|option): /, '')}`);
       continue;
     }
     const d = parsed.data;
     const columns = Object.keys(d.columns);
-    if (!columns.length) problems.push(`${name}.columns: declare at least one column`);
     const known = `(columns: ${columns.join(', ')})`;
     for (const k of d.key) if (!columns.includes(k)) problems.push(`${name}.key: "${k}" is not a column ${known}`);
     if (d.time && !columns.includes(d.time)) problems.push(`${name}.time: "${d.time}" is not a column ${known}`);

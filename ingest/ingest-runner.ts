@@ -85,6 +85,7 @@ export async function runIngest(
     drainedInline: 0,
     durationMillis: 0,
   };
+  let inFlight: Promise<void> = Promise.resolve();
   try {
     const stream = streamKey(rt.config.redisPrefix, source.name);
     const stateKey = sourceStateKey(rt.config.redisPrefix, source.name);
@@ -93,7 +94,7 @@ export async function runIngest(
       get: async (key: string) => (await rt.redis().hget(stateKey, key)) ?? undefined,
       propose: (key: string, value: string) => void proposed.set(key, value),
     };
-    const batchSize = options.batchSize ?? 1000;
+    const batchSize = options.batchSize ?? 2000;
     let batch: RawRecord[] = [];
     const drainInline = options.drainInline;
     const backpressure = new Backpressure(rt.redis(), stream, {
@@ -113,11 +114,22 @@ export async function runIngest(
     });
     // A batch is published in parts of at most half the backlog limit, so that it never takes a stream past its limit.
     const partSize = Math.max(1, Math.floor((options.maxBacklog ?? rt.config.streamMaxBacklog) / 2));
+    // One batch is published while the collector produces the next (Node reads and hashes while Redis appends); a
+    // checkpoint, a saved cursor and the run's end wait for it. Its failure surfaces at the next wait.
     const publishBatch = async () => {
       if (batch.length === 0) return;
-      failpoint('ingest-before-publish');
       const records = batch;
       batch = [];
+      await inFlight;
+      inFlight = publishParts(records);
+      inFlight.catch(() => {});
+    };
+    const settle = async () => {
+      await publishBatch();
+      await inFlight;
+    };
+    const publishParts = async (records: RawRecord[]) => {
+      failpoint('ingest-before-publish');
       for (let i = 0; i < records.length; i += partSize) {
         // Pull-based: while this waits, the collector is not asked for more records.
         result.backpressureMillis += await backpressure.admit(Math.min(partSize, records.length - i));
@@ -141,7 +153,7 @@ export async function runIngest(
     let sinceCheckpoint = { ...result };
     for await (const item of source.collect({ runId, state, config: rt.config, env, ...options.context })) {
       if (isCheckpoint(item)) {
-        await publishBatch();
+        await settle();
         await item.checkpoint(countsSince(result, sinceCheckpoint));
         sinceCheckpoint = { ...result };
         continue;
@@ -149,10 +161,12 @@ export async function runIngest(
       batch.push(item);
       if (batch.length >= batchSize) await publishBatch();
     }
-    await publishBatch();
+    await settle();
     // Only now is every record of the run in the stream: a cursor saved earlier could skip records after a crash.
     if (proposed.size) await rt.redis().hset(stateKey, Object.fromEntries(proposed));
   } catch (error) {
+    // A batch still being published finishes (or fails) before the run is reported.
+    await inFlight.catch(() => {});
     result.status = 'failed';
     result.error = describeError(error);
   }

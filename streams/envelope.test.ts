@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeEnvelope, encodeEnvelope, eventIdOf, type EventEnvelope } from './envelope.ts';
+import { decodeEnvelope, ENVELOPE_FIELDS, encodeEnvelope, eventIdOf, type EventEnvelope } from './envelope.ts';
 import { compareStreamIds } from './keys.ts';
 
 describe('event envelope', () => {
@@ -29,6 +29,22 @@ describe('event envelope', () => {
       payload: '{ "spaced" : "ü\\n" }',
     };
     assert.deepEqual(decodeEnvelope(encodeEnvelope(envelope)), envelope);
+  });
+
+  it('is encoded as the exact text of JSON.stringify over the contract fields in order, odd characters included', () => {
+    const odd = 'quote " backslash \\ tab \t nul \u0000 lone \ud800 emoji 😀 line\u2028';
+    const envelope: EventEnvelope = {
+      source: 's',
+      event_id: 'e',
+      natural_key: odd,
+      observed_at: 'o',
+      ingested_at: 'i',
+      schema_version: 12,
+      run_id: odd,
+      payload: `{"v":"${odd}"}`,
+    };
+    const expected = JSON.stringify(Object.fromEntries(ENVELOPE_FIELDS.map((f) => [f, envelope[f]])));
+    assert.equal(encodeEnvelope(envelope), expected);
   });
 
   it('rejects an entry that lacks or mistypes envelope fields, naming them', () => {

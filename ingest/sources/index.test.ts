@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../../core/config.ts';
-import { fixtureAddresses, SOURCES, SOURCES_ROOT, sourcesWithFixtures } from './index.ts';
+import { CODE_SOURCES, fixtureAddresses, SOURCES, SOURCES_ROOT, sourcesWithFixtures } from './index.ts';
 
 const folders = readdirSync(SOURCES_ROOT, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(path.join(SOURCES_ROOT, d.name, 'source.ts')))
@@ -13,8 +13,8 @@ const folders = readdirSync(SOURCES_ROOT, { withFileTypes: true })
 describe('the source registry', () => {
   it('holds one source per folder with a source.ts, named as its folder', () => {
     assert.ok(folders.length > 0);
-    assert.deepEqual(Object.keys(SOURCES).sort(), folders);
-    for (const [name, source] of Object.entries(SOURCES)) assert.equal(source.name, name);
+    assert.deepEqual(Object.keys(CODE_SOURCES).sort(), folders);
+    for (const [name, source] of Object.entries(CODE_SOURCES)) assert.equal(source.name, name);
   });
 
   it('finds the fixtures in the source folders, each on the port of its source URL', () => {
