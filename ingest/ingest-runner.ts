@@ -96,6 +96,7 @@ export async function runIngest(
     };
     const batchSize = options.batchSize ?? 2000;
     let batch: RawRecord[] = [];
+    let batchChars = 0;
     const drainInline = options.drainInline;
     const backpressure = new Backpressure(rt.redis(), stream, {
       maxBacklog: options.maxBacklog ?? rt.config.streamMaxBacklog,
@@ -120,6 +121,7 @@ export async function runIngest(
       if (batch.length === 0) return;
       const records = batch;
       batch = [];
+      batchChars = 0;
       await inFlight;
       inFlight = publishParts(records);
       inFlight.catch(() => {});
@@ -159,7 +161,8 @@ export async function runIngest(
         continue;
       }
       batch.push(item);
-      if (batch.length >= batchSize) await publishBatch();
+      batchChars += item.text.length;
+      if (batch.length >= batchSize || batchChars >= BATCH_MAX_CHARS) await publishBatch();
     }
     await settle();
     // Only now is every record of the run in the stream: a cursor saved earlier could skip records after a crash.
@@ -182,6 +185,9 @@ const countsSince = (now: IngestResult, then: IngestResult): CheckpointCounts =>
   duplicates: now.duplicates - then.duplicates,
   deadLettered: now.rowsRejected + now.deadLetterDuplicates - then.rowsRejected - then.deadLetterDuplicates,
 });
+
+/** A batch is published at this many characters of records too, so that large records keep memory bounded. */
+const BATCH_MAX_CHARS = 4 * 1024 * 1024;
 
 /** Starts the reason of a record its collector rejected: its text is not the record as sent, so replay leaves it. */
 export const REJECTED_BY_COLLECTOR = 'rejected by the collector: ';

@@ -28,3 +28,16 @@ export function spawnCli(
   );
   return { child, exited };
 }
+
+/** Runs `pnpm <script> args…` as a user types it (the script's own node flags included), collecting its output. */
+export function runPnpm(script: string, args: string[], env: Record<string, string>): Promise<Exit> {
+  const child = spawn('pnpm', ['--silent', script, ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  return new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
+}
