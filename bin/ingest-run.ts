@@ -39,7 +39,10 @@ runMain(async () => {
   const known = Object.keys(SOURCES).join(', ');
   if (!name) throw new TerminalError(`Name a source: pnpm ingest:run <source>; sources: ${known}`);
   const source = SOURCES[name];
-  if (!source) throw new TerminalError(`No source named "${name}" in ingest/sources/; sources: ${known}`);
+  if (!source)
+    throw new TerminalError(
+      `No source named "${name}" (sources are folders of ingest/sources/, or files declared in STRATA_FILE_SOURCES by \`pnpm ingest:file\`); sources: ${known}`,
+    );
   const intervalMillis = Number(values['interval-seconds']) * 1000;
   if (!(intervalMillis > 0)) throw new TerminalError('--interval-seconds must be a positive number');
   const print = (result: Awaited<ReturnType<typeof collectOnce>>) => {

@@ -6,7 +6,8 @@ import { SOURCES, sourcesWithFixtures } from '../ingest/sources/index.ts';
 const { values } = parseCommand({
   usage: 'pnpm sources [--settings]',
   summary:
-    'Lists the sources discovered in ingest/sources/<name>/ (a folder with a source.ts): what each collects, when the\n' +
+    'Lists the sources discovered in ingest/sources/<name>/ (a folder with a source.ts) and the file sources declared in\n' +
+    'STRATA_FILE_SOURCES (`pnpm ingest:file`): what each collects, when the\n' +
     'scheduler runs it, and whether it has a fixture. With --settings, the variables each source reads\n' +
     '(STRATA_SOURCE_<NAME>_<SETTING>), their defaults, and their values here.',
   options: { settings: { type: 'boolean', description: 'List every source setting, its default and its value here' } },

@@ -40,7 +40,12 @@ describe(`pnpm ingest:file with ${ROWS.toLocaleString('en-US')} rows`, { timeout
   before(async () => {
     env = await isolatedRuntime();
     dir = mkdtempSync(path.join(os.tmpdir(), 'ingest-file-'));
-    childEnv = { ...envFor(env.config), STRATA_FILE_SOURCES: path.join(dir, 'file-sources.json') };
+    // Its own declarations and data folder (inboxes): nothing shared with another run or the project's own.
+    childEnv = {
+      ...envFor(env.config),
+      STRATA_FILE_SOURCES: path.join(dir, 'file-sources.json'),
+      STRATA_DATA_DIR: path.join(dir, 'data'),
+    };
     files = await writeFlightFiles(dir, ROWS);
   });
   after(async () => {

@@ -1,14 +1,13 @@
 // "Your own data in five minutes", as the README gives it: every command between its tutorial markers, run as
 // written (on isolated services and an API on a free port, the only change), and the figures the README states.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { envFor, PROJECT_ROOT } from '../core/config.ts';
 import { freePort, waitUntil } from '../infra/local/process.ts';
-import { spawnCli, type Exit } from './support/cli.ts';
+import { spawnCli, spawnCommand, type Exit } from './support/cli.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
 /** The commands of the README's tutorial block, one a line. */
@@ -20,13 +19,8 @@ export function tutorialCommands(readme: string): string[] {
 }
 
 /** Runs one line in a shell, as a user's terminal would. */
-function shell(line: string, env: Record<string, string>): Promise<Exit> {
-  const child = spawn('bash', ['-c', line], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
-}
+const shell = (line: string, env: Record<string, string>): Promise<Exit> =>
+  spawnCommand('bash', ['-c', line], env).exited;
 
 describe('the README tutorial, run as written', { timeout: 600_000 }, () => {
   let env: Isolated;

@@ -38,6 +38,18 @@ const BENCHES: Record<string, { quick: string[]; rows: (r: Json) => StageRow[] }
       },
     ],
   },
+  files: {
+    quick: ['--rows', '20000', '--rounds', '1'],
+    rows: (r) =>
+      (r.formats as Json[]).map((f) => ({
+        stage: `files: ${f.format} file → stream, with dedup`,
+        figure: `${n(f.rowsPerSec)} rows/s, ${n(f.peakMiB)} MiB peak`,
+        baseline: `${n(f.plainRowsPerSec)} rows/s (plain XADD)`,
+        ratio: f.ratio,
+        goal: `ratio ≥ ${r.goalRatio}`,
+        met: f.ratio >= r.goalRatio,
+      })),
+  },
   bronze: {
     quick: ['--events', '20000', '--rounds', '1'],
     rows: (r) => [

@@ -1,5 +1,6 @@
 // One measured run of `pnpm bench:files`, in a process of its own so that its peak memory is its own: a file put in a
 // file source's inbox, collected into the stream with dedup by the ingest runner. Prints one JSON line.
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { config } from '../../core/config.ts';
 import type { FileFormat } from '../../ingest/collectors/files/files-collector.ts';
@@ -16,6 +17,8 @@ await withRuntime(cfg, async (rt) => {
   const started = performance.now();
   const result = await runIngest(rt, source, { recordRun: false });
   const seconds = (performance.now() - started) / 1000;
+  // The inbox held a copy of the file (now in processed/): gone with the run.
+  await rm(fileInbox(cfg, name), { recursive: true, force: true });
   if (result.status !== 'succeeded') throw new Error(result.error);
   console.log(
     JSON.stringify({

@@ -72,17 +72,21 @@ runMain(async () => {
         measured[format] ??= { strata: [], plain: [], peak: [] };
         const m = measured[format];
         const env = await isolatedRuntime('file');
+        // A source of its own each run: its inbox is new, whatever an interrupted run left behind.
+        const source = `bench_${process.pid}_${format}_${round}`;
         try {
           const childEnv = { ...process.env, ...envFor(env.config), STRATA_STREAM_MAX_BACKLOG: String(rows * 2) };
           const { stdout } = await exec(
             process.execPath,
+            // The heap `pnpm ingest:file` and `pnpm ingest:run` run with (package.json).
             [
+              '--max-old-space-size=256',
               '--import',
               'tsx',
               path.join(PROJECT_ROOT, 'bin/bench/bench-files-worker.ts'),
               format,
               files[format],
-              'bench',
+              source,
             ],
             { cwd: PROJECT_ROOT, env: childEnv, maxBuffer: 16 * 1024 * 1024 },
           );
@@ -95,7 +99,7 @@ runMain(async () => {
           m.strata.push(rows / run.seconds);
           m.peak.push(run.peakMiB);
           const redis = env.rt.redis();
-          await redis.del(streamKey(env.config.redisPrefix, 'bench'));
+          await redis.del(streamKey(env.config.redisPrefix, source));
           m.plain.push(await plainXadd(redis, streamKey(env.config.redisPrefix, 'plain'), files[format], format));
           await redis.del(streamKey(env.config.redisPrefix, 'plain'));
           console.error(

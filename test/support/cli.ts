@@ -10,12 +10,13 @@ export interface Exit {
   output: string;
 }
 
-export function spawnCli(
-  script: string,
+/** Starts a program in the project's folder with `env` added, collecting stdout and stderr together. */
+export function spawnCommand(
+  program: string,
   args: string[],
   env: Record<string, string>,
 ): { child: ChildProcess; exited: Promise<Exit> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], {
+  const child = spawn(program, args, {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,15 +30,9 @@ export function spawnCli(
   return { child, exited };
 }
 
-/** Runs `pnpm <script> args…` as a user types it (the script's own node flags included), collecting its output. */
-export function runPnpm(script: string, args: string[], env: Record<string, string>): Promise<Exit> {
-  const child = spawn('pnpm', ['--silent', script, ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  return new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
-}
+export const spawnCli = (script: string, args: string[], env: Record<string, string>) =>
+  spawnCommand(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], env);
+
+/** Runs `pnpm <script> args…` as a user types it (the script's own node flags included). */
+export const runPnpm = (script: string, args: string[], env: Record<string, string>): Promise<Exit> =>
+  spawnCommand('pnpm', ['--silent', script, ...args], env).exited;
