@@ -94,7 +94,7 @@ export async function runIngest(
       get: async (key: string) => (await rt.redis().hget(stateKey, key)) ?? undefined,
       propose: (key: string, value: string) => void proposed.set(key, value),
     };
-    const batchSize = options.batchSize ?? 2000;
+    const batchSize = options.batchSize ?? 1000;
     let batch: RawRecord[] = [];
     let batchChars = 0;
     const drainInline = options.drainInline;
