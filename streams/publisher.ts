@@ -16,7 +16,8 @@ import { bloomKey, deadLetterKey, seenBucketKey, streamKey } from './keys.ts';
 // ARGV[1] = number of 32-bit words, ARGV[2] = k (bits set per id), ARGV[3] = bucket TTL (s), ARGV[4] = f (fields per
 // event), ARGV[5..4+f] = field names, then per event its id (hex, a SHA-256 prefix: already uniform) and its f values.
 // The filter is blocked: an id's k bits all lie in one 32-bit word. The whole batch costs one BITFIELD_RO (every
-// event's word), one BITFIELD (the words it changed), one HSET (the new ids) and one XADD per new event.
+// event's word), one BITFIELD (the words it changed), one HSET (the new ids) and one XADD per new event. A call holds
+// no id twice (the publisher counts a repeat within a call as a duplicate itself), so "maybe" needs only the buckets.
 // Returns { appended, duplicates, "maybe"s that were new }.
 const PUBLISH_LUA = `
 local words, k, ttl, f = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
@@ -42,7 +43,7 @@ for e = 1, n do
 end
 local read = redis.call('BITFIELD_RO', KEYS[2], unpack(gets))
 local current, changed, order = {}, {}, {}
-local added, batch, marks = 0, {}, {}
+local added, marks = 0, {}
 local falsePositives = 0
 local args = {}
 for j = 1, f do args[2 * j - 1] = ARGV[4 + j] end
@@ -53,19 +54,15 @@ for e = 1, n do
   if value == nil then value = read[e] end
   local seen = false
   if bit.band(value, mask) == mask then
-    seen = batch[id] == true
-    if not seen then
-      for j = 1, buckets do
-        if redis.call('HEXISTS', KEYS[2 + j], id) == 1 then seen = true break end
-      end
-      if not seen then falsePositives = falsePositives + 1 end
+    for j = 1, buckets do
+      if redis.call('HEXISTS', KEYS[2 + j], id) == 1 then seen = true break end
     end
+    if not seen then falsePositives = falsePositives + 1 end
   else
     current[word] = bit.bor(value, mask)
     if not changed[word] then changed[word] = true order[#order + 1] = word end
   end
   if not seen then
-    batch[id] = true
     marks[#marks + 1] = id
     marks[#marks + 1] = 1
     for j = 1, f do args[2 * j] = ARGV[at + j] end
@@ -219,7 +216,10 @@ export class StreamPublisher {
     const ttlSeconds = String((this.dedup.retentionDays + 1) * 86_400);
     const calls: (() => Promise<void>)[] = [];
     for (let i = 0; i < items.length; i += EVENTS_PER_CALL) {
-      const slice = items.slice(i, i + EVENTS_PER_CALL);
+      // An id twice in one call is a duplicate of the first: the script marks its new ids only at the call's end.
+      const ids = new Set<string>();
+      const slice = items.slice(i, i + EVENTS_PER_CALL).filter((item) => ids.size < ids.add(item.id).size);
+      counts.duplicates += Math.min(EVENTS_PER_CALL, items.length - i) - slice.length;
       calls.push(async () => {
         let reply: number[];
         try {
