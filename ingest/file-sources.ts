@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DuckSession, sqlString } from '../core/duckdb.ts';
 import { ConfigError } from '../core/errors.ts';
-import { FILE_FORMATS, type FileFormat } from './collectors/files/files-collector.ts';
+import { FILE_FORMATS, formatOf, type FileFormat } from './collectors/files/files-collector.ts';
 
 export const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
@@ -93,13 +93,11 @@ export function sourceNameOf(file: string): string {
   return /^[a-z]/.test(base) ? base.slice(0, 63) : `file_${base}`.slice(0, 63);
 }
 
-/** The format of a file: by its extension, and for `.json` by its first byte (`[` an array, else one value a line). */
+/** The format of a file: by its extension (the files collector's, and `.tsv`), and for `.json` by its first byte (`[` an array, else one value a line). */
 export async function sniffFormat(file: string): Promise<FileFormat | undefined> {
-  const extension = path.extname(file).toLowerCase();
-  if (extension === '.csv' || extension === '.tsv') return 'csv';
-  if (extension === '.parquet') return 'parquet';
-  if (extension === '.ndjson' || extension === '.jsonl') return 'ndjson';
-  if (extension !== '.json') return undefined;
+  if (/\.tsv$/i.test(file)) return 'csv';
+  const byName = formatOf(file);
+  if (byName !== 'json') return byName;
   const handle = await open(file);
   try {
     const head = Buffer.alloc(4096);

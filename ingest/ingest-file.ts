@@ -1,9 +1,9 @@
 // What `pnpm ingest:file` does before collecting: declare the file's source (or check the file against its
 // declaration, adding new columns) and put the file in the source's inbox, whole or not at all.
-import { copyFile, mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
-import type { FileFormat } from './collectors/files/files-collector.ts';
+import { freeNameIn, type FileFormat } from './collectors/files/files-collector.ts';
 import {
   checkFileSources,
   readFileSources,
@@ -96,20 +96,13 @@ export async function declareFileSource(
 
 const pick = (from: Record<string, string>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, from[k]!]));
 
-const exists = (file: string) =>
-  stat(file).then(
-    () => true,
-    () => false,
-  );
-
 /**
  * Puts a file in an inbox under its own name (a timestamp first if that name is waiting there): copied to a hidden
  * `.part` name and renamed, so a collector never reads half a file. `move` renames the original instead.
  */
 export async function placeInInbox(file: string, inbox: string, move = false): Promise<string> {
   await mkdir(inbox, { recursive: true });
-  const base = path.basename(file);
-  const target = path.join(inbox, (await exists(path.join(inbox, base))) ? `${Date.now()}-${base}` : base);
+  const target = await freeNameIn(inbox, file);
   if (move) {
     try {
       await rename(file, target);

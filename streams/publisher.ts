@@ -42,7 +42,7 @@ for e = 1, n do
   gets[#gets + 1] = '#' .. word
 end
 local read = redis.call('BITFIELD_RO', KEYS[2], unpack(gets))
-local current, changed, order = {}, {}, {}
+local current, order = {}, {}
 local added, marks = 0, {}
 local falsePositives = 0
 local args = {}
@@ -59,8 +59,9 @@ for e = 1, n do
     end
     if not seen then falsePositives = falsePositives + 1 end
   else
+    -- A word is in current only once changed: the first change puts it in order, for the one BITFIELD below.
+    if current[word] == nil then order[#order + 1] = word end
     current[word] = bit.bor(value, mask)
-    if not changed[word] then changed[word] = true order[#order + 1] = word end
   end
   if not seen then
     marks[#marks + 1] = id

@@ -52,17 +52,12 @@ export const SOURCES: Readonly<Record<string, SourceDefinition>> = Object.freeze
 /** A declaration file with problems stops any command at its start, listing them (as an invalid setting does). */
 function declaredAtStart(): Record<string, SourceDefinition> {
   try {
-    return declaredFileSources(config().fileSources);
+    const declared = readFileSources(config().fileSources, Object.keys(CODE_SOURCES));
+    return Object.fromEntries(Object.entries(declared).map(([name, d]) => [name, fileSource(name, d)]));
   } catch (error) {
     console.error(`error: ${describeError(error)}`);
     process.exit(2);
   }
-}
-
-/** The file sources declared in `file` now (a long-running process may see declarations made after it started). */
-export function declaredFileSources(file: string): Record<string, SourceDefinition> {
-  const declared = readFileSources(file, Object.keys(CODE_SOURCES));
-  return Object.fromEntries(Object.entries(declared).map(([name, d]) => [name, fileSource(name, d)]));
 }
 
 /** The fixture of a source, if its folder has one (`fixtures/fixture.ts`). */

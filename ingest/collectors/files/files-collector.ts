@@ -263,17 +263,20 @@ async function sha256Of(file: string): Promise<string> {
 const fileReport = (name: string, c: CheckpointCounts) =>
   `${name}: ${c.read} rows read: ${c.published} published, ${c.duplicates} duplicate, ${c.deadLettered} dead-lettered\n`;
 
+/** Where a file of this name goes in `dir`: under its own name, or with a timestamp first if that name is taken. */
+export async function freeNameIn(dir: string, file: string): Promise<string> {
+  const base = path.basename(file);
+  const taken = await stat(path.join(dir, base)).then(
+    () => true,
+    () => false,
+  );
+  return path.join(dir, taken ? `${Date.now()}-${base}` : base);
+}
+
 /** Moves a file into `dir`, adding a timestamp if a file of that name is already there. */
 async function moveInto(file: string, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  let target = path.join(dir, path.basename(file));
-  if (
-    await stat(target).then(
-      () => true,
-      () => false,
-    )
-  )
-    target = path.join(dir, `${Date.now()}-${path.basename(file)}`);
+  const target = await freeNameIn(dir, file);
   await rename(file, target);
   return target;
 }
