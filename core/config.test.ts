@@ -37,4 +37,24 @@ describe('loadConfig', () => {
     assert.equal(config.api.port, 8787);
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.s3));
   });
+
+  it('never prints a secret: API keys by their length, passwords in URLs masked', () => {
+    const key = 'k'.repeat(10);
+    assert.throws(
+      () =>
+        loadConfig({
+          STRATA_API_KEYS: `${key},short-secret`,
+          DATABASE_URL: 'postgres://strata:hunter2@db:99999/x',
+          REDIS_URL: 'redis://:s3cret-pass@:bad port',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        for (const secret of [key, 'short-secret', 'hunter2', 's3cret-pass']) assert.ok(!error.message.includes(secret));
+        assert.match(error.message, /- STRATA_API_KEYS=<hidden, 23 characters>: each key needs/);
+        assert.match(error.message, /- DATABASE_URL="postgres:\/\/strata:\*\*\*@db:99999\/x"/);
+        assert.match(error.message, /- REDIS_URL="redis:\/\/:\*\*\*@:bad port"/);
+        return true;
+      },
+    );
+  });
 });

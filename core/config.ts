@@ -191,7 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = processEnvi
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '?');
-      return `- ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}. Fix it in the environment or in .env (see docs/configuration.md).`;
+      return `- ${name}=${shownValue(name, env[name] ?? '')}: ${issue.message}. Fix it in the environment or in .env (see docs/configuration.md).`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
@@ -244,6 +244,26 @@ export function loadConfig(env: Record<string, string | undefined> = processEnvi
   });
   environments.set(frozen, env);
   return frozen;
+}
+
+/** Settings that hold a secret whole: never printed, only described. */
+const SECRET_SETTINGS = new Set(['STRATA_API_KEYS', 'S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID']);
+
+/**
+ * A setting's value as an error may print it: a secret as its length, a URL with its password masked (wherever the
+ * URL is malformed, everything between `//` and the last `@`).
+ */
+export function shownValue(name: string, value: string): string {
+  if (SECRET_SETTINGS.has(name)) return value ? `<hidden, ${value.length} characters>` : '""';
+  return JSON.stringify(redactUrl(value));
+}
+
+/** `scheme://user:password@host` → `scheme://user:***@host`; text without credentials comes back unchanged. */
+export function redactUrl(text: string): string {
+  return text.replace(/(\w[\w+.-]*:\/\/)([^\s/@]*)@/g, (_, scheme: string, credentials: string) => {
+    const colon = credentials.indexOf(':');
+    return `${scheme}${colon < 0 ? credentials : `${credentials.slice(0, colon)}:***`}@`;
+  });
 }
 
 const trimSlashes = (url: string) => url.replace(/\/+$/, '');
