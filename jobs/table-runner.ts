@@ -142,13 +142,19 @@ export async function runTable(given: TableRunContext, table: TableDefinition): 
 }
 
 /**
- * The declared rules, plus one that keeps rows without a partition value out of a partitioned table; a window table's
- * rows need an event time instead, and those whose window the watermark closed are late.
+ * The declared rules, plus those every table keeps (decision 0029): a row needs its whole primary key (PostgreSQL
+ * refuses a gold row without one, and a key of nulls matches nothing in merge) and, in a partitioned table, its
+ * partition value. A window table's rows need an event time instead, and those whose window the watermark closed are
+ * late.
  */
 function rulesOf(table: TableDefinition, windowState?: WindowState): [string, Expectation][] {
   const rules = Object.entries(table.expectations ?? {});
-  if (table.window) rules.push(...windowRules(table.window, windowState));
-  else if (table.partitionBy)
+  if (table.window) return [...rules, ...windowRules(table.window, windowState)];
+  rules.push([
+    'primary_key_present',
+    { check: table.primaryKey.map((c) => `${sqlIdent(c)} is not null`).join(' and '), action: 'quarantine' },
+  ]);
+  if (table.partitionBy)
     rules.push([
       `${table.partitionBy}_present`,
       { check: `${sqlIdent(table.partitionBy)} is not null`, action: 'quarantine' },

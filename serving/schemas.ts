@@ -92,6 +92,11 @@ export const QualitySchema = z
     tables: z.array(
       z.object({
         table: z.string().openapi({ example: 'silver.shop_orders' }),
+        status: z.string().openapi({
+          description:
+            "The latest job run's status, or `failed` when a gold table's latest PostgreSQL load failed (the API then serves older rows)",
+          example: 'succeeded',
+        }),
         quarantinedTotal: int().openapi({ description: "Rows kept in the table's quarantine" }),
         lastRun: z
           .object({
@@ -106,6 +111,15 @@ export const QualitySchema = z
             error: z.string().nullable(),
           })
           .nullable(),
+        lastLoad: z
+          .object({
+            runId: z.string(),
+            status: z.string(),
+            finishedAt: z.string().nullable(),
+            error: z.string().nullable(),
+          })
+          .nullable()
+          .openapi({ description: "Gold: the table's latest load into PostgreSQL" }),
       }),
     ),
     deadLetters: z.record(z.string(), z.number().int()).openapi({

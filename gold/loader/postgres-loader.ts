@@ -225,10 +225,19 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
     result.rowsOut = rows.length;
   } catch (error) {
     result.status = 'failed';
-    result.error = describeError(error);
+    result.error = loadError(error, `${GOLD_SCHEMA}.${table.name}`);
     await rt.pool.query(`drop table if exists ${q(staging)}`).catch(() => {});
   }
   result.durationMillis = Date.now() - started;
   await rt.runs.finishStep(result);
   return result;
+}
+
+/** Why a load failed, with the fix where PostgreSQL's own text does not give it. */
+function loadError(error: unknown, target: string): string {
+  const { code, detail } = error as { code?: string; detail?: string };
+  // 2BP01: a user's view (or other object) on the served table keeps the swap from dropping it.
+  if (code === '2BP01')
+    return `PostgreSQL cannot replace ${target}: ${detail ?? 'other objects depend on it'}; drop it (a load replaces the table, so a view on it must be recreated after each load), then run the job again`;
+  return describeError(error);
 }

@@ -67,6 +67,11 @@ export interface TableQualityRow {
   rows_quarantined: number | null;
   details: Record<string, unknown> | null;
   error: string | null;
+  /** Gold: the table's latest PostgreSQL load. */
+  load_run_id: string | null;
+  load_status: string | null;
+  load_finished_at: Date | null;
+  load_error: string | null;
 }
 
 const DEAD_LETTERS_SUFFIX = deadLetterTable('');
@@ -152,9 +157,11 @@ export class CatalogReadModel {
       `select t.layer, t.name,
               coalesce((select sum(f.row_count) from strata_catalog.tables q join strata_catalog.files f on f.table_id = q.table_id and f.removed_snapshot_id is null
                          where q.layer = t.layer and q.name = t.name || '__quarantine'), 0)::bigint as quarantined,
-              r.run_id, r.status, r.finished_at, r.rows_in, r.rows_out, r.rows_quarantined, r.details, r.error
+              r.run_id, r.status, r.finished_at, r.rows_in, r.rows_out, r.rows_quarantined, r.details, r.error,
+              l.run_id as load_run_id, l.status as load_status, l.finished_at as load_finished_at, l.error as load_error
          from strata_catalog.tables t
          left join lateral (select * from strata_catalog.runs where kind = 'job:' || t.layer and target = t.layer || '.' || t.name order by started_at desc limit 1) r on true
+         left join lateral (select * from strata_catalog.runs where t.layer = 'gold' and kind = 'load' and target = t.layer || '.' || t.name order by started_at desc limit 1) l on true
         where t.layer in ('silver', 'gold') and t.name not like '%\\_\\_quarantine'
         order by t.layer desc, t.name`,
     );

@@ -123,6 +123,8 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
       {
         tables: rows.map((r) => ({
           table: `${r.layer}.${r.name}`,
+          // A gold table whose load failed is failed, whatever its job did: PostgreSQL serves stale rows.
+          status: r.load_status === 'failed' ? 'failed' : (r.status ?? 'never run'),
           quarantinedTotal: r.quarantined,
           lastRun: r.run_id
             ? {
@@ -135,6 +137,14 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
                 rowsDropped: Number(r.details?.rowsDropped ?? 0),
                 warnings: (r.details?.warnings ?? {}) as Record<string, number>,
                 error: r.error,
+              }
+            : null,
+          lastLoad: r.load_run_id
+            ? {
+                runId: r.load_run_id,
+                status: r.load_status!,
+                finishedAt: r.load_finished_at?.toISOString() ?? null,
+                error: r.load_error,
               }
             : null,
         })),

@@ -13,7 +13,7 @@ export default {
   },
   indexes: [['month']],
   columns: {
-    city: 'City',
+    city: "City, as its listings' origins spell it most (grouped by the name in lower case)",
     month: "First day of the month (UTC) of the listings' last update",
     listings: 'Listings counted',
     price_m2_median: 'Median asking price per m² in EUR',

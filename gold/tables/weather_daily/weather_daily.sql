@@ -1,7 +1,8 @@
--- One row per city and UTC day from the cleaned hourly observations.
+-- One row per city, country and UTC day from the cleaned hourly observations: two cities of one name in two countries
+-- stay apart.
 select
   city,
-  any_value(country)                        as country,
+  country,
   cast(observed_at as date)                 as date,
   min(temperature_c)                        as temperature_min_c,
   max(temperature_c)                        as temperature_max_c,
@@ -11,4 +12,4 @@ select
   count(*)                                  as observation_count,
   count(distinct station_id)                as stations
 from silver.weather_observations
-group by city, cast(observed_at as date)
+group by city, country, cast(observed_at as date)

@@ -1,4 +1,4 @@
-// Gold `weather_daily`: per city and UTC day, the temperature range and mean, total precipitation, and readings.
+// Gold `weather_daily`: per city, country and UTC day, the temperature range and mean, total precipitation, and readings.
 import type { TableSpec } from '../../../jobs/table-spec.ts';
 
 export default {
@@ -6,7 +6,7 @@ export default {
   layer: 'gold',
   description: 'Daily weather per city (UTC days): min/max/mean temperature, precipitation and observation count.',
   from: ['silver.weather_observations'],
-  primaryKey: ['city', 'date'],
+  primaryKey: ['city', 'country', 'date'],
   writeMode: 'replace',
   // Rebuilt per day: a run reads only the silver days that changed.
   partitionBy: 'date',

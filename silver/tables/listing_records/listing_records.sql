@@ -1,5 +1,7 @@
--- Every listing record of every origin in one shape: EUR, m², city names in title case. The origin is recognised
--- from the record's fields, as the collector did (api: listing_id, legacy: legacy_id, agency CSV: ref, partner JSON: id).
+-- Every listing record of every origin in one shape: EUR, m², and the city as the origin spells it (Unicode NFC, any
+-- run of spaces made one) with `city_key`, the key it is grouped by (lower case): decision 0030. The origin is
+-- recognised from the record's fields, as the collector did (api: listing_id, legacy: legacy_id, agency CSV: ref,
+-- partner JSON: id).
 with records as (
   select
     payload,
@@ -45,6 +47,10 @@ unified as (
   from records
 )
 select
-  * exclude (city_raw),
-  list_aggregate(list_transform(string_split(lower(trim(city_raw)), ' '), w -> upper(w[1]) || w[2:]), 'string_agg', ' ') as city
-from unified
+  * exclude (city_raw, city_spelled),
+  city_spelled as city,
+  lower(city_spelled) as city_key
+from (
+  select *, nullif(trim(regexp_replace(nfc_normalize(city_raw), '[\s\p{Z}]+', ' ', 'g')), '') as city_spelled
+  from unified
+)

@@ -6,7 +6,7 @@ export default {
   name: 'listing_records',
   layer: 'silver',
   description:
-    'Listing records of every origin (API, agency CSV, partner JSON, legacy database) in one shape: EUR, m², title-case cities.',
+    'Listing records of every origin (API, agency CSV, partner JSON, legacy database) in one shape: EUR, m², cities as each origin spells them with a key to group them by.',
   from: ['bronze.listings'],
   primaryKey: ['origin', 'listing_id', 'updated_at'],
   writeMode: 'view',

@@ -12,12 +12,14 @@ export default {
   latestBy: 'updated_at desc, origin_rank, event_id desc',
   expectations: {
     id_present: { check: "listing_id is not null and listing_id <> ''", action: 'quarantine' },
+    city_present: { check: 'city is not null', action: 'quarantine' },
     price_positive: { check: 'price_eur > 0', action: 'quarantine' },
     surface_plausible: { check: 'surface_m2 between 8 and 2000', action: 'quarantine' },
   },
   columns: {
     listing_id: 'Listing reference shared by its origins',
-    city: 'City (title case)',
+    city: 'City as the origin spells it (Unicode NFC, spaces collapsed)',
+    city_key: 'The city in lower case: what listings are grouped by',
     price_eur: 'Asking price in EUR',
     surface_m2: 'Surface in m² (agency sq ft converted, 0.1 m²)',
     price_m2: 'price_eur / surface_m2, 2 decimals',

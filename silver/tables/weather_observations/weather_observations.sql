@@ -2,7 +2,8 @@
 -- expectations (quarantine); among the valid revisions of a station-hour, the merge keeps the latest (latestBy).
 select
   json_extract_string(payload, '$.station_id')                           as station_id,
-  json_extract_string(payload, '$.city')                                 as city,
+  -- The city as the provider spells it, in Unicode NFC with any run of spaces made one (decision 0030).
+  nullif(trim(regexp_replace(nfc_normalize(json_extract_string(payload, '$.city')), '[\s\p{Z}]+', ' ', 'g')), '') as city,
   json_extract_string(payload, '$.country')                              as country,
   observed_at,
   cast(observed_at as date)                                              as observed_date,
