@@ -49,7 +49,8 @@ describe('loadConfig', () => {
         }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        for (const secret of [key, 'short-secret', 'hunter2', 's3cret-pass']) assert.ok(!error.message.includes(secret));
+        for (const secret of [key, 'short-secret', 'hunter2', 's3cret-pass'])
+          assert.ok(!error.message.includes(secret));
         assert.match(error.message, /- STRATA_API_KEYS=<hidden, 23 characters>: each key needs/);
         assert.match(error.message, /- DATABASE_URL="postgres:\/\/strata:\*\*\*@db:99999\/x"/);
         assert.match(error.message, /- REDIS_URL="redis:\/\/:\*\*\*@:bad port"/);

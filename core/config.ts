@@ -65,6 +65,16 @@ const schema = z.object({
     .int()
     .positive()
     .default(64 * 1024),
+  /** PostgreSQL cancels an API query running longer than this (exports excepted: they stream for as long as they are read). */
+  STRATA_API_STATEMENT_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(15),
+  /** Streamed csv/ndjson exports at once, each on a connection of its own pool (the rest of the API keeps its pool). */
+  STRATA_API_MAX_EXPORTS: z.coerce.number().int().positive().default(4),
+  /** Exports one client may stream at once. */
+  STRATA_API_EXPORTS_PER_CLIENT: z.coerce.number().int().positive().default(2),
+  /** An export whose client reads nothing for this long is closed and its connection given back. */
+  STRATA_API_EXPORT_STALL_SECONDS: z.coerce.number().int().positive().default(30),
+  /** Live event streams (/v1/events) one client may hold at once (1,000 in all). */
+  STRATA_API_EVENTS_PER_CLIENT: z.coerce.number().int().positive().default(10),
   /** Chromium for JavaScript-rendered pages (Debian's `chromium` package). */
   STRATA_CHROMIUM_PATH: z.string().default('/usr/bin/chromium'),
   /** When `pnpm scheduler` runs the silver and gold jobs (cron syntax, UTC). */
@@ -139,6 +149,11 @@ export interface Config {
     readonly trustProxy: boolean;
     readonly corsOrigins: readonly string[];
     readonly maxBodyBytes: number;
+    readonly statementTimeoutSeconds: number;
+    readonly maxExports: number;
+    readonly exportsPerClient: number;
+    readonly exportStallSeconds: number;
+    readonly eventsPerClient: number;
   };
   readonly chromiumPath: string;
   readonly jobsSchedule: string;
@@ -219,6 +234,11 @@ export function loadConfig(env: Record<string, string | undefined> = processEnvi
       trustProxy: e.STRATA_API_TRUST_PROXY,
       corsOrigins: list(e.STRATA_API_CORS_ORIGINS),
       maxBodyBytes: e.STRATA_API_MAX_BODY_BYTES,
+      statementTimeoutSeconds: e.STRATA_API_STATEMENT_TIMEOUT_SECONDS,
+      maxExports: e.STRATA_API_MAX_EXPORTS,
+      exportsPerClient: e.STRATA_API_EXPORTS_PER_CLIENT,
+      exportStallSeconds: e.STRATA_API_EXPORT_STALL_SECONDS,
+      eventsPerClient: e.STRATA_API_EVENTS_PER_CLIENT,
     },
     chromiumPath: e.STRATA_CHROMIUM_PATH,
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,

@@ -33,8 +33,23 @@ export function classifyPgError(error: unknown): unknown {
   return error;
 }
 
-export function createPool(databaseUrl: string, max = 5): Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 10_000 });
+export interface PoolLimits {
+  /** PostgreSQL cancels a statement running longer (0: no limit). */
+  statementTimeoutMillis?: number;
+  /** PostgreSQL ends a session left idle inside a transaction (or an open cursor) this long (0: no limit). */
+  idleInTransactionMillis?: number;
+  /** How long a caller waits for a free connection before failing. */
+  connectionTimeoutMillis?: number;
+}
+
+export function createPool(databaseUrl: string, max = 5, limits: PoolLimits = {}): Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    connectionTimeoutMillis: limits.connectionTimeoutMillis ?? 10_000,
+    ...(limits.statementTimeoutMillis ? { statement_timeout: limits.statementTimeoutMillis } : {}),
+    ...(limits.idleInTransactionMillis ? { idle_in_transaction_session_timeout: limits.idleInTransactionMillis } : {}),
+  });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;

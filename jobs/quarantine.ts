@@ -49,7 +49,8 @@ export async function writeQuarantine(
     rows = `select * from (${rows}) as n where raw_md5 not in (select raw_md5 from __quarantined)`;
   }
   const count = Number(await duck.scalar(`select count(*) from (${rows})`));
-  if (count === 0 && base && !w.replace) return 0;
+  // Nothing to add, or nothing to replace with on a table that has none: no file is written.
+  if (count === 0 && (!base || !w.replace)) return 0;
   const files = await writeRows(rt, duck, ref, `${rows} order by all`, { tmpDir: w.tmpDir, runId: `${w.runId}-q` });
   await rt.catalog.commit({
     table: ref,

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Pool } from '../core/postgres.ts';
 import type { ObjectStore } from '../lake/storage/object-store.ts';
 import { bodyLimit } from 'hono/body-limit';
+import { ClientSlots } from './client-slots.ts';
 import { cors } from 'hono/cors';
 import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
 import { docsPage, type DocsDocument } from './docs-page.ts';
@@ -27,10 +28,19 @@ export interface ApiSettings {
   trustProxy: boolean;
   corsOrigins: readonly string[];
   maxBodyBytes: number;
+  /** Streamed csv/ndjson exports at once (each holds a connection of the export pool), and per client. */
+  maxExports: number;
+  exportsPerClient: number;
+  /** An export whose client takes nothing for this long is closed. */
+  exportStallSeconds: number;
+  /** Live event streams (/v1/events) one client may hold. */
+  eventsPerClient: number;
 }
 
 export interface AppDependencies {
   pool: Pool;
+  /** Connections for streamed exports, apart from `pool` so exports cannot starve other requests (default: `pool`). */
+  exportPool?: Pool;
   /** Checked by /readyz and read by /v1/streams when given. */
   redis?: Redis;
   store?: ObjectStore;
@@ -48,6 +58,10 @@ export const DEFAULT_SETTINGS: ApiSettings = {
   trustProxy: false,
   corsOrigins: [],
   maxBodyBytes: 64 * 1024,
+  maxExports: 4,
+  exportsPerClient: 2,
+  exportStallSeconds: 30,
+  eventsPerClient: 10,
 };
 
 const healthRoute = createRoute({
@@ -89,6 +103,7 @@ export const API_INFO = {
 
 export function createApp({
   pool,
+  exportPool = pool,
   redis,
   store,
   redisPrefix = 'strata',
@@ -119,10 +134,9 @@ export function createApp({
       }),
     );
   }
-  app.use(
-    '/v1/*',
-    rateLimit({ requestsPerMinute: options.rateLimitPerMinute, clientOf: clientAddress(options.trustProxy) }),
-  );
+  const clientOf = clientAddress(options.trustProxy);
+  // Every route, the dashboard, /metrics and /docs included: none is free to serve.
+  app.use(rateLimit({ requestsPerMinute: options.rateLimitPerMinute, clientOf }));
   app.use(
     '/v1/admin/*',
     bodyLimit({
@@ -160,11 +174,19 @@ export function createApp({
     c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }),
   );
 
-  app.route('/v1/tables', tablesRoutes(pool, gold));
+  app.route(
+    '/v1/tables',
+    tablesRoutes(pool, gold, {
+      pool: exportPool,
+      slots: new ClientSlots(options.maxExports, options.exportsPerClient),
+      stallMillis: options.exportStallSeconds * 1000,
+      clientOf,
+    }),
+  );
   for (const pipeline of Object.values(PIPELINE_ROUTES)) app.route('/v1', pipeline.mount(pool));
   app.route('/v1', operationsRoutes(pool, redis, redisPrefix));
   app.route('/v1/lake', lakeRoutes(pool));
-  app.route('/v1', liveRoutes(live));
+  app.route('/v1', liveRoutes(live, { perClient: options.eventsPerClient, clientOf }));
   app.route('/v1/admin', adminRoutes(admin));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {

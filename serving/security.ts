@@ -71,11 +71,14 @@ function sweep(
   }
 }
 
-/** The client's address: the socket's, or the first X-Forwarded-For hop when the API runs behind a trusted proxy. */
+/**
+ * The client's address: the socket's, or behind a trusted proxy the last X-Forwarded-For hop, the one that proxy
+ * appended (hops to its left come from the client, who can write anything there).
+ */
 export function clientAddress(trustProxy: boolean): (c: Context) => string {
   return (c) => {
     if (trustProxy) {
-      const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+      const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
       if (forwarded) return forwarded;
     }
     const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;

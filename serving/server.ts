@@ -23,7 +23,14 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
   const address = `${cfg.api.host}:${cfg.api.port}`;
   // Checked before anything opens a connection: a second `pnpm serve` says who holds the port and exits.
   if (await isPortOpen(cfg.api.host, cfg.api.port)) throw portTaken(cfg, address);
-  const pool = createPool(cfg.databaseUrl, 10);
+  const seconds = cfg.api.statementTimeoutSeconds * 1000;
+  // Requests share one pool whose statements and transactions are bounded in time; exports hold a connection for as
+  // long as they stream, so they get a pool of their own: unread exports can never starve the rest of the API.
+  const pool = createPool(cfg.databaseUrl, 10, { statementTimeoutMillis: seconds, idleInTransactionMillis: seconds });
+  const exportPool = createPool(cfg.databaseUrl, cfg.api.maxExports, {
+    idleInTransactionMillis: 2 * cfg.api.exportStallSeconds * 1000,
+    connectionTimeoutMillis: 5000,
+  });
   const redis = new Redis(cfg.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // /readyz reports Redis; the API keeps serving without it
   const live = new LiveFeed(cfg.databaseUrl);
@@ -32,6 +39,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
     await live.stop();
     await admin.close();
     await pool.end();
+    await exportPool.end();
     redis.disconnect();
   };
   let server: ReturnType<typeof serve>;
@@ -39,6 +47,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
     await live.start();
     const app = createApp({
       pool,
+      exportPool,
       redis,
       store: openStore(cfg),
       redisPrefix: cfg.redisPrefix,

@@ -114,7 +114,7 @@ describe('the API', { timeout: 240_000 }, () => {
     );
     const daily = tables.find((t: Json) => t.name === 'weather_daily');
     assert.equal(daily.rows, 12); // 3 cities × 4 days
-    assert.deepEqual(daily.primaryKey, ['city', 'date']);
+    assert.deepEqual(daily.primaryKey, ['city', 'country', 'date']);
     assert.equal(
       daily.snapshotId,
       (await env.rt.catalog.currentSnapshot({ layer: 'gold', name: 'weather_daily' }))!.snapshotId,

@@ -48,14 +48,17 @@ function pgTypeOf(duckType: string, column: string, table: string): string {
 
 const MAX_PARAMS_PER_INSERT = 60_000;
 
-/** Inserts rows in chunks of bound parameters; with `upsertKey`, a row whose key exists replaces its values. */
+/**
+ * Inserts rows in chunks of bound parameters; with `upsertKey`, a row whose key exists replaces its values. Returns
+ * how many rows are new (not replacing one).
+ */
 async function insertRows(
   db: Pick<pg.Pool, 'query'>,
   target: string,
   columns: string[],
   rows: Record<string, unknown>[],
   upsertKey?: string[],
-): Promise<void> {
+): Promise<number> {
   const names = columns.map((c) => pg.escapeIdentifier(c)).join(', ');
   const onConflict = upsertKey
     ? ` on conflict (${upsertKey.map((c) => pg.escapeIdentifier(c)).join(', ')}) do update set ${columns
@@ -64,6 +67,7 @@ async function insertRows(
         .join(', ')}`
     : '';
   const perInsert = Math.max(1, Math.floor(MAX_PARAMS_PER_INSERT / columns.length));
+  let added = 0;
   for (let i = 0; i < rows.length; i += perInsert) {
     const params: unknown[] = [];
     const tuples = rows.slice(i, i + perInsert).map(
@@ -76,8 +80,19 @@ async function insertRows(
           })
           .join(', ')})`,
     );
-    await db.query(`insert into ${target} (${names}) values ${tuples.join(', ')}${onConflict}`, params);
+    if (!upsertKey) {
+      await db.query(`insert into ${target} (${names}) values ${tuples.join(', ')}`, params);
+      added += tuples.length;
+      continue;
+    }
+    // xmax is 0 on a row version this statement inserted, not on one it updated.
+    const { rows: written } = await db.query<{ added: boolean }>(
+      `insert into ${target} (${names}) values ${tuples.join(', ')}${onConflict} returning (xmax = 0) as added`,
+      params,
+    );
+    added += written.filter((r) => r.added).length;
   }
+  return added;
 }
 
 export interface GoldChange {
@@ -110,11 +125,12 @@ export async function applyGoldChange(
     if (change.baseSnapshotId === null || rows[0] === undefined) return false;
     // PostgreSQL holds the rows the batch started from, even if compactions committed snapshots in between.
     if (!(await rt.catalog.sameRows(table, Number(rows[0].snapshot_id), change.baseSnapshotId))) return false;
-    if (change.rows.length)
-      await insertRows(client, target, Object.keys(change.rows[0]!), change.rows, table.primaryKey);
+    const added = change.rows.length
+      ? await insertRows(client, target, Object.keys(change.rows[0]!), change.rows, table.primaryKey)
+      : 0;
     await client.query(
-      'update strata_catalog.gold_loads set snapshot_id = $2, loaded_at = now() where table_name = $1',
-      [table.name, change.snapshotId],
+      'update strata_catalog.gold_loads set snapshot_id = $2, loaded_at = now(), row_count = row_count + $3 where table_name = $1',
+      [table.name, change.snapshotId, added],
     );
     await client.query('select pg_notify($1, $2)', [
       GOLD_LOADED_CHANNEL,
@@ -203,9 +219,9 @@ export async function loadGoldTable(rt: Runtime, duck: DuckSession, table: Table
         );
       }
       await client.query(
-        `insert into strata_catalog.gold_loads (table_name, snapshot_id) values ($1, $2)
-         on conflict (table_name) do update set snapshot_id = excluded.snapshot_id, loaded_at = now()`,
-        [table.name, attached.snapshotId],
+        `insert into strata_catalog.gold_loads (table_name, snapshot_id, row_count) values ($1, $2, $3)
+         on conflict (table_name) do update set snapshot_id = excluded.snapshot_id, loaded_at = now(), row_count = excluded.row_count`,
+        [table.name, attached.snapshotId, rows.length],
       );
       await client.query('select pg_notify($1, $2)', [
         GOLD_LOADED_CHANNEL,

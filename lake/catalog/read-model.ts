@@ -189,9 +189,11 @@ export class CatalogReadModel {
     return rows;
   }
 
-  /** The lake snapshot each gold table PostgreSQL serves was loaded from, and when. */
-  async goldLoads(): Promise<{ table_name: string; snapshot_id: number; loaded_at: Date }[]> {
-    const { rows } = await this.pool.query('select table_name, snapshot_id, loaded_at from strata_catalog.gold_loads');
+  /** The lake snapshot each gold table PostgreSQL serves was loaded from, when, and the rows it holds. */
+  async goldLoads(): Promise<{ table_name: string; snapshot_id: number; loaded_at: Date; row_count: number | null }[]> {
+    const { rows } = await this.pool.query(
+      'select table_name, snapshot_id, loaded_at, row_count from strata_catalog.gold_loads',
+    );
     return rows;
   }
 

@@ -65,6 +65,8 @@ create table if not exists strata_catalog.gold_loads (
   snapshot_id bigint not null,
   loaded_at   timestamptz not null default now()
 );
+-- Rows PostgreSQL serves, kept by the loader so GET /v1/tables never counts a table (null: loaded before this column).
+alter table strata_catalog.gold_loads add column if not exists row_count bigint;
 
 create table if not exists strata_catalog.runs (
   run_id           text primary key,

@@ -7,7 +7,7 @@ import { GOLD_SCHEMA } from '../../gold/served.ts';
 import { CatalogReadModel } from '../../lake/catalog/read-model.ts';
 import { apiError } from '../errors.ts';
 import type { GoldCatalog } from '../gold-catalog.ts';
-import { streamRows } from '../row-stream.ts';
+import { type ExportBudget, startExport } from '../row-stream.ts';
 import { errorResponses, RowsSchema, TableListSchema } from '../schemas.ts';
 import {
   buildTableQuery,
@@ -88,7 +88,7 @@ const rowsRoute = createRoute({
   },
 });
 
-export function tablesRoutes(pool: Pool, gold: GoldCatalog): OpenAPIHono {
+export function tablesRoutes(pool: Pool, gold: GoldCatalog, exports: ExportBudget): OpenAPIHono {
   const app = new OpenAPIHono();
   const catalog = new CatalogReadModel(pool);
 
@@ -96,14 +96,19 @@ export function tablesRoutes(pool: Pool, gold: GoldCatalog): OpenAPIHono {
     const loaded = new Map((await catalog.goldLoads()).map((l) => [l.table_name, l]));
     const tables = await Promise.all(
       (await gold.tables()).map(async (t) => {
-        const exact = await pool.query<{ n: number }>(
-          `select count(*)::bigint as n from ${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(t.name)}`,
-        );
         const load = loaded.get(t.name);
+        // The loader keeps the count; only a table loaded before it did (or by hand) is counted here.
+        const rows =
+          load?.row_count ??
+          (
+            await pool.query<{ n: number }>(
+              `select count(*)::bigint as n from ${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(t.name)}`,
+            )
+          ).rows[0]!.n;
         return {
           name: t.name,
           description: t.description,
-          rows: exact.rows[0]!.n,
+          rows,
           primaryKey: t.primaryKey,
           snapshotId: load?.snapshot_id ?? null,
           loadedAt: load?.loaded_at.toISOString() ?? null,
@@ -122,7 +127,7 @@ export function tablesRoutes(pool: Pool, gold: GoldCatalog): OpenAPIHono {
       const table = await gold.table(name);
       if (!table) apiError(404, `no gold table "${name.slice(0, 60)}"; GET /v1/tables lists them`);
       const query = buildTableQuery(table, params);
-      if (query.format !== 'json') return streamRows(pool, query);
+      if (query.format !== 'json') return startExport(exports, c, query);
       const [page, count] = await Promise.all([
         pool.query(query.sql, query.values),
         query.countSql ? pool.query<{ total: number }>(query.countSql, query.countValues) : undefined,

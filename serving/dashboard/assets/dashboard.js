@@ -47,13 +47,17 @@ const PAGES = {
       ['Duration', (r) => (r.durationMillis === null ? '—' : `${number(r.durationMillis / 1000, 1)} s`)],
       ['Error', (r) => r.error],
     ]);
-    table(card('Tables', { wide: true, note: 'Each table\'s latest job; a gold table whose load failed is failed' }), quality.tables, [
-      ['Table', (t) => t.table],
-      ['Status', (t) => badge(t.status)],
-      ['Quarantined', (t) => number(t.quarantinedTotal, 0)],
-      ['Finished', (t) => ago(t.lastLoad?.finishedAt ?? t.lastRun?.finishedAt)],
-      ['Error', (t) => (t.lastLoad?.status === 'failed' ? t.lastLoad.error : t.lastRun?.error)],
-    ]);
+    table(
+      card('Tables', { wide: true, note: "Each table's latest job; a gold table whose load failed is failed" }),
+      quality.tables,
+      [
+        ['Table', (t) => t.table],
+        ['Status', (t) => badge(t.status)],
+        ['Quarantined', (t) => number(t.quarantinedTotal, 0)],
+        ['Finished', (t) => ago(t.lastLoad?.finishedAt ?? t.lastRun?.finishedAt)],
+        ['Error', (t) => (t.lastLoad?.status === 'failed' ? t.lastLoad.error : t.lastRun?.error)],
+      ],
+    );
     table(card('Gold tables served', { wide: true }), tables.tables, [
       ['Table', (t) => t.name],
       ['Rows', (t) => number(t.rows, 0)],

@@ -1,0 +1,160 @@
+// The API against clients that misbehave on purpose, over real sockets: exports that are never read, a thousand live
+// event streams, spoofed X-Forwarded-For hops. Every other request keeps its answer, and none is a 5xx.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { serve } from '@hono/node-server';
+import { createPool, type Pool } from '../core/postgres.ts';
+import { createApp, type ApiSettings } from '../serving/app.ts';
+import { LiveFeed } from '../serving/live-feed.ts';
+import { MAX_SUBSCRIBERS } from '../serving/routes/live.ts';
+import { isolatedRuntime, type Isolated } from './support/isolated.ts';
+
+const BIG_ROWS = 200_000;
+
+/** An HTTP/1.1 request on a raw socket that never reads: the status line is all it looks at. */
+function hostileRequest(port: number, path: string, headers: Record<string, string> = {}) {
+  const socket = net.connect(port, '127.0.0.1');
+  const head = Object.entries({ host: 'localhost', ...headers })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.write(`GET ${path} HTTP/1.1\r\n${head}\r\n`);
+  const status = new Promise<number>((resolve, reject) => {
+    socket.once('data', (chunk) => {
+      socket.pause(); // from here on nothing is read: the kernel buffers fill and the server must cope
+      resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(chunk.toString('latin1'))?.[1]));
+    });
+    socket.once('error', reject);
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return { socket, status, closed };
+}
+
+describe('the API against hostile clients', { timeout: 300_000 }, () => {
+  let env: Isolated;
+  let exportPool: Pool;
+  let live: LiveFeed;
+  const servers: ReturnType<typeof serve>[] = [];
+
+  /** Serves the app on a free port with these settings; returns the port. */
+  const start = async (settings: Partial<ApiSettings>): Promise<number> => {
+    const app = createApp({ pool: env.rt.pool, exportPool, live, settings });
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+    servers.push(server);
+    await new Promise((resolve) => server.once('listening', resolve));
+    return (server.address() as net.AddressInfo).port;
+  };
+
+  before(async () => {
+    env = await isolatedRuntime();
+    await env.rt.pool.query('create schema if not exists gold');
+    await env.rt.pool.query(
+      `create table gold.big_rows as select i::bigint as id, 'row number ' || i as label from generate_series(1, ${BIG_ROWS}) i`,
+    );
+    await env.rt.pool.query('alter table gold.big_rows add primary key (id)');
+    exportPool = createPool(env.config.databaseUrl, 4);
+    live = new LiveFeed(env.config.databaseUrl);
+    await live.start();
+  });
+  after(async () => {
+    for (const server of servers) (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    await live?.stop();
+    await exportPool?.end();
+    await env?.cleanup();
+  });
+
+  it('keeps serving while exports are never read, refuses exports past the budget with 429, and frees stalled ones', async () => {
+    const port = await start({
+      rateLimitPerMinute: 0,
+      trustProxy: true,
+      maxExports: 4,
+      exportsPerClient: 2,
+      exportStallSeconds: 2,
+    });
+    // Ten clients (one spoofing two of its own) each open an export they never read.
+    const hostile = Array.from({ length: 12 }, (_, i) =>
+      hostileRequest(port, '/v1/tables/big_rows?format=csv', { 'x-forwarded-for': `10.0.0.${i % 10}` }),
+    );
+    const statuses = await Promise.all(hostile.map((h) => h.status));
+    assert.equal(statuses.filter((s) => s === 200).length, 4, `statuses: ${statuses}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 8, `statuses: ${statuses}`);
+    // Meanwhile every other request is answered from the API's own pool, at once and in full.
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        fetch(`http://127.0.0.1:${port}/v1/tables/big_rows?id=${i + 1}`).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as { rows: { id: number; label: string }[] },
+        })),
+      ),
+    );
+    for (const [i, a] of answers.entries()) {
+      assert.equal(a.status, 200);
+      assert.deepEqual(a.body.rows, [{ id: i + 1, label: `row number ${i + 1}` }]);
+    }
+    // The stalled exports are closed by the server (a client reading at last finds the end), their connections back.
+    const stalled = hostile.filter((_, i) => statuses[i] === 200);
+    for (const h of stalled) h.socket.resume();
+    await Promise.all(stalled.map((h) => h.closed));
+    for (const h of hostile) h.socket.destroy();
+    // A client that reads gets the whole table.
+    const full = await fetch(`http://127.0.0.1:${port}/v1/tables/big_rows?format=ndjson`);
+    assert.equal(full.status, 200);
+    const lines = (await full.text()).trim().split('\n');
+    assert.equal(lines.length, BIG_ROWS);
+    assert.deepEqual(JSON.parse(lines.at(-1)!), { id: BIG_ROWS, label: `row number ${BIG_ROWS}` });
+    assert.equal(exportPool.totalCount - exportPool.idleCount, 0, 'no export connection is held');
+  });
+
+  it(`takes ${MAX_SUBSCRIBERS} live event streams, ten per client, and answers 429 past either cap`, async () => {
+    const port = await start({ rateLimitPerMinute: 0, trustProxy: true, eventsPerClient: 10 });
+    const streams = Array.from({ length: MAX_SUBSCRIBERS }, (_, i) =>
+      hostileRequest(port, '/v1/events', { 'x-forwarded-for': `10.1.${Math.floor(i / 10)}.1` }),
+    );
+    const statuses = await Promise.all(streams.map((s) => s.status));
+    assert.equal(statuses.filter((s) => s === 200).length, MAX_SUBSCRIBERS);
+    const past = await fetch(`http://127.0.0.1:${port}/v1/events`, { headers: { 'x-forwarded-for': '10.9.9.9' } });
+    assert.equal(past.status, 429);
+    for (const s of streams) s.socket.destroy();
+    // The slots come back as the sockets close; one client alone still gets ten at most.
+    const ownFeed = async () => {
+      for (let tries = 0; tries < 100; tries++) {
+        const mine = Array.from({ length: 11 }, () =>
+          hostileRequest(port, '/v1/events', { 'x-forwarded-for': '10.2.0.1' }),
+        );
+        const got = await Promise.all(mine.map((m) => m.status));
+        for (const m of mine) m.socket.destroy();
+        if (!got.includes(429) || got.filter((s) => s === 200).length === 10) return got;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return [];
+    };
+    const got = await ownFeed();
+    assert.equal(got.filter((s) => s === 200).length, 10, `statuses: ${got}`);
+    assert.equal(got.filter((s) => s === 429).length, 1, `statuses: ${got}`);
+  });
+
+  it('limits every route by the hop the proxy appended, whatever the client wrote before it', async () => {
+    const port = await start({ rateLimitPerMinute: 5, trustProxy: true });
+    const statuses: number[] = [];
+    for (const [i, path] of [
+      '/v1/tables',
+      '/metrics',
+      '/docs',
+      '/',
+      '/readyz',
+      '/healthz',
+      '/openapi.json',
+    ].entries()) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+        headers: { 'x-forwarded-for': `203.0.113.${i}, 198.51.100.7` },
+      });
+      await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    // Another proxy-seen address has a bucket of its own.
+    const other = await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { 'x-forwarded-for': '198.51.100.8' } });
+    assert.equal(other.status, 200);
+  });
+});
