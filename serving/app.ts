@@ -17,7 +17,8 @@ import { lakeRoutes } from './routes/lake.ts';
 import { liveRoutes } from './routes/live.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { PIPELINE_ROUTES } from './pipelines/index.ts';
-import { clientAddress, rateLimit, requireApiKey } from './security.ts';
+import { clientAddress, isKeyHolder, rateLimit, requireApiKey } from './security.ts';
+import { redactError } from './redact.ts';
 import { apiError, onError, validationHook } from './errors.ts';
 import { tablesRoutes } from './routes/tables.ts';
 import { errorResponses, HealthSchema, MAX_URL_BYTES, ReadySchema } from './schemas.ts';
@@ -135,6 +136,7 @@ export function createApp({
     );
   }
   const clientOf = clientAddress(options.trustProxy);
+  const seesErrors = isKeyHolder(options.keys);
   // Every route, the dashboard, /metrics and /docs included: none is free to serve.
   app.use(rateLimit({ requestsPerMinute: options.rateLimitPerMinute, clientOf }));
   app.use(
@@ -157,7 +159,8 @@ export function createApp({
         ]);
         checks[name] = { ok: true };
       } catch (error) {
-        checks[name] = { ok: false, error: (error as Error).message };
+        const message = (error as Error).message;
+        checks[name] = { ok: false, error: seesErrors(c) ? message : redactError(message) };
       }
     };
     await Promise.all([
@@ -184,7 +187,7 @@ export function createApp({
     }),
   );
   for (const pipeline of Object.values(PIPELINE_ROUTES)) app.route('/v1', pipeline.mount(pool));
-  app.route('/v1', operationsRoutes(pool, redis, redisPrefix));
+  app.route('/v1', operationsRoutes(pool, redis, redisPrefix, seesErrors));
   app.route('/v1/lake', lakeRoutes(pool));
   app.route('/v1', liveRoutes(live, { perClient: options.eventsPerClient, clientOf }));
   app.route('/v1/admin', adminRoutes(admin));

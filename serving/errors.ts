@@ -18,6 +18,15 @@ const CODES: Record<number, string> = {
   503: 'unavailable',
 };
 
+/** PostgreSQL's data exceptions, said in the API's words (its own text names internals). */
+const VALUE_PROBLEMS: Record<string, string> = {
+  '22007': 'not a date or time PostgreSQL reads (use ISO 8601: 2026-11-20 or 2026-11-20T09:00:00Z)',
+  '22008': 'a date or time out of range',
+  '22003': "a number out of the column's range",
+  '22P02': "a value that does not fit the column's type",
+  '22021': 'text that is not valid UTF-8',
+};
+
 /** Throws an HTTPException whose JSON body carries a stable code. */
 export function apiError(
   status: ContentfulStatusCode,
@@ -43,7 +52,15 @@ export function onError(error: Error, c: Context): Response {
   const pgCode = (error as { code?: string }).code;
   // PostgreSQL rejected a filter value (bad date, number out of range, …): the client's mistake, said plainly.
   if (pgCode && /^22/.test(pgCode))
-    return c.json({ error: { code: 'bad_request', message: `invalid filter value: ${error.message}` } }, 400);
+    return c.json(
+      {
+        error: {
+          code: 'bad_request',
+          message: `invalid filter value: ${VALUE_PROBLEMS[pgCode] ?? VALUE_PROBLEMS['22P02']}`,
+        },
+      },
+      400,
+    );
   // A table an endpoint reads is not there yet (no gold load so far).
   if (pgCode === '42P01')
     return c.json(

@@ -7,6 +7,7 @@ import { classifyPgError } from '../core/postgres.ts';
 import type { ClientSlots } from './client-slots.ts';
 import { apiError } from './errors.ts';
 import { publicRow, type TableQuery } from './table-query.ts';
+import { jsonText, WIRE_TYPES } from './wire-types.ts';
 
 const BATCH_ROWS = 1000;
 
@@ -58,7 +59,7 @@ export async function streamRows(pool: Pool, query: TableQuery, options: StreamO
     options.onEnd?.();
     throw classifyPgError(error);
   }
-  const stream = client.query(new QueryStream(query.sql, query.values, { batchSize: BATCH_ROWS }));
+  const stream = client.query(new QueryStream(query.sql, query.values, { batchSize: BATCH_ROWS, types: WIRE_TYPES }));
   let released = false;
   let stall: NodeJS.Timeout | undefined;
   const release = (broken: boolean) => {
@@ -89,7 +90,7 @@ export async function streamRows(pool: Pool, query: TableQuery, options: StreamO
     release(true);
     throw error;
   }
-  const encode = query.format === 'csv' ? csvLine : (row: Record<string, unknown>) => `${JSON.stringify(row)}\n`;
+  const encode = query.format === 'csv' ? csvLine : (row: Record<string, unknown>) => `${jsonText(row)}\n`;
   const encoder = new TextEncoder();
   let pending: IteratorResult<Record<string, unknown>> | undefined = first;
   const body = new ReadableStream<Uint8Array>({

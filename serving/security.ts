@@ -88,22 +88,30 @@ export function clientAddress(trustProxy: boolean): (c: Context) => string {
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
+/** Whether the request carries one of the keys (read routes show key holders full error texts). */
+export function isKeyHolder(keys: readonly string[]): (c: Context) => boolean {
+  const known = keys.map(digest);
+  return (c) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+    if (!match || !known.length) return false;
+    const given = digest(match[1]!);
+    return known.some((k) => timingSafeEqual(k, given));
+  };
+}
+
 /** Admin routes need `Authorization: Bearer <key>` with one of the configured keys (compared in constant time). */
 export function requireApiKey(keys: readonly string[]): MiddlewareHandler {
-  const known = keys.map(digest);
+  const holds = isKeyHolder(keys);
   return async (c, next) => {
-    if (known.length === 0)
+    if (keys.length === 0)
       apiError(
         403,
         'admin actions are off: set STRATA_API_KEYS (comma-separated keys) and send one as "Authorization: Bearer <key>"',
         'admin_disabled',
       );
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) apiError(401, 'this action needs an API key: send "Authorization: Bearer <key>"', 'unauthorized');
-    const given = digest(match[1]!);
-    if (!known.some((k) => timingSafeEqual(k, given)))
-      apiError(401, 'the API key is not one of STRATA_API_KEYS', 'unauthorized');
+    if (!/^Bearer\s+\S+$/i.test(c.req.header('authorization') ?? ''))
+      apiError(401, 'this action needs an API key: send "Authorization: Bearer <key>"', 'unauthorized');
+    if (!holds(c)) apiError(401, 'the API key is not one of STRATA_API_KEYS', 'unauthorized');
     return next();
   };
 }

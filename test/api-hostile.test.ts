@@ -52,6 +52,12 @@ describe('the API against hostile clients', { timeout: 300_000 }, () => {
       `create table gold.big_rows as select i::bigint as id, 'row number ' || i as label from generate_series(1, ${BIG_ROWS}) i`,
     );
     await env.rt.pool.query('alter table gold.big_rows add primary key (id)');
+    await env.rt.pool.query(
+      `create table gold.precise (id bigint primary key, big bigint, at timestamptz, local_at timestamp);
+       insert into gold.precise values
+         (1, 9007199254740993, '2026-11-12 09:00:00.123456+00', '2026-11-12 09:00:00.000001'),
+         (2, -9223372036854775808, '2026-11-12 09:00:00.123457+00', '2026-11-12 09:00:00')`,
+    );
     exportPool = createPool(env.config.databaseUrl, 4);
     live = new LiveFeed(env.config.databaseUrl);
     await live.start();
@@ -157,4 +163,75 @@ describe('the API against hostile clients', { timeout: 300_000 }, () => {
     const other = await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { 'x-forwarded-for': '198.51.100.8' } });
     assert.equal(other.status, 200);
   });
+
+  it('gives back a bigint past 2^53 and microsecond timestamps exactly, in JSON, CSV and NDJSON, and finds a row by them', async () => {
+    const port = await start({ rateLimitPerMinute: 0 });
+    const get = (query: string) => fetch(`http://127.0.0.1:${port}/v1/tables/precise?${query}`).then((r) => r.text());
+    const first =
+      '{"id":1,"big":9007199254740993,"at":"2026-11-12T09:00:00.123456Z","local_at":"2026-11-12T09:00:00.000001Z"}';
+    const second =
+      '{"id":2,"big":-9223372036854775808,"at":"2026-11-12T09:00:00.123457Z","local_at":"2026-11-12T09:00:00.000Z"}';
+    assert.match(await get('order=id'), new RegExp(`"rows":\\[${escape(first)},${escape(second)}\\]`));
+    assert.equal(await get('order=id&format=ndjson'), `${first}\n${second}\n`);
+    assert.equal(
+      await get('order=id&format=csv'),
+      'id,big,at,local_at\r\n' +
+        '1,9007199254740993,2026-11-12T09:00:00.123456Z,2026-11-12T09:00:00.000001Z\r\n' +
+        '2,-9223372036854775808,2026-11-12T09:00:00.123457Z,2026-11-12T09:00:00.000Z\r\n',
+    );
+    // A value read back as a filter finds exactly its row.
+    for (const filter of [
+      'at=2026-11-12T09:00:00.123456Z',
+      'big=9007199254740993',
+      'local_at=2026-11-12T09:00:00.000001Z',
+    ])
+      assert.match(await get(filter), new RegExp(`"rows":\\[${escape(first)}\\]`), filter);
+  });
 });
+
+describe('internal error texts', { timeout: 120_000 }, () => {
+  let env: Isolated;
+  const KEY = 'k'.repeat(32);
+  const ERROR =
+    'fetch https://collector:pw@api.example.com/v1/obs?token=s3cret failed: IO Error: "/srv/strata/.strata/lake/silver/t/a.parquet"\nselect * from secret_table';
+  before(async () => {
+    env = await isolatedRuntime();
+    await env.rt.pool.query(
+      `insert into strata_catalog.runs (run_id, kind, target, status, finished_at, error, details)
+       values ('r-1', 'ingest', 'weather', 'failed', now(), $1, $2)`,
+      [ERROR, JSON.stringify({ errors: [ERROR] })],
+    );
+  });
+  after(async () => env?.cleanup());
+
+  it('are redacted for anonymous readers and whole for a key holder', async () => {
+    const app = createApp({ pool: env.rt.pool, settings: { rateLimitPerMinute: 0, keys: [KEY] } });
+    const runs = async (headers: Record<string, string>) =>
+      (
+        (await (await app.request('/v1/runs?kind=ingest', { headers })).json()) as {
+          runs: { error: string; details: { errors: string[] } }[];
+        }
+      ).runs[0]!;
+    const anonymous = await runs({});
+    const redacted = 'fetch https://api.example.com/… failed: IO Error: "…/a.parquet"';
+    assert.equal(anonymous.error, redacted);
+    assert.deepEqual(anonymous.details, { errors: [redacted] });
+    for (const secret of ['pw', 's3cret', '/srv/strata', 'secret_table'])
+      assert.ok(!JSON.stringify(anonymous).includes(secret), secret);
+    const holder = await runs({ authorization: `Bearer ${KEY}` });
+    assert.equal(holder.error, ERROR);
+    assert.equal((await runs({ authorization: 'Bearer wrong-key-wrong-key-wrong-key' })).error, redacted);
+  });
+
+  it('a filter value PostgreSQL refuses is named without its own text', async () => {
+    await env.rt.pool.query('create schema if not exists gold');
+    await env.rt.pool.query('create table gold.days (day date primary key)');
+    const app = createApp({ pool: env.rt.pool, settings: { rateLimitPerMinute: 0 } });
+    const res = await app.request('/v1/tables/days?day=2026-13-45');
+    assert.equal(res.status, 400);
+    const { error } = (await res.json()) as { error: { message: string } };
+    assert.equal(error.message, 'invalid filter value: a date or time out of range');
+  });
+});
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

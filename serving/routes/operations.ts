@@ -5,7 +5,9 @@ import type { Redis } from 'ioredis';
 import { RUN_STATUSES } from '../../lake/catalog/runs.ts';
 import type { Pool } from '../../core/postgres.ts';
 import { CatalogReadModel } from '../../lake/catalog/read-model.ts';
+import type { Context } from 'hono';
 import { apiError } from '../errors.ts';
+import { redactDeep, redactError } from '../redact.ts';
 import { limitOf, limitParam } from '../params.ts';
 import { QualitySchema, RunListSchema, StreamListSchema, errorResponses } from '../schemas.ts';
 import { streamStats } from '../stream-stats.ts';
@@ -74,7 +76,13 @@ const streamsRoute = createRoute({
   },
 });
 
-export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPrefix: string): OpenAPIHono {
+export function operationsRoutes(
+  pool: Pool,
+  redis: Redis | undefined,
+  redisPrefix: string,
+  /** Whether the caller may read internal error texts whole (a key holder); others get them redacted. */
+  seesErrors: (c: Context) => boolean,
+): OpenAPIHono {
   const app = new OpenAPIHono();
   const catalog = new CatalogReadModel(pool);
 
@@ -88,6 +96,7 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
       keyset = { startedAt: before.slice(0, cut), runId: before.slice(cut + 1) };
     }
     const rows = await catalog.runs({ kind, target, status, before: keyset, limit });
+    const whole = seesErrors(c);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return c.json(
@@ -103,8 +112,8 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
           rowsIn: r.rows_in,
           rowsOut: r.rows_out,
           rowsQuarantined: r.rows_quarantined,
-          error: r.error,
-          details: r.details,
+          error: whole || r.error === null ? r.error : redactError(r.error),
+          details: whole ? r.details : (redactDeep(r.details) as typeof r.details),
         })),
         nextBefore: rows.length > limit && last ? `${last.started_text}|${last.run_id}` : null,
       },
@@ -114,6 +123,7 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
 
   app.openapi(qualityRoute, async (c) => {
     const rows = await catalog.tableQuality();
+    const shown = (error: string | null) => (error === null || seesErrors(c) ? error : redactError(error));
     const streams = redis ? await streamStats(redis, redisPrefix) : [];
     // Dead letters per source: those committed to bronze.<source>__dead_letters, plus those still in Redis.
     const inLake = await catalog.deadLettersInLake();
@@ -136,7 +146,7 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
                 rowsQuarantined: r.rows_quarantined ?? 0,
                 rowsDropped: Number(r.details?.rowsDropped ?? 0),
                 warnings: (r.details?.warnings ?? {}) as Record<string, number>,
-                error: r.error,
+                error: shown(r.error),
               }
             : null,
           lastLoad: r.load_run_id
@@ -144,7 +154,7 @@ export function operationsRoutes(pool: Pool, redis: Redis | undefined, redisPref
                 runId: r.load_run_id,
                 status: r.load_status!,
                 finishedAt: r.load_finished_at?.toISOString() ?? null,
-                error: r.load_error,
+                error: shown(r.load_error),
               }
             : null,
         })),

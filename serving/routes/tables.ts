@@ -9,6 +9,7 @@ import { apiError } from '../errors.ts';
 import type { GoldCatalog } from '../gold-catalog.ts';
 import { type ExportBudget, startExport } from '../row-stream.ts';
 import { errorResponses, RowsSchema, TableListSchema } from '../schemas.ts';
+import { jsonText, WIRE_TYPES } from '../wire-types.ts';
 import {
   buildTableQuery,
   cursorAfter,
@@ -129,7 +130,7 @@ export function tablesRoutes(pool: Pool, gold: GoldCatalog, exports: ExportBudge
       const query = buildTableQuery(table, params);
       if (query.format !== 'json') return startExport(exports, c, query);
       const [page, count] = await Promise.all([
-        pool.query(query.sql, query.values),
+        pool.query({ text: query.sql, values: query.values, types: WIRE_TYPES }),
         query.countSql ? pool.query<{ total: number }>(query.countSql, query.countValues) : undefined,
       ]);
       const more = page.rows.length > query.limit!;
@@ -141,17 +142,16 @@ export function tablesRoutes(pool: Pool, gold: GoldCatalog, exports: ExportBudge
         following.set('cursor', nextCursor);
         next = `${url.pathname}?${following}`;
       }
-      return c.json(
-        {
-          table: name,
-          limit: query.limit!,
-          ...(count ? { total: count.rows[0]!.total } : {}),
-          rows: rows.map((r) => publicRow(query, r)),
-          nextCursor,
-          next,
-        },
-        200,
-      );
+      // Written by jsonText: a BIGINT past 2^53 keeps its digits.
+      const body = {
+        table: name,
+        limit: query.limit!,
+        ...(count ? { total: count.rows[0]!.total } : {}),
+        rows: rows.map((r) => publicRow(query, r)),
+        nextCursor,
+        next,
+      };
+      return c.body(jsonText(body), 200, { 'content-type': 'application/json' }) as never;
     };
     try {
       return await read();
