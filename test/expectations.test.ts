@@ -69,6 +69,16 @@ describe('expectations: warn, drop, quarantine and fail, with exact counts', { t
       { ...base, name: 'checks_fail', expectations: { below_nine: { check: 'v < 9', action: 'fail' } } },
       VALUES_SQL,
     );
+    declare(
+      root,
+      { ...base, name: 'checks_keyless', primaryKey: ['k'] },
+      `select case when v = 4 then null else id end as k, v, _raw from (${VALUES_SQL})`,
+    );
+    declare(
+      root,
+      { ...base, name: 'checks_paths', partitionBy: 'part' },
+      `select id, v, 'a/../../../gold/victim' as part from (${VALUES_SQL})`,
+    );
   });
   after(async () => {
     rmSync(root, { recursive: true, force: true });
@@ -132,6 +142,22 @@ describe('expectations: warn, drop, quarantine and fail, with exact counts', { t
     assert.equal(result!.status, 'failed');
     assert.match(result!.error!, /expectations with action "fail" were broken:\n- below_nine \(v < 9\): 3 rows/);
     assert.equal(await env.rt.catalog.currentSnapshot({ layer: 'silver', name: 'checks_fail' }), undefined);
+  });
+  it('every table quarantines a row without its whole primary key, which PostgreSQL would refuse', async () => {
+    const [result] = await runJob(env.rt, { layer: 'silver', root, select: ['checks_keyless'] });
+    assert.deepEqual([result!.status, result!.rowsOut, result!.rowsRejected], ['succeeded', 10, 1]);
+    assert.deepEqual(
+      await rows('checks_keyless__quarantine', 'select k, raw, broken_rules from silver.checks_keyless__quarantine'),
+      [{ k: null, raw: '{"id":"r4","v":4}', broken_rules: ['primary_key_present'] }],
+    );
+  });
+
+  it('refuses a partition column that is not a date, before a file is written', async () => {
+    const [result] = await runJob(env.rt, { layer: 'silver', root, select: ['checks_paths'] });
+    assert.equal(result!.status, 'failed');
+    assert.match(result!.error!, /partitionBy "part" must be a DATE column, and the SQL gives a VARCHAR/);
+    assert.deepEqual(await env.rt.store.list('gold/'), []);
+    assert.equal(await env.rt.catalog.currentSnapshot({ layer: 'silver', name: 'checks_paths' }), undefined);
   });
 });
 
@@ -199,4 +225,5 @@ describe('schema evolution', { timeout: 120_000 }, () => {
     const [rebuilt] = await runJob(env.rt, { layer: 'silver', root, fullRefresh: true });
     assert.deepEqual([rebuilt!.status, rebuilt!.rowsOut], ['succeeded', 4]);
   });
+
 });
