@@ -1,4 +1,5 @@
-// `pnpm lake:compact` and `pnpm lake:vacuum`: lake maintenance through the catalog.
+// `pnpm lake:compact`, `pnpm lake:vacuum`, `pnpm lake:check` and `pnpm lake:catalog`: lake maintenance through the
+// catalog. Compaction, vacuum and a repair hold the jobs lock, so none runs beside a job.
 import { parseCommand, runMain } from '../core/cli.ts';
 import { compactSummary } from '../pipeline/summary.ts';
 import { config } from '../core/config.ts';
@@ -6,17 +7,23 @@ import { refOf } from '../lake/catalog/catalog.ts';
 import { TerminalError } from '../core/errors.ts';
 import { compactTable, type CompactResult } from '../lake/compact.ts';
 import { vacuumLake } from '../lake/vacuum.ts';
+import { checkLake, type CheckResult } from '../lake/check.ts';
+import { withJobLock } from '../jobs/job-lock.ts';
 import { writeLakeCatalog } from '../jobs/lake-catalog.ts';
 import path from 'node:path';
 import { withRuntime } from '../lake/runtime.ts';
 
 const { values, positionals } = parseCommand({
   usage:
-    'pnpm lake:compact [--table <layer.name>] [--target-mb <n>] [--dry-run] | pnpm lake:vacuum [--retention-hours <n>] [--dry-run] | pnpm lake:catalog [--output <file>]',
+    'pnpm lake:compact [--table <layer.name>] [--target-mb <n>] [--dry-run] | pnpm lake:vacuum [--retention-hours <n>] [--dry-run] | pnpm lake:check [--repair] | pnpm lake:catalog [--output <file>]',
   summary:
     'lake:compact merges the small files of each partition of bronze tables (or one table) into one file, committed as a new\n' +
     'snapshot with the same rows; older snapshots stay readable. lake:vacuum deletes files that snapshots older than the\n' +
-    'retention replaced, and orphaned objects older than it; snapshots needing deleted files can then no longer be read.\n' +
+    'retention replaced, and orphaned objects older than it and than an hour (an unknown younger object may be an upload\n' +
+    'about to be committed); snapshots needing deleted files can then no longer be read. lake:check reconciles the catalog\n' +
+    'with the storage: files the catalog records but the storage lacks, orphans, temporary files of unfinished writes and\n' +
+    'stale cached copies; --repair removes the last three (missing files need a restore). Exit code 1 when a current file is\n' +
+    'missing. Compaction, vacuum and a repair wait for no job: they hold the jobs lock (--wait queues behind a running job).\n' +
     'lake:catalog writes a DuckDB database file holding a view per table over its current snapshot (and the declared views),\n' +
     'for the official DuckDB CLI: `duckdb -readonly .strata/lake.duckdb`. Run it again after jobs to see their new snapshots.',
   options: {
@@ -37,6 +44,11 @@ const { values, positionals } = parseCommand({
       description: 'lake:vacuum: keep replaced files this long (default: STRATA_LAKE_RETENTION_HOURS, 168)',
     },
     'dry-run': { type: 'boolean', description: 'Say what would change, change nothing' },
+    repair: { type: 'boolean', description: 'lake:check: remove orphans, temporary files and stale cached copies' },
+    wait: {
+      type: 'boolean',
+      description: 'If a job runs, wait for it instead of exiting (compact, vacuum, check --repair)',
+    },
     output: {
       type: 'string',
       valueName: 'file',
@@ -49,13 +61,16 @@ const { values, positionals } = parseCommand({
 runMain(async () => {
   const action = positionals[0];
   return withRuntime(config(), async (rt) => {
+    const locked = <T>(fn: () => Promise<T>) => withJobLock(rt, { label: `lake:${action}`, wait: values.wait }, fn);
     if (action === 'compact') {
       const tables = values.table
         ? [refOf(values.table)]
         : (await rt.catalog.listTables()).filter((t) => t.layer === 'bronze' && t.snapshotId !== null);
       const options = { targetBytes: Number(values['target-mb']) * 1024 * 1024, dryRun: values['dry-run'] };
       const results: CompactResult[] = [];
-      for (const t of tables) results.push(await compactTable(rt, t, options));
+      await locked(async () => {
+        for (const t of tables) results.push(await compactTable(rt, t, options));
+      });
       console.log(compactSummary(results, values['dry-run']));
       return 0;
     }
@@ -63,13 +78,20 @@ runMain(async () => {
       const hours =
         values['retention-hours'] === undefined ? rt.config.lakeRetentionHours : Number(values['retention-hours']);
       if (!(hours >= 0)) throw new TerminalError('--retention-hours must be a number ≥ 0');
-      const r = await vacuumLake(rt, { retentionMillis: hours * 3_600_000, dryRun: values['dry-run'] });
+      const r = await locked(() => vacuumLake(rt, { retentionMillis: hours * 3_600_000, dryRun: values['dry-run'] }));
       console.log(
         `${values['dry-run'] ? 'would delete' : 'deleted'} ${r.expiredFiles} replaced files and ${r.orphanFiles} orphans (${(r.bytesFreed / 1048576).toFixed(1)} MiB), retention ${hours} h`,
       );
       for (const p of r.paths.slice(0, 20)) console.log(`  ${p}`);
       if (r.paths.length > 20) console.log(`  … and ${r.paths.length - 20} more`);
       return 0;
+    }
+    if (action === 'check') {
+      // Orphans and leftovers need only the hour's age: the retention is for files a snapshot replaced.
+      const options = { repair: Boolean(values.repair), retentionMillis: 0 };
+      const r = options.repair ? await locked(() => checkLake(rt, options)) : await checkLake(rt, options);
+      console.log(checkSummary(r));
+      return r.missing.some((m) => m.live) ? 1 : 0;
     }
     if (action === 'catalog') {
       const output = path.resolve(values.output ?? path.join(rt.config.dataDir, 'lake.duckdb'));
@@ -79,6 +101,31 @@ runMain(async () => {
       );
       return 0;
     }
-    throw new TerminalError('Run `pnpm lake:compact`, `pnpm lake:vacuum` or `pnpm lake:catalog` (see --help)');
+    throw new TerminalError(
+      'Run `pnpm lake:compact`, `pnpm lake:vacuum`, `pnpm lake:check` or `pnpm lake:catalog` (see --help)',
+    );
   });
 });
+
+function checkSummary(r: CheckResult): string {
+  const list = (items: string[]) => [
+    ...items.slice(0, 10).map((p) => `    ${p}`),
+    ...(items.length > 10 ? [`    … and ${items.length - 10} more`] : []),
+  ];
+  const done = r.repaired ? 'removed' : 'found (pnpm lake:check --repair removes them)';
+  const lines = [
+    `Missing from storage: ${r.missing.length}${r.missing.length ? ' (restore them from a backup: reads that need them fail)' : ''}`,
+    ...list(r.missing.map((m) => `${m.path} (${m.table}, ${m.live ? 'current snapshot' : 'an older snapshot'})`)),
+    `Orphans ${done}: ${r.orphans.length}`,
+    ...list(r.orphans),
+    `Temporary files ${done}: ${r.temporary.length}`,
+    ...list(r.temporary),
+    `Stale cached copies ${done}: ${r.staleCache.length}`,
+    ...list(r.staleCache),
+  ];
+  if (r.inFlight)
+    lines.push(
+      `Left alone: ${r.inFlight} unknown objects younger than an hour (uploads perhaps about to be committed)`,
+    );
+  return lines.join('\n');
+}

@@ -1,8 +1,9 @@
 // Vacuum: deletes objects no snapshot within the retention needs: files removed by a snapshot older than the
 // retention, and orphans (objects the catalog never recorded, e.g. uploads whose commit never happened) older
-// than the retention. Snapshots that listed a deleted file can no longer be read, and say so.
+// than the retention and than an hour. Snapshots that listed a deleted file can no longer be read, and say so.
 import { LAYERS } from './catalog/catalog.ts';
 import type { Runtime } from './runtime.ts';
+import type { ObjectInfo } from './storage/object-store.ts';
 
 export interface VacuumOptions {
   retentionMillis: number;
@@ -17,13 +18,35 @@ export interface VacuumResult {
   paths: string[];
 }
 
-export async function vacuumLake(rt: Runtime, options: VacuumOptions): Promise<VacuumResult> {
-  const cutoff = new Date((options.now ?? new Date()).getTime() - options.retentionMillis);
-  const expired = await rt.catalog.expiredFiles(cutoff);
+/**
+ * An object the catalog does not know is an orphan only once it is this old, whatever the retention: younger, it may
+ * be an upload whose commit is still to come (decision 0032).
+ */
+export const ORPHAN_MIN_AGE_MILLIS = 3_600_000;
+
+/** Objects of the lake the catalog knows nothing of, older than the retention and ORPHAN_MIN_AGE_MILLIS. */
+export async function findOrphans(
+  rt: Runtime,
+  retentionMillis: number,
+  now = new Date(),
+): Promise<{ orphans: ObjectInfo[]; young: ObjectInfo[]; objects: ObjectInfo[] }> {
   const known = await rt.catalog.knownPaths();
   const objects = (await Promise.all(LAYERS.map((layer) => rt.store.list(`${layer}/`)))).flat();
-  const sizes = new Map(objects.map((o) => [o.key, o.bytes]));
-  const orphans = objects.filter((o) => !known.has(o.key) && o.modifiedAt < cutoff).map((o) => o.key);
+  const cutoff = now.getTime() - Math.max(retentionMillis, ORPHAN_MIN_AGE_MILLIS);
+  const unknown = objects.filter((o) => !known.has(o.key));
+  return {
+    orphans: unknown.filter((o) => o.modifiedAt.getTime() < cutoff),
+    young: unknown.filter((o) => o.modifiedAt.getTime() >= cutoff),
+    objects,
+  };
+}
+
+export async function vacuumLake(rt: Runtime, options: VacuumOptions): Promise<VacuumResult> {
+  const now = options.now ?? new Date();
+  const expired = await rt.catalog.expiredFiles(new Date(now.getTime() - options.retentionMillis));
+  const found = await findOrphans(rt, options.retentionMillis, now);
+  const sizes = new Map(found.objects.map((o) => [o.key, o.bytes]));
+  const orphans = found.orphans.map((o) => o.key);
   const result: VacuumResult = {
     expiredFiles: expired.length,
     orphanFiles: orphans.length,

@@ -2,6 +2,7 @@
 // orphans go, and the commands do the same as the functions.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { drainSource } from '../bronze/bronze-writer.ts';
@@ -10,6 +11,7 @@ import { withDuck } from '../core/duckdb.ts';
 import { attachTable } from '../lake/lake-views.ts';
 import { compactTable } from '../lake/compact.ts';
 import { vacuumLake } from '../lake/vacuum.ts';
+import { withJobLock } from '../jobs/job-lock.ts';
 import { sleep } from '../core/retry.ts';
 import type { Snapshot } from '../lake/catalog/catalog.ts';
 import { StreamPublisher } from '../streams/publisher.ts';
@@ -30,6 +32,12 @@ async function contents(env: Isolated, snapshot?: Snapshot) {
 }
 
 function cli(env: Isolated, ...args: string[]) {
+  const r = cliRun(env, ...args);
+  assert.equal(r.status, 0, r.output);
+  return r.output;
+}
+
+function cliRun(env: Isolated, ...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/lake.ts'), ...args], {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',
@@ -40,8 +48,7 @@ function cli(env: Isolated, ...args: string[]) {
       STRATA_LAKE_URL: env.config.lakeUrl,
     },
   });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  return r.stdout;
+  return { status: r.status, output: r.stdout + r.stderr };
 }
 
 describe('lake maintenance', () => {
@@ -105,7 +112,10 @@ describe('lake maintenance', () => {
     assert.deepEqual([within.expiredFiles, within.orphanFiles], [0, 0]);
     assert.deepEqual(await contents(env, await env.rt.catalog.snapshotAt(table, before0.snapshotId)), original);
 
-    const past = await vacuumLake(env.rt, { retentionMillis: 0, now: new Date(Date.now() + 1000) });
+    // An unknown object younger than an hour may be an upload about to be committed: kept, even with no retention.
+    const young = await vacuumLake(env.rt, { retentionMillis: 0, dryRun: true });
+    assert.equal(young.orphanFiles, 0);
+    const past = await vacuumLake(env.rt, { retentionMillis: 0, now: new Date(Date.now() + 2 * 3_600_000) });
     assert.deepEqual([past.expiredFiles, past.orphanFiles], [12, 1]);
     assert.deepEqual((await env.rt.store.list('bronze/maint/')).length, 1);
     assert.deepEqual(await contents(env), original);
@@ -127,6 +137,74 @@ describe('lake maintenance', () => {
     assert.match(cli(env, 'compact', '--table', 'bronze.maint'), /bronze\.maint\s+1\s+4\s+1\s+1500/);
     assert.match(cli(env, 'vacuum', '--retention-hours', '0'), /deleted 4 replaced files and 0 orphans/);
     assert.deepEqual(await contents(env), grown);
+  });
+});
+
+describe('pnpm lake:check and the jobs lock', () => {
+  let env: Isolated;
+  const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+
+  before(async () => {
+    env = await isolatedRuntime();
+    const publisher = StreamPublisher.fromConfig(env.rt.redis(), env.config);
+    await publisher.publish(
+      'chk',
+      Array.from({ length: 50 }, (_, i) => envelope('chk', `k${i}`, `{"i":${i}}`, '2026-11-01T10:00:00Z')),
+    );
+    assert.equal((await drainSource(env.rt, 'chk')).status, 'succeeded');
+  });
+  after(async () => env?.cleanup());
+
+  it('finds orphans and leftover temporary files, and removes them with --repair', async () => {
+    await env.rt.store.putBytes('bronze/chk/orphan.parquet', 'never committed');
+    const orphan = await env.rt.store.localPath('bronze/chk/orphan.parquet');
+    const leftover = `${orphan.replace('orphan', 'unfinished')}.tmp-1234`;
+    writeFileSync(leftover, 'half a file');
+    await env.rt.store.putBytes('bronze/chk/in-flight.parquet', 'about to be committed');
+    for (const file of [orphan, leftover]) utimesSync(file, twoHoursAgo, twoHoursAgo);
+
+    const found = cli(env, 'check');
+    assert.match(found, /Missing from storage: 0\n/);
+    assert.match(found, /Orphans found \(pnpm lake:check --repair removes them\): 1\n\s+bronze\/chk\/orphan\.parquet/);
+    assert.match(found, /Temporary files found .*: 1\n\s+\S+unfinished\.parquet\.tmp-1234/);
+    assert.match(found, /Left alone: 1 unknown objects younger than an hour/);
+    assert.ok(existsSync(orphan) && existsSync(leftover), 'a check alone changes nothing');
+
+    assert.match(cli(env, 'check', '--repair'), /Orphans removed: 1\n/);
+    assert.ok(!existsSync(orphan) && !existsSync(leftover));
+    assert.ok(await env.rt.store.head('bronze/chk/in-flight.parquet'), 'the young object stays');
+  });
+
+  it('reports a current file deleted by hand and exits 1', async () => {
+    const [file] = (await env.rt.catalog.currentSnapshot({ layer: 'bronze', name: 'chk' }))!.files;
+    rmSync(await env.rt.store.localPath(file!.path));
+    const r = cliRun(env, 'check');
+    assert.equal(r.status, 1, r.output);
+    assert.match(
+      r.output,
+      new RegExp(`Missing from storage: 1 .*\\n\\s+${file!.path} \\(bronze\\.chk, current snapshot\\)`),
+    );
+  });
+
+  it('runs vacuum only when no job runs', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const taken = new Promise<void>((resolve) => (locked = resolve));
+    const job = withJobLock(env.rt, { label: 'job:silver' }, async () => {
+      locked();
+      await held;
+    });
+    await taken;
+    try {
+      const r = cliRun(env, 'vacuum');
+      assert.equal(r.status, 2, r.output);
+      assert.match(r.output, /Another job run is in progress \(strata job:silver pid \d+/);
+    } finally {
+      release();
+      await job;
+    }
+    assert.match(cli(env, 'vacuum'), /deleted 0 replaced files/);
   });
 });
 

@@ -154,6 +154,16 @@ export class Catalog {
     return new Set(rows.map((r) => r.path));
   }
 
+  /** Files the catalog says are in storage (not vacuumed): their table, and whether the current snapshot reads them. */
+  async recordedFiles(): Promise<{ path: string; table: string; live: boolean }[]> {
+    const { rows } = await this.pool.query<{ path: string; table: string; live: boolean }>(
+      `select f.path, t.layer || '.' || t.name as table, f.removed_snapshot_id is null as live
+         from strata_catalog.files f join strata_catalog.tables t using (table_id)
+        where f.deleted_at is null order by f.path`,
+    );
+    return rows;
+  }
+
   /** Ids of the input files a table has processed (see CommitRequest.consumed). */
   async consumedFiles(t: TableRef): Promise<Set<number>> {
     const { rows } = await this.pool.query<{ file_id: string }>(

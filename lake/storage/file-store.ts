@@ -2,7 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ObjectInfo, ObjectStore } from './object-store.ts';
+import {
+  filesOlderThan,
+  type ObjectInfo,
+  type ObjectStore,
+  type SweepOptions,
+  type SweepResult,
+} from './object-store.ts';
 
 const TMP_SUFFIX = '.tmp-';
 
@@ -75,6 +81,12 @@ export class FileStore implements ObjectStore {
 
   async localPath(key: string): Promise<string> {
     return this.pathOf(key);
+  }
+
+  async sweep({ before, dryRun }: SweepOptions): Promise<SweepResult> {
+    const temporary = (await filesOlderThan(this.root, before)).filter((f) => path.basename(f).includes(TMP_SUFFIX));
+    if (!dryRun) await Promise.all(temporary.map((f) => rm(f, { force: true })));
+    return { temporary, staleCache: [] };
   }
 
   urlOf(key: string): string {

@@ -1,4 +1,6 @@
 // One interface over the lake's two backends (file:// and s3://); every stage reads and writes the lake through it.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 
 export interface ObjectInfo {
   key: string;
@@ -25,4 +27,34 @@ export interface ObjectStore {
   localPath(key: string): Promise<string>;
   /** Full URL of a key, for logs and docs. */
   urlOf(key: string): string;
+  /**
+   * Local leftovers older than `before`: temporary files of writes that never finished, and (s3://) cached copies of
+   * objects the catalog no longer knows. Removed unless `dryRun`; returned as local paths.
+   */
+  sweep(options: SweepOptions): Promise<SweepResult>;
+}
+
+export interface SweepOptions {
+  before: Date;
+  /** Keys the catalog knows: their cached copies stay. */
+  known: Set<string>;
+  dryRun: boolean;
+}
+
+export interface SweepResult {
+  temporary: string[];
+  staleCache: string[];
+}
+
+/** Files under a folder (absolute paths) last modified before `before`; none when the folder does not exist. */
+export async function filesOlderThan(dir: string, before: Date): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const old: string[] = [];
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const full = path.join(e.parentPath, e.name);
+    const s = await stat(full).catch(() => undefined);
+    if (s && s.mtime < before) old.push(full);
+  }
+  return old.sort();
 }

@@ -1,7 +1,7 @@
 // The s3:// backend (MinIO, AWS S3, s3rver) through @aws-sdk/client-s3. Network and 5xx errors are transient and
 // retried with backoff; reads are staged into a local cache keyed by object name and ETag so DuckDB reads local files.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -20,7 +20,13 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../../core/config.ts';
 import { TransientError } from '../../core/errors.ts';
 import { withRetry } from '../../core/retry.ts';
-import type { ObjectInfo, ObjectStore } from './object-store.ts';
+import {
+  filesOlderThan,
+  type ObjectInfo,
+  type ObjectStore,
+  type SweepOptions,
+  type SweepResult,
+} from './object-store.ts';
 
 // The SDK warns on every start that releases after January 2027 will need Node 22. The lockfile pins a release that
 // supports Node 20 (our documented target); the upgrade is a decision for docs/decisions, not a line in every log.
@@ -212,6 +218,28 @@ export class S3Store implements ObjectStore {
     await pipeline(out.Body as Readable, createWriteStream(tmp));
     await rename(tmp, cached);
     return cached;
+  }
+
+  async sweep({ before, known, dryRun }: SweepOptions): Promise<SweepResult> {
+    const root = path.join(this.cacheDir, this.bucket);
+    const temporary: string[] = [];
+    const staleCache: string[] = [];
+    for (const file of await filesOlderThan(root, before)) {
+      if (/\.part-\d+$/.test(file)) {
+        temporary.push(file);
+        continue;
+      }
+      // A cached copy is named `<object key>.<etag>`.
+      const objectKey = path
+        .relative(root, file)
+        .split(path.sep)
+        .join('/')
+        .replace(/\.[^./]*$/, '');
+      const key = this.prefix ? objectKey.slice(this.prefix.length + 1) : objectKey;
+      if (!known.has(key)) staleCache.push(file);
+    }
+    if (!dryRun) await Promise.all([...temporary, ...staleCache].map((f) => rm(f, { force: true })));
+    return { temporary, staleCache };
   }
 
   urlOf(key: string): string {
