@@ -1,5 +1,6 @@
 // Every collector, writer and job run is recorded in the catalog: who, what, rows in/out, errors, duration.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Pool } from '../../core/postgres.ts';
 
 export const RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
@@ -58,16 +59,51 @@ export function outcomeOf(step: StepResult, leaveOut: string[] = []): RunOutcome
 export const newRunId = (kind: string) =>
   `${kind}-${new Date().toISOString().replace(/[:.]/g, '')}-${randomUUID().slice(0, 8)}`;
 
+/** This process, as runs record their owner. */
+const OWNER = `${hostname()}:${process.pid}`;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+}
+
 export class RunLog {
   constructor(private readonly pool: Pool) {}
 
-  /** Records a run as started (now, or at `startedAt` for a run recorded only once it has something to report). */
+  /**
+   * Records a run as started (now, or at `startedAt` for a run recorded only once it has something to report), owned
+   * by this process. Runs of this machine whose process is gone are first marked failed (reapInterrupted).
+   */
   async start(kind: string, target: string, runId = newRunId(kind), startedAt?: Date): Promise<string> {
+    await this.reapInterrupted();
     await this.pool.query(
-      'insert into strata_catalog.runs (run_id, kind, target, started_at) values ($1, $2, $3, coalesce($4, clock_timestamp()))',
-      [runId, kind, target, startedAt ?? null],
+      'insert into strata_catalog.runs (run_id, kind, target, started_at, owner) values ($1, $2, $3, coalesce($4, clock_timestamp()), $5)',
+      [runId, kind, target, startedAt ?? null, OWNER],
     );
     return runId;
+  }
+
+  /**
+   * Marks failed every run still "running" whose process on this machine has ended (killed, or the machine
+   * restarted): it will never finish. Runs of other machines are theirs to reap. Returns how many were marked.
+   */
+  async reapInterrupted(): Promise<number> {
+    const { rows } = await this.pool.query<{ run_id: string; owner: string }>(
+      "select run_id, owner from strata_catalog.runs where status = 'running' and owner like $1",
+      [`${hostname()}:%`],
+    );
+    const dead = rows.filter((r) => !isAlive(Number(r.owner.slice(r.owner.lastIndexOf(':') + 1))));
+    for (const r of dead)
+      await this.pool.query(
+        `update strata_catalog.runs set status = 'failed', finished_at = clock_timestamp(), error = $2
+          where run_id = $1 and status = 'running'`,
+        [r.run_id, `interrupted: its process (${r.owner}) ended before the run finished`],
+      );
+    return dead.length;
   }
 
   /** Updates a long run's counts while it is still running (e.g. `pnpm stream`). */

@@ -81,4 +81,8 @@ create table if not exists strata_catalog.runs (
   error            text,
   details          jsonb not null default '{}'
 );
+-- Which process runs a run (`<host>:<pid>`): a run whose process is gone is marked failed by the next run's start.
+alter table strata_catalog.runs add column if not exists owner text;
+create index if not exists runs_running on strata_catalog.runs (run_id) where status = 'running';
+
 create index if not exists runs_started on strata_catalog.runs (started_at desc);

@@ -57,6 +57,14 @@ for (const killPoint of KILL_POINTS) {
       assert.equal(ids.length, expected.bronze, 'every well-formed record is in the stream');
       assert.equal(new Set(ids).size, ids.length, 'none twice');
       assert.equal(await env.rt.redis().xlen(deadLetterKey(env.config.redisPrefix, 'weather')), expected.deadLetters);
+      // The killed run is not left "running" for good: the next run's start found its process gone.
+      const { rows: runs } = await env.rt.pool.query<{ status: string; error: string | null }>(
+        "select status, error from strata_catalog.runs where kind = 'collect' and target = 'weather' order by started_at",
+      );
+      assert.equal(runs.length, 2);
+      assert.equal(runs[0]!.status, 'failed');
+      assert.match(runs[0]!.error!, /^interrupted: its process \(.+:\d+\) ended before the run finished$/);
+      assert.deepEqual(runs[1], { status: 'succeeded', error: null });
     });
   });
 }
