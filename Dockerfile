@@ -1,5 +1,6 @@
 # One image for Strata's own services (API, scheduler, bronze writer, fixture API); docker-compose.yml picks the command.
-FROM node:20-bookworm-slim
+# Node 24 LTS (Node 20 reached its end of life in April 2026); local mode still runs on Node ≥ 20.19.
+FROM node:24-bookworm-slim
 # Chromium renders the JavaScript pages of web sources (STRATA_CHROMIUM_PATH=/usr/bin/chromium).
 RUN apt-get update && apt-get install -y --no-install-recommends chromium && rm -rf /var/lib/apt/lists/*
 WORKDIR /app

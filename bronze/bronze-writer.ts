@@ -3,6 +3,7 @@
 // and only then acknowledges, and trims out of Redis what every group has acknowledged. On start it first settles
 // entries re-delivered to it (its own pending ones and ones claimed from dead writers): those already in a committed
 // file are only acknowledged.
+import { ensureNoEviction } from '../streams/eviction.ts';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { newRunId } from '../lake/catalog/runs.ts';
@@ -109,6 +110,7 @@ export class BronzeWriter {
     const result = emptyBronzeResult(source, runId);
     const tmpDir = path.join(this.rt.config.dataDir, 'tmp', 'bronze', runId);
     try {
+      await ensureNoEviction(this.rt.redis());
       await mkdir(tmpDir, { recursive: true });
       for (const stream of streamsOf(this.rt.config.redisPrefix, source).filter(
         (s) => this.options.kinds?.includes(s.kind) ?? true,

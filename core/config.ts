@@ -32,6 +32,11 @@ const schema = z.object({
     .regex(/^[\w.-]+$/, 'use letters, digits, dots, dashes or underscores')
     .default('strata'),
   DATABASE_URL: z.url().default('postgres://strata:strata@127.0.0.1:5440/strata'),
+  /**
+   * The API's admin actions (jobs it starts, dead-letter replays) connect with this instead of DATABASE_URL, so the
+   * API itself can run as a read-only role (docker-compose does). Unset: DATABASE_URL.
+   */
+  STRATA_ADMIN_DATABASE_URL: z.url().optional(),
   /** The S3 endpoint; local mode runs s3rver here. MinIO and s3rver need path-style addressing. */
   S3_ENDPOINT: z.url().default('http://127.0.0.1:9010'),
   S3_REGION: z.string().default('us-east-1'),
@@ -134,6 +139,8 @@ export interface Config {
   readonly redisUrl: string;
   readonly redisPrefix: string;
   readonly databaseUrl: string;
+  /** What the API's admin actions connect with (STRATA_ADMIN_DATABASE_URL, else DATABASE_URL). */
+  readonly adminDatabaseUrl: string;
   readonly s3: {
     readonly endpoint: string;
     readonly region: string;
@@ -219,6 +226,7 @@ export function loadConfig(env: Record<string, string | undefined> = processEnvi
     redisUrl: e.REDIS_URL,
     redisPrefix: e.STRATA_REDIS_PREFIX,
     databaseUrl: e.DATABASE_URL,
+    adminDatabaseUrl: e.STRATA_ADMIN_DATABASE_URL ?? e.DATABASE_URL,
     s3: {
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,

@@ -5,6 +5,7 @@
 //  3. a new event is marked (Bloom bits + today's bucket) and appended in the same atomic step, so a crash in between
 //     cannot turn a retry into a "duplicate".
 // The Bloom filter saves the exact search of the whole window for every new event; see docs/decisions/0009.
+import { ensureNoEviction } from './eviction.ts';
 import type { Redis } from 'ioredis';
 import formulas from 'bloom-filters/dist/formulas.js';
 import type { Config } from '../core/config.ts';
@@ -209,6 +210,7 @@ export class StreamPublisher {
     fields: readonly string[],
     items: { id: string; values: string[] }[],
   ): Promise<PublishCounts> {
+    await ensureNoEviction(this.redis as unknown as Redis);
     const counts: PublishCounts = { appended: 0, duplicates: 0, bloomFalsePositives: 0 };
     const now = Date.now();
     const buckets = Array.from({ length: this.dedup.retentionDays + 1 }, (_, d) =>

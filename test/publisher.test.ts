@@ -1,6 +1,11 @@
 // Exact-safe dedup on the stream (contract 2) against real Redis: a Bloom filter shared in Redis, confirmed exactly
 // before any drop. A repeat is dropped, a changed record kept, and a Bloom false positive still gets through.
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import { Redis } from 'ioredis';
+import { TerminalError } from '../core/errors.ts';
+import { findBinary } from '../core/os-packages.ts';
 import { after, before, describe, it } from 'node:test';
 import { decodeEnvelope } from '../streams/envelope.ts';
 import { bloomKey, deadLetterKey, seenBucketKey, streamKey } from '../streams/keys.ts';
@@ -129,3 +134,50 @@ describe('StreamPublisher', () => {
     assert.equal(fields[fields.indexOf('raw') + 1], '{"x":1}');
   });
 });
+
+describe('a Redis that evicts', { timeout: 60_000 }, () => {
+  let server: ChildProcess;
+  let redis: Redis;
+  before(async () => {
+    const port = await freePort();
+    server = spawn(
+      findBinary('redis-server')!,
+      ['--port', String(port), '--save', '', '--maxmemory-policy', 'allkeys-lru'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    redis = new Redis({ port, maxRetriesPerRequest: 50, retryStrategy: () => 100 });
+    await redis.ping(); // waits (retrying) until the server listens
+  });
+  after(async () => {
+    redis?.disconnect();
+    server?.kill();
+  });
+
+  it('is refused before a single event is written, naming the fix', async () => {
+    const publisher = new StreamPublisher(redis, 'evict', {
+      retentionDays: 1,
+      capacity: 1000,
+      falsePositiveRate: 0.001,
+    });
+    const events = [envelope('s', 'k1', '{"a":1}', '2026-11-20T00:00:00Z')];
+    await assert.rejects(publisher.publish('s', events), (error: Error) => {
+      assert.ok(error instanceof TerminalError);
+      assert.match(error.message, /maxmemory-policy allkeys-lru.*CONFIG SET maxmemory-policy noeviction/);
+      return true;
+    });
+    assert.equal(await redis.exists(streamKey('evict', 's')), 0);
+    await redis.config('SET', 'maxmemory-policy', 'noeviction');
+    assert.deepEqual(await publisher.publish('s', events), { appended: 1, duplicates: 0, bloomFalsePositives: 0 });
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}

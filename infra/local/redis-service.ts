@@ -56,6 +56,9 @@ export function redisService(config: Config): LocalService {
           'everysec',
           '--save',
           '',
+          // Never evict (stream entries and dedup keys are data); Strata's writers check it too (streams/eviction.ts).
+          '--maxmemory-policy',
+          'noeviction',
           '--daemonize',
           'no',
         ],

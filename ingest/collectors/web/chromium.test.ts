@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ensureChromium } from './chromium.ts';
+import { chromiumArgs } from './web-collector.ts';
 
 describe('ensureChromium', () => {
   it("installs the OS package when the package's browser is missing, as Redis and PostgreSQL are", () => {
@@ -49,5 +50,13 @@ describe('ensureChromium', () => {
         }),
       /sudo apt-get install -y chromium/,
     );
+  });
+});
+
+describe('chromiumArgs', () => {
+  it("keeps Chromium's sandbox on for any user but root", () => {
+    assert.ok(chromiumArgs(0).includes('--no-sandbox'));
+    assert.ok(!chromiumArgs(1000).includes('--no-sandbox'));
+    assert.ok(chromiumArgs(1000).includes('--disable-background-networking'));
   });
 });

@@ -40,15 +40,22 @@ export interface WebCollectorOptions {
 // crawlee narrates every crawl at INFO; Strata reports results itself, and page problems through onPageProblem.
 log.setLevel(LogLevel.WARNING);
 
-/** Chromium flags for a closed network and a root user: no sandbox (root), no calls home. */
 const CHROMIUM_ARGS = [
-  '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
   '--no-first-run',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+];
+
+/**
+ * Chromium flags: no calls home, and its sandbox on unless this process runs as root (Chromium refuses to start
+ * sandboxed as root; a container's non-root user keeps the sandbox).
+ */
+export const chromiumArgs = (uid = process.getuid?.() ?? 0): string[] => [
+  ...(uid === 0 ? ['--no-sandbox'] : []),
+  ...CHROMIUM_ARGS,
 ];
 
 /** Checks the options up front, then returns the collector. */
@@ -111,7 +118,7 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
             {
               ...common,
               headless: true,
-              launchContext: { launcher: chromium, launchOptions: { executablePath, args: CHROMIUM_ARGS } },
+              launchContext: { launcher: chromium, launchOptions: { executablePath, args: chromiumArgs() } },
               browserPoolOptions: { useFingerprints: false },
               requestHandler: async ({ page, request, parseWithCheerio, enqueueLinks }) => {
                 if (options.waitForSelector) await page.waitForSelector(options.waitForSelector, { timeout: 15_000 });
