@@ -1,6 +1,6 @@
 // The Strata API as a Hono app: one sub-app per resource, one error handler, and an OpenAPI 3.1 document generated
 // from the routes' zod schemas. Tests call app.request() directly.
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import type { Pool } from '../core/postgres.ts';
 import type { ObjectStore } from '../lake/storage/object-store.ts';
@@ -95,6 +95,24 @@ const readyRoute = createRoute({
   security: [],
 });
 
+const metricsRoute = createRoute({
+  method: 'get',
+  path: '/metrics',
+  operationId: 'metrics',
+  tags: ['operations'],
+  summary: 'Prometheus metrics: requests, runs, streams, lake size and gold freshness',
+  security: [],
+  responses: {
+    200: {
+      description: 'The Prometheus text exposition format',
+      content: {
+        'text/plain': { schema: z.string().openapi({ example: 'strata_stream_backlog{source="weather"} 0' }) },
+      },
+    },
+    ...errorResponses(414, 429),
+  },
+});
+
 export const API_INFO = {
   title: 'Strata API',
   version: '0.1.0',
@@ -119,9 +137,22 @@ export function createApp({
   const metrics = createMetrics(pool, redis, redisPrefix);
 
   app.use(metrics.middleware);
+  // HEAD answers as GET without the body (Hono's own), with the Content-Length GET would have; streams have none.
+  app.use(async (c, next) => {
+    await next();
+    if (c.req.method !== 'HEAD' || c.res.headers.has('content-length') || !c.res.body) return;
+    // A stream's body is never sent: closing it frees what it holds (an export's connection) at once.
+    if (/event-stream|csv|ndjson/.test(c.res.headers.get('content-type') ?? ''))
+      return void (await c.res.body.cancel());
+    const length = (await c.res.clone().arrayBuffer()).byteLength;
+    c.res.headers.set('content-length', String(length));
+  });
   app.use(async (c, next) => {
     if (Buffer.byteLength(c.req.url) > MAX_URL_BYTES)
       apiError(414, `the URL is longer than ${MAX_URL_BYTES} bytes; use fewer or shorter filters`);
+    const query = c.req.url.split('?')[1];
+    if (query && !wellEncoded(query))
+      apiError(400, 'the query string has broken percent-encoding (% must start two hex digits of UTF-8)');
     await next();
   });
   if (options.corsOrigins.length) {
@@ -173,8 +204,9 @@ export function createApp({
       ? c.json({ status: 'ready' as const, checks }, 200)
       : c.json({ status: 'unavailable' as const, checks }, 503);
   });
-  app.get('/metrics', async (c) =>
-    c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }),
+  app.openapi(
+    metricsRoute,
+    async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.registry.contentType }) as never,
   );
 
   app.route(
@@ -201,7 +233,16 @@ export function createApp({
   app.doc31('/openapi.json', document);
   app.get('/docs', (c) => c.html(docsPage(app.getOpenAPI31Document(document) as unknown as DocsDocument)));
   app.route('/', dashboardRoutes());
-  app.notFound(() => apiError(404, 'no such endpoint; see GET /docs or /openapi.json'));
+  const allowed = methodsByPath(app);
+  app.notFound((c) => {
+    // A path that exists under other methods answers 405 with them in Allow, as HTTP asks.
+    const methods = allowed(c.req.path);
+    if (methods.length)
+      apiError(405, `${c.req.method} is not allowed here; use ${methods.join(' or ')}`, 'method_not_allowed', {
+        Allow: methods.join(', '),
+      });
+    apiError(404, 'no such endpoint; see GET /docs or /openapi.json');
+  });
   app.onError(onError);
   return app;
 }
@@ -214,3 +255,36 @@ const TAGS = [
   { name: 'live', description: 'Server-sent events' },
   { name: 'admin', description: 'Actions that need an API key' },
 ];
+
+/** The methods each route of the app answers, as a lookup by request path (HEAD wherever GET is). */
+function methodsByPath(app: OpenAPIHono): (path: string) => string[] {
+  const routes = app.routes
+    .filter((r) => r.method !== 'ALL')
+    .map((r) => ({
+      method: r.method,
+      pattern: new RegExp(
+        `^${r.path
+          .split('/')
+          .map((part) =>
+            part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+          )
+          .join('/')}$`,
+      ),
+    }));
+  return (path) => {
+    const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+}
+
+/** Whether every %-escape of a query string is two hex digits and every decoded part valid UTF-8. */
+function wellEncoded(query: string): boolean {
+  if (/%(?![0-9a-f]{2})/i.test(query)) return false;
+  try {
+    for (const part of query.split(/[&=]/)) decodeURIComponent(part.replace(/\+/g, ' '));
+    return true;
+  } catch {
+    return false;
+  }
+}

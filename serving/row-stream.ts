@@ -147,7 +147,10 @@ function csvLine(row: Record<string, unknown>): string {
 
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text =
+  let text =
     value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  // Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading ' (OWASP's CSV injection
+  // advice); numbers are written as they are.
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

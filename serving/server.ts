@@ -1,5 +1,6 @@
 // The API and dashboard as one running server: connections (PostgreSQL pool, Redis, the LISTEN feed), the admin
 // actions, the Hono app on @hono/node-server, and an orderly stop.
+import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Config } from '../core/config.ts';
@@ -11,6 +12,7 @@ import { openStore } from '../lake/storage/index.ts';
 import { adminActions } from './admin-actions.ts';
 import { createApp } from './app.ts';
 import { LiveFeed } from './live-feed.ts';
+import { MAX_URL_BYTES } from './schemas.ts';
 
 export interface RunningServer {
   address: string;
@@ -55,7 +57,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
       admin,
       live,
     });
-    server = serve({ fetch: app.fetch, hostname: cfg.api.host, port: cfg.api.port });
+    server = serveApp(app, cfg.api.host, cfg.api.port);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
@@ -77,6 +79,36 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
       await close();
     },
   };
+}
+
+/**
+ * Serves the app on @hono/node-server with Node's own refusals in the API's shape: a request whose first line or
+ * headers pass Node's 16 KB limit gets a JSON 414 (a URL that long) or 431 (headers), not an empty answer.
+ */
+export function serveApp(
+  app: { fetch: (request: Request, env: never) => Response | Promise<Response> },
+  hostname: string,
+  port: number,
+) {
+  const server = serve({ fetch: app.fetch as never, hostname, port });
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+    if (error.code !== 'HPE_HEADER_OVERFLOW' || !socket.writable) return void socket.destroy();
+    const firstLine = error.rawPacket?.subarray(0, MAX_URL_BYTES * 2).indexOf('\r\n') ?? -1;
+    const [status, reason, code, message] =
+      firstLine === -1 || firstLine > MAX_URL_BYTES
+        ? [
+            414,
+            'URI Too Long',
+            'uri_too_long',
+            `the URL is longer than ${MAX_URL_BYTES} bytes; use fewer or shorter filters`,
+          ]
+        : [431, 'Request Header Fields Too Large', 'headers_too_large', 'the request headers are larger than 16 KB'];
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
 }
 
 /** The error for a taken port: Strata's own API (and how to stop it) or another program. */

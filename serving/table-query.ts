@@ -117,6 +117,9 @@ export function buildTableQuery(table: GoldTable, params: [string, string][]): T
         400,
         'the cursor belongs to a different sort order; keep "order" as it was, or drop "cursor" to start over',
       );
+    // A primary-key column is never NULL: a cursor saying so was not given by this API.
+    if (keys.some((k, i) => cursor.k[i] === null && table.primaryKey.includes(k.column)))
+      apiError(400, 'cursor is not one this API gave; use the "nextCursor" of a previous page');
     where.push(`(${afterCursor(keys, cursor.k, param)})`);
   }
   const from = `${q(GOLD_SCHEMA)}.${q(table.name)}`;

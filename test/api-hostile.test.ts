@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { serve } from '@hono/node-server';
 import { createPool, type Pool } from '../core/postgres.ts';
 import { createApp, type ApiSettings } from '../serving/app.ts';
 import { LiveFeed } from '../serving/live-feed.ts';
+import { serveApp } from '../serving/server.ts';
 import { MAX_SUBSCRIBERS } from '../serving/routes/live.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
@@ -34,12 +34,12 @@ describe('the API against hostile clients', { timeout: 300_000 }, () => {
   let env: Isolated;
   let exportPool: Pool;
   let live: LiveFeed;
-  const servers: ReturnType<typeof serve>[] = [];
+  const servers: ReturnType<typeof serveApp>[] = [];
 
   /** Serves the app on a free port with these settings; returns the port. */
   const start = async (settings: Partial<ApiSettings>): Promise<number> => {
     const app = createApp({ pool: env.rt.pool, exportPool, live, settings });
-    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+    const server = serveApp(app, '127.0.0.1', 0);
     servers.push(server);
     await new Promise((resolve) => server.once('listening', resolve));
     return (server.address() as net.AddressInfo).port;
@@ -231,6 +231,76 @@ describe('internal error texts', { timeout: 120_000 }, () => {
     assert.equal(res.status, 400);
     const { error } = (await res.json()) as { error: { message: string } };
     assert.equal(error.message, 'invalid filter value: a date or time out of range');
+  });
+});
+
+describe('HTTP at its edges', { timeout: 120_000 }, () => {
+  let env: Isolated;
+  let server: ReturnType<typeof serveApp>;
+  let base: string;
+  before(async () => {
+    env = await isolatedRuntime();
+    await env.rt.pool.query(
+      `create schema if not exists gold;
+       create table gold.cells (id int primary key, v text);
+       insert into gold.cells values (1, '=HYPERLINK("http://x")'), (2, '-5+1'), (3, '@sum'), (4, 'plain, text')`,
+    );
+    server = serveApp(createApp({ pool: env.rt.pool, settings: { rateLimitPerMinute: 0 } }), '127.0.0.1', 0);
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await env?.cleanup();
+  });
+
+  /** One raw request; the whole answer as text (the server closes or the body ends). */
+  const raw = (head: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+        if (/\r\n\r\n\{.*\}$/s.test(text)) socket.end();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(head);
+    });
+
+  it("answers a URL or headers past Node's limit with a JSON 414 or 431", async () => {
+    const longUrl = await raw(`GET /v1/tables/cells?v=${'a'.repeat(20_000)} HTTP/1.1\r\nhost: x\r\n\r\n`);
+    assert.match(longUrl, /^HTTP\/1\.1 414 URI Too Long\r\n/);
+    assert.match(longUrl, /\{"error":\{"code":"uri_too_long","message":"the URL is longer than 8192 bytes/);
+    const bigHeader = await raw(`GET /healthz HTTP/1.1\r\nhost: x\r\ncookie: ${'c'.repeat(20_000)}\r\n\r\n`);
+    assert.match(bigHeader, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    assert.match(bigHeader, /"code":"headers_too_large"/);
+  });
+
+  it('answers a wrong method 405 with Allow, and HEAD with the Content-Length GET has', async () => {
+    const wrong = await fetch(`${base}/v1/tables`, { method: 'DELETE' });
+    assert.equal(wrong.status, 405);
+    assert.equal(wrong.headers.get('allow'), 'GET, HEAD');
+    assert.equal(((await wrong.json()) as { error: { code: string } }).error.code, 'method_not_allowed');
+    const get = await fetch(`${base}/v1/tables/cells`);
+    const head = await fetch(`${base}/v1/tables/cells`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(Number(head.headers.get('content-length')), (await get.arrayBuffer()).byteLength);
+  });
+
+  it('refuses a forged cursor and broken percent-encoding with 400', async () => {
+    const forged = Buffer.from(JSON.stringify({ o: '', k: [null] })).toString('base64url');
+    for (const query of [`cursor=${forged}`, 'v=%ZZ', 'v=%C3%28', 'v=abc%'])
+      assert.equal((await fetch(`${base}/v1/tables/cells?${query}`)).status, 400, query);
+  });
+
+  it('documents /metrics in the OpenAPI document and neutralises formulas in CSV', async () => {
+    const document = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    assert.ok(document.paths['/metrics']);
+    assert.equal(
+      await (await fetch(`${base}/v1/tables/cells?format=csv&order=id`)).text(),
+      'id,v\r\n1,"\'=HYPERLINK(""http://x"")"\r\n2,\'-5+1\r\n3,\'@sum\r\n4,"plain, text"\r\n',
+    );
   });
 });
 
