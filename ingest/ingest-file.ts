@@ -1,9 +1,9 @@
 // What `pnpm ingest:file` does before collecting: declare the file's source (or check the file against its
 // declaration, adding new columns) and put the file in the source's inbox, whole or not at all.
-import { copyFile, mkdir, rename, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
-import { freeNameIn, type FileFormat } from './collectors/files/files-collector.ts';
+import { linkInto, type FileFormat } from './collectors/files/files-collector.ts';
 import {
   checkFileSources,
   readFileSources,
@@ -98,22 +98,29 @@ const pick = (from: Record<string, string>, keys: string[]) => Object.fromEntrie
 
 /**
  * Puts a file in an inbox under its own name (a timestamp first if that name is waiting there): copied to a hidden
- * `.part` name and renamed, so a collector never reads half a file. `move` renames the original instead.
+ * `.part` name and linked under its final name (never replacing a file), so a collector never reads half a file.
+ * `move` links the original itself instead, on the same filesystem.
  */
 export async function placeInInbox(file: string, inbox: string, move = false): Promise<string> {
   await mkdir(inbox, { recursive: true });
-  const target = await freeNameIn(inbox, file);
   if (move) {
     try {
-      await rename(file, target);
+      const target = await linkInto(file, inbox, path.basename(file), false);
+      await unlink(file);
       return target;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
     }
   }
-  const part = path.join(inbox, `.${path.basename(target)}.part`);
+  // Another filesystem: copied whole under a hidden name first, then linked under its own (never replacing a file).
+  const part = path.join(inbox, `.${path.basename(file)}.${process.pid}.part`);
   await copyFile(file, part);
-  await rename(part, target);
+  let target: string;
+  try {
+    target = await linkInto(part, inbox, path.basename(file));
+  } finally {
+    await unlink(part);
+  }
   if (move) await unlink(file);
   return target;
 }

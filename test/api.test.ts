@@ -54,6 +54,7 @@ describe('the API', { timeout: 240_000 }, () => {
     assert.equal(document.openapi, '3.1.0');
     assert.deepEqual(Object.keys(document.paths).sort(), [
       '/healthz',
+      '/metrics',
       '/readyz',
       '/v1/admin/dead-letters/{source}/replay',
       '/v1/admin/jobs',

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withDuck } from '../../../core/duckdb.ts';
 import { isCheckpoint } from '../../source.ts';
-import { filesCollector } from './files-collector.ts';
+import { filesCollector, linkInto } from './files-collector.ts';
 import { type ArrayElement, JsonArraySplitter } from './json-array-splitter.ts';
 
 let inbox: string;
@@ -272,5 +272,61 @@ describe('JsonArraySplitter', () => {
   it('refuses what is not an array, and reads past a byte order mark', () => {
     assert.throws(() => new JsonArraySplitter().push(Buffer.from('{"a":1}')), /expected a JSON array at byte 0/);
     assert.deepEqual(texts(new JsonArraySplitter().push(Buffer.from('\ufeff[1]'))), [{ bytes: '1', index: 0, at: 4 }]);
+  });
+});
+
+describe('the inbox against odd file system entries', () => {
+  it('refuses a processed/ folder that is a symbolic link', async () => {
+    const own = mkdtempSync(path.join(os.tmpdir(), 'strata-linked-'));
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'strata-elsewhere-'));
+    try {
+      symlinkSync(elsewhere, path.join(own, 'processed'));
+      writeFileSync(path.join(own, 'a.ndjson'), '{"id":1}\n');
+      const run = async () => {
+        for await (const _ of filesCollector({ inbox: own })());
+      };
+      await assert.rejects(run(), /processed \(where processed files go\) is a symbolic link; make it a real folder/);
+      assert.deepEqual(readdirSync(elsewhere), []);
+      assert.ok(existsSync(path.join(own, 'a.ndjson')));
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('does not follow a symbolic link: it goes to failed/ with the reason, its target untouched', async () => {
+    const secret = path.join(mkdtempSync(path.join(os.tmpdir(), 'strata-secret-')), 'secret.ndjson');
+    writeFileSync(secret, '{"password":"x"}\n');
+    symlinkSync(secret, path.join(inbox, 'link.ndjson'));
+    assert.deepEqual(await collect(), []);
+    assert.match(
+      readFileSync(path.join(inbox, 'failed', 'link.ndjson.reason.txt'), 'utf8'),
+      /link\.ndjson: a symbolic link, which the inbox does not follow/,
+    );
+    assert.equal(readFileSync(secret, 'utf8'), '{"password":"x"}\n');
+    rmSync(path.dirname(secret), { recursive: true, force: true });
+  });
+
+  it('reads a Parquet file whose name holds glob characters as that file alone', async () => {
+    for (const [name, id] of [
+      ['star*.parquet', 1],
+      ['star-b.parquet', 2],
+    ] as const)
+      await withDuck((duck) => duck.run(`copy (select ${id} as id) to '${path.join(inbox, name)}' (format parquet)`));
+    assert.deepEqual(await collect(), ['{"id":1}', '{"id":2}']);
+  });
+
+  it('never gives two files one name: concurrent links each claim their own', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'strata-claims-'));
+    const sources = Array.from({ length: 8 }, (_, i) => {
+      const file = path.join(inbox, `claim-${i}.txt`);
+      writeFileSync(file, String(i));
+      return file;
+    });
+    const targets = await Promise.all(sources.map((f) => linkInto(f, dir, 'same.csv')));
+    assert.equal(new Set(targets).size, 8);
+    assert.deepEqual(targets.map((t) => readFileSync(t, 'utf8')).sort(), ['0', '1', '2', '3', '4', '5', '6', '7']);
+    for (const f of sources) rmSync(f);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

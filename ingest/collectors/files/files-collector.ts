@@ -3,8 +3,9 @@
 // A file is moved by a checkpoint, i.e. only once all its records are in the stream.
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { copyFile, link, lstat, mkdir, mkdtemp, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { DuckSession, sqlString } from '../../../core/duckdb.ts';
@@ -244,12 +245,18 @@ function firstInvalidByte(bytes: Buffer): number {
 /** Rows as JSON objects, streamed from DuckDB chunk by chunk (one pass over the file, bounded memory). */
 async function* parquetRecords(file: string): AsyncGenerator<RawRecord> {
   const duck = await DuckSession.open({ threads: 1 });
+  // DuckDB reads *, ?, [ and { in a path as a glob: such a file is read through a link of a plain name.
+  const plain = /[*?[\]{}]/.test(path.basename(file))
+    ? path.join(await mkdtemp(path.join(os.tmpdir(), 'strata-parquet-')), 'file.parquet')
+    : undefined;
   try {
+    if (plain) await link(file, plain).catch(() => copyFile(file, plain));
     // The alias cannot be a column's name: `to_json(t)` of a file with a column t would give that column alone.
-    const rows = `select to_json(__strata_row)::varchar from read_parquet(${sqlString(file)}) __strata_row`;
+    const rows = `select to_json(__strata_row)::varchar from read_parquet(${sqlString(plain ?? file)}) __strata_row`;
     for await (const texts of duck.streamColumn(rows)) for (const text of texts) yield { text: String(text) };
   } finally {
     duck.close();
+    if (plain) await rm(path.dirname(plain), { recursive: true, force: true });
   }
 }
 
@@ -263,22 +270,51 @@ async function sha256Of(file: string): Promise<string> {
 const fileReport = (name: string, c: CheckpointCounts) =>
   `${name}: ${c.read} rows read: ${c.published} published, ${c.duplicates} duplicate, ${c.deadLettered} dead-lettered\n`;
 
-/** Where a file of this name goes in `dir`: under its own name, or with a timestamp first if that name is taken. */
-export async function freeNameIn(dir: string, file: string): Promise<string> {
-  const base = path.basename(file);
-  const taken = await stat(path.join(dir, base)).then(
-    () => true,
-    () => false,
-  );
-  return path.join(dir, taken ? `${Date.now()}-${base}` : base);
+/**
+ * Gives `source` a name in `dir`, never replacing a file there: its own name, or a timestamp first when that is taken.
+ * A hard link claims the name atomically (two movers cannot both get it); across filesystems, an exclusive copy
+ * does, unless `copyAcross` is false (then EXDEV is thrown).
+ */
+export async function linkInto(
+  source: string,
+  dir: string,
+  name = path.basename(source),
+  copyAcross = true,
+): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const target = path.join(dir, attempt === 0 ? name : `${Date.now()}-${attempt}-${name}`);
+    try {
+      await link(source, target);
+      return target;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      if (!copyAcross || (code !== 'EXDEV' && code !== 'EPERM')) throw error;
+    }
+    try {
+      await copyFile(source, target, constants.COPYFILE_EXCL);
+      return target;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
-/** Moves a file into `dir`, adding a timestamp if a file of that name is already there. */
+/** Moves a file (or a symbolic link, itself) into `dir` without replacing anything there. */
 async function moveInto(file: string, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const target = await freeNameIn(dir, file);
-  await rename(file, target);
+  const target = await linkInto(file, dir);
+  await unlink(file);
   return target;
+}
+
+/** processed/ and failed/ must be real folders: a symbolic link would send the inbox's files anywhere. */
+async function refuseLinkedFolder(dir: string, role: string): Promise<void> {
+  const info = await lstat(dir).catch(() => undefined);
+  if (info?.isSymbolicLink())
+    throw new TerminalError(
+      `${dir} (where ${role} files go) is a symbolic link; make it a real folder, or set the collector's ${role}Dir to the folder itself`,
+    );
 }
 
 /** Checks the options up front, then returns the collector. */
@@ -292,17 +328,22 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
 
   return async function* collectFiles(): AsyncGenerator<Collected> {
     await mkdir(inbox, { recursive: true });
+    await refuseLinkedFolder(processed, 'processed');
+    await refuseLinkedFolder(failed, 'failed');
     const entries = (await readdir(inbox, { withFileTypes: true }))
-      .filter((e) => e.isFile() && !isInProgress(e.name))
-      .map((e) => e.name)
-      .sort();
-    for (const name of entries) {
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !isInProgress(e.name))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const entry of entries) {
+      const name = entry.name;
       const file = path.join(inbox, name);
       const format = options.format ?? formatOf(name);
       let read = 0;
       // Whatever was collected before this file (other files, another collector of the source) is counted apart.
       yield { checkpoint: async () => {} };
       try {
+        // A link could point anywhere on the machine: it is not followed, and goes to failed/ with the reason.
+        if (entry.isSymbolicLink())
+          throw new Error('a symbolic link, which the inbox does not follow; put the file itself in the inbox');
         if (!format) throw new Error(`unsupported file type; use one of ${Object.keys(EXTENSIONS).join(', ')}`);
         const records =
           format === 'csv'
