@@ -76,6 +76,16 @@ describe('expectations: warn, drop, quarantine and fail, with exact counts', { t
     );
     declare(
       root,
+      { ...base, name: 'checks_empty', partitionBy: 'day' },
+      `select id, v, date '2026-11-20' as day from (${VALUES_SQL}) where false`,
+    );
+    declare(
+      root,
+      { ...base, name: 'checks_text' },
+      `select id, cast(v as varchar) as v from (${VALUES_SQL}) where v is not null`,
+    );
+    declare(
+      root,
       { ...base, name: 'checks_paths', partitionBy: 'part' },
       `select id, v, 'a/../../../gold/victim' as part from (${VALUES_SQL})`,
     );
@@ -152,6 +162,24 @@ describe('expectations: warn, drop, quarantine and fail, with exact counts', { t
     );
   });
 
+  it("writes the empty file of a partitioned table with no rows in Hive's null partition, not beside the partitions", async () => {
+    const [result] = await runJob(env.rt, { layer: 'silver', root, select: ['checks_empty'] });
+    assert.equal(result!.status, 'succeeded', result!.error);
+    const { files } = (await env.rt.catalog.currentSnapshot({ layer: 'silver', name: 'checks_empty' }))!;
+    assert.deepEqual(
+      files.map((f) => [path.dirname(f.path), f.rowCount]),
+      [['silver/checks_empty/day=__HIVE_DEFAULT_PARTITION__', 0]],
+    );
+  });
+
+  it('keeps file statistics of a text column as text, even where the values read as numbers', async () => {
+    const [result] = await runJob(env.rt, { layer: 'silver', root, select: ['checks_text'] });
+    assert.equal(result!.status, 'succeeded', result!.error);
+    const [file] = (await env.rt.catalog.currentSnapshot({ layer: 'silver', name: 'checks_text' }))!.files;
+    assert.deepEqual(file!.columnStats!.v, { min: '1', max: '9' }); // as text: "10" < "9"
+    assert.deepEqual(file!.columnStats!.id, { min: 'r1', max: 'r9' });
+  });
+
   it('refuses a partition column that is not a date, before a file is written', async () => {
     const [result] = await runJob(env.rt, { layer: 'silver', root, select: ['checks_paths'] });
     assert.equal(result!.status, 'failed');
@@ -225,5 +253,4 @@ describe('schema evolution', { timeout: 120_000 }, () => {
     const [rebuilt] = await runJob(env.rt, { layer: 'silver', root, fullRefresh: true });
     assert.deepEqual([rebuilt!.status, rebuilt!.rowsOut], ['succeeded', 4]);
   });
-
 });
