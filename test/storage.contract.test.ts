@@ -1,6 +1,6 @@
 // One contract for the lake's object store, run against both backends: file:// (a folder) and s3:// (s3rver).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore, type ObjectStore } from '../lake/storage/index.ts';
@@ -84,6 +84,34 @@ for (const kind of ['file', 's3'] as LakeKind[]) {
       await store.putBytes('a/one.txt', 'v3');
       assert.equal((await store.getBytes('a/one.txt')).toString(), 'v3');
       assert.equal((await store.list('a/')).length, 1);
+    });
+
+    it('sweeps local leftovers older than asked: unfinished writes, and cached copies of unknown objects', async () => {
+      await store.putBytes('c/known.txt', 'k');
+      await store.putBytes('c/gone.txt', 'g');
+      const cached = [await store.localPath('c/known.txt'), await store.localPath('c/gone.txt')];
+      // An unfinished write of each backend: the file store's temporary sibling, the S3 cache's partial download.
+      const unfinished = kind === 'file' ? `${cached[0]}.tmp-1234` : `${cached[0]}.part-1234`;
+      writeFileSync(unfinished, 'half');
+      const known = new Set(['c/known.txt', 'a/one.txt']);
+      const soon = new Date(Date.now() + 60_000);
+      assert.deepEqual(await store.sweep({ before: new Date(Date.now() - 60_000), known, dryRun: false }), {
+        temporary: [],
+        staleCache: [],
+      });
+      const found = await store.sweep({ before: soon, known, dryRun: true });
+      assert.deepEqual(found.temporary, [unfinished]);
+      // Only S3 has a cache (the file store's objects are the lake itself): copies of objects no longer known go, the
+      // deleted big file's among them.
+      assert.deepEqual(
+        found.staleCache.map((f) => path.basename(f).replace(/\.[^.]*$/, '')),
+        kind === 's3' ? ['big.parquet', 'gone.txt'] : [],
+      );
+      assert.ok(existsSync(unfinished), 'a dry run removes nothing');
+      await store.sweep({ before: soon, known, dryRun: false });
+      assert.ok(!existsSync(unfinished));
+      assert.equal(existsSync(cached[1]!), kind === 'file');
+      assert.equal(readFileSync(await store.localPath('c/known.txt'), 'utf8'), 'k');
     });
   });
 }
