@@ -171,7 +171,7 @@ describe('the API against hostile clients', { timeout: 300_000 }, () => {
       '{"id":1,"big":9007199254740993,"at":"2026-11-12T09:00:00.123456Z","local_at":"2026-11-12T09:00:00.000001Z"}';
     const second =
       '{"id":2,"big":-9223372036854775808,"at":"2026-11-12T09:00:00.123457Z","local_at":"2026-11-12T09:00:00.000Z"}';
-    assert.match(await get('order=id'), new RegExp(`"rows":\\[${escape(first)},${escape(second)}\\]`));
+    assert.match(await get('order=id'), new RegExp(`"rows":\\[${escapeRegExp(first)},${escapeRegExp(second)}\\]`));
     assert.equal(await get('order=id&format=ndjson'), `${first}\n${second}\n`);
     assert.equal(
       await get('order=id&format=csv'),
@@ -185,7 +185,7 @@ describe('the API against hostile clients', { timeout: 300_000 }, () => {
       'big=9007199254740993',
       'local_at=2026-11-12T09:00:00.000001Z',
     ])
-      assert.match(await get(filter), new RegExp(`"rows":\\[${escape(first)}\\]`), filter);
+      assert.match(await get(filter), new RegExp(`"rows":\\[${escapeRegExp(first)}\\]`), filter);
   });
 });
 
@@ -304,4 +304,4 @@ describe('HTTP at its edges', { timeout: 120_000 }, () => {
   });
 });
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
