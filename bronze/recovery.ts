@@ -67,7 +67,7 @@ export async function committedIds(
   await writeFile(idsFile, `id\n${ids.join('\n')}\n`);
   const paths = await Promise.all(candidates.map((f) => rt.store.localPath(f.path)));
   const rows = await duck.all(
-    `select distinct f._stream_id as id from read_parquet([${paths.map(sqlString).join(', ')}]) f
+    `select distinct f._stream_id as id from read_parquet([${paths.map(sqlString).join(', ')}], hive_partitioning = false) f
        join read_csv(${sqlString(idsFile)}, header = true, columns = {'id': 'VARCHAR'}) r on f._stream_id = r.id`,
   );
   return new Set(rows.map((r) => r.id as string));

@@ -119,7 +119,7 @@ export async function replayDeadLetters(
 
 async function readFiles(rt: Runtime, files: LiveFile[]): Promise<string> {
   const paths = await Promise.all(files.map((f) => rt.store.localPath(f.path)));
-  return `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)`;
+  return `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)`;
 }
 
 /** Letters not replayed yet, oldest first. */

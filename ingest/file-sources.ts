@@ -124,7 +124,7 @@ export function readerOf(file: string, format: FileFormat, csv?: { delimiter: st
     case 'ndjson':
       return `read_json(${f}, format = 'newline_delimited')`;
     case 'parquet':
-      return `read_parquet(${f})`;
+      return `read_parquet(${f}, hive_partitioning = false)`;
   }
 }
 

@@ -44,7 +44,7 @@ export async function writeQuarantine(
   if (base && !w.replace && base.files.length) {
     const paths = await Promise.all(base.files.map((f) => rt.store.localPath(f.path)));
     await duck.run(
-      `create or replace temp view __quarantined as select raw_md5 from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)`,
+      `create or replace temp view __quarantined as select raw_md5 from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)`,
     );
     rows = `select * from (${rows}) as n where raw_md5 not in (select raw_md5 from __quarantined)`;
   }

@@ -127,13 +127,13 @@ export async function compactTable(rt: Runtime, table: TableRef, options: Compac
       for (const [i, files] of merges.entries()) {
         const inputs = await Promise.all(files.map((f) => rt.store.localPath(f.path)));
         const local = path.join(tmpDir, `${i}.parquet`);
-        const source = `read_parquet([${inputs.map(sqlString).join(', ')}])`;
+        const source = `read_parquet([${inputs.map(sqlString).join(', ')}], hive_partitioning = false)`;
         const order = files.every((f) => f.streamFirstId) ? ' order by _stream_id' : '';
         await duck.run(
           `copy (select * from ${source}${order}) to ${sqlString(local)} (format parquet, compression zstd)`,
         );
         const expected = files.reduce((n, f) => n + f.rowCount, 0);
-        const written = Number(await duck.scalar(`select count(*) from read_parquet(${sqlString(local)})`));
+        const written = Number(await duck.scalar(`select count(*) from read_parquet(${sqlString(local)}, hive_partitioning = false)`));
         if (written !== expected)
           throw new TerminalError(
             `${qualifiedName(table)}: compaction wrote ${written} rows for ${expected}; nothing committed`,

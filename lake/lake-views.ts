@@ -58,9 +58,10 @@ export async function attachFiles(
     return;
   }
   const chosen = files.length ? files : allFiles.slice(0, 1);
+  // Partition values come from the catalog, never from folder names (hive_partitioning off): a path is only a path.
   const paths = await Promise.all(chosen.map((f) => rt.store.localPath(f.path)));
   const condition = files.length ? where : 'false';
   await duck.run(
-    `create or replace view ${view} as select * from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)${condition ? ` where ${condition}` : ''}`,
+    `create or replace view ${view} as select * from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)${condition ? ` where ${condition}` : ''}`,
   );
 }

@@ -31,9 +31,15 @@ if (mode === 'strata') {
       const page = rows.slice(0, limit).map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])));
       const last = rows.length > limit ? rows[limit - 1] : undefined;
       const nextCursor = last
-        ? Buffer.from(JSON.stringify({ o: '-date', k: [last.__strata_key_0, last.__strata_key_1] })).toString(
-            'base64url',
-          )
+        ? Buffer.from(
+            JSON.stringify({
+              o: '-date',
+              // The sort key, then the primary key's other columns: every __strata_key_<i> the query selected.
+              k: Object.keys(last)
+                .filter((k) => k.startsWith('__strata_key_'))
+                .map((k) => last[k]),
+            }),
+          ).toString('base64url')
         : null;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(

@@ -122,7 +122,7 @@ export const idsOf = (files: LiveFile[]) => files.map((f) => f.fileId);
 export async function filesQuery(ctx: TableRunContext, files: LiveFile[]): Promise<string | undefined> {
   if (files.length === 0) return undefined;
   const paths = await Promise.all(files.map((f) => ctx.rt.store.localPath(f.path)));
-  return `select * from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true)`;
+  return `select * from read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = false)`;
 }
 
 export async function describe(duck: DuckSession, sql: string): Promise<ColumnType[]> {

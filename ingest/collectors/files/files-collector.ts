@@ -252,7 +252,7 @@ async function* parquetRecords(file: string): AsyncGenerator<RawRecord> {
   try {
     if (plain) await link(file, plain).catch(() => copyFile(file, plain));
     // The alias cannot be a column's name: `to_json(t)` of a file with a column t would give that column alone.
-    const rows = `select to_json(__strata_row)::varchar from read_parquet(${sqlString(plain ?? file)}) __strata_row`;
+    const rows = `select to_json(__strata_row)::varchar from read_parquet(${sqlString(plain ?? file)}, hive_partitioning = false) __strata_row`;
     for await (const texts of duck.streamColumn(rows)) for (const text of texts) yield { text: String(text) };
   } finally {
     duck.close();

@@ -35,8 +35,23 @@ tableTest({
           },
           expect: {
             rows: [
-              { listing_id: 'B1', city: 'Bordeaux', price_eur: 250000, price_m2: 4166.67, origin: 'api' },
-              { listing_id: 'B2', city: 'Bordeaux', price_eur: 180000, price_m2: 3000, origin: 'legacy' },
+              // Each origin's own spelling, and one key to group them by.
+              {
+                listing_id: 'B1',
+                city: 'bordeaux',
+                city_key: 'bordeaux',
+                price_eur: 250000,
+                price_m2: 4166.67,
+                origin: 'api',
+              },
+              {
+                listing_id: 'B2',
+                city: 'BORDEAUX',
+                city_key: 'bordeaux',
+                price_eur: 180000,
+                price_m2: 3000,
+                origin: 'legacy',
+              },
             ],
             quarantine: 1,
           },
