@@ -133,7 +133,9 @@ export async function compactTable(rt: Runtime, table: TableRef, options: Compac
           `copy (select * from ${source}${order}) to ${sqlString(local)} (format parquet, compression zstd)`,
         );
         const expected = files.reduce((n, f) => n + f.rowCount, 0);
-        const written = Number(await duck.scalar(`select count(*) from read_parquet(${sqlString(local)}, hive_partitioning = false)`));
+        const written = Number(
+          await duck.scalar(`select count(*) from read_parquet(${sqlString(local)}, hive_partitioning = false)`),
+        );
         if (written !== expected)
           throw new TerminalError(
             `${qualifiedName(table)}: compaction wrote ${written} rows for ${expected}; nothing committed`,
