@@ -106,7 +106,7 @@ const metricsRoute = createRoute({
     200: {
       description: 'The Prometheus text exposition format',
       content: {
-        'text/plain': { schema: z.string().openapi({ example: 'strata_stream_backlog{source="weather"} 0' }) },
+        'text/plain': { schema: z.string().openapi({ example: 'strata_stream_backlog{source="shop_orders"} 0' }) },
       },
     },
     ...errorResponses(414, 429),
