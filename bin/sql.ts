@@ -29,10 +29,22 @@ const { values } = parseCommand({
 
 /** Runs a query and prints its rows; a query that names a table born after --as-of says so. */
 async function print(duck: DuckSession, query: string, gaps: { table: string; note: string }[] = []): Promise<void> {
-  const { columns, rows } = await duck.allJson(query).catch((error: unknown) => {
+  const { columns, rows } = await duck.allJson(query).catch(async (error: unknown) => {
     const message = String((error as Error).message);
     const notes = gaps.filter((g) => new RegExp(`\\b${g.table.split('.')[1]}\\b`).test(message)).map((g) => g.note);
-    throw notes.length ? new TerminalError(notes.join('\n'), { cause: error }) : error;
+    if (notes.length) throw new TerminalError(notes.join('\n'), { cause: error });
+    // DuckDB would suggest its own catalog ("Did you mean duckdb_tables?"): name the lake's tables instead.
+    const missing = /Table with name (\S+) does not exist/.exec(message)?.[1];
+    if (missing) {
+      const tables = await duck.all(
+        "select table_schema || '.' || table_name as name from information_schema.tables where table_schema in ('bronze', 'silver', 'gold') order by 1",
+      );
+      throw new TerminalError(
+        `no table "${missing}" in the lake; its tables: ${tables.map((t) => String(t.name)).join(', ') || 'none yet (pnpm demo fills it)'}`,
+        { cause: error },
+      );
+    }
+    throw error;
   });
   const shown = rows.slice(0, 1000);
   console.log(

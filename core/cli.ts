@@ -77,9 +77,21 @@ export function parseCommand<O extends Record<string, OptionSpec>>(
       if (o.type === 'boolean') (values as Record<string, unknown>)[name] ??= false;
     return { values: values as Values<O>, positionals };
   } catch (error) {
-    console.error(`${(error as Error).message}\nRun with --help to see the options.`);
+    console.error(argumentError(error as Error & { code?: string }, Object.keys(spec.options)));
     process.exit(2);
   }
+}
+
+/** What a command says of arguments it cannot take: the option it does not know, and those it does. */
+export function argumentError(error: Error & { code?: string }, options: string[]): string {
+  const known = ['--help', ...options.map((o) => `--${o}`)].join(', ');
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const option = /'([^']+)'/.exec(error.message)?.[1] ?? 'an option';
+    return `Unknown option ${option}; the options are ${known}. Run with --help to see what each does.`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    return `${error.message.split('.')[0]}: this command takes options only (${known}). Run with --help.`;
+  return `${error.message}\nRun with --help to see the options.`;
 }
 
 /** How long a failed command may take to close what it opened before it exits anyway. */

@@ -263,7 +263,17 @@ describe('the API', { timeout: 240_000 }, () => {
       [firstMinute[0], Math.max(...firstMinute), Math.min(...firstMinute), firstMinute[3], 4],
     );
     assert.equal((await app.request('/v1/crypto/NOPE/latest')).status, 404);
+    // An unknown coin is unknown for its candles too, not an empty list.
+    const noCandles = await app.request('/v1/crypto/NOPE/candles');
+    assert.equal(noCandles.status, 404);
+    assert.match(((await noCandles.json()) as Json).error.message, /no prices for NOPE; GET \/v1\/crypto lists/);
     assert.equal((await app.request('/v1/crypto/btc;drop/latest')).status, 400);
+  });
+
+  it('names the valid kinds when asked for runs of an unknown one', async () => {
+    const res = await app.request('/v1/runs?kind=nosuch');
+    assert.equal(res.status, 400);
+    assert.match(((await res.json()) as Json).error.message, /kind.*collect.*job:silver.*replay/s);
   });
 
   it('pages through the run log newest first, filtered by kind', async () => {

@@ -243,6 +243,28 @@ describe('incremental job runs', { timeout: 180_000 }, () => {
       assert.match(stdout, /\(1 row\)/);
     });
 
+    it("pnpm sql names the lake's tables for one that does not exist, and an unknown option with the valid ones", async () => {
+      const failed = await pnpm(['bin/sql.ts', '-c', 'select * from silver.nosuch']).then(
+        () => assert.fail('no such table'),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(failed.code, 2);
+      assert.match(
+        failed.stderr,
+        /no table "nosuch" in the lake; its tables: .*bronze\.weather.*silver\.weather_observations/,
+      );
+      assert.doesNotMatch(failed.stderr, /duckdb_tables/);
+      const bogus = await pnpm(['bin/sql.ts', '--bogus']).then(
+        () => assert.fail('no such option'),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.equal(bogus.code, 2);
+      assert.match(
+        bogus.stderr,
+        /^Unknown option --bogus; the options are --help, --command, --as-of\. Run with --help/,
+      );
+    });
+
     it("pnpm sql --as-of a time before the first snapshot says so and names that snapshot's time", async () => {
       const [first] = await env.rt.catalog.firstCommits();
       const before = new Date(first!.committedAt.getTime() - 60_000).toISOString();

@@ -4,6 +4,18 @@ import { hostname } from 'node:os';
 import type { Pool } from '../../core/postgres.ts';
 
 export const RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
+
+/** Every kind of run the pipeline records. */
+export const RUN_KINDS = [
+  'collect',
+  'bronze',
+  'job:silver',
+  'job:gold',
+  'load',
+  'stream',
+  'compact',
+  'replay',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /**

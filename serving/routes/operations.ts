@@ -2,7 +2,7 @@
 // log, its quarantine tables and the Redis streams.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
-import { RUN_STATUSES } from '../../lake/catalog/runs.ts';
+import { RUN_KINDS, RUN_STATUSES } from '../../lake/catalog/runs.ts';
 import type { Pool } from '../../core/postgres.ts';
 import { CatalogReadModel } from '../../lake/catalog/read-model.ts';
 import type { Context } from 'hono';
@@ -24,10 +24,9 @@ const runsRoute = createRoute({
   request: {
     query: z.object({
       kind: z
-        .string()
-        .max(40)
+        .enum(RUN_KINDS)
         .optional()
-        .openapi({ description: 'collect, bronze, job:silver, job:gold or load', example: 'job:silver' }),
+        .openapi({ description: `One of ${RUN_KINDS.join(', ')}`, example: 'job:silver' }),
       target: z
         .string()
         .max(200)

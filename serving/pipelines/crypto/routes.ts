@@ -85,9 +85,11 @@ const candlesRoute = createRoute({
   },
   responses: {
     200: { description: 'Candles, oldest first', content: { 'application/json': { schema: CandleListSchema } } },
-    ...errorResponses(400, 414, 429, 503),
+    ...errorResponses(400, 404, 414, 429, 503),
   },
 });
+
+const noPrices = (symbol: string) => `no prices for ${symbol}; GET /v1/crypto lists the coins that have some`;
 
 export const routes: PipelineRoutes = {
   tag: { name: 'crypto', description: 'Latest coin prices and candles' },
@@ -117,8 +119,7 @@ export const routes: PipelineRoutes = {
         [symbol],
       );
       const last = rows[0];
-      if (!last)
-        apiError(404, `no prices for ${symbol}; GET /v1/tables/crypto_ohlc_minute?fields=symbol lists the coins`);
+      if (!last) apiError(404, noPrices(symbol));
       return c.json(
         { symbol, price: Number(last.close), minute: last.period_start.toISOString(), at: last.close_at.toISOString() },
         200,
@@ -140,6 +141,7 @@ export const routes: PipelineRoutes = {
         `select * from (select period_start, open, high, low, close, ticks from gold.${table} where symbol = $1 order by period_start desc limit ${limitOf(limit, 1440, 60)}) as last order by period_start`,
         [symbol],
       );
+      if (!rows.length) apiError(404, noPrices(symbol));
       return c.json(
         {
           symbol,
