@@ -198,7 +198,7 @@ describe('internal error texts', { timeout: 120_000 }, () => {
     env = await isolatedRuntime();
     await env.rt.pool.query(
       `insert into strata_catalog.runs (run_id, kind, target, status, finished_at, error, details)
-       values ('r-1', 'ingest', 'weather', 'failed', now(), $1, $2)`,
+       values ('r-1', 'collect', 'weather', 'failed', now(), $1, $2)`,
       [ERROR, JSON.stringify({ errors: [ERROR] })],
     );
   });
@@ -208,7 +208,7 @@ describe('internal error texts', { timeout: 120_000 }, () => {
     const app = createApp({ pool: env.rt.pool, settings: { rateLimitPerMinute: 0, keys: [KEY] } });
     const runs = async (headers: Record<string, string>) =>
       (
-        (await (await app.request('/v1/runs?kind=ingest', { headers })).json()) as {
+        (await (await app.request('/v1/runs?kind=collect', { headers })).json()) as {
           runs: { error: string; details: { errors: string[] } }[];
         }
       ).runs[0]!;
