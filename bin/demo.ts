@@ -1,8 +1,8 @@
 // `pnpm demo`: starts the local services, serves the weather fixture API, runs collect → bronze → silver → gold →
 // PostgreSQL, starts the API in the background, and prints what each stage holds and where to look.
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config, loadConfig } from '../core/config.ts';
-import { redact, withRuntime } from '../lake/runtime.ts';
+import { config, loadConfig, redactUrl } from '../core/config.ts';
+import { withRuntime } from '../lake/runtime.ts';
 import { servicesUp, type ServiceName } from '../infra/local/index.ts';
 import { FIXTURE_PATH, startWeatherFixtureServer } from '../ingest/sources/weather/fixtures/server.ts';
 import { runSourcePipeline, type SourcePipeline } from '../pipeline/run-source.ts';
@@ -66,7 +66,7 @@ runMain(async () => {
   }
   // Local mode's default password is no secret (README gives it); a password of the user's own stays hidden.
   const ownDatabaseUrl = new URL(cfg.databaseUrl).password !== new URL(loadConfig({}).databaseUrl).password;
-  const psql = `psql '${ownDatabaseUrl ? redact(cfg.databaseUrl) : cfg.databaseUrl}' -c 'select * from gold.weather_daily limit 5'`;
+  const psql = `psql '${ownDatabaseUrl ? redactUrl(cfg.databaseUrl) : cfg.databaseUrl}' -c 'select * from gold.weather_daily limit 5'`;
   console.log(`
 Where to look
    Dashboard    ${api}/

@@ -2,7 +2,7 @@
 // deleted by hand) are reported: only a restore can bring them back. Orphans (objects the catalog never recorded, past
 // the vacuum's minimum age), temporary files of writes that never finished, and cached copies of objects no longer
 // known are safe to remove, and are removed with `repair`.
-import { findOrphans, ORPHAN_MIN_AGE_MILLIS } from './vacuum.ts';
+import { findOrphans, orphanCutoff } from './vacuum.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface CheckOptions {
@@ -25,14 +25,15 @@ export interface CheckResult {
 
 export async function checkLake(rt: Runtime, options: CheckOptions): Promise<CheckResult> {
   const now = options.now ?? new Date();
+  // One read of the catalog serves both directions: recorded but absent, and present but unrecorded.
   const recorded = await rt.catalog.recordedFiles();
-  const found = await findOrphans(rt, options.retentionMillis, now);
+  const known = new Set(recorded.map((f) => f.path));
+  const found = await findOrphans(rt, options.retentionMillis, now, known);
   const present = new Set(found.objects.map((o) => o.key));
   const missing = recorded.filter((f) => !present.has(f.path));
-  const cutoff = new Date(now.getTime() - Math.max(options.retentionMillis, ORPHAN_MIN_AGE_MILLIS));
   const swept = await rt.store.sweep({
-    before: cutoff,
-    known: new Set(recorded.map((f) => f.path)),
+    before: orphanCutoff(now, options.retentionMillis),
+    known,
     dryRun: !options.repair,
   });
   const orphans = found.orphans.map((o) => o.key);

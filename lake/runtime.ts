@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import { Catalog } from './catalog/catalog.ts';
 import { RunLog } from './catalog/runs.ts';
-import type { Config } from '../core/config.ts';
+import { type Config, redactUrl } from '../core/config.ts';
 import { TransientError } from '../core/errors.ts';
 import { withRetry } from '../core/retry.ts';
 import { createPool, type Pool } from '../core/postgres.ts';
@@ -49,7 +49,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     const code = codeOf(error);
     if (code && CONNECTION_FAILURES.has(code)) {
       throw new TransientError(
-        `Cannot reach the catalog database at ${redact(config.databaseUrl)} (${code}). Start local services with \`pnpm infra:up\` or set DATABASE_URL.`,
+        `Cannot reach the catalog database at ${redactUrl(config.databaseUrl)} (${code}). Start local services with \`pnpm infra:up\` or set DATABASE_URL.`,
         { cause: error },
       );
     }
@@ -96,16 +96,5 @@ export async function withRuntime<T>(config: Config, fn: (rt: Runtime) => Promis
     return await fn(rt);
   } finally {
     await rt.close();
-  }
-}
-
-/** A connection URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
   }
 }

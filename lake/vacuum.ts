@@ -24,19 +24,27 @@ export interface VacuumResult {
  */
 export const ORPHAN_MIN_AGE_MILLIS = 3_600_000;
 
-/** Objects of the lake the catalog knows nothing of, older than the retention and ORPHAN_MIN_AGE_MILLIS. */
+/** Before this time an unknown object (or a leftover local file) is old enough to remove. */
+export const orphanCutoff = (now: Date, retentionMillis: number): Date =>
+  new Date(now.getTime() - Math.max(retentionMillis, ORPHAN_MIN_AGE_MILLIS));
+
+/**
+ * Objects of the lake the catalog knows nothing of, older than the retention and ORPHAN_MIN_AGE_MILLIS. `known` is
+ * the catalog's paths (read here unless the caller has them).
+ */
 export async function findOrphans(
   rt: Runtime,
   retentionMillis: number,
   now = new Date(),
+  known?: Set<string>,
 ): Promise<{ orphans: ObjectInfo[]; young: ObjectInfo[]; objects: ObjectInfo[] }> {
-  const known = await rt.catalog.knownPaths();
+  const paths = known ?? (await rt.catalog.knownPaths());
   const objects = (await Promise.all(LAYERS.map((layer) => rt.store.list(`${layer}/`)))).flat();
-  const cutoff = now.getTime() - Math.max(retentionMillis, ORPHAN_MIN_AGE_MILLIS);
-  const unknown = objects.filter((o) => !known.has(o.key));
+  const cutoff = orphanCutoff(now, retentionMillis);
+  const unknown = objects.filter((o) => !paths.has(o.key));
   return {
-    orphans: unknown.filter((o) => o.modifiedAt.getTime() < cutoff),
-    young: unknown.filter((o) => o.modifiedAt.getTime() >= cutoff),
+    orphans: unknown.filter((o) => o.modifiedAt < cutoff),
+    young: unknown.filter((o) => o.modifiedAt >= cutoff),
     objects,
   };
 }
