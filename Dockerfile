@@ -6,9 +6,13 @@ RUN apt-get update && apt-get install -y --no-install-recommends chromium && rm 
 WORKDIR /app
 RUN npm i -g pnpm
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+# The install compiles the project to dist/ (its prepare script); the compiler comes first, the sources after.
+COPY bin/strata.mjs bin/
+COPY core/build core/build/
 RUN pnpm install --frozen-lockfile --prod=false
 COPY . .
+RUN node bin/strata.mjs build
 ENV STRATA_DATA_DIR=/var/lib/strata
-RUN mkdir -p /var/lib/strata && chown node:node /var/lib/strata
+RUN mkdir -p /var/lib/strata && chown -R node:node /var/lib/strata dist
 USER node
 CMD ["pnpm", "serve"]

@@ -1,10 +1,6 @@
 // `pnpm bronze`: the long-running bronze writer (or `--once` to drain and exit), one loop per source stream.
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
-import { drainAll, followStreams } from '../bronze/bronze-service.ts';
-import { SOURCES } from '../ingest/sources/index.ts';
-import { withRuntime } from '../lake/runtime.ts';
-import { bronzeSummary } from '../pipeline/summary.ts';
+import { sourceFolders } from '../ingest/sources/folders.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm bronze [--once] [--source <name>] [--consumer <name>]',
@@ -16,7 +12,11 @@ const { values } = parseCommand({
     'SIGTERM/SIGINT, or with --once until the streams are drained. Several writers (distinct --consumer names) share a stream.',
   options: {
     once: { type: 'boolean', description: 'Drain the streams and exit (exit code 1 if a source failed)' },
-    source: { type: 'string', valueName: 'name', description: `Only this source (${Object.keys(SOURCES).join(', ')})` },
+    source: {
+      type: 'string',
+      valueName: 'name',
+      description: `Only this source (${sourceFolders().join(', ')}, or a file source)`,
+    },
     consumer: {
       type: 'string',
       valueName: 'name',
@@ -29,6 +29,13 @@ const { values } = parseCommand({
     'files it adds (in the background, and once after --once): STRATA_COMPACT_MIN_FILES, STRATA_COMPACT_TARGET_MB,\n' +
     'STRATA_COMPACT_INTERVAL_SECONDS (docs/configuration.md).',
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { SOURCES } = await import('../ingest/sources/index.ts');
+const { config } = await import('../core/config.ts');
+const { drainAll, followStreams } = await import('../bronze/bronze-service.ts');
+const { withRuntime } = await import('../lake/runtime.ts');
+const { bronzeSummary } = await import('../pipeline/summary.ts');
 
 runMain(async () => {
   const sources = values.source ? [values.source] : Object.keys(SOURCES);

@@ -1,15 +1,8 @@
 // `pnpm demo`: starts the local services, serves the weather fixture API, runs collect → bronze → silver → gold →
 // PostgreSQL, starts the API in the background, and prints what each stage holds and where to look.
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config, loadConfig, redactUrl } from '../core/config.ts';
-import { withRuntime } from '../lake/runtime.ts';
-import { servicesUp, type ServiceName } from '../infra/local/index.ts';
-import { FIXTURE_PATH, startWeatherFixtureServer } from '../ingest/sources/weather/fixtures/server.ts';
-import { runSourcePipeline, type SourcePipeline } from '../pipeline/run-source.ts';
-import { printStageTotals, stageReporter } from '../pipeline/source-report.ts';
-import { weatherSource } from '../ingest/sources/weather/source.ts';
-
-const WEATHER: SourcePipeline = { source: weatherSource, silver: 'weather_observations', gold: 'weather_daily' };
+import type { ServiceName } from '../infra/local/index.ts';
+import type { SourcePipeline } from '../pipeline/run-source.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm demo [--no-api]',
@@ -19,6 +12,17 @@ const { values } = parseCommand({
     'Idempotent: a second run collects only duplicates and changes no totals. Stop everything with `pnpm infra:down`.',
   options: { 'no-api': { type: 'boolean', description: 'Do not start the API in the background at the end' } },
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config, loadConfig, redactUrl } = await import('../core/config.ts');
+const { withRuntime } = await import('../lake/runtime.ts');
+const { servicesUp } = await import('../infra/local/index.ts');
+const { FIXTURE_PATH, startWeatherFixtureServer } = await import('../ingest/sources/weather/fixtures/server.ts');
+const { runSourcePipeline } = await import('../pipeline/run-source.ts');
+const { printStageTotals, stageReporter } = await import('../pipeline/source-report.ts');
+const { weatherSource } = await import('../ingest/sources/weather/source.ts');
+
+const WEATHER: SourcePipeline = { source: weatherSource, silver: 'weather_observations', gold: 'weather_daily' };
 
 runMain(async () => {
   const cfg = config();

@@ -1,12 +1,8 @@
 // `pnpm fixtures:serve`: sources' fixtures in the foreground, for trying collectors by hand.
 import { rmSync } from 'node:fs';
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config, envOf } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
 import type { ServedFixture } from '../ingest/fixture.ts';
-import { fixtureAddresses, sourceFixture } from '../ingest/sources/index.ts';
-import { livePid, writePidFile } from '../infra/local/process.ts';
-import { pidFileOf } from '../infra/local/service.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm fixtures:serve [--source <name>|all] [--days <n>] [--host <address>] [--port <n>]',
@@ -30,6 +26,12 @@ const { values } = parseCommand({
     },
   },
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config, envOf } = await import('../core/config.ts');
+const { fixtureAddresses, sourceFixture } = await import('../ingest/sources/index.ts');
+const { livePid, writePidFile } = await import('../infra/local/process.ts');
+const { pidFileOf } = await import('../infra/local/service.ts');
 
 runMain(async () => {
   const cfg = config();

@@ -2,16 +2,8 @@
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import {
-  SERVICE_NAMES,
-  servicesDown,
-  servicesStatus,
-  servicesUp,
-  type ServiceName,
-  type ServiceStatus,
-} from '../infra/local/index.ts';
+import { SERVICE_NAMES, type ServiceName, type ServiceStatus } from '../infra/local/service.ts';
 
 const BACKING: ServiceName[] = ['redis', 'postgres', 's3'];
 
@@ -32,6 +24,12 @@ const { values, positionals } = parseCommand({
     'As root, PostgreSQL runs as the postgres user; if it cannot enter the data folder, its cluster lives in /var/lib/strata/<folder>-<hash>/,\n' +
     'linked from <data dir>/postgres (docs/local-mode.md).',
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { servicesDown, servicesStatus, servicesUp } = await import('../infra/local/index.ts');
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config } = await import('../core/config.ts');
 
 runMain(async () => {
   const action = positionals[0];

@@ -3,15 +3,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import { FILE_FORMATS, type FileFormat } from '../ingest/collectors/files/files-collector.ts';
-import { fileInbox, fileSource } from '../ingest/file-source.ts';
-import { declareFileSource, placeInInbox } from '../ingest/ingest-file.ts';
-import { CODE_SOURCES } from '../ingest/sources/index.ts';
-import { withRuntime } from '../lake/runtime.ts';
-import { collectOnce } from '../pipeline/collect.ts';
-import { ingestSummary } from '../pipeline/summary.ts';
+import type { FileFormat } from '../ingest/collectors/files/files-collector.ts';
 
 const { values, positionals } = parseCommand({
   usage:
@@ -56,6 +49,16 @@ const { values, positionals } = parseCommand({
     'More files for a source: drop them in <data dir>/inbox/<source>/ and run `pnpm ingest:run <source>` (or --watch).',
   allowPositionals: true,
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config } = await import('../core/config.ts');
+const { FILE_FORMATS } = await import('../ingest/collectors/files/files-collector.ts');
+const { fileInbox, fileSource } = await import('../ingest/file-source.ts');
+const { declareFileSource, placeInInbox } = await import('../ingest/ingest-file.ts');
+const { CODE_SOURCES } = await import('../ingest/sources/index.ts');
+const { withRuntime } = await import('../lake/runtime.ts');
+const { collectOnce } = await import('../pipeline/collect.ts');
+const { ingestSummary } = await import('../pipeline/summary.ts');
 
 const KIB = 1024;
 

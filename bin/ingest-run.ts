@@ -1,18 +1,14 @@
 // `pnpm ingest:run <source>`: runs one collection of a source into its Redis stream and prints the counts.
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import { SOURCES } from '../ingest/sources/index.ts';
-import { withRuntime } from '../lake/runtime.ts';
-import { collectOnce, watchSource } from '../pipeline/collect.ts';
-import { ingestSummary } from '../pipeline/summary.ts';
+import { sourceFolders } from '../ingest/sources/folders.ts';
 
 const { values, positionals } = parseCommand({
   usage: 'pnpm ingest:run <source> [--base-url <url>] [--watch [--interval-seconds <s>]]',
   summary:
     'Collects one source into its Redis stream, with dedup (Bloom filter + exact check) and a dead-letter stream. At\n' +
     'STRATA_STREAM_MAX_BACKLOG it pauses while a bronze writer catches up, or, when none is running, writes the backlog to\n' +
-    `bronze itself, so it always finishes. Sources: ${Object.keys(SOURCES).join(', ')}.`,
+    `bronze itself, so it always finishes. Sources: ${sourceFolders().join(', ')}, and the files declared by \`pnpm ingest:file\` (see \`pnpm sources\`).`,
   options: {
     'base-url': {
       type: 'string',
@@ -33,6 +29,13 @@ const { values, positionals } = parseCommand({
   },
   allowPositionals: true,
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { SOURCES } = await import('../ingest/sources/index.ts');
+const { config } = await import('../core/config.ts');
+const { withRuntime } = await import('../lake/runtime.ts');
+const { collectOnce, watchSource } = await import('../pipeline/collect.ts');
+const { ingestSummary } = await import('../pipeline/summary.ts');
 
 runMain(async () => {
   const name = positionals[0];

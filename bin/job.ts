@@ -1,11 +1,7 @@
 // `pnpm job:silver` and `pnpm job:gold`: run declared tables in dependency order, incrementally by default.
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import { parseRange, planJob, type JobOptions } from '../jobs/job-runner.ts';
-import { withRuntime } from '../lake/runtime.ts';
-import { runBatch } from '../pipeline/run-batch.ts';
-import { jobSummary, loadSummary, planSummary } from '../pipeline/summary.ts';
+import type { JobOptions } from '../jobs/job-runner.ts';
 
 const { values, positionals } = parseCommand({
   usage:
@@ -40,6 +36,13 @@ const { values, positionals } = parseCommand({
     '  pnpm job:silver --select shop_orders+ --from 2026-11-20 --to 2026-11-20\n  pnpm job:silver --full-refresh --dry-run',
   allowPositionals: true,
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config } = await import('../core/config.ts');
+const { parseRange, planJob } = await import('../jobs/job-runner.ts');
+const { withRuntime } = await import('../lake/runtime.ts');
+const { runBatch } = await import('../pipeline/run-batch.ts');
+const { jobSummary, loadSummary, planSummary } = await import('../pipeline/summary.ts');
 
 runMain(async () => {
   const layer = positionals[0];

@@ -1,17 +1,10 @@
 // `pnpm lake:compact`, `pnpm lake:vacuum`, `pnpm lake:check` and `pnpm lake:catalog`: lake maintenance through the
 // catalog. Compaction, vacuum and a repair hold the jobs lock, so none runs beside a job.
 import { parseCommand, runMain } from '../core/cli.ts';
-import { compactSummary } from '../pipeline/summary.ts';
-import { config } from '../core/config.ts';
-import { refOf } from '../lake/catalog/catalog.ts';
 import { TerminalError } from '../core/errors.ts';
-import { compactTable, type CompactResult } from '../lake/compact.ts';
-import { vacuumLake } from '../lake/vacuum.ts';
-import { checkLake, type CheckResult } from '../lake/check.ts';
-import { withJobLock } from '../jobs/job-lock.ts';
-import { writeLakeCatalog } from '../jobs/lake-catalog.ts';
+import type { CompactResult } from '../lake/compact.ts';
+import type { CheckResult } from '../lake/check.ts';
 import path from 'node:path';
-import { withRuntime } from '../lake/runtime.ts';
 
 const { values, positionals } = parseCommand({
   usage:
@@ -57,6 +50,17 @@ const { values, positionals } = parseCommand({
   },
   allowPositionals: true,
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { compactSummary } = await import('../pipeline/summary.ts');
+const { config } = await import('../core/config.ts');
+const { refOf } = await import('../lake/catalog/catalog.ts');
+const { compactTable } = await import('../lake/compact.ts');
+const { vacuumLake } = await import('../lake/vacuum.ts');
+const { checkLake } = await import('../lake/check.ts');
+const { withJobLock } = await import('../jobs/job-lock.ts');
+const { writeLakeCatalog } = await import('../jobs/lake-catalog.ts');
+const { withRuntime } = await import('../lake/runtime.ts');
 
 runMain(async () => {
   const action = positionals[0];

@@ -1,7 +1,7 @@
 // `pnpm new:source <name> --kind files|http|web|database`: a working source and its silver table, with their tests.
 import { parseCommand, runMain } from '../core/cli.ts';
 import { TerminalError } from '../core/errors.ts';
-import { SOURCE_KINDS, scaffoldSource, type SourceKind } from '../pipeline/scaffold/scaffold-source.ts';
+import { SOURCE_KINDS, type SourceKind } from '../pipeline/scaffold/source-files.ts';
 
 const { values, positionals } = parseCommand({
   usage: `pnpm new:source <name> --kind ${SOURCE_KINDS.join('|')}`,
@@ -23,6 +23,9 @@ const { values, positionals } = parseCommand({
     'Example:\n  pnpm new:source shop_orders --kind files',
   allowPositionals: true,
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { scaffoldSource } = await import('../pipeline/scaffold/scaffold-source.ts');
 
 runMain(async () => {
   const name = positionals[0];

@@ -1,7 +1,6 @@
 // `pnpm new:table <layer>.<name> --from <table>`: a table folder (definition, SQL, table test) that runs as generated.
 import { parseCommand, runMain } from '../core/cli.ts';
 import { TerminalError } from '../core/errors.ts';
-import { scaffoldTable } from '../pipeline/scaffold/scaffold-table.ts';
 
 const { values, positionals } = parseCommand({
   usage: 'pnpm new:table <layer>.<name> --from <layer>.<table>',
@@ -20,6 +19,9 @@ const { values, positionals } = parseCommand({
     'Examples:\n  pnpm new:table silver.shop_order_events --from bronze.shop_orders\n  pnpm new:table gold.shop_totals --from silver.shop_orders',
   allowPositionals: true,
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { scaffoldTable } = await import('../pipeline/scaffold/scaffold-table.ts');
 
 runMain(async () => {
   const table = positionals[0];

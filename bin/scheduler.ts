@@ -1,18 +1,10 @@
 // `pnpm scheduler`: every source's collection on its schedule and the silver and gold batch on STRATA_JOBS_SCHEDULE
 // (pipeline/scheduler.ts), until SIGTERM/SIGINT.
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
-import { SOURCES } from '../ingest/sources/index.ts';
-import { openRuntime } from '../lake/runtime.ts';
-import { scheduleAll } from '../pipeline/scheduler.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm scheduler [--run-now]',
-  summary: `Schedules the collectors (${Object.entries(SOURCES)
-    .map(([n, s]) => `${n}: "${s.schedule}"`)
-    .join(
-      ', ',
-    )}) and the silver+gold jobs (STRATA_JOBS_SCHEDULE).\nRuns never overlap, and each holds a Redis lock, so two schedulers never run the same task. The bronze writer runs beside it: \`pnpm bronze\`.`,
+  summary: `Schedules each source's collection (its schedule: \`pnpm sources\` lists them) and the silver+gold jobs (STRATA_JOBS_SCHEDULE).\nRuns never overlap, and each holds a Redis lock, so two schedulers never run the same task. The bronze writer runs beside it: \`pnpm bronze\`.`,
   options: {
     'run-now': {
       type: 'boolean',
@@ -20,6 +12,11 @@ const { values } = parseCommand({
     },
   },
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config } = await import('../core/config.ts');
+const { openRuntime } = await import('../lake/runtime.ts');
+const { scheduleAll } = await import('../pipeline/scheduler.ts');
 
 runMain(async () => {
   const rt = await openRuntime(config());

@@ -1,10 +1,6 @@
 // `pnpm serve`: the Hono API and the dashboard (serving/server.ts) in the foreground, until SIGTERM/SIGINT.
 import { rmSync } from 'node:fs';
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
-import { livePid, writePidFile } from '../infra/local/process.ts';
-import { pidFileOf } from '../infra/local/service.ts';
-import { startServer } from '../serving/server.ts';
 
 parseCommand({
   usage: 'pnpm serve',
@@ -20,6 +16,12 @@ parseCommand({
     'Settings (docs/configuration.md): STRATA_API_KEYS (admin actions), STRATA_API_RATE_LIMIT, STRATA_API_CORS_ORIGINS,\n' +
     'STRATA_API_TRUST_PROXY, STRATA_API_MAX_BODY_BYTES.',
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config } = await import('../core/config.ts');
+const { livePid, writePidFile } = await import('../infra/local/process.ts');
+const { pidFileOf } = await import('../infra/local/service.ts');
+const { startServer } = await import('../serving/server.ts');
 
 runMain(async () => {
   const cfg = config();

@@ -1,7 +1,5 @@
 // `pnpm sources`: the sources found in ingest/sources/, and with --settings the variables each one reads.
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
-import { config, envOf } from '../core/config.ts';
-import { SOURCES, sourcesWithFixtures } from '../ingest/sources/index.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm sources [--settings]',
@@ -12,6 +10,10 @@ const { values } = parseCommand({
     '(STRATA_SOURCE_<NAME>_<SETTING>), their defaults, and their values here.',
   options: { settings: { type: 'boolean', description: 'List every source setting, its default and its value here' } },
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config, envOf } = await import('../core/config.ts');
+const { SOURCES, sourcesWithFixtures } = await import('../ingest/sources/index.ts');
 
 runMain(async () => {
   const sources = Object.values(SOURCES);

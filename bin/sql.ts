@@ -2,11 +2,8 @@
 import readline from 'node:readline/promises';
 import path from 'node:path';
 import { formatTable, parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
-import { DuckSession } from '../core/duckdb.ts';
+import type { DuckSession as Session } from '../core/duckdb.ts';
 import { describeError, TerminalError } from '../core/errors.ts';
-import { asOfGaps, attachLake } from '../jobs/lake-session.ts';
-import { withRuntime } from '../lake/runtime.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm sql [-c "<query>"] [--as-of <time>]',
@@ -27,8 +24,14 @@ const { values } = parseCommand({
     '  pnpm sql --as-of 2026-11-23T08:00:00Z -c "select count(*) from bronze.shop_orders"   (a time at or after the first snapshot)',
 });
 
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config } = await import('../core/config.ts');
+const { DuckSession } = await import('../core/duckdb.ts');
+const { asOfGaps, attachLake } = await import('../jobs/lake-session.ts');
+const { withRuntime } = await import('../lake/runtime.ts');
+
 /** Runs a query and prints its rows; a query that names a table born after --as-of says so. */
-async function print(duck: DuckSession, query: string, gaps: { table: string; note: string }[] = []): Promise<void> {
+async function print(duck: Session, query: string, gaps: { table: string; note: string }[] = []): Promise<void> {
   const { columns, rows } = await duck.allJson(query).catch(async (error: unknown) => {
     const message = String((error as Error).message);
     const notes = gaps.filter((g) => new RegExp(`\\b${g.table.split('.')[1]}\\b`).test(message)).map((g) => g.note);

@@ -1,9 +1,6 @@
 // `pnpm stream`: the streaming mode (pipeline/stream-supervisor.ts) until SIGTERM/SIGINT.
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import { withRuntime } from '../lake/runtime.ts';
-import { runStream } from '../pipeline/stream-supervisor.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm stream [--no-collect] [--status-seconds <s>]',
@@ -24,6 +21,11 @@ const { values } = parseCommand({
   details:
     'Streaming tables: those declared with `streaming: true` in silver/tables and gold/tables (`pnpm job:silver --dry-run` lists every table).',
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config } = await import('../core/config.ts');
+const { withRuntime } = await import('../lake/runtime.ts');
+const { runStream } = await import('../pipeline/stream-supervisor.ts');
 
 runMain(async () => {
   const statusMillis = Number(values['status-seconds']) * 1000;

@@ -3,10 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommand, runMain } from '../core/cli.ts';
-import { PROJECT_ROOT } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
-import { loadAllTables } from '../jobs/registry.ts';
-import { selectTables } from '../jobs/selection.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm test:tables [--select <tables>]',
@@ -22,6 +19,11 @@ const { values } = parseCommand({
   },
   details: 'Examples:\n  pnpm test:tables\n  pnpm test:tables --select shop_orders+',
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { PROJECT_ROOT } = await import('../core/config.ts');
+const { loadAllTables } = await import('../jobs/registry.ts');
+const { selectTables } = await import('../jobs/selection.ts');
 
 runMain(async () => {
   const all = await loadAllTables();

@@ -4,9 +4,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommand, runMain } from '../core/cli.ts';
-import { config, PROJECT_ROOT } from '../core/config.ts';
-import { servicesDown, servicesUp, type ServiceName } from '../infra/local/index.ts';
-import { ensureChromium } from '../ingest/collectors/web/chromium.ts';
+import type { ServiceName } from '../infra/local/index.ts';
 
 const { values, positionals } = parseCommand({
   usage: 'pnpm test [files or folders…] [--keep-services]',
@@ -15,6 +13,11 @@ const { values, positionals } = parseCommand({
   options: { 'keep-services': { type: 'boolean', description: 'Leave services this run started running afterwards' } },
   allowPositionals: true,
 });
+
+// Everything else loads once the arguments are read, so that --help answers at once.
+const { config, PROJECT_ROOT } = await import('../core/config.ts');
+const { servicesDown, servicesUp } = await import('../infra/local/index.ts');
+const { ensureChromium } = await import('../ingest/collectors/web/chromium.ts');
 
 const SEARCHED = [
   'bin',

@@ -6,8 +6,9 @@ import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
-/** The project root: every relative path in the configuration is resolved against it. */
-export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+import { PROJECT_ROOT } from './paths.ts';
+
+export { PROJECT_ROOT };
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 const bool = (fallback: boolean) =>

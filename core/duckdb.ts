@@ -1,5 +1,6 @@
 // A thin DuckDB session over @duckdb/node-api: queries return plain JS rows; the session closes what it opened.
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+// The engine loads with the first session, so that commands which never query start without it.
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
 export type Row = Record<string, unknown>;
 
@@ -32,6 +33,7 @@ export class DuckSession {
     if (options.threads) settings.threads = String(options.threads);
     if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
     if (options.preserveInsertionOrder === false) settings.preserve_insertion_order = 'false';
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(options.path ?? ':memory:', settings);
     const connection = await instance.connect();
     // Timestamps are UTC everywhere in Strata.

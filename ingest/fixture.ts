@@ -2,8 +2,8 @@
 // `pnpm infra:up --only fixtures`. A source has one when its folder holds `fixtures/fixture.ts` exporting `fixture`.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Config } from '../core/config.ts';
+import { importSource } from '../core/modules.ts';
 
 export interface FixtureOptions {
   host: string;
@@ -34,6 +34,6 @@ export const fixtureFileOf = (sourcesRoot: string, source: string) =>
 export async function fixtureOf(sourcesRoot: string, source: string): Promise<FixtureDefinition | undefined> {
   const file = fixtureFileOf(sourcesRoot, source);
   if (!existsSync(file)) return undefined;
-  const module = (await import(pathToFileURL(file).href)) as { fixture?: FixtureDefinition };
+  const module = (await importSource(file)) as { fixture?: FixtureDefinition };
   return module.fixture;
 }

@@ -2,8 +2,8 @@
 // A folder may also declare a family (an array of specs sharing the SQL file, told apart by `params`).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { config, PROJECT_ROOT } from '../core/config.ts';
+import { importSource } from '../core/modules.ts';
 import { readFileSources } from '../ingest/file-sources.ts';
 import { fileTables } from './file-tables.ts';
 import { sqlString } from '../core/duckdb.ts';
@@ -22,7 +22,7 @@ export async function loadTables(layer: JobLayer, root = PROJECT_ROOT): Promise<
     const specPath = path.join(dir, folder, `${folder}.table.ts`);
     const sqlPath = path.join(dir, folder, `${folder}.sql`);
     if (!existsSync(specPath)) continue;
-    const exported = ((await import(pathToFileURL(specPath).href)) as { default?: TableSpec | TableSpec[] }).default;
+    const exported = ((await importSource(specPath)) as { default?: TableSpec | TableSpec[] }).default;
     if (!exported)
       throw new TerminalError(
         `${specPath} has no default export; export the table's spec with \`export default { … } satisfies TableSpec\``,

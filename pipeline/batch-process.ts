@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runMain } from '../core/cli.ts';
 import { config, envFor, PROJECT_ROOT, type Config } from '../core/config.ts';
 import type { JobLayer } from '../jobs/registry.ts';
+import { scriptArgs } from '../core/modules.ts';
 import { withRuntime } from '../lake/runtime.ts';
 import { runBatch } from './run-batch.ts';
 import { jobSummary, loadSummary } from './summary.ts';
@@ -32,7 +33,7 @@ export async function startBatchProcess(cfg: Config, request: BatchRequest): Pro
   mkdirSync(logDir, { recursive: true });
   const log = path.join(logDir, `${new Date().toISOString().replace(/[:.]/g, '')}-${layer}.log`);
   const out = openSync(log, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(request)], {
+  const child = spawn(process.execPath, scriptArgs('pipeline/batch-process.ts', [JSON.stringify(request)]), {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', out, out],
     env: { ...process.env, ...envFor(cfg) },

@@ -2,24 +2,16 @@
 // one JSON object with a figure and a ratio for every stage (the figures themselves are not checked: timings vary).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../core/config.ts';
+import { scriptArgs } from '../core/modules.ts';
 
 describe('pnpm bench --json', { timeout: 300_000 }, () => {
   it('runs each benchmark and reports every stage with its baseline and ratio', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(PROJECT_ROOT, 'bin/bench/bench-all.ts'),
-        '--only',
-        'ingest,writers',
-        '--quick',
-        '--json',
-      ],
+      [...scriptArgs('bin/bench/bench-all.ts'), '--only', 'ingest,writers', '--quick', '--json'],
       {
         cwd: PROJECT_ROOT,
         timeout: 280_000,

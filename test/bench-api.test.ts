@@ -2,19 +2,18 @@
 // one object. (Its figures are printed, never asserted: these machines are shared.)
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../core/config.ts';
+import { scriptArgs } from '../core/modules.ts';
 
 describe('pnpm bench:api', { timeout: 180_000 }, () => {
   it('drives the Strata app and a bare node:http + pg server with the same query, and prints one JSON object last', async () => {
     const args = ['--cities', '5', '--days', '60', '--seconds', '1', '--rounds', '1', '--connections', '4', '--json'];
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bench/bench-api.ts'), ...args],
-      { cwd: PROJECT_ROOT, timeout: 170_000 },
-    );
+    const { stdout } = await promisify(execFile)(process.execPath, [...scriptArgs('bin/bench/bench-api.ts'), ...args], {
+      cwd: PROJECT_ROOT,
+      timeout: 170_000,
+    });
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
     assert.equal(result.bench, 'api');
     assert.equal(result.rows, 300);

@@ -2,16 +2,16 @@
 // and compared with plain XADD of the same rows (the figures themselves are not checked: timings vary).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../core/config.ts';
+import { scriptArgs } from '../core/modules.ts';
 
 describe('pnpm bench:files --json', { timeout: 300_000 }, () => {
   it('collects the Parquet and the CSV file whole and reports rows/s, peak memory and a ratio for each', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bench/bench-files.ts'), '--rows', '20000', '--json'],
+      [...scriptArgs('bin/bench/bench-files.ts'), '--rows', '20000', '--json'],
       { cwd: PROJECT_ROOT, timeout: 280_000, maxBuffer: 16 * 2 ** 20 },
     );
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {

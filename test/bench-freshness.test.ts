@@ -3,9 +3,9 @@
 // code says whether the p95 goal was met, so it is not asserted either.)
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../core/config.ts';
+import { scriptArgs } from '../core/modules.ts';
 
 describe('pnpm bench:freshness', { timeout: 240_000 }, () => {
   it('sees every collected tick through the API and prints one JSON object last', async () => {
@@ -13,7 +13,7 @@ describe('pnpm bench:freshness', { timeout: 240_000 }, () => {
     const stdout = await new Promise<string>((resolve) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bench/bench-freshness.ts'), ...args],
+        [...scriptArgs('bin/bench/bench-freshness.ts'), ...args],
         { cwd: PROJECT_ROOT, timeout: 230_000 },
         (_, out) => resolve(out),
       );

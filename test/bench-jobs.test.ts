@@ -2,16 +2,16 @@
 // (Its timings are printed, never asserted: these machines are shared.)
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../core/config.ts';
+import { scriptArgs } from '../core/modules.ts';
 
 describe('pnpm bench:jobs', { timeout: 180_000 }, () => {
   it('runs silver + gold through the runner and bare DuckDB on the same rows, and prints one JSON object last', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bench/bench-jobs.ts'), '--rows', '20000', '--json'],
+      [...scriptArgs('bin/bench/bench-jobs.ts'), '--rows', '20000', '--json'],
       {
         cwd: PROJECT_ROOT,
         timeout: 170_000,

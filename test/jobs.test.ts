@@ -18,6 +18,7 @@ import { compactTable } from '../lake/compact.ts';
 import { loadGold } from '../gold/gold-job.ts';
 import { loadBronze } from './support/bronze-fixture.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
+import { scriptArgs } from '../core/modules.ts';
 
 const run = promisify(execFile);
 
@@ -235,7 +236,7 @@ describe('incremental job runs', { timeout: 180_000 }, () => {
       STRATA_LAKE_URL: env.config.lakeUrl,
     });
     const pnpm = (args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', ...args], { cwd: PROJECT_ROOT, env: env2(), timeout: 60_000 });
+      run(process.execPath, scriptArgs(args[0]!, args.slice(1)), { cwd: PROJECT_ROOT, env: env2(), timeout: 60_000 });
 
     it('pnpm sql -c prints the count of gold.weather_daily', async () => {
       const { stdout } = await pnpm(['bin/sql.ts', '-c', 'select count(*) as n from gold.weather_daily']);

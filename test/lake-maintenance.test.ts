@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { drainSource } from '../bronze/bronze-writer.ts';
 import { PROJECT_ROOT } from '../core/config.ts';
@@ -17,6 +16,7 @@ import type { Snapshot } from '../lake/catalog/catalog.ts';
 import { StreamPublisher } from '../streams/publisher.ts';
 import { envelope } from './support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
+import { scriptArgs } from '../core/modules.ts';
 
 const table = { layer: 'bronze', name: 'maint' } as const;
 
@@ -38,7 +38,7 @@ function cli(env: Isolated, ...args: string[]) {
 }
 
 function cliRun(env: Isolated, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/lake.ts'), ...args], {
+  const r = spawnSync(process.execPath, [...scriptArgs('bin/lake.ts'), ...args], {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',
     env: {

@@ -22,6 +22,7 @@ import { generateWiki, startWikiFixtureServer } from '../ingest/sources/weapons/
 import { weaponsSource } from '../ingest/sources/weapons/source.ts';
 import { decodeEnvelope } from '../streams/envelope.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
+import { scriptArgs } from '../core/modules.ts';
 
 describe('weapons source', { timeout: 120_000 }, () => {
   let env: Isolated;
@@ -173,15 +174,7 @@ describe('ingest:run --watch on an inbox', { timeout: 90_000 }, () => {
   it('collects a file as soon as it lands, without waiting for the interval', async () => {
     child = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(PROJECT_ROOT, 'bin/ingest-run.ts'),
-        'listings',
-        '--watch',
-        '--interval-seconds',
-        '3600',
-      ],
+      [...scriptArgs('bin/ingest-run.ts'), 'listings', '--watch', '--interval-seconds', '3600'],
       {
         cwd: PROJECT_ROOT,
         env: {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { PROJECT_ROOT } from '../../core/config.ts';
 import { TerminalError } from '../../core/errors.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: a benchmark's JSON, read field by field
 type Json = Record<string, any>;
@@ -83,6 +84,23 @@ const BENCHES: Record<string, { quick: string[]; rows: (r: Json) => StageRow[] }
           goal: `measured on ${r.cores} cores`,
         })),
   },
+  cli: {
+    quick: ['--rounds', '1'],
+    rows: (r) =>
+      (r.results as Json[])
+        .filter((x) => x.command.startsWith('pnpm '))
+        .map((x) => {
+          const goal = x.command.includes('--help') ? 0.5 : 1.5;
+          return {
+            stage: `start: ${x.command}`,
+            figure: `${x.seconds.toFixed(2)} s`,
+            baseline: `${r.baselineSeconds.toFixed(2)} s (node -e '')`,
+            ratio: x.ratio,
+            goal: `≤ ${goal} s`,
+            met: x.seconds <= goal,
+          };
+        }),
+  },
   jobs: {
     quick: ['--rows', '100000', '--rounds', '1'],
     rows: (r) => [
@@ -158,7 +176,7 @@ const { values } = parseCommand({
 function runBench(name: string, args: string[]): Promise<Json> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bench', `bench-${name}.ts`), ...args, '--json'],
+    [...scriptArgs(path.join('bin/bench', `bench-${name}.ts`)), ...args, '--json'],
     {
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,6 @@
 // `pnpm bench:api`: req/s and p99 latency of a paginated gold query (GET /v1/tables/weather_daily?city=…&order=-date
 // &limit=50) served by the Strata app, next to a bare node:http + pg server running the same SQL, in the same run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
@@ -15,6 +14,7 @@ import { drainSource } from '../../bronze/bronze-writer.ts';
 import { eventIdOf } from '../../streams/envelope.ts';
 import { StreamPublisher } from '../../streams/publisher.ts';
 import { median } from './report.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm bench:api [--cities <n>] [--days <n>] [--seconds <n>] [--connections <n>] [--rounds <n>] [--json]',
@@ -92,21 +92,17 @@ async function start(
   env: Isolated,
   extra: Record<string, string>,
 ): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bench/bench-api-server.ts'), mode],
-    {
-      cwd: PROJECT_ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        DATABASE_URL: env.config.databaseUrl,
-        STRATA_REDIS_PREFIX: env.config.redisPrefix,
-        STRATA_LAKE_URL: env.config.lakeUrl,
-        ...extra,
-      },
+  const child = spawn(process.execPath, [...scriptArgs('bin/bench/bench-api-server.ts'), mode], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      DATABASE_URL: env.config.databaseUrl,
+      STRATA_REDIS_PREFIX: env.config.redisPrefix,
+      STRATA_LAKE_URL: env.config.lakeUrl,
+      ...extra,
     },
-  );
+  });
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on(
       'line',

@@ -15,6 +15,7 @@ import { readerOf } from '../../ingest/file-sources.ts';
 import { streamKey } from '../../streams/keys.ts';
 import { writeFlightFiles } from '../../test/support/flight-files.ts';
 import { median } from './report.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm bench:files [--rows <n>] [--rounds <n>] [--json]',
@@ -81,9 +82,7 @@ runMain(async () => {
             // The heap `pnpm ingest:file` and `pnpm ingest:run` run with (package.json).
             [
               '--max-old-space-size=256',
-              '--import',
-              'tsx',
-              path.join(PROJECT_ROOT, 'bin/bench/bench-files-worker.ts'),
+              ...scriptArgs('bin/bench/bench-files-worker.ts'),
               format,
               files[format],
               source,

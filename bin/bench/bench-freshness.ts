@@ -16,6 +16,7 @@ import { freePort } from '../../infra/local/process.ts';
 import { isolatedRuntime, type Isolated } from '../../infra/local/sandbox.ts';
 import { startCryptoFixtureServer } from '../../ingest/sources/crypto/fixtures/server.ts';
 import { quantile } from './report.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm bench:freshness [--rate <events/s>] [--seconds <n>] [--warmup <n>] [--json]',
@@ -44,7 +45,7 @@ const { values } = parseCommand({
 const GOAL_P95_SECONDS = 5;
 
 function startChild(script: string, env: Record<string, string>, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], {
+  const child = spawn(process.execPath, [...scriptArgs(script), ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

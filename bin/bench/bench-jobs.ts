@@ -12,6 +12,7 @@ import { openJobSession } from '../../jobs/job-session.ts';
 import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime, type Isolated } from '../../infra/local/sandbox.ts';
 import { median } from './report.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm bench:jobs [--rows <n>] [--rounds <n>] [--json]',
@@ -97,13 +98,7 @@ interface WorkerResult {
 async function runWorker(env: Isolated, mode: 'strata' | 'bare', fullRefresh: boolean): Promise<WorkerResult> {
   const { stdout } = await exec(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(PROJECT_ROOT, 'bin/bench/bench-jobs-worker.ts'),
-      mode,
-      ...(fullRefresh ? ['--full-refresh'] : []),
-    ],
+    [...scriptArgs('bin/bench/bench-jobs-worker.ts'), mode, ...(fullRefresh ? ['--full-refresh'] : [])],
     {
       cwd: PROJECT_ROOT,
       maxBuffer: 64 * 1024 * 1024,

@@ -3,7 +3,6 @@
 // in docs/operations.md rests on it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { formatTable, parseCommand, runMain } from '../../core/cli.ts';
 import { config, envFor, PROJECT_ROOT } from '../../core/config.ts';
 import { sleep } from '../../core/retry.ts';
@@ -13,6 +12,7 @@ import { servicesUp } from '../../infra/local/index.ts';
 import { isolatedRuntime, type Isolated } from '../../infra/local/sandbox.ts';
 import { makeEvents } from '../../test/support/synthetic-events.ts';
 import { median } from './report.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 const { values } = parseCommand({
   usage: 'pnpm bench:writers [--events <n>] [--writers <list>] [--rounds <n>] [--json]',
@@ -42,15 +42,11 @@ const SOURCE = 'weather';
 
 /** Starts a writer process and resolves once it follows the stream. */
 function startWriter(env: Isolated, name: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bronze.ts'), '--source', SOURCE, '--consumer', name],
-    {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...envFor(env.config) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...scriptArgs('bin/bronze.ts'), '--source', SOURCE, '--consumer', name], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...envFor(env.config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {

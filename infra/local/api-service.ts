@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PROJECT_ROOT, type Config } from '../../core/config.ts';
 import { spawnDetached, waitUntil } from './process.ts';
 import { logDir, pidFileOf, type LocalService } from './service.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 async function answersHealthz(base: string): Promise<boolean> {
   try {
@@ -22,7 +23,7 @@ export function apiService(config: Config): LocalService {
     port,
     isHealthy: () => answersHealthz(base),
     async start() {
-      spawnDetached(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/serve.ts')], {
+      spawnDetached(process.execPath, [...scriptArgs('bin/serve.ts')], {
         cwd: PROJECT_ROOT,
         env: process.env,
         logFile: path.join(logDir(config), 'api.log'),

@@ -5,6 +5,7 @@ import { envOf, PROJECT_ROOT, type Config } from '../../core/config.ts';
 import { fixtureAddresses } from '../../ingest/sources/index.ts';
 import { isPortOpen, spawnDetached, waitUntil } from './process.ts';
 import { logDir, pidFileOf, type LocalService } from './service.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 /** Answers any HTTP request (a fixture answers 404 outside its paths). */
 async function answersHttp(base: string): Promise<boolean> {
@@ -32,16 +33,12 @@ export function fixturesService(config: Config): LocalService {
     async start() {
       if (urls.length === 0) return; // no source has a fixture
       const logFile = path.join(logDir(config), 'fixtures.log');
-      spawnDetached(
-        process.execPath,
-        ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/fixtures.ts'), '--source', 'all'],
-        {
-          cwd: PROJECT_ROOT,
-          env: process.env,
-          logFile,
-          pidFile: pidFileOf(config, 'fixtures'),
-        },
-      );
+      spawnDetached(process.execPath, [...scriptArgs('bin/fixtures.ts'), '--source', 'all'], {
+        cwd: PROJECT_ROOT,
+        env: process.env,
+        logFile,
+        pidFile: pidFileOf(config, 'fixtures'),
+      });
       await waitUntil(
         allListening,
         `the fixtures on ${host} ports ${urls.map((u) => u.port).join(', ')} (log: ${logFile})`,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PROJECT_ROOT, type Config } from '../../core/config.ts';
 import { spawnDetached, waitUntil } from './process.ts';
 import { logDir, pidFileOf, type LocalService } from './service.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 /** The bucket local mode creates at start; an s3:// lake URL may name any other bucket (created on first use). */
 export const LOCAL_BUCKET = 'strata';
@@ -32,15 +33,7 @@ export function s3Service(config: Config): LocalService {
       mkdirSync(directory, { recursive: true });
       spawnDetached(
         process.execPath,
-        [
-          '--import',
-          'tsx',
-          path.join(PROJECT_ROOT, 'infra/local/s3-server.ts'),
-          directory,
-          host,
-          String(port),
-          LOCAL_BUCKET,
-        ],
+        [...scriptArgs('infra/local/s3-server.ts'), directory, host, String(port), LOCAL_BUCKET],
         {
           cwd: PROJECT_ROOT,
           env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },

@@ -1,17 +1,17 @@
 // The registry of sources, discovered: every folder here with a `source.ts` exporting a SourceDefinition named as
 // the folder is a source. Adding one means adding its folder (`pnpm new:source`); nothing else names it.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describeError, TerminalError } from '../../core/errors.ts';
 import { fixtureFileOf, fixtureOf, type FixtureDefinition } from '../fixture.ts';
 import { config } from '../../core/config.ts';
+import { importSource } from '../../core/modules.ts';
+import { SOURCES_ROOT, sourceFolders } from './folders.ts';
 import { fileSource } from '../file-source.ts';
 import { readFileSources } from '../file-sources.ts';
 import type { SourceDefinition } from '../source.ts';
 
-/** The folder sources live in. */
-export const SOURCES_ROOT = import.meta.dirname;
+export { SOURCES_ROOT };
 
 const isSource = (value: unknown): value is SourceDefinition =>
   typeof value === 'object' &&
@@ -21,13 +21,10 @@ const isSource = (value: unknown): value is SourceDefinition =>
   typeof (value as SourceDefinition).parse === 'function';
 
 async function discoverSources(root: string): Promise<Record<string, SourceDefinition>> {
-  const folders = readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(path.join(root, d.name, 'source.ts')))
-    .map((d) => d.name)
-    .sort();
+  const folders = sourceFolders(root);
   const sources: Record<string, SourceDefinition> = {};
   for (const folder of folders) {
-    const module = (await import(pathToFileURL(path.join(root, folder, 'source.ts')).href)) as Record<string, unknown>;
+    const module = (await importSource(path.join(root, folder, 'source.ts'))) as Record<string, unknown>;
     const source = Object.values(module).find((v) => isSource(v) && v.name === folder);
     if (!source)
       throw new TerminalError(

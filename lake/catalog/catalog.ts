@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TerminalError } from '../../core/errors.ts';
+import { sourceDir } from '../../core/modules.ts';
 import { inTransaction, type Pool, type PoolClient } from '../../core/postgres.ts';
 import { commitSnapshot, tableRowOf } from './commit.ts';
 import type { DateRange } from './date-ranges.ts';
@@ -17,7 +18,7 @@ import {
 
 export * from './types.ts';
 
-const SCHEMA_SQL = readFileSync(path.join(import.meta.dirname, 'schema.sql'), 'utf8');
+const SCHEMA_SQL = readFileSync(path.join(sourceDir(import.meta.url), 'schema.sql'), 'utf8');
 /** Bump when schema.sql changes; every statement in it must be idempotent (if not exists). */
 export const CATALOG_SCHEMA_VERSION = 4;
 

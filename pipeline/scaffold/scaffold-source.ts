@@ -6,11 +6,17 @@ import { PROJECT_ROOT } from '../../core/config.ts';
 import { TerminalError } from '../../core/errors.ts';
 import { fixtureAddresses } from '../../ingest/sources/index.ts';
 import { fixtureFile, sourceTestFile } from './fixture-files.ts';
-import { sampleFile, settingsFile, sourceFile, type SourceTemplate } from './source-files.ts';
+import {
+  SOURCE_KINDS,
+  type SourceKind,
+  sampleFile,
+  settingsFile,
+  sourceFile,
+  type SourceTemplate,
+} from './source-files.ts';
 import { sourceTableFiles } from './table-files.ts';
 
-export const SOURCE_KINDS = ['files', 'http', 'web', 'database'] as const;
-export type SourceKind = (typeof SOURCE_KINDS)[number];
+export { SOURCE_KINDS, type SourceKind };
 
 /** Names usable as a folder, a table and an environment variable part. */
 export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,40}$/;

@@ -1,6 +1,8 @@
 // The files `pnpm new:source` writes: a source folder (settings, collector, parser, sample fixture, test) whose
 // records are `{ id, name, amount, updated_at }`, for each kind of collector. Every file runs as generated.
-import type { SourceKind } from './scaffold-source.ts';
+/** What a new source collects from; each kind has its own template. */
+export const SOURCE_KINDS = ['files', 'http', 'web', 'database'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export interface SourceTemplate {
   name: string;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Context, Hono } from 'hono';
+import { sourceDir } from '../../core/modules.ts';
 import { PIPELINE_PAGES } from '../pipelines/index.ts';
 import { secureHeaders } from 'hono/secure-headers';
 
@@ -64,7 +65,7 @@ export function dashboardRoutes(): Hono {
   const assets = Object.fromEntries(
     Object.entries(ASSETS).map(([name, type]) => [
       name,
-      served(readFileSync(path.join(import.meta.dirname, 'assets', name)), type),
+      served(readFileSync(path.join(sourceDir(import.meta.url), 'assets', name)), type),
     ]),
   );
   const pageScripts = Object.fromEntries(

@@ -3,8 +3,8 @@
 // `page.json` (a dashboard page at /<name>). Removing a pipeline removes its folder; nothing else names it.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { importSource, sourceDir } from '../../core/modules.ts';
 import type { Pool } from '../../core/postgres.ts';
 
 export interface PipelineRoutes {
@@ -23,7 +23,7 @@ export interface PipelinePage {
   script: Buffer;
 }
 
-export const PIPELINES_ROOT = import.meta.dirname;
+export const PIPELINES_ROOT = sourceDir(import.meta.url);
 
 const folders = readdirSync(PIPELINES_ROOT, { withFileTypes: true })
   .filter((d) => d.isDirectory())
@@ -35,7 +35,7 @@ async function discoverRoutes(): Promise<Record<string, PipelineRoutes>> {
   for (const name of folders) {
     const file = path.join(PIPELINES_ROOT, name, 'routes.ts');
     if (!existsSync(file)) continue;
-    const module = (await import(pathToFileURL(file).href)) as { routes?: PipelineRoutes };
+    const module = (await importSource(file)) as { routes?: PipelineRoutes };
     if (!module.routes) throw new Error(`serving/pipelines/${name}/routes.ts exports no \`routes\``);
     found[name] = module.routes;
   }

@@ -4,7 +4,6 @@
 // STRATA_FAULT_TRIALS and STRATA_FAULT_EVENTS size it: `pnpm test` runs a small version, `pnpm test:faults` the full one.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { drainSource } from '../../bronze/bronze-writer.ts';
 import { PROJECT_ROOT } from '../../core/config.ts';
@@ -15,6 +14,7 @@ import { BRONZE_GROUP, streamKey } from '../../streams/keys.ts';
 import { prng } from '../../ingest/sources/weather/fixtures/generator.ts';
 import { envelope } from '../support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from '../support/isolated.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 const TRIALS = Number(process.env.STRATA_FAULT_TRIALS ?? 10);
 const EVENTS = Number(process.env.STRATA_FAULT_EVENTS ?? 16_000);
@@ -46,7 +46,7 @@ function runWriter(
 ): Promise<{ signal: NodeJS.Signals | null; code: number | null; output: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bronze.ts'), '--once', '--source', SOURCE, '--consumer', consumer],
+    [...scriptArgs('bin/bronze.ts'), '--once', '--source', SOURCE, '--consumer', consumer],
     {
       cwd: PROJECT_ROOT,
       env: {

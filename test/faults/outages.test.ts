@@ -21,6 +21,7 @@ import { pidFileOf } from '../../infra/local/service.ts';
 import { envelope } from '../support/envelopes.ts';
 import { isolatedConfig } from '../support/isolated.ts';
 import { freePort } from '../../infra/local/process.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 const OUTAGE_SECONDS = Number(process.env.STRATA_OUTAGE_SECONDS ?? 3);
 const SOURCE = 'outage';
@@ -59,15 +60,11 @@ async function privateSetup(privateServer: 'redis' | 's3') {
 }
 
 function startWriter(overrides: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/bronze.ts'), '--source', SOURCE, '--consumer', 'steady'],
-    {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...overrides },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...scriptArgs('bin/bronze.ts'), '--source', SOURCE, '--consumer', 'steady'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...overrides },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

@@ -1,8 +1,8 @@
 // Runs one of the project's commands the way a user's shell would (node --import tsx bin/…, so signals reach it),
 // collecting its output for assertion messages.
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { PROJECT_ROOT } from '../../core/config.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 export interface Exit {
   code: number | null;
@@ -31,7 +31,7 @@ export function spawnCommand(
 }
 
 export const spawnCli = (script: string, args: string[], env: Record<string, string>) =>
-  spawnCommand(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, script), ...args], env);
+  spawnCommand(process.execPath, [...scriptArgs(script), ...args], env);
 
 /** Runs `pnpm <script> args…` as a user types it (the script's own node flags included). */
 export const runPnpm = (script: string, args: string[], env: Record<string, string>): Promise<Exit> =>

@@ -2,9 +2,9 @@
 // started again whenever it exits, after a pause that grows while it keeps failing. Fault tests kill it on purpose and
 // read how each run ended.
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { PROJECT_ROOT } from '../../core/config.ts';
 import { backoffMillis, sleep } from '../../core/retry.ts';
+import { scriptArgs } from '../../core/modules.ts';
 
 export interface SupervisedStats {
   starts: number;
@@ -39,7 +39,7 @@ export class Supervised {
     let failures = 0;
     while (this.running) {
       const startedAt = ++this.stats.starts;
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, this.script), ...this.args], {
+      const child = spawn(process.execPath, [...scriptArgs(this.script), ...this.args], {
         cwd: PROJECT_ROOT,
         env: { ...process.env, ...this.env },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,9 +2,8 @@
 // that render with JavaScript. Both hand the page's HTML to the same `extract($, url)`; links matching
 // `followSelector` (pagination) are followed within the start URLs' origins. Concurrency, rate and page limits apply;
 // crawlee's storage stays in memory, so no folder is left behind.
-import { CheerioCrawler, Configuration, log, LogLevel, type CheerioRoot } from '@crawlee/cheerio';
-import { PlaywrightCrawler } from '@crawlee/playwright';
-import { chromium } from 'playwright-core';
+// crawlee and Playwright load when a crawl starts, not when a command that only names sources does.
+import type { CheerioRoot } from '@crawlee/cheerio';
 import { config } from '../../../core/config.ts';
 import { TerminalError } from '../../../core/errors.ts';
 import { previewOf } from '../../../streams/publisher.ts';
@@ -36,9 +35,6 @@ export interface WebCollectorOptions {
   /** Told about pages that failed after crawlee's retries, or yielded nothing. */
   onPageProblem?: (url: string, problem: string) => void;
 }
-
-// crawlee narrates every crawl at INFO; Strata reports results itself, and page problems through onPageProblem.
-log.setLevel(LogLevel.WARNING);
 
 const CHROMIUM_ARGS = [
   '--disable-gpu',
@@ -78,6 +74,9 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
 
   return async function* collectWeb(): AsyncGenerator<RawRecord> {
     if (options.render === 'browser') ensureChromium(executablePath);
+    const { CheerioCrawler, Configuration, log, LogLevel } = await import('@crawlee/cheerio');
+    // crawlee narrates every crawl at INFO; Strata reports results itself, and page problems through onPageProblem.
+    log.setLevel(LogLevel.WARNING);
     const queue = new AsyncQueue<RawRecord>(1000);
     // A fresh in-memory configuration per run: no ./storage folder, and no memory of an earlier run's requests.
     const config = new Configuration({ persistStorage: false, purgeOnStart: true });
@@ -114,11 +113,14 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
             },
             config,
           )
-        : new PlaywrightCrawler(
+        : new (await import('@crawlee/playwright')).PlaywrightCrawler(
             {
               ...common,
               headless: true,
-              launchContext: { launcher: chromium, launchOptions: { executablePath, args: chromiumArgs() } },
+              launchContext: {
+                launcher: (await import('playwright-core')).chromium,
+                launchOptions: { executablePath, args: chromiumArgs() },
+              },
               browserPoolOptions: { useFingerprints: false },
               requestHandler: async ({ page, request, parseWithCheerio, enqueueLinks }) => {
                 if (options.waitForSelector) await page.waitForSelector(options.waitForSelector, { timeout: 15_000 });
