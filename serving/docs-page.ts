@@ -14,6 +14,13 @@ export type DocsDocument = {
   paths?: Record<string, Record<string, Operation>>;
 };
 
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+
+/** Prose of the OpenAPI document: escaped, with its `code spans` shown as code rather than as backticks. */
+const prose = (text: string | undefined) =>
+  raw(escapeHtml(text ?? '').replace(/`([^`\n]+)`/g, (_, code: string) => `<code>${code}</code>`));
+
 export function docsPage(doc: DocsDocument): ReturnType<typeof html> {
   const operations = Object.entries(doc.paths ?? {}).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => ({ path, method, op })),
@@ -22,7 +29,7 @@ export function docsPage(doc: DocsDocument): ReturnType<typeof html> {
 <html lang="en"><head><meta charset="utf-8"><title>${doc.info.title} ${doc.info.version}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328}code{background:#f3f4f6;padding:.1rem .3rem;border-radius:4px}
 section{border-top:1px solid #d0d7de;padding:.6rem 0}.m{display:inline-block;min-width:3.5rem;font-weight:600;color:#0969da;text-transform:uppercase}table{border-collapse:collapse}td{padding:.15rem .6rem .15rem 0;vertical-align:top}</style></head>
-<body><h1>${doc.info.title} <small>${doc.info.version}</small></h1><p>${doc.info.description ?? ''}</p>
+<body><nav><a href="/">← Dashboard</a></nav><h1>${doc.info.title} <small>${doc.info.version}</small></h1><p>${prose(doc.info.description)}</p>
 <p>Machine-readable: <a href="/openapi.json"><code>/openapi.json</code></a> (OpenAPI 3.1). Errors are <code>{ "error": { "code", "message" } }</code>.</p>
 ${raw(
   operations
@@ -31,12 +38,12 @@ ${raw(
         path,
         method,
         op,
-      }) => html`<section id="${op.operationId ?? ''}"><div><span class="m">${method}</span> <code>${path}</code> — ${op.summary ?? ''}</div>
-${op.description ? html`<p>${op.description}</p>` : ''}
-${op.parameters?.length ? html`<table>${raw(op.parameters.map((p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${p.description ?? ''}${p.example === undefined ? '' : html` (e.g. <code>${String(p.example)}</code>)`}</td></tr>`).join(''))}</table>` : ''}
+      }) => html`<section id="${op.operationId ?? ''}"><div><span class="m">${method}</span> <code>${path}</code> — ${prose(op.summary)}</div>
+${op.description ? html`<p>${prose(op.description)}</p>` : ''}
+${op.parameters?.length ? html`<table>${raw(op.parameters.map((p) => html`<tr><td><code>${p.name}</code></td><td>${p.in}</td><td>${prose(p.description)}${p.example === undefined ? '' : html` (e.g. <code>${String(p.example)}</code>)`}</td></tr>`).join(''))}</table>` : ''}
 <table>${raw(
         Object.entries(op.responses ?? {})
-          .map(([status, r]) => html`<tr><td>${status}</td><td>${r.description ?? ''}</td></tr>`)
+          .map(([status, r]) => html`<tr><td>${status}</td><td>${prose(r.description)}</td></tr>`)
           .join(''),
       )}</table></section>`,
     )

@@ -181,6 +181,18 @@ export const LakeTableDetailSchema = z
       z.object({ partition: z.record(z.string(), z.string()), files: int(), rows: int(), bytes: int() }),
     ),
     files: z.array(LakeFileSchema).openapi({ description: 'The files of `partition`, when one is asked for' }),
+    snapshots: z
+      .array(
+        z.object({
+          snapshotId: int(),
+          operation: z.string().openapi({ example: 'append' }),
+          committedAt: z.string(),
+          files: int(),
+          rows: int(),
+          bytes: int(),
+        }),
+      )
+      .openapi({ description: 'The latest 100 snapshots, newest first, with what the table held at each' }),
   })
   .openapi('LakeTableDetail');
 

@@ -89,6 +89,10 @@ describe('the API', { timeout: 240_000 }, () => {
     const page = await response.text();
     assert.match(page, /<code>\/v1\/tables\/\{name\}<\/code> — Rows of a gold table/);
     assert.doesNotMatch(page, /<script/);
+    // A way back to the dashboard, and code spans shown as code rather than as literal backticks.
+    assert.match(page, /<nav><a href="\/">← Dashboard<\/a><\/nav>/);
+    assert.match(page, /<code>key=value<\/code> pairs joined by <code>\/<\/code>/);
+    assert.doesNotMatch(page, /`/);
   });
 
   it('is ready when PostgreSQL, Redis and the storage answer', async () => {

@@ -1,7 +1,8 @@
 // The dashboard end to end: the API and dashboard served over HTTP on every pipeline's fixture data, each page opened
 // in headless Chromium (Debian's package, driven by playwright-core). Every page must draw its charts from the data
-// (marks counted against PostgreSQL), log no console error, and leave a screenshot in <data dir>/screenshots/. The
-// crypto page must redraw on its own when a new gold load lands (server-sent events).
+// (marks counted against PostgreSQL), log no console error (a content-security-policy violation is one), and leave a
+// screenshot in <data dir>/screenshots/ (docs/img/ holds two of them). The crypto page must redraw on its own when a
+// new gold load lands (server-sent events); every gold table has a page drawn from its columns.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -56,7 +57,10 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
   });
 
   /** Opens a page, waits for it to finish drawing, and returns the marks of each chart by card title. */
-  async function open(id: string): Promise<{ page: Page; charts: Record<string, number>; errors: string[] }> {
+  async function open(
+    id: string,
+    at = PAGES.find((p) => p.id === id)!.path,
+  ): Promise<{ page: Page; charts: Record<string, number>; errors: string[] }> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -65,7 +69,7 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
       'requestfailed',
       (r) => !r.url().includes('/v1/events') && errors.push(`${r.url()}: ${r.failure()?.errorText}`),
     );
-    await page.goto(`${base}${PAGES.find((p) => p.id === id)!.path}`);
+    await page.goto(`${base}${at}`);
     // A script error fails the test at once rather than after the wait.
     await Promise.race([
       page.waitForSelector('main[data-ready]', { timeout: 30_000 }),
@@ -80,10 +84,42 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
 
   const pgCount = async (sql: string) => Number((await env.rt.pool.query<{ n: string }>(sql)).rows[0]!.n);
 
-  it('pipeline health: backlog per stream, runs, streams and gold tables', async () => {
+  const apiGet = async <T>(path: string) => (await (await fetch(`${base}${path}`)).json()) as T;
+
+  it('pipeline health: what needs attention first, then backlog, quarantine, tables, runs, streams', async () => {
+    const streams = await apiGet<{ streams: { source: string; backlog: number }[] }>('/v1/streams');
+    const quality = await apiGet<{
+      tables: { table: string; status: string; quarantinedTotal: number }[];
+      deadLetters: Record<string, number>;
+    }>('/v1/quality');
     const { page, charts, errors } = await open('health');
     assert.deepEqual(errors, []);
-    assert.equal(charts['Backlog per stream'], 5); // one bar per source stream
+    // The first card says what is wrong: here, the quarantined rows and dead letters of the fixture.
+    assert.match((await page.textContent('section.card:first-of-type h2')) ?? '', /^Needs attention/);
+    const items = await page.locator('section.card:first-of-type .attention li').allTextContents();
+    const quarantined = quality.tables.filter((t) => t.quarantinedTotal > 0);
+    const failed = quality.tables.filter((t) => t.status === 'failed');
+    const lettered = Object.values(quality.deadLetters).filter((n) => n > 0);
+    const backlogged = streams.streams.filter((s) => s.backlog > 0);
+    assert.equal(items.length, quarantined.length + failed.length + lettered.length + backlogged.length);
+    for (const t of quarantined)
+      assert.ok(
+        items.some((i) =>
+          i.startsWith(
+            `${t.table}: ${t.quarantinedTotal.toLocaleString('en')} ${t.quarantinedTotal === 1 ? 'row' : 'rows'} quarantined`,
+          ),
+        ),
+        t.table,
+      );
+    // One bar per source stream, or, with nothing waiting, a sentence rather than an empty axis.
+    assert.equal(streams.streams.length, 5);
+    if (backlogged.length) assert.equal(charts['Backlog per stream'], 5);
+    else
+      assert.equal(
+        await page.textContent('section:has(h2:text("Backlog per stream")) .empty'),
+        'No backlog: all 5 streams are written to the lake.',
+      );
+    assert.equal(charts['Quarantined rows per table'] ?? 0, quarantined.length);
     assert.equal(await page.locator('section:has(h2:text("Gold tables served")) tbody tr').count(), 8);
     assert.equal(await page.locator('section:has(h2:text("Last runs")) tbody tr').count(), 15);
     await page.close();
@@ -96,7 +132,10 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
       charts['Mean temperature per city (°C)'],
       await pgCount('select count(*) as n from gold.weather_daily'),
     );
-    assert.equal(await page.locator('.legend li').count(), 3);
+    // One line per city, each in its own colour, with the cities in the legend.
+    const cities = (await env.rt.pool.query<{ city: string }>('select distinct city from gold.weather_daily')).rows;
+    const series = (await page.getAttribute('section:has(h2:text("Mean temperature")) .chart', 'data-series'))!;
+    assert.deepEqual(series.split('|').sort(), cities.map((c) => c.city).sort());
     await page.close();
   });
 
@@ -130,6 +169,8 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
   it('weapons: the top five of each type and the rarity counts', async () => {
     const { page, charts, errors } = await open('weapons');
     assert.deepEqual(errors, []);
+    const letters = (await apiGet<{ deadLetters: Record<string, number> }>('/v1/quality')).deadLetters.weapons ?? 0;
+    assert.equal(await page.locator('section:has(h2:text("Missing weapon types"))').count(), letters > 0 ? 1 : 0);
     const types = [...new Set(WEAPONS.map((w) => w.weapon_type))];
     for (const type of types) {
       const n = await pgCount(
@@ -144,15 +185,68 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     await page.close();
   });
 
-  it("lake: bytes per layer, and a table's partitions one click away", async () => {
+  it("lake: bytes per layer, rows per table, a table's snapshots and partitions, the choice in the URL", async () => {
     const { page, charts, errors } = await open('lake');
     assert.equal(charts['Bytes per layer'], 3);
+    // The panel is filled on arrival (the largest silver table), and the choice is in the URL.
+    const largest = (
+      await env.rt.pool.query<{ name: string }>(
+        `select t.name from strata_catalog.tables t join strata_catalog.files f on f.table_id = t.table_id and f.removed_snapshot_id is null
+          where t.layer = 'silver' group by t.name order by sum(f.row_count) desc, t.name limit 1`,
+      )
+    ).rows[0]!.name;
+    assert.equal(new URL(page.url()).searchParams.get('table'), `silver.${largest}`);
     await page.click('section:has(h2:text("Tables")) a:text-is("weather_observations")');
     await page.waitForSelector('section:has(h2:text("Partitions and files")) h3:text("silver.weather_observations")');
     assert.equal(await page.locator('section:has(h2:text("Partitions and files")) tbody tr').count(), 4);
+    assert.equal(new URL(page.url()).searchParams.get('table'), 'silver.weather_observations');
+    // The rows at each snapshot: one mark per snapshot of the table.
+    const snapshots = await pgCount(
+      `select count(*) as n from strata_catalog.snapshots s join strata_catalog.tables t using (table_id)
+        where t.layer = 'silver' and t.name = 'weather_observations'`,
+    );
+    assert.equal(
+      Number(
+        await page.getAttribute(
+          'section:has(h2:text("Snapshots of silver.weather_observations")) .chart',
+          'data-points',
+        ),
+      ),
+      snapshots,
+    );
+    // A reload shows the same table: the selection came from the URL.
+    await page.reload();
+    await page.waitForSelector('section:has(h2:text("Partitions and files")) h3:text("silver.weather_observations")');
     assert.deepEqual(errors, []);
     await page.screenshot({ path: path.join(screenshots, 'lake-partitions.png'), fullPage: true });
     await page.close();
+  });
+
+  it('gold tables: rows per table, and a page for each drawn from its column types', async () => {
+    const { tables } = await apiGet<{ tables: { name: string; rows: number }[] }>('/v1/tables');
+    const { page, charts, errors } = await open('tables');
+    assert.deepEqual(errors, []);
+    assert.equal(charts['Rows per gold table'], tables.length);
+    assert.equal(tables.length, 8);
+    await page.close();
+    for (const t of tables) {
+      const opened = await open(`table-${t.name}`, `/tables/${t.name}`);
+      assert.deepEqual(opened.errors, [], t.name);
+      assert.equal(
+        await opened.page.locator('section:has(h2:text-matches("^First [0-9]+ rows")) tbody tr').count(),
+        Math.min(50, t.rows),
+        t.name,
+      );
+      assert.equal(Object.keys(opened.charts).length, t.rows > 0 ? 1 : 0, t.name);
+      await opened.page.close();
+    }
+    // weather_daily has a date: one line per city over it, one mark per row.
+    const weather = await open('table-weather_daily', '/tables/weather_daily');
+    assert.deepEqual(Object.values(weather.charts), [await pgCount('select count(*) as n from gold.weather_daily')]);
+    await weather.page.close();
+    const missing = await open('table-nosuch', '/tables/nosuch');
+    assert.match((await missing.page.textContent('.empty')) ?? '', /^No gold table named nosuch\. Served: /);
+    await missing.page.close();
   });
 
   it('crypto: candles per coin, redrawn live when a new gold load lands', async () => {
@@ -168,26 +262,27 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     await runJob(env.rt, { layer: 'silver', select: ['crypto_ticks'] });
     await loadGold(env.rt, await runJob(env.rt, { layer: 'gold', select: ['crypto_ohlc_minute'] }));
     await page.waitForFunction(
-      () => document.querySelector('section:has(h2) svg[data-points="31"]') !== null,
+      () => document.querySelector('section:has(h2) .chart[data-points="31"]') !== null,
       undefined,
       { timeout: 20_000 },
     );
     assert.match((await page.textContent('section:first-of-type .price')) ?? '', /^91,000 at 09:30 UTC$/);
+    assert.match((await page.textContent('.live')) ?? '', /^Live: updated \d\d:\d\d:\d\d UTC$/);
     assert.deepEqual(errors, []);
     await page.screenshot({ path: path.join(screenshots, 'crypto-live.png'), fullPage: true });
     await page.close();
   });
 });
 
-/** Each chart's drawn marks (its svg's data-points), keyed by the title of its card. */
+/** Each chart's drawn marks (its data-points), keyed by the title of its card. */
 function chartMarks(page: Page): Promise<Record<string, number>> {
   return page.evaluate(() =>
     Object.fromEntries(
       [...document.querySelectorAll('section.card')]
-        .filter((s) => s.querySelector('svg.chart'))
+        .filter((s) => s.querySelector('.chart'))
         .map((s) => [
           s.querySelector('h2')!.textContent!,
-          Number(s.querySelector('svg.chart')!.getAttribute('data-points')),
+          Number(s.querySelector('.chart')!.getAttribute('data-points')),
         ]),
     ),
   );

@@ -59,6 +59,11 @@ describe('odds source (web collector, static and JavaScript-rendered pages)', { 
       readable.length - valid.length,
     );
     const page = letters.find(([, f]) => f[f.indexOf('reason') + 1]!.includes('no records found on the page'))!;
+    // The fixture breaks that page on purpose and says so: the reason kept (and printed) announces it.
+    assert.match(
+      page[1][page[1].indexOf('reason') + 1]!,
+      /no records found on the page \(has its layout changed\?\) — deliberate: the bundled odds fixture changed this page's layout on purpose/,
+    );
     const kept = JSON.parse(page[1][page[1].indexOf('raw') + 1]!) as { url: string; html: string };
     assert.equal(
       new URL(kept.url).pathname + new URL(kept.url).search,

@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** The folders whose TypeScript runs in commands (tests run under tsx and are not compiled). */
+/** The folders whose TypeScript runs in commands (tests run under tsx and are not compiled, their helpers are). */
 export const COMPILED_ROOTS = [
   'bin',
   'core',
@@ -19,6 +19,8 @@ export const COMPILED_ROOTS = [
   'serving',
   'infra',
   'pipeline',
+  // The benchmarks generate their data with the tests' generators.
+  'test/support',
 ];
 
 export const DIST = 'dist';

@@ -22,6 +22,16 @@ export interface PartitionRow {
   bytes: number;
 }
 
+export interface SnapshotRow {
+  snapshot_id: number;
+  operation: string;
+  committed_at: Date;
+  /** The files, rows and bytes live in the table as of this snapshot (as far as the catalog still records them). */
+  files: number;
+  rows: number;
+  bytes: number;
+}
+
 export interface FileRow {
   path: string;
   row_count: number;
@@ -113,6 +123,24 @@ export class CatalogReadModel {
       `select partition_values, count(*)::bigint as files, sum(row_count)::bigint as rows, sum(bytes)::bigint as bytes
          from strata_catalog.files where table_id = ${TABLE_ID} and removed_snapshot_id is null
         group by partition_values order by partition_values::text desc`,
+      [layer, name],
+    );
+    return rows;
+  }
+
+  /** A table's latest snapshots, newest first: when each was committed, by what, and what the table then held. */
+  async snapshots(layer: string, name: string, limit = 100): Promise<SnapshotRow[]> {
+    const { rows } = await this.pool.query<SnapshotRow>(
+      `select s.snapshot_id, s.operation, s.committed_at, held.files, held.rows, held.bytes
+         from (select * from strata_catalog.snapshots where table_id = ${TABLE_ID}
+                order by snapshot_id desc limit ${Math.trunc(limit)}) s
+         cross join lateral (
+           select count(*)::bigint as files, coalesce(sum(f.row_count), 0)::bigint as rows,
+                  coalesce(sum(f.bytes), 0)::bigint as bytes
+             from strata_catalog.files f
+            where f.table_id = s.table_id and f.added_snapshot_id <= s.snapshot_id
+              and (f.removed_snapshot_id is null or f.removed_snapshot_id > s.snapshot_id)) held
+        order by s.snapshot_id desc`,
       [layer, name],
     );
     return rows;

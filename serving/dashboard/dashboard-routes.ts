@@ -1,9 +1,11 @@
 // The dashboard at /: one server-rendered shell per page (pipeline health, each pipeline's page found in
-// serving/pipelines/, the lake browser) and static scripts that draw the page from the API. Nothing is loaded from
-// another origin.
+// serving/pipelines/, a page for any gold table, the lake browser) and static scripts that draw the page from the API.
+// Nothing is loaded from another origin: the charting library is served from node_modules (decision 0034).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { type Context, Hono } from 'hono';
 import { sourceDir } from '../../core/modules.ts';
 import { PIPELINE_PAGES } from '../pipelines/index.ts';
@@ -19,8 +21,12 @@ interface Page {
 export const PAGES: readonly Page[] = [
   { path: '/', id: 'health', title: 'Pipeline health' },
   ...PIPELINE_PAGES.map((p) => ({ path: `/${p.id}`, id: p.id, title: p.title })),
+  { path: '/tables', id: 'tables', title: 'Gold tables' },
   { path: '/lake', id: 'lake', title: 'Lake' },
 ];
+
+/** Apache ECharts' ES module build, as its package ships it. */
+const ECHARTS = path.join(path.dirname(createRequire(import.meta.url).resolve('echarts')), 'echarts.esm.min.mjs');
 
 const ASSETS: Record<string, string> = {
   'dashboard.js': 'text/javascript',
@@ -33,7 +39,7 @@ const ASSETS: Record<string, string> = {
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
-function shell(page: Page): string {
+function shell(page: Page, table?: string): string {
   const nav = PAGES.map(
     (p) => `<a href="${p.path}"${p.id === page.id ? ' aria-current="page"' : ''}>${escapeHtml(p.title)}</a>`,
   ).join('');
@@ -49,7 +55,7 @@ function shell(page: Page): string {
 </head>
 <body>
 <header><strong>Strata</strong><nav>${nav}<a href="/docs">API</a></nav></header>
-<main id="page" data-page="${page.id}"><h1>${escapeHtml(page.title)}</h1><div class="cards"></div></main>
+<main id="page" data-page="${page.id}"${table ? ` data-table="${escapeHtml(table)}"` : ''}><h1>${escapeHtml(table ? `gold.${table}` : page.title)}</h1><div class="cards"></div></main>
 </body>
 </html>`;
 }
@@ -58,6 +64,8 @@ const served = (body: Buffer, type: string) => ({
   body,
   type,
   etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
+  // Compressed once at start: the charting library is 1.1 MB, 0.37 MB gzipped.
+  gzipped: body.length > 16_384 ? gzipSync(body) : undefined,
 });
 
 export function dashboardRoutes(): Hono {
@@ -68,6 +76,7 @@ export function dashboardRoutes(): Hono {
       served(readFileSync(path.join(sourceDir(import.meta.url), 'assets', name)), type),
     ]),
   );
+  const vendor = { 'echarts.js': served(readFileSync(ECHARTS), 'text/javascript') };
   const pageScripts = Object.fromEntries(
     PIPELINE_PAGES.map((p) => [`${p.id}.js`, served(p.script, 'text/javascript')]),
   );
@@ -88,17 +97,26 @@ export function dashboardRoutes(): Hono {
     const html = shell(page);
     app.get(page.path, csp, (c) => c.html(html));
   }
+  // Any gold table, a user's own included, has a page drawn from its columns (no code of its own).
+  const tablePage = PAGES.find((p) => p.id === 'tables')!;
+  app.get('/tables/:name{[a-z_][a-z0-9_]{0,62}}', csp, (c) =>
+    c.html(shell({ ...tablePage, id: 'table' }, c.req.param('name'))),
+  );
   const serve = (files: Record<string, ReturnType<typeof served>>) => (c: Context) => {
     const asset = files[c.req.param('name') ?? ''];
     if (!asset) return c.notFound();
     if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304);
-    return c.body(new Uint8Array(asset.body), 200, {
+    const gzip = asset.gzipped && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '');
+    return c.body(new Uint8Array(gzip ? asset.gzipped! : asset.body), 200, {
       'content-type': asset.type.startsWith('text/') ? `${asset.type}; charset=utf-8` : asset.type,
       etag: asset.etag,
       'cache-control': 'no-cache',
+      vary: 'accept-encoding',
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
     });
   };
   app.get('/assets/:name', csp, serve(assets));
   app.get('/pages/:name', csp, serve(pageScripts));
+  app.get('/assets/vendor/:name', csp, serve(vendor));
   return app;
 }

@@ -26,7 +26,7 @@ const tableRoute = createRoute({
   path: '/{layer}/{table}',
   operationId: 'lakeTable',
   tags: ['lake'],
-  summary: "A lake table's partitions, and the files of one partition",
+  summary: "A lake table's partitions, its latest snapshots, and the files of one partition",
   security: [],
   request: {
     params: z.object({
@@ -84,6 +84,7 @@ export function lakeRoutes(pool: Pool): OpenAPIHono {
     const row = await catalog.table(layer, table);
     if (!row) apiError(404, `no lake table ${layer}.${table.slice(0, 60)}; GET /v1/lake lists them`);
     const partitions = { rows: await catalog.partitions(layer, table) };
+    const snapshots = await catalog.snapshots(layer, table);
     const files = {
       rows: partition === undefined ? [] : await catalog.partitionFiles(layer, table, parsePartition(partition)),
     };
@@ -103,6 +104,14 @@ export function lakeRoutes(pool: Pool): OpenAPIHono {
           partition: f.partition_values,
           snapshotId: f.added_snapshot_id,
           addedAt: f.committed_at.toISOString(),
+        })),
+        snapshots: snapshots.map((s) => ({
+          snapshotId: s.snapshot_id,
+          operation: s.operation,
+          committedAt: s.committed_at.toISOString(),
+          files: s.files,
+          rows: s.rows,
+          bytes: s.bytes,
         })),
       },
       200,

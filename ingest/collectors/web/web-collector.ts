@@ -12,6 +12,12 @@ import { AsyncQueue } from './async-queue.ts';
 import { ensureChromium } from './chromium.ts';
 
 export const RENDER_MODES = ['static', 'browser'] as const;
+
+/**
+ * A page served with this header is broken on purpose (a fixture showing what happens to a changed layout): its
+ * note is added to the problem where it is printed and kept, so that deliberate noise is never mistaken for a fault.
+ */
+export const DELIBERATE_HEADER = 'x-strata-deliberate';
 export type RenderMode = (typeof RENDER_MODES)[number];
 
 export interface WebCollectorOptions {
@@ -89,10 +95,15 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
         options.onPageProblem?.(request.url, `failed: ${request.errorMessages.at(-1) ?? 'unknown error'}`);
       },
     };
-    const handle = async ($: CheerioRoot, url: string, enqueue: (selector: string) => Promise<unknown>) => {
+    const handle = async (
+      $: CheerioRoot,
+      url: string,
+      enqueue: (selector: string) => Promise<unknown>,
+      deliberate: string | undefined,
+    ) => {
       const records = options.extract($, url);
       if (records?.length === 0) {
-        const problem = 'no records found on the page (has its layout changed?)';
+        const problem = `no records found on the page (has its layout changed?)${deliberate ? ` — deliberate: ${deliberate}` : ''}`;
         options.onPageProblem?.(url, problem);
         // The page is evidence, not a record to replay: a preview of it is enough and keeps dead letters small.
         await queue.push({ text: JSON.stringify({ url, html: previewOf($.html()) }), rejected: `${url}: ${problem}` });
@@ -106,9 +117,13 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
         ? new CheerioCrawler(
             {
               ...common,
-              requestHandler: async ({ $, request, enqueueLinks }) =>
-                handle($, request.loadedUrl ?? request.url, (selector) =>
-                  enqueueLinks({ selector, transformRequestFunction: (r) => (sameOrigin(r.url) ? r : false) }),
+              requestHandler: async ({ $, request, response, enqueueLinks }) =>
+                handle(
+                  $,
+                  request.loadedUrl ?? request.url,
+                  (selector) =>
+                    enqueueLinks({ selector, transformRequestFunction: (r) => (sameOrigin(r.url) ? r : false) }),
+                  headerText(response.headers[DELIBERATE_HEADER]),
                 ),
             },
             config,
@@ -122,10 +137,14 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
                 launchOptions: { executablePath, args: chromiumArgs() },
               },
               browserPoolOptions: { useFingerprints: false },
-              requestHandler: async ({ page, request, parseWithCheerio, enqueueLinks }) => {
+              requestHandler: async ({ page, request, response, parseWithCheerio, enqueueLinks }) => {
                 if (options.waitForSelector) await page.waitForSelector(options.waitForSelector, { timeout: 15_000 });
-                await handle(await parseWithCheerio(), request.loadedUrl ?? request.url, (selector) =>
-                  enqueueLinks({ selector, transformRequestFunction: (r) => (sameOrigin(r.url) ? r : false) }),
+                await handle(
+                  await parseWithCheerio(),
+                  request.loadedUrl ?? request.url,
+                  (selector) =>
+                    enqueueLinks({ selector, transformRequestFunction: (r) => (sameOrigin(r.url) ? r : false) }),
+                  headerText(response?.headers()[DELIBERATE_HEADER]),
                 );
               },
             },
@@ -139,3 +158,6 @@ export function webCollector(options: WebCollectorOptions): () => AsyncGenerator
     await run;
   };
 }
+
+const headerText = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value.join(' ') : value || undefined;

@@ -1,171 +1,231 @@
-// Small SVG charts for the dashboard: lines, bars (with optional low–high whiskers) and OHLC candles. No library:
-// the dashboard loads nothing from outside the API's own origin. Each chart's <svg> says how many marks it drew in
-// data-points, which the end-to-end test compares with the data.
-const NS = 'http://www.w3.org/2000/svg';
-export const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
+// The dashboard's charts, drawn by Apache ECharts (served from node_modules on the dashboard's own origin, see
+// docs/decisions/0034-dashboard-charts-on-echarts.md): bars, lines over a true time axis and OHLC candlesticks, with
+// readable fonts, a palette sized to the series, legends and tooltips, every time in UTC. Canvas rendering and
+// canvas tooltips keep the strict content security policy (no inline style). Each chart's element says how many
+// marks it drew in data-points, which the end-to-end test compares with PostgreSQL.
+import * as echarts from '/assets/vendor/echarts.js';
 
-function svgEl(name, attrs = {}, parent) {
-  const el = document.createElementNS(NS, name);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (parent) parent.appendChild(el);
-  return el;
+const TABLEAU = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
+const FONT = { fontFamily: 'system-ui, -apple-system, "Segoe UI", sans-serif', fontSize: 13, color: '#374151' };
+
+/** n colours that stay apart: Tableau's for up to nine, then evenly spaced hues in two lightnesses. */
+export function palette(n) {
+  if (n <= TABLEAU.length) return TABLEAU.slice(0, n);
+  return Array.from({ length: n }, (_, i) => `hsl(${Math.round((i * 360) / n)}, 62%, ${i % 2 ? 38 : 52}%)`);
+}
+export const ACCENT = TABLEAU[0];
+
+const number = (v, digits = 2) => Number(v).toLocaleString('en', { maximumFractionDigits: digits });
+/** A UTC time as the axis and tooltips show it: 2026-11-21 09:30 UTC. */
+export const utc = (t) => `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** Time axes say their zone under their labels. */
+const TIME_AXIS = {
+  type: 'time',
+  name: 'time (UTC)',
+  nameLocation: 'middle',
+  nameGap: 28,
+  nameTextStyle: { color: '#6b7280' },
+  axisLabel: { hideOverlap: true },
+};
+
+const charts = new Set();
+addEventListener('resize', () => {
+  for (const c of charts) c.resize();
+});
+
+/** A chart element in the container (replacing what it held), sized by its class; returns the ECharts instance. */
+function mount(container, { height = 'medium', points, label }) {
+  const el = document.createElement('div');
+  el.className = `chart ${height}`;
+  el.dataset.points = String(points);
+  el.setAttribute('role', 'img');
+  el.setAttribute('aria-label', label);
+  for (const old of container.querySelectorAll('.chart')) echarts.getInstanceByDom(old)?.dispose();
+  container.replaceChildren(el);
+  const chart = echarts.init(el, null, { renderer: 'canvas' });
+  charts.add(chart);
+  return chart;
 }
 
-function text(parent, x, y, content, attrs = {}) {
-  const t = svgEl('text', { x, y, ...attrs }, parent);
-  t.textContent = content;
-  return t;
-}
+const base = (extra) => ({
+  ...extra,
+  useUTC: true,
+  animation: false,
+  textStyle: FONT,
+  tooltip: { renderMode: 'richText', textStyle: { fontSize: 13 }, confine: true, ...extra.tooltip },
+  grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true, ...extra.grid },
+});
 
-const format = (v) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en') : Number(v.toFixed(2)).toString());
-
-/** Round ticks covering [min, max]. */
-function ticks(min, max, count = 5) {
-  if (min === max) return [min];
-  const step = 10 ** Math.floor(Math.log10((max - min) / count));
-  const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => (max - min) / s <= count) ?? 10 * step;
-  const out = [];
-  for (let v = Math.ceil(min / nice) * nice; v <= max + 1e-9; v += nice) out.push(Number(v.toFixed(10)));
-  return out;
-}
-
-function frame(container, { width = 640, height = 260, title, unit }) {
-  container.replaceChildren();
-  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', class: 'chart' }, container);
-  if (title) svgEl('title', {}, svg).textContent = title;
-  return { svg, width, height, margin: { top: 16, right: 16, bottom: 36, left: 64 }, unit };
-}
-
-function yAxis(f, min, max) {
-  const { svg, width, height, margin } = f;
-  const y = (v) => margin.top + (height - margin.top - margin.bottom) * (1 - (v - min) / (max - min || 1));
-  for (const t of ticks(min, max)) {
-    svgEl('line', { x1: margin.left, x2: width - margin.right, y1: y(t), y2: y(t), class: 'grid' }, svg);
-    text(svg, margin.left - 6, y(t) + 4, `${format(t)}${f.unit ?? ''}`, { 'text-anchor': 'end', class: 'tick' });
-  }
-  return y;
-}
-
-function legend(container, names) {
-  const list = document.createElement('ul');
-  list.className = 'legend';
-  names.forEach((name, i) => {
-    const item = document.createElement('li');
-    item.style.setProperty('--swatch', PALETTE[i % PALETTE.length]);
-    item.textContent = name;
-    list.appendChild(item);
-  });
-  container.appendChild(list);
-}
-
-/** Lines over a shared category axis (e.g. days): series = [{ name, points: [[x, y], …] }]. */
-export function lineChart(container, { series, title, unit, viewWidth = 960 }) {
-  const f = frame(container, { title, unit, width: viewWidth, height: 300 });
-  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p[0])))].sort();
-  const values = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v !== null);
-  const min = Math.min(...values);
-  const max = Math.max(...values);
-  const pad = (max - min) * 0.1 || 1;
-  const y = yAxis(f, min - pad, max + pad);
-  const { svg, width, height, margin } = f;
-  const x = (v) => margin.left + ((width - margin.left - margin.right) * xs.indexOf(v)) / Math.max(xs.length - 1, 1);
-  const every = Math.ceil(xs.length / 8);
-  for (let i = 0; i < xs.length; i += every) {
-    text(svg, x(xs[i]), height - 12, xs[i], { 'text-anchor': 'middle', class: 'tick' });
-  }
-  let points = 0;
-  series.forEach((s, i) => {
-    const color = PALETTE[i % PALETTE.length];
-    const drawn = s.points.filter((p) => p[1] !== null);
-    svgEl(
-      'polyline',
-      { points: drawn.map((p) => `${x(p[0])},${y(p[1])}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 2 },
-      svg,
-    );
-    for (const p of drawn) {
-      const dot = svgEl('circle', { cx: x(p[0]), cy: y(p[1]), r: 3, fill: color, class: 'mark' }, svg);
-      svgEl('title', {}, dot).textContent = `${s.name} ${p[0]}: ${format(p[1])}${unit ?? ''}`;
-      points++;
-    }
-  });
-  svg.dataset.points = String(points);
-  legend(
-    container,
-    series.map((s) => s.name),
+/**
+ * Bars with full labels, horizontal when there are many or their labels are long; optional low–high ranges are
+ * drawn as whiskers and shown in the tooltip. bars = [{ label, value, low?, high? }].
+ */
+export function barChart(container, { bars, title, unit = '', min, color = ACCENT, horizontal }) {
+  const across = horizontal ?? (bars.length > 8 || bars.some((b) => String(b.label).length > 12));
+  const chart = mount(container, { height: 'medium', points: bars.length, label: title });
+  // Horizontal bars take the height their labels need.
+  if (across) chart.getDom().style.height = `${Math.max(160, 70 + 30 * bars.length)}px`;
+  chart.resize();
+  const labels = bars.map((b) => String(b.label));
+  const ranged = bars.some((b) => b.low !== undefined && b.high !== undefined);
+  const valueAxis = {
+    type: 'value',
+    min,
+    // Counts get whole ticks.
+    minInterval: bars.every((b) => Number.isInteger(b.value)) ? 1 : undefined,
+    axisLabel: { formatter: (v) => `${number(v)}${unit}` },
+    splitLine: { lineStyle: { color: '#eef0f3' } },
+  };
+  const categoryAxis = { type: 'category', data: labels, inverse: across, axisLabel: { interval: 0, ...FONT } };
+  const series = [
+    {
+      type: 'bar',
+      name: title,
+      data: bars.map((b) => b.value),
+      itemStyle: { color, borderRadius: across ? [0, 3, 3, 0] : [3, 3, 0, 0] },
+      barMaxWidth: 36,
+      label: { show: bars.length <= 12, position: across ? 'right' : 'top', formatter: (p) => number(p.value) },
+    },
+  ];
+  if (ranged)
+    series.push({
+      type: 'custom',
+      name: 'p10–p90',
+      renderItem: (_params, api) => {
+        const lowAt = api.coord(across ? [api.value(1), api.value(0)] : [api.value(0), api.value(1)]);
+        const highAt = api.coord(across ? [api.value(2), api.value(0)] : [api.value(0), api.value(2)]);
+        const cap = 5;
+        const style = { stroke: '#111827', lineWidth: 1.5 };
+        const line = (x1, y1, x2, y2) => ({ type: 'line', shape: { x1, y1, x2, y2 }, style });
+        return {
+          type: 'group',
+          children: across
+            ? [
+                line(lowAt[0], lowAt[1], highAt[0], highAt[1]),
+                line(lowAt[0], lowAt[1] - cap, lowAt[0], lowAt[1] + cap),
+                line(highAt[0], highAt[1] - cap, highAt[0], highAt[1] + cap),
+              ]
+            : [
+                line(lowAt[0], lowAt[1], highAt[0], highAt[1]),
+                line(lowAt[0] - cap, lowAt[1], lowAt[0] + cap, lowAt[1]),
+                line(highAt[0] - cap, highAt[1], highAt[0] + cap, highAt[1]),
+              ],
+        };
+      },
+      data: bars.map((b, i) => [i, b.low, b.high]),
+      encode: across ? { y: 0, x: [1, 2] } : { x: 0, y: [1, 2] },
+      z: 3,
+      tooltip: { show: false },
+    });
+  chart.setOption(
+    base({
+      tooltip: {
+        trigger: 'axis',
+        axisPointer: { type: 'shadow' },
+        formatter: (items) => {
+          const b = bars[items[0].dataIndex];
+          const range = b.low !== undefined ? `\n${number(b.low)}${unit} – ${number(b.high)}${unit}` : '';
+          return `${b.label}\n${number(b.value)}${unit}${range}`;
+        },
+      },
+      grid: { right: across ? 56 : 24 },
+      xAxis: across ? valueAxis : categoryAxis,
+      yAxis: across ? categoryAxis : valueAxis,
+      series,
+    }),
   );
-  return points;
+  return chart;
 }
 
-/** Vertical bars: bars = [{ label, value, low?, high? }] (low/high draw a whisker, e.g. p10–p90). */
-export function barChart(container, { bars, title, unit, min: floor, viewWidth = 640 }) {
-  const f = frame(container, { title, unit, width: viewWidth });
-  const highs = bars.map((b) => b.high ?? b.value);
-  const lows = bars.map((b) => b.low ?? b.value);
-  const min = floor ?? Math.min(0, ...lows);
-  const max = Math.max(...highs) * 1.08 || 1;
-  const y = yAxis(f, min, max);
-  const { svg, width, height, margin } = f;
-  const slot = (width - margin.left - margin.right) / Math.max(bars.length, 1);
-  const barWidth = Math.min(slot * 0.7, 80);
-  bars.forEach((b, i) => {
-    const x = margin.left + slot * i + (slot - barWidth) / 2;
-    const rect = svgEl(
-      'rect',
-      {
-        x,
-        y: y(b.value),
-        width: barWidth,
-        height: Math.max(1, y(min) - y(b.value)),
-        fill: b.color ?? PALETTE[0],
-        class: 'mark',
-        rx: 2,
-      },
-      svg,
-    );
-    svgEl('title', {}, rect).textContent =
-      `${b.label}: ${format(b.value)}${unit ?? ''}${b.low !== undefined ? ` (${format(b.low)}–${format(b.high)})` : ''}`;
-    if (b.low !== undefined && b.high !== undefined) {
-      const cx = x + barWidth / 2;
-      svgEl('line', { x1: cx, x2: cx, y1: y(b.low), y2: y(b.high), class: 'whisker' }, svg);
-    }
-    const label = b.label.length > 14 ? `${b.label.slice(0, 13)}…` : b.label;
-    text(svg, x + barWidth / 2, height - 12, label, { 'text-anchor': 'middle', class: 'tick' });
+/** Lines over a true UTC time axis, one colour per series, with a legend. series = [{ name, points: [[time, y]] }]. */
+export function lineChart(container, { series, title, unit = '' }) {
+  const chart = mount(container, {
+    height: 'tall',
+    points: series.reduce((n, s) => n + s.points.length, 0),
+    label: title,
   });
-  svg.dataset.points = String(bars.length);
-  return bars.length;
+  const colours = palette(series.length);
+  chart.getDom().dataset.series = series.map((s) => s.name).join('|');
+  chart.setOption(
+    base({
+      color: colours,
+      legend: { type: 'scroll', top: 0, textStyle: FONT, itemWidth: 18 },
+      grid: { top: 44, bottom: 28 },
+      tooltip: {
+        trigger: 'axis',
+        formatter: (items) =>
+          [
+            utc(items[0].value[0]).replace(' 00:00 UTC', ' (UTC)'),
+            ...items
+              .slice()
+              .sort((a, b) => b.value[1] - a.value[1])
+              .map((i) => `${i.seriesName}: ${number(i.value[1])}${unit}`),
+          ].join('\n'),
+      },
+      xAxis: TIME_AXIS,
+      yAxis: {
+        type: 'value',
+        scale: true,
+        axisLabel: { formatter: (v) => `${number(v)}${unit}` },
+        splitLine: { lineStyle: { color: '#eef0f3' } },
+      },
+      series: series.map((s) => ({
+        type: 'line',
+        name: s.name,
+        data: s.points,
+        showSymbol: s.points.length < 40,
+        symbolSize: 5,
+        lineStyle: { width: 2 },
+      })),
+    }),
+  );
+  return chart;
 }
 
-/** OHLC candles, oldest first: [{ start, open, high, low, close }]. */
-export function candleChart(container, { candles, title, unit, viewWidth = 960 }) {
-  const f = frame(container, { title, unit, width: viewWidth, height: 300 });
-  const min = Math.min(...candles.map((c) => c.low));
-  const max = Math.max(...candles.map((c) => c.high));
-  const pad = (max - min) * 0.05 || Math.abs(max) * 0.001 || 1;
-  const y = yAxis(f, min - pad, max + pad);
-  const { svg, width, height, margin } = f;
-  const slot = (width - margin.left - margin.right) / Math.max(candles.length, 1);
-  const every = Math.ceil(candles.length / 6);
-  candles.forEach((c, i) => {
-    const cx = margin.left + slot * (i + 0.5);
-    const up = c.close >= c.open;
-    const color = up ? '#16a34a' : '#dc2626';
-    const group = svgEl('g', { class: 'mark' }, svg);
-    svgEl('line', { x1: cx, x2: cx, y1: y(c.high), y2: y(c.low), stroke: color }, group);
-    const top = y(Math.max(c.open, c.close));
-    svgEl(
-      'rect',
-      {
-        x: cx - Math.max(slot * 0.35, 0.5),
-        y: top,
-        width: Math.max(slot * 0.7, 1),
-        height: Math.max(1, y(Math.min(c.open, c.close)) - top),
-        fill: color,
+/**
+ * OHLC candlesticks on a true UTC time axis (a gap in trading is a gap), rising green and falling red.
+ * candles = [{ start, open, high, low, close }], oldest first.
+ */
+export function candleChart(container, { candles, title }) {
+  const chart = mount(container, { height: 'short', points: candles.length, label: title });
+  const data = candles.map((c) => [
+    Date.parse(c.start),
+    Number(c.open),
+    Number(c.close),
+    Number(c.low),
+    Number(c.high),
+  ]);
+  const digits = Math.max(2, 4 - Math.floor(Math.log10(Math.max(...data.map((d) => d[4]), 1))));
+  chart.setOption(
+    base({
+      tooltip: {
+        trigger: 'axis',
+        formatter: (items) => {
+          const [t, open, close, low, high] = items[0].value;
+          const f = (v) => number(v, digits);
+          return `${utc(t)}\nopen ${f(open)}  close ${f(close)}\nlow ${f(low)}  high ${f(high)}`;
+        },
       },
-      group,
-    );
-    svgEl('title', {}, group).textContent = `${c.start} O ${c.open} H ${c.high} L ${c.low} C ${c.close}`;
-    if (i % every === 0) text(svg, cx, height - 12, c.start.slice(11, 16), { 'text-anchor': 'middle', class: 'tick' });
-  });
-  svg.dataset.points = String(candles.length);
-  return candles.length;
+      grid: { top: 16, bottom: 28 },
+      xAxis: TIME_AXIS,
+      yAxis: {
+        type: 'value',
+        scale: true,
+        axisLabel: { formatter: (v) => number(v, digits) },
+        splitLine: { lineStyle: { color: '#eef0f3' } },
+      },
+      series: [
+        {
+          type: 'candlestick',
+          name: title,
+          data,
+          encode: { x: 0, y: [1, 2, 3, 4] },
+          barMaxWidth: 14,
+          itemStyle: { color: '#16a34a', color0: '#dc2626', borderColor: '#15803d', borderColor0: '#b91c1c' },
+        },
+      ],
+    }),
+  );
+  return chart;
 }

@@ -74,6 +74,19 @@ export const bytes = (n) =>
       : n < 1073741824
         ? `${(n / 1048576).toFixed(1)} MiB`
         : `${(n / 1073741824).toFixed(2)} GiB`;
+/** An absolute time in UTC, the zone shown: 2026-11-21 09:30:12 UTC. */
+export const utcTime = (iso) => (iso ? `${new Date(iso).toISOString().slice(0, 19).replace('T', ' ')} UTC` : '—');
+
+/** The page's selection lives in its URL (?table=…), so that a reload or a shared link shows the same thing. */
+export const selected = (name) => new URL(location.href).searchParams.get(name) ?? undefined;
+export function select(values) {
+  const url = new URL(location.href);
+  for (const [name, value] of Object.entries(values))
+    if (value === undefined) url.searchParams.delete(name);
+    else url.searchParams.set(name, value);
+  history.replaceState(null, '', url);
+}
+
 export const badge = (status) =>
   Object.assign(document.createElement('span'), { className: `badge ${status}`, textContent: status });
 export const groupBy = (rows, key) => rows.reduce((m, r) => m.set(r[key], [...(m.get(r[key]) ?? []), r]), new Map());
@@ -84,8 +97,10 @@ export const partitionText = (p) =>
     .map(([k, v]) => `${k}=${v}`)
     .join('/') || 'none';
 
-export function link(label, onClick) {
-  const a = Object.assign(document.createElement('a'), { href: '#', textContent: label });
+/** A link: to another page (href), or running onClick in this one. */
+export function link(label, onClick, href = '#') {
+  const a = Object.assign(document.createElement('a'), { href, textContent: label });
+  if (!onClick) return a;
   a.addEventListener('click', (e) => {
     e.preventDefault();
     onClick().catch(showError);

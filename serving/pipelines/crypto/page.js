@@ -1,6 +1,6 @@
-// The crypto example's dashboard page: drawn in the browser from the API.
+// The crypto example's dashboard page: drawn in the browser from the API, redrawn when a new gold load lands.
 import { candleChart } from '/assets/charts.js';
-import { main, api, card, empty, number, showError } from '/assets/kit.js';
+import { api, card, empty, main, number, showError } from '/assets/kit.js';
 
 export async function render() {
   const status = document.createElement('p');
@@ -9,7 +9,8 @@ export async function render() {
   const cards = new Map();
   const draw = async () => {
     const { coins } = await api('/v1/crypto');
-    if (!coins.length && !cards.size) empty(card('Candles'), 'No prices yet: run the crypto collector and the jobs.');
+    if (!coins.length && !cards.size)
+      empty(card('Candles'), 'No prices yet: pnpm ingest:run crypto, then pnpm job:silver and pnpm job:gold.');
     for (const coin of coins) {
       if (!cards.has(coin.symbol)) cards.set(coin.symbol, card(coin.symbol, { wide: true }));
       const { candles } = await api(`/v1/crypto/${coin.symbol}/candles?grain=minute&limit=120`);
@@ -20,7 +21,7 @@ export async function render() {
       price.textContent = `${number(coin.price, 4)} at ${coin.minute.slice(11, 16)} UTC`;
       body.prepend(price);
     }
-    status.textContent = `Live: updated ${new Date().toLocaleTimeString()}`;
+    status.textContent = `Live: updated ${new Date().toISOString().slice(11, 19)} UTC`;
   };
   await draw();
   const events = new EventSource('/v1/events?tables=crypto_ohlc_minute');

@@ -5,7 +5,8 @@ import { card, empty, table, number, rows } from '/assets/kit.js';
 export async function render() {
   const data = await rows('listings_price_m2', 'order=-month,city&limit=10000');
   const chart = card('Median asking price per m² by city (latest month, p10–p90)', { wide: true });
-  if (!data.length) return empty(chart, 'No listings yet: run the listings collector and the jobs.');
+  if (!data.length)
+    return empty(chart, 'No listings yet: pnpm ingest:run listings, then pnpm job:silver and pnpm job:gold.');
   const latestMonth = data[0].month;
   const latest = data.filter((d) => d.month === latestMonth);
   barChart(chart, {
@@ -17,7 +18,6 @@ export async function render() {
     })),
     title: `Price per m², ${latestMonth}`,
     unit: ' €',
-    viewWidth: 960,
   });
   table(card('Every city and month', { wide: true }), data, [
     ['City', (d) => d.city],

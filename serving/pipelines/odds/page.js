@@ -1,5 +1,5 @@
 // The odds example's dashboard page: drawn in the browser from the API.
-import { barChart, PALETTE } from '/assets/charts.js';
+import { barChart, palette } from '/assets/charts.js';
 import { api, card, empty, table, number, rows } from '/assets/kit.js';
 
 export async function render() {
@@ -10,7 +10,8 @@ export async function render() {
   const payout = card('Mean payout rate per bookmaker (%)', {
     note: '1 / (1/odds₁ + 1/odds_X + 1/odds₂): the share of stakes a bookmaker pays back',
   });
-  if (!payouts.length) return empty(payout, 'No odds yet: run the odds collector and the jobs.');
+  if (!payouts.length)
+    return empty(payout, 'No odds yet: pnpm ingest:run odds, then pnpm job:silver and pnpm job:gold.');
   barChart(payout, {
     bars: payouts.map((p) => ({
       label: p.bookmaker,
@@ -30,13 +31,14 @@ export async function render() {
       note: 'How often each bookmaker has the highest odds on an outcome',
     }),
     {
-      bars: [...wins].sort((a, b) => b[1] - a[1]).map(([label, value]) => ({ label, value, color: PALETTE[2] })),
+      bars: [...wins].sort((a, b) => b[1] - a[1]).map(([label, value]) => ({ label, value })),
+      color: palette(5)[4],
       title: 'Best prices',
     },
   );
   const best = (o) => (m) => (m.best[o] ? `${number(m.best[o].odds)} (${m.best[o].bookmaker})` : '—');
   table(card('Best odds per match', { wide: true }), matches.matches, [
-    ['Kick-off', (m) => m.kickoff.slice(0, 16).replace('T', ' ')],
+    ['Kick-off (UTC)', (m) => m.kickoff.slice(0, 16).replace('T', ' ')],
     ['League', (m) => m.league],
     ['Match', (m) => m.match],
     ['1', best('1')],

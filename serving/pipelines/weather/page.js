@@ -8,15 +8,15 @@ export async function render() {
     'fields=city,date,temperature_min_c,temperature_mean_c,temperature_max_c,precipitation_mm&order=date,city&limit=10000',
   );
   const chart = card('Mean temperature per city (°C)', { wide: true });
-  if (!data.length) return empty(chart, 'No weather data yet: pnpm demo loads some.');
+  if (!data.length) return empty(chart, 'No weather data yet: pnpm demo collects and loads some.');
   const byCity = groupBy(data, 'city');
   lineChart(chart, {
     series: [...byCity].map(([city, r]) => ({
       name: city,
-      points: r.map((d) => [d.date, Number(d.temperature_mean_c)]),
+      points: r.map((d) => [Date.parse(d.date), Number(d.temperature_mean_c)]),
     })),
     title: 'Mean temperature per city',
-    unit: '°',
+    unit: ' °C',
   });
   const latest = [...byCity.values()].map((r) => r.at(-1));
   table(card('Latest day per city', { wide: true }), latest, [
