@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { COMPILED_ROOTS } from '../core/build/compile.mjs';
 import { parseCommand, runMain } from '../core/cli.ts';
 import type { ServiceName } from '../infra/local/index.ts';
 
@@ -19,20 +20,8 @@ const { config, PROJECT_ROOT } = await import('../core/config.ts');
 const { servicesDown, servicesUp } = await import('../infra/local/index.ts');
 const { ensureChromium } = await import('../ingest/collectors/web/chromium.ts');
 
-const SEARCHED = [
-  'bin',
-  'core',
-  'streams',
-  'lake',
-  'ingest',
-  'bronze',
-  'jobs',
-  'silver',
-  'gold',
-  'serving',
-  'infra',
-  'test',
-];
+// Every runtime folder (its unit tests sit beside the code), then the integration tests.
+const SEARCHED = [...COMPILED_ROOTS.filter((root) => !root.startsWith('test/')), 'test'];
 
 function testFiles(roots: string[]): string[] {
   return roots
