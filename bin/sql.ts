@@ -44,7 +44,6 @@ async function print(duck: Session, query: string, gaps: { table: string; note: 
       );
       throw new TerminalError(
         `no table "${missing}" in the lake; its tables: ${tables.map((t) => String(t.name)).join(', ') || 'none yet (pnpm demo fills it)'}`,
-        { cause: error },
       );
     }
     throw error;

@@ -254,7 +254,8 @@ describe('incremental job runs', { timeout: 180_000 }, () => {
         failed.stderr,
         /no table "nosuch" in the lake; its tables: .*bronze\.weather.*silver\.weather_observations/,
       );
-      assert.doesNotMatch(failed.stderr, /duckdb_tables/);
+      // DuckDB's own suggestion (one of its catalog tables) is not passed on.
+      assert.doesNotMatch(failed.stderr, /Did you mean|Catalog Error/);
       const bogus = await pnpm(['bin/sql.ts', '--bogus']).then(
         () => assert.fail('no such option'),
         (error: { code: number; stderr: string }) => error,
