@@ -78,11 +78,17 @@ export async function compile(root, files = sourceFiles(root).filter((f) => isSt
         await compileOne(transform, root, file);
         written++;
       } catch (error) {
-        rmSync(outputOf(root, file), { force: true });
+        try {
+          rmSync(outputOf(root, file), { force: true });
+        } catch {
+          // A dist/ this user cannot write: the message below says so.
+        }
         const where = error.errors?.[0]?.location;
         const message = error.errors?.[0]?.text ?? error.message;
+        const fix =
+          error.code === 'EACCES' || error.code === 'EPERM' ? ` (run \`pnpm install\` as the owner of ${DIST}/)` : '';
         console.error(
-          `error: ${path.relative(root, file)}${where ? `:${where.line}:${where.column + 1}` : ''} does not compile: ${message}`,
+          `error: ${path.relative(root, file)}${where ? `:${where.line}:${where.column + 1}` : ''} does not compile: ${message}${fix}`,
         );
       }
     }),
