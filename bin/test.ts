@@ -47,6 +47,9 @@ function testFiles(roots: string[]): string[] {
 }
 
 runMain(async () => {
+  const lanes = Number(values.lanes);
+  if (!Number.isInteger(lanes) || lanes < 1)
+    throw new TerminalError(`--lanes must be a whole number ≥ 1, got "${values.lanes}"`);
   const cfg = config();
   const files = testFiles(positionals.length ? positionals : SEARCHED);
   if (!files.length) throw new Error(`No *.test.ts files under ${positionals.join(', ')}`);
@@ -61,10 +64,7 @@ runMain(async () => {
   try {
     // Run from inside another test (test/project-copy.test.ts), node:test would skip every file unless told afresh.
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const lanes = Number(values.lanes);
-    if (!Number.isInteger(lanes) || lanes < 1)
-      throw new TerminalError(`--lanes must be a whole number ≥ 1, got "${values.lanes}"`);
-    const started = Date.now();
+    const begun = Date.now();
     const results = await runFiles(files, {
       lanes,
       cwd: PROJECT_ROOT,
@@ -74,7 +74,7 @@ runMain(async () => {
     const failed = results.filter((r) => r.code !== 0);
     const sum = (pick: (r: (typeof results)[number]) => number) => results.reduce((n, r) => n + pick(r), 0);
     console.log(
-      `\n${results.length} files, ${sum((r) => r.tests)} tests, ${sum((r) => r.failed)} failed, in ${((Date.now() - started) / 1000).toFixed(0)} s (${lanes} at once)`,
+      `\n${results.length} files, ${sum((r) => r.tests)} tests, ${sum((r) => r.failed)} failed, in ${((Date.now() - begun) / 1000).toFixed(0)} s (${lanes} at once)`,
     );
     for (const r of failed) console.log(`FAILED ${path.relative(PROJECT_ROOT, r.file)} (exit code ${r.code})`);
     return failed.length ? 1 : 0;

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { compile, isStale, outputOf } from './build/compile.mjs';
+import { compile, DIST, isStale, outputOf } from './build/compile.mjs';
 import { PROJECT_ROOT } from './paths.ts';
 
 /** True when this process runs the compiled copy. */
@@ -13,7 +13,7 @@ export const COMPILED = import.meta.url.endsWith('.js');
 export function sourceDir(moduleUrl: string): string {
   const dir = path.dirname(fileURLToPath(moduleUrl));
   if (!moduleUrl.endsWith('.js')) return dir;
-  const inDist = path.relative(path.join(PROJECT_ROOT, 'dist'), dir);
+  const inDist = path.relative(path.join(PROJECT_ROOT, DIST), dir);
   return inDist.startsWith('..') ? dir : path.join(PROJECT_ROOT, inDist);
 }
 

@@ -1,6 +1,7 @@
 // GET /docs: the OpenAPI document as a readable page, rendered on the server with no script or external asset
 // (it works offline and under a strict content security policy).
 import { html, raw } from 'hono/html';
+import { escapeHtml } from './html.ts';
 
 type Operation = {
   summary?: string;
@@ -13,9 +14,6 @@ export type DocsDocument = {
   info: { title: string; version: string; description?: string };
   paths?: Record<string, Record<string, Operation>>;
 };
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
 /** Prose of the OpenAPI document: escaped, with its `code spans` shown as code rather than as backticks. */
 const prose = (text: string | undefined) =>

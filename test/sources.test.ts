@@ -21,6 +21,7 @@ import { cryptoSource } from '../ingest/sources/crypto/source.ts';
 import { generateWiki, startWikiFixtureServer } from '../ingest/sources/weapons/fixtures/wiki.ts';
 import { weaponsSource } from '../ingest/sources/weapons/source.ts';
 import { decodeEnvelope } from '../streams/envelope.ts';
+import { deadLetterKey } from '../streams/keys.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 import { scriptArgs } from '../core/modules.ts';
 
@@ -56,7 +57,7 @@ describe('weapons source', { timeout: 120_000 }, () => {
     const keys = entries.map(([, f]) => decodeEnvelope(f[1]!).natural_key).sort();
     assert.deepEqual(keys, named.map((r) => `${r.type}|${r.name}`).sort());
     // The Hammer page is broken on purpose, and its dead letter says so and why Hammer is missing.
-    const letters = (await env.rt.redis().xrange(`${env.config.redisPrefix}:dlq:weapons`, '-', '+')) as [
+    const letters = (await env.rt.redis().xrange(deadLetterKey(env.config.redisPrefix, 'weapons'), '-', '+')) as [
       string,
       string[],
     ][];

@@ -23,7 +23,7 @@ export function apiService(config: Config): LocalService {
     port,
     isHealthy: () => answersHealthz(base),
     async start() {
-      spawnDetached(process.execPath, [...scriptArgs('bin/serve.ts')], {
+      spawnDetached(process.execPath, scriptArgs('bin/serve.ts'), {
         cwd: PROJECT_ROOT,
         env: process.env,
         logFile: path.join(logDir(config), 'api.log'),

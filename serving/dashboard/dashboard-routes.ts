@@ -8,6 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Context, Hono } from 'hono';
 import { sourceDir } from '../../core/modules.ts';
+import { escapeHtml } from '../html.ts';
 import { PIPELINE_PAGES } from '../pipelines/index.ts';
 import { secureHeaders } from 'hono/secure-headers';
 
@@ -35,9 +36,6 @@ const ASSETS: Record<string, string> = {
   'dashboard.css': 'text/css',
   'favicon.svg': 'image/svg+xml',
 };
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
 function shell(page: Page, table?: string): string {
   const nav = PAGES.map(

@@ -70,9 +70,9 @@ export async function runFiles(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.lanes, shared.length)) }, lane));
   for (const file of alone) report(await runFile(file, options.cwd, options.env));
   mkdirSync(path.dirname(options.timings), { recursive: true });
-  writeFileSync(
-    options.timings,
-    `${JSON.stringify({ ...known, ...Object.fromEntries(results.map((r) => [rel(r.file), Math.round(r.seconds)])) }, null, 2)}\n`,
-  );
+  // Files since deleted are forgotten, so the record holds at most one entry per test file.
+  const kept = Object.entries(known).filter(([f]) => existsSync(path.join(options.cwd, f)));
+  const measured = results.map((r) => [rel(r.file), Math.round(r.seconds)]);
+  writeFileSync(options.timings, `${JSON.stringify(Object.fromEntries([...kept, ...measured]), null, 2)}\n`);
   return results;
 }

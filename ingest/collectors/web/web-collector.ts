@@ -12,13 +12,13 @@ import { AsyncQueue } from './async-queue.ts';
 import { ensureChromium } from './chromium.ts';
 
 export const RENDER_MODES = ['static', 'browser'] as const;
+export type RenderMode = (typeof RENDER_MODES)[number];
 
 /**
  * A page served with this header is broken on purpose (a fixture showing what happens to a changed layout): its
  * note is added to the problem where it is printed and kept, so that deliberate noise is never mistaken for a fault.
  */
 export const DELIBERATE_HEADER = 'x-strata-deliberate';
-export type RenderMode = (typeof RENDER_MODES)[number];
 
 export interface WebCollectorOptions {
   startUrls: string[];

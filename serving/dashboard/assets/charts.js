@@ -4,6 +4,7 @@
 // canvas tooltips keep the strict content security policy (no inline style). Each chart's element says how many
 // marks it drew in data-points, which the end-to-end test compares with PostgreSQL.
 import * as echarts from '/assets/vendor/echarts.js';
+import { number } from './kit.js';
 
 const TABLEAU = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
 const FONT = { fontFamily: 'system-ui, -apple-system, "Segoe UI", sans-serif', fontSize: 13, color: '#374151' };
@@ -15,7 +16,6 @@ export function palette(n) {
 }
 export const ACCENT = TABLEAU[0];
 
-const number = (v, digits = 2) => Number(v).toLocaleString('en', { maximumFractionDigits: digits });
 /** A UTC time as the axis and tooltips show it: 2026-11-21 09:30 UTC. */
 export const utc = (t) => `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
@@ -41,7 +41,13 @@ function mount(container, { height = 'medium', points, label }) {
   el.dataset.points = String(points);
   el.setAttribute('role', 'img');
   el.setAttribute('aria-label', label);
-  for (const old of container.querySelectorAll('.chart')) echarts.getInstanceByDom(old)?.dispose();
+  // A redraw (a live page redraws on every load) replaces the chart: the old one is let go entirely.
+  for (const old of container.querySelectorAll('.chart')) {
+    const previous = echarts.getInstanceByDom(old);
+    if (!previous) continue;
+    charts.delete(previous);
+    previous.dispose();
+  }
   container.replaceChildren(el);
   const chart = echarts.init(el, null, { renderer: 'canvas' });
   charts.add(chart);
