@@ -62,11 +62,22 @@ export class DuckSession {
     }
   }
 
-  /** Streams a query's first column, a chunk of values (about 2,048) at a time: one pass, bounded memory. */
+  /**
+   * Streams a query's first column, a chunk of values (about 2,048) at a time: one pass, bounded memory. The next
+   * chunk is fetched while the caller works on this one (DuckDB computes it on its own thread), one chunk ahead.
+   */
   async *streamColumn(sql: string): AsyncGenerator<unknown[]> {
     const result = await this.connection.stream(sql);
-    for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk())
-      yield chunk.getColumnValues(0);
+    let next = result.fetchChunk();
+    try {
+      for (let chunk = await next; chunk && chunk.rowCount > 0; chunk = await next) {
+        next = result.fetchChunk();
+        yield chunk.getColumnValues(0);
+      }
+    } finally {
+      // A caller that stops early leaves one fetch running: it settles before the connection is used again.
+      await next.catch(() => undefined);
+    }
   }
 
   /** Runs a query and returns its rows as JS objects (BIGINT as bigint, timestamps as Date). */

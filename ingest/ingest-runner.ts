@@ -12,6 +12,7 @@ import { liveWriters } from '../streams/writers.ts';
 import { previewOf, StreamPublisher, type DeadLetter } from '../streams/publisher.ts';
 import {
   isCheckpoint,
+  recordsOf,
   type CheckpointCounts,
   type CollectContext,
   type RawRecord,
@@ -115,35 +116,43 @@ export async function runIngest(
     });
     // A batch is published in parts of at most half the backlog limit, so that it never takes a stream past its limit.
     const partSize = Math.max(1, Math.floor((options.maxBacklog ?? rt.config.streamMaxBacklog) / 2));
-    // One batch is published while the collector produces the next (Node reads and hashes while Redis appends); a
-    // checkpoint, a saved cursor and the run's end wait for it. Its failure surfaces at the next wait.
+    // One batch is published while the collector produces the next and turns it into envelopes (Node reads, hashes
+    // and encodes while Redis appends); a checkpoint, a saved cursor and the run's end wait for it. Its failure
+    // surfaces at the next wait.
     const publishBatch = async () => {
       if (batch.length === 0) return;
       const records = batch;
       batch = [];
       batchChars = 0;
+      const parts: Prepared[] = [];
+      for (let i = 0; i < records.length; i += partSize) {
+        const part = records.slice(i, i + partSize);
+        parts.push({ records: part.length, ...toEnvelopes(source, part, runId, rt.config.maxEventBytes) });
+      }
       await inFlight;
-      inFlight = publishParts(records);
+      inFlight = publishParts(parts);
       inFlight.catch(() => {});
     };
     const settle = async () => {
       await publishBatch();
       await inFlight;
     };
-    const publishParts = async (records: RawRecord[]) => {
+    const publishParts = async (parts: Prepared[]) => {
       failpoint('ingest-before-publish');
-      for (let i = 0; i < records.length; i += partSize) {
+      for (const part of parts) {
         // Pull-based: while this waits, the collector is not asked for more records.
-        result.backpressureMillis += await backpressure.admit(Math.min(partSize, records.length - i));
-        await publishRecords(records.slice(i, i + partSize));
+        result.backpressureMillis += await backpressure.admit(part.records);
+        await publishPart(part);
       }
       failpoint('ingest-after-publish');
     };
-    const publishRecords = async (records: RawRecord[]) => {
-      const { events, letters } = toEnvelopes(source, records, runId, rt.config.maxEventBytes);
-      const published = await publisher.publish(source.name, events);
+    const publishPart = async ({ records, events, letters }: Prepared) => {
+      const published =
+        source.identity === 'position'
+          ? await publisher.publishByPosition(source.name, events)
+          : await publisher.publish(source.name, events);
       const dead = await publisher.deadLetter(source.name, runId, letters);
-      result.rowsIn += records.length;
+      result.rowsIn += records;
       result.rowsOut += published.appended;
       result.duplicates += published.duplicates;
       result.bloomFalsePositives += published.bloomFalsePositives;
@@ -160,9 +169,11 @@ export async function runIngest(
         sinceCheckpoint = { ...result };
         continue;
       }
-      batch.push(item);
-      batchChars += item.text.length;
-      if (batch.length >= batchSize || batchChars >= BATCH_MAX_CHARS) await publishBatch();
+      for (const record of recordsOf(item)) {
+        batch.push(record);
+        batchChars += record.text.length;
+        if (batch.length >= batchSize || batchChars >= BATCH_MAX_CHARS) await publishBatch();
+      }
     }
     await settle();
     // Only now is every record of the run in the stream: a cursor saved earlier could skip records after a crash.
@@ -176,6 +187,13 @@ export async function runIngest(
   result.durationMillis = Date.now() - started;
   if (record) await rt.runs.finishStep(result);
   return result;
+}
+
+/** A part of a batch, turned into envelopes and dead letters, waiting for its turn to be published. */
+interface Prepared {
+  records: number;
+  events: EventEnvelope[];
+  letters: DeadLetter[];
 }
 
 /** What became of the records between two checkpoints, from the run's counters then and now. */

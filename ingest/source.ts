@@ -38,8 +38,12 @@ export interface CheckpointCounts {
   deadLettered: number;
 }
 
-export type Collected = RawRecord | Checkpoint;
-export const isCheckpoint = (item: Collected): item is Checkpoint => 'checkpoint' in item;
+/** What a collector yields: a record, a group of records (cheaper per record when they come in chunks), or a checkpoint. */
+export type Collected = RawRecord | readonly RawRecord[] | Checkpoint;
+export const isCheckpoint = (item: Collected): item is Checkpoint => !Array.isArray(item) && 'checkpoint' in item;
+/** The records of what a collector yielded that is not a checkpoint: one, or a group. */
+export const recordsOf = (item: RawRecord | readonly RawRecord[]): readonly RawRecord[] =>
+  Array.isArray(item) ? item : [item as RawRecord];
 
 export type ParseResult = { ok: true; naturalKey: string; observedAt: string } | { ok: false; reason: string };
 

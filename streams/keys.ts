@@ -4,6 +4,8 @@ export const streamKey = (prefix: string, source: string) => `${prefix}:stream:$
 export const deadLetterKey = (prefix: string, source: string) => `${prefix}:dlq:${source}`;
 /** The exact record of ids seen on one UTC day (a hash, expired after the retention). */
 export const seenBucketKey = (prefix: string, source: string, day: string) => `${prefix}:seen:${source}:${day}`;
+/** How far a file's rows are in the stream (the last row appended), for rows identified by position in a file. */
+export const filePositionKey = (prefix: string, source: string, file: string) => `${prefix}:filepos:${source}:${file}`;
 /** A source's persistent collection state (a hash: incremental cursors and the like). */
 export const sourceStateKey = (prefix: string, source: string) => `${prefix}:state:${source}`;
 /** The Bloom filter (a bitmap) shared by every collector of a source. */

@@ -11,48 +11,42 @@ import formulas from 'bloom-filters/dist/formulas.js';
 import type { Config } from '../core/config.ts';
 import { TransientError } from '../core/errors.ts';
 import { encodeEnvelope, ENVELOPE_FIELD, eventIdOf, type EventEnvelope } from './envelope.ts';
-import { bloomKey, deadLetterKey, seenBucketKey, streamKey } from './keys.ts';
+import { bloomKey, deadLetterKey, filePositionKey, seenBucketKey, streamKey } from './keys.ts';
 
 // KEYS[1] = stream, KEYS[2] = Bloom bitmap, KEYS[3..] = seen buckets, today's first.
-// ARGV[1] = number of 32-bit words, ARGV[2] = k (bits set per id), ARGV[3] = bucket TTL (s), ARGV[4] = f (fields per
-// event), ARGV[5..4+f] = field names, then per event its id (hex, a SHA-256 prefix: already uniform) and its f values.
-// The filter is blocked: an id's k bits all lie in one 32-bit word. The whole batch costs one BITFIELD_RO (every
-// event's word), one BITFIELD (the words it changed), one HSET (the new ids) and one XADD per new event. A call holds
-// no id twice (the publisher counts a repeat within a call as a duplicate itself), so "maybe" needs only the buckets.
+// ARGV[1] = bucket TTL (s), ARGV[2] = f (fields per event), ARGV[3..2+f] = field names, then per event: its Bloom word
+// ('#<index>'), its mask (the k bits, as a signed 32-bit number), its id and its f values.
+// The filter is blocked: an id's k bits all lie in one 32-bit word; the publisher derives word and mask from the id
+// (bloomProbe), so the script does no hashing. The whole batch costs one BITFIELD_RO (every event's word), one
+// BITFIELD (the words it changed), one HSET (the new ids) and one XADD per new event. A call holds no id twice (the
+// publisher counts a repeat within a call as a duplicate itself), so "maybe" needs only the buckets. Tables are
+// filled by counters: `#t` is a search in Lua 5.1.
 // Returns { appended, duplicates, "maybe"s that were new }.
 const PUBLISH_LUA = `
-local words, k, ttl, f = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local ttl, f = ARGV[1], tonumber(ARGV[2])
 local buckets = #KEYS - 2
-local first = 5 + f
-local stride = 1 + f
-local n = (#ARGV - first + 1) / stride
-if n == 0 then return {0, 0, 0} end
-local wordOf, maskOf, gets = {}, {}, {}
-for e = 1, n do
-  local id = ARGV[first + (e - 1) * stride]
-  local word = tonumber(string.sub(id, 1, 8), 16) % words
-  local b = tonumber(string.sub(id, 9, 16), 16)
-  -- An odd step visits 32 distinct bit positions before repeating, so the k bits are distinct.
-  local c = tonumber(string.sub(id, 17, 24), 16)
-  if c % 2 == 0 then c = c + 1 end
-  local mask = 0
-  for h = 1, k do mask = bit.bor(mask, bit.lshift(1, (b + h * c) % 32)) end
-  wordOf[e], maskOf[e] = word, mask
-  gets[#gets + 1] = 'GET'
-  gets[#gets + 1] = 'u32'
-  gets[#gets + 1] = '#' .. word
+local first = 3 + f
+local stride = 3 + f
+local last = #ARGV
+if last < first then return {0, 0, 0} end
+local gets, g = {}, 0
+for at = first, last, stride do
+  gets[g + 1] = 'GET'
+  gets[g + 2] = 'u32'
+  gets[g + 3] = ARGV[at]
+  g = g + 3
 end
 local read = redis.call('BITFIELD_RO', KEYS[2], unpack(gets))
-local current, order = {}, {}
-local added, marks = 0, {}
-local falsePositives = 0
+local current, order, o = {}, {}, 0
+local marks, m = {}, 0
+local n, added, falsePositives = 0, 0, 0
+local stream, field = KEYS[1], ARGV[3]
 local args = {}
-for j = 1, f do args[2 * j - 1] = ARGV[4 + j] end
-for e = 1, n do
-  local at = first + (e - 1) * stride
-  local id, word, mask = ARGV[at], wordOf[e], maskOf[e]
-  local value = current[word]
-  if value == nil then value = read[e] end
+for j = 1, f do args[2 * j - 1] = ARGV[2 + j] end
+for at = first, last, stride do
+  n = n + 1
+  local word, mask, id = ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2]
+  local value = current[word] or read[n]
   local seen = false
   if bit.band(value, mask) == mask then
     for j = 1, buckets do
@@ -61,33 +55,88 @@ for e = 1, n do
     if not seen then falsePositives = falsePositives + 1 end
   else
     -- A word is in current only once changed: the first change puts it in order, for the one BITFIELD below.
-    if current[word] == nil then order[#order + 1] = word end
+    if current[word] == nil then
+      o = o + 1
+      order[o] = word
+    end
     current[word] = bit.bor(value, mask)
   end
   if not seen then
-    marks[#marks + 1] = id
-    marks[#marks + 1] = 1
-    for j = 1, f do args[2 * j] = ARGV[at + j] end
-    redis.call('XADD', KEYS[1], '*', unpack(args))
+    marks[m + 1] = id
+    marks[m + 2] = '1'
+    m = m + 2
+    if f == 1 then
+      redis.call('XADD', stream, '*', field, ARGV[at + 3])
+    else
+      for j = 1, f do args[2 * j] = ARGV[at + 2 + j] end
+      redis.call('XADD', stream, '*', unpack(args))
+    end
     added = added + 1
   end
 end
-if #order > 0 then
+if o > 0 then
   local sets = {}
-  for _, word in ipairs(order) do
+  for i = 1, o do
+    local word = order[i]
     local v = current[word]
     if v < 0 then v = v + 4294967296 end
-    sets[#sets + 1] = 'SET'
-    sets[#sets + 1] = 'u32'
-    sets[#sets + 1] = '#' .. word
-    sets[#sets + 1] = v
+    sets[4 * i - 3] = 'SET'
+    sets[4 * i - 2] = 'u32'
+    sets[4 * i - 1] = word
+    sets[4 * i] = v
   end
   redis.call('BITFIELD', KEYS[2], unpack(sets))
 end
-if #marks > 0 then redis.call('HSET', KEYS[3], unpack(marks)) end
+if m > 0 then redis.call('HSET', KEYS[3], unpack(marks)) end
 redis.call('EXPIRE', KEYS[3], ttl)
 return {added, n - added, falsePositives}
 `;
+
+// Rows identified by their position in a file (decision 0035): a file's rows come in order, so "seen" is one number, the
+// last row of the file in the stream. KEYS[1] = stream, KEYS[2] = the file's watermark. ARGV[1] = its TTL (s),
+// ARGV[2] = the field name, ARGV[3] = the last row the previous call for this file carried (0 for a run's first), then
+// per event its row (increasing) and its value. A watermark below ARGV[3] means that an earlier call did not land:
+// the call is refused (-1), since appending past it would make the missing rows look seen. Returns { appended,
+// duplicates, 0 }, or { -1, watermark, 0 }.
+const POSITIONS_LUA = `
+local seen = tonumber(redis.call('GET', KEYS[2]) or '0')
+if seen < tonumber(ARGV[3]) then return {-1, seen, 0} end
+local stream, field = KEYS[1], ARGV[2]
+local top, added, n = seen, 0, 0
+for at = 4, #ARGV, 2 do
+  n = n + 1
+  local row = tonumber(ARGV[at])
+  if row > seen then
+    redis.call('XADD', stream, '*', field, ARGV[at + 1])
+    added = added + 1
+    top = row
+  end
+end
+if top > seen then
+  redis.call('SET', KEYS[2], top, 'EX', ARGV[1])
+elseif seen > 0 then
+  redis.call('EXPIRE', KEYS[2], ARGV[1])
+end
+return {added, n - added, 0}
+`;
+
+/** `<16 hex digits of the file's SHA-256>:<row>`: the position the files collector gives a row. */
+const FILE_POSITION = /^([0-9a-f]{16}):([1-9][0-9]{0,14})$/;
+
+/**
+ * Where an id lies in the blocked Bloom filter: its word (`#<index>`, as BITFIELD names it) and the mask of its k bits,
+ * as a signed 32-bit number (what Lua's bit library compares). From the id's first 24 hex digits (a SHA-256 prefix,
+ * already uniform): the word, a start bit and an odd step, which visits 32 distinct bits before repeating.
+ */
+export function bloomProbe(id: string, words: number, k: number): [word: string, mask: string] {
+  const word = Number.parseInt(id.slice(0, 8), 16) % words;
+  const start = Number.parseInt(id.slice(8, 16), 16);
+  let step = Number.parseInt(id.slice(16, 24), 16);
+  if (step % 2 === 0) step++;
+  let mask = 0;
+  for (let h = 1; h <= k; h++) mask |= 1 << ((start + h * step) % 32);
+  return [`#${word}`, String(mask)];
+}
 
 export const DEAD_LETTER_FIELDS = ['source', 'event_id', 'reason', 'raw', 'run_id', 'failed_at'] as const;
 
@@ -123,7 +172,10 @@ export interface DedupOptions {
   falsePositiveRate: number;
 }
 
-type WithPublish = Redis & { strataPublish(numKeys: number, ...args: string[]): Promise<number[]> };
+type WithPublish = Redis & {
+  strataPublish(numKeys: number, ...args: string[]): Promise<number[]>;
+  strataPublishPositions(numKeys: number, ...args: string[]): Promise<number[]>;
+};
 
 /** Events per Lua call (at most 1,000: the script unpacks up to 4 values an event, and Lua takes 8,000): measured best of 200/500/1000 (≈ 5 ms of Redis time a call, so other clients stay served). */
 const EVENTS_PER_CALL = 500;
@@ -144,11 +196,35 @@ export function bloomShape(
   return { bits: words * 32, hashes: Math.min(16, Math.max(1, formulas.optimalHashes(standard, capacity))), words };
 }
 
+/**
+ * Runs calls a few at a time, the next one sent as soon as one returns (Node encodes it while Redis runs the others);
+ * each is atomic on its own, and order within the stream follows call order (one connection). The first failure stops
+ * new calls; the calls already sent settle before it is thrown.
+ */
+async function inWindow(calls: readonly (() => Promise<void>)[]): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  for (const call of calls) {
+    if (running.size >= CALLS_IN_FLIGHT) await Promise.race(running);
+    if (failure) break;
+    const done: Promise<void> = call()
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => running.delete(done));
+    running.add(done);
+  }
+  await Promise.all(running);
+  if (failure) throw failure.error;
+}
+
 const utcDay = (millis: number) => new Date(millis).toISOString().slice(0, 10).replaceAll('-', '');
 
 export class StreamPublisher {
   private readonly redis: WithPublish;
   private readonly shape: ReturnType<typeof bloomShape>;
+  /** Per stream, the file whose rows were last sent and the last row sent: the next call's `previous`. */
+  private readonly lastSent = new Map<string, { file: string; row: number }>();
 
   constructor(
     redis: Redis,
@@ -157,7 +233,10 @@ export class StreamPublisher {
     /** A dead letter's raw text past this many bytes is kept as a preview (STRATA_MAX_EVENT_BYTES). */
     private readonly maxRawBytes = 1_048_576,
   ) {
-    if (!('strataPublish' in redis)) redis.defineCommand('strataPublish', { lua: PUBLISH_LUA });
+    if (!('strataPublish' in redis)) {
+      redis.defineCommand('strataPublish', { lua: PUBLISH_LUA });
+      redis.defineCommand('strataPublishPositions', { lua: POSITIONS_LUA });
+    }
     this.redis = redis as WithPublish;
     this.shape = bloomShape(dedup.capacity, dedup.falsePositiveRate);
   }
@@ -176,39 +255,85 @@ export class StreamPublisher {
   }
 
   /** Appends events not seen before; returns how many were appended and how many were duplicates. */
-  publish(source: string, events: EventEnvelope[]): Promise<PublishCounts> {
-    return this.append(
-      source,
-      streamKey(this.prefix, source),
-      [ENVELOPE_FIELD],
-      events.map((e) => ({ id: e.event_id, values: [encodeEnvelope(e)] })),
-    );
+  publish(source: string, events: readonly EventEnvelope[]): Promise<PublishCounts> {
+    return this.append(source, streamKey(this.prefix, source), [ENVELOPE_FIELD], events, (e, args) => {
+      args.push(e.event_id, encodeEnvelope(e));
+    });
+  }
+
+  /**
+   * Appends events identified by their position in a file (natural key `<file hash>:<row>`, as the files collector
+   * gives them, rows increasing within each file): a row at or below the file's watermark was seen, exactly, with no
+   * Bloom filter or id record. Events of any other shape, or out of order, go through `publish`.
+   */
+  async publishByPosition(source: string, events: readonly EventEnvelope[]): Promise<PublishCounts> {
+    const positions: { file: string; row: number }[] = [];
+    for (const e of events) {
+      const match = FILE_POSITION.exec(e.natural_key);
+      const row = Number(match?.[2]);
+      const before = positions.at(-1);
+      if (!match || (before && before.file === match[1] && row <= before.row)) return this.publish(source, events);
+      positions.push({ file: match[1]!, row });
+    }
+    await ensureNoEviction(this.redis as unknown as Redis);
+    const stream = streamKey(this.prefix, source);
+    const ttl = String((this.dedup.retentionDays + 1) * 86_400);
+    const counts: PublishCounts = { appended: 0, duplicates: 0, bloomFalsePositives: 0 };
+    const calls: (() => Promise<void>)[] = [];
+    for (let i = 0; i < events.length; ) {
+      const { file } = positions[i]!;
+      const last = this.lastSent.get(stream);
+      const previous = last?.file === file ? last.row : 0;
+      let end = i;
+      while (end < events.length && end - i < EVENTS_PER_CALL && positions[end]!.file === file) end++;
+      this.lastSent.set(stream, { file, row: positions[end - 1]!.row });
+      const from = i;
+      calls.push(async () => {
+        const args = [stream, filePositionKey(this.prefix, source, file), ttl, ENVELOPE_FIELD, String(previous)];
+        for (let j = from; j < end; j++) args.push(String(positions[j]!.row), encodeEnvelope(events[j]!));
+        let reply: number[];
+        try {
+          reply = await this.redis.strataPublishPositions(2, ...args);
+        } catch (error) {
+          throw new TransientError(`Redis refused an append to ${stream}`, { cause: error });
+        }
+        if (Number(reply[0]) < 0)
+          throw new TransientError(
+            `${stream}: rows of file ${file} after row ${reply[1]} did not reach the stream (an earlier append failed); collecting the file again appends them`,
+          );
+        counts.appended += Number(reply[0]);
+        counts.duplicates += Number(reply[1]);
+      });
+      i = end;
+    }
+    await inWindow(calls);
+    return counts;
   }
 
   /**
    * Keeps records that failed to parse, with the reason; the same bad record collected twice is kept once. A raw text
    * over `maxRawBytes` is kept as a preview (its whole text still decides whether it was seen).
    */
-  deadLetter(source: string, runId: string, letters: DeadLetter[]): Promise<PublishCounts> {
+  deadLetter(source: string, runId: string, letters: readonly DeadLetter[]): Promise<PublishCounts> {
     const failedAt = new Date().toISOString();
-    return this.append(
-      `${source}:dlq`,
-      deadLetterKey(this.prefix, source),
-      DEAD_LETTER_FIELDS,
-      letters.map((l) => {
-        const id = eventIdOf(source, l.key ?? 'dead-letter', l.raw);
-        const raw =
-          l.raw.length > this.maxRawBytes / 3 && Buffer.byteLength(l.raw) > this.maxRawBytes ? previewOf(l.raw) : l.raw;
-        return { id, values: [source, id, l.reason, raw, runId, failedAt] };
-      }),
-    );
+    return this.append(`${source}:dlq`, deadLetterKey(this.prefix, source), DEAD_LETTER_FIELDS, letters, (l, args) => {
+      const id = eventIdOf(source, l.key ?? 'dead-letter', l.raw);
+      const raw =
+        l.raw.length > this.maxRawBytes / 3 && Buffer.byteLength(l.raw) > this.maxRawBytes ? previewOf(l.raw) : l.raw;
+      args.push(id, source, id, l.reason, raw, runId, failedAt);
+    });
   }
 
-  private async append(
+  /**
+   * Appends items in calls of EVENTS_PER_CALL, a few in flight. `write` pushes an item's id, then its values (one per
+   * field); a call's arguments are written just before it is sent, so that Node encodes while Redis runs the others.
+   */
+  private async append<T>(
     space: string,
     stream: string,
     fields: readonly string[],
-    items: { id: string; values: string[] }[],
+    items: readonly T[],
+    write: (item: T, args: string[]) => void,
   ): Promise<PublishCounts> {
     await ensureNoEviction(this.redis as unknown as Redis);
     const counts: PublishCounts = { appended: 0, duplicates: 0, bloomFalsePositives: 0 };
@@ -216,28 +341,38 @@ export class StreamPublisher {
     const buckets = Array.from({ length: this.dedup.retentionDays + 1 }, (_, d) =>
       seenBucketKey(this.prefix, space, utcDay(now - d * 86_400_000)),
     );
-    const ttlSeconds = String((this.dedup.retentionDays + 1) * 86_400);
+    const head = [
+      stream,
+      bloomKey(this.prefix, space),
+      ...buckets,
+      String((this.dedup.retentionDays + 1) * 86_400),
+      String(fields.length),
+      ...fields,
+    ];
+    const { words, hashes } = this.shape;
     const calls: (() => Promise<void>)[] = [];
     for (let i = 0; i < items.length; i += EVENTS_PER_CALL) {
-      // An id twice in one call is a duplicate of the first: the script marks its new ids only at the call's end.
-      const ids = new Set<string>();
-      const slice = items.slice(i, i + EVENTS_PER_CALL).filter((item) => ids.size < ids.add(item.id).size);
-      counts.duplicates += Math.min(EVENTS_PER_CALL, items.length - i) - slice.length;
+      const end = Math.min(items.length, i + EVENTS_PER_CALL);
       calls.push(async () => {
+        const args = head.slice();
+        const item: string[] = [];
+        // An id twice in one call is a duplicate of the first: the script marks its new ids only at the call's end.
+        const ids = new Set<string>();
+        for (let j = i; j < end; j++) {
+          item.length = 0;
+          write(items[j]!, item);
+          const id = item[0]!;
+          if (ids.size === ids.add(id).size) {
+            counts.duplicates++;
+            continue;
+          }
+          const [word, mask] = bloomProbe(id, words, hashes);
+          args.push(word, mask);
+          for (const value of item) args.push(value);
+        }
         let reply: number[];
         try {
-          reply = await this.redis.strataPublish(
-            2 + buckets.length,
-            stream,
-            bloomKey(this.prefix, space),
-            ...buckets,
-            String(this.shape.words),
-            String(this.shape.hashes),
-            ttlSeconds,
-            String(fields.length),
-            ...fields,
-            ...slice.flatMap((s) => [s.id, ...s.values]),
-          );
+          reply = await this.redis.strataPublish(2 + buckets.length, ...args);
         } catch (error) {
           throw new TransientError(`Redis refused an append to ${stream}`, { cause: error });
         }
@@ -246,9 +381,7 @@ export class StreamPublisher {
         counts.bloomFalsePositives += Number(reply[2]);
       });
     }
-    // A few calls in flight at once; each is atomic on its own, and order within the stream follows call order.
-    for (let i = 0; i < calls.length; i += CALLS_IN_FLIGHT)
-      await Promise.all(calls.slice(i, i + CALLS_IN_FLIGHT).map((c) => c()));
+    await inWindow(calls);
     return counts;
   }
 }

@@ -8,8 +8,8 @@ import { TerminalError } from '../core/errors.ts';
 import { findBinary } from '../core/os-packages.ts';
 import { after, before, describe, it } from 'node:test';
 import { decodeEnvelope } from '../streams/envelope.ts';
-import { bloomKey, deadLetterKey, seenBucketKey, streamKey } from '../streams/keys.ts';
-import { bloomShape, StreamPublisher } from '../streams/publisher.ts';
+import { bloomKey, deadLetterKey, filePositionKey, seenBucketKey, streamKey } from '../streams/keys.ts';
+import { bloomProbe, bloomShape, StreamPublisher } from '../streams/publisher.ts';
 import { envelope } from './support/envelopes.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
@@ -27,6 +27,17 @@ describe('StreamPublisher', () => {
 
   it('sizes the Bloom filter from capacity and false-positive rate', () => {
     assert.deepEqual(bloomShape(10_000_000, 0.001), { bits: 215_663_840, hashes: 10, words: 6_739_495 });
+  });
+
+  it("puts an id's k bits, all distinct, in one word of the filter", () => {
+    const { words, hashes } = bloomShape(10_000_000, 1e-7);
+    for (const id of ['00000000ffffffff00000002', 'ffffffff0000000100000003', '0123456789abcdef01234567']) {
+      const [word, mask] = bloomProbe(`${id}deadbeef`, words, hashes);
+      assert.equal(word, `#${Number.parseInt(id.slice(0, 8), 16) % words}`);
+      const bits = (Number(mask) >>> 0).toString(2).replaceAll('0', '').length;
+      assert.equal(bits, hashes, `${id}: ${hashes} bits set`);
+      assert.ok(Number(mask) >= -(2 ** 31) && Number(mask) < 2 ** 31, 'a signed 32-bit number, as Lua compares it');
+    }
   });
 
   it('appends new events with the whole envelope', async () => {
@@ -118,6 +129,70 @@ describe('StreamPublisher', () => {
     assert.deepEqual([counts.appended, counts.duplicates], [70_000, 30_000]);
     assert.equal(await env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'bulk')), 70_000);
     assert.ok((await env.rt.redis().strlen(bloomKey(env.config.redisPrefix, 'bulk'))) > 0);
+  });
+
+  describe('rows identified by their position in a file', () => {
+    const file = 'aaaaaaaaaaaaaaaa';
+    const rows = (from: number, to: number, text = (r: number) => `{"r":${r}}`) =>
+      Array.from({ length: to - from + 1 }, (_, i) => envelope('flights', `${file}:${from + i}`, text(from + i)));
+    const length = () => env.rt.redis().xlen(streamKey(env.config.redisPrefix, 'flights'));
+
+    it('keeps identical rows, drops a file dropped again, and records one number per file', async () => {
+      const first = StreamPublisher.fromConfig(env.rt.redis(), env.config);
+      const same = () => '{"same":true}';
+      assert.deepEqual(await first.publishByPosition('flights', rows(1, 1200, same)), {
+        appended: 1200,
+        duplicates: 0,
+        bloomFalsePositives: 0,
+      });
+      const again = StreamPublisher.fromConfig(env.rt.redis(), env.config);
+      assert.deepEqual(await again.publishByPosition('flights', rows(1, 1300, same)), {
+        appended: 100,
+        duplicates: 1200,
+        bloomFalsePositives: 0,
+      });
+      assert.equal(await length(), 1300);
+      const watermark = filePositionKey(env.config.redisPrefix, 'flights', file);
+      assert.equal(await env.rt.redis().get(watermark), '1300');
+      const ttl = await env.rt.redis().ttl(watermark);
+      assert.ok(ttl > 31 * 86_400 - 60 && ttl <= 31 * 86_400, `ttl ${ttl}`);
+      assert.equal(await env.rt.redis().exists(bloomKey(env.config.redisPrefix, 'flights')), 0, 'no Bloom filter');
+    });
+
+    it('refuses to append past rows whose call failed, so that they never look seen', async () => {
+      const redis = env.rt.redis();
+      const stream = streamKey(env.config.redisPrefix, 'flights');
+      const publisher = StreamPublisher.fromConfig(redis, env.config);
+      // Rows 1301–1400 fail: the stream's key briefly holds a string, so their XADD fails inside the script.
+      const entries = await redis.xrange(stream, '-', '+');
+      await redis.rename(stream, `${stream}:aside`);
+      await redis.set(stream, 'not a stream');
+      await assert.rejects(publisher.publishByPosition('flights', rows(1301, 1400)), /refused an append/);
+      await redis.del(stream);
+      await redis.rename(`${stream}:aside`, stream);
+      // The next call of the same run carries rows 1401–1500: appending them would hide 1301–1400.
+      await assert.rejects(
+        publisher.publishByPosition('flights', rows(1401, 1500)),
+        /rows of file aaaaaaaaaaaaaaaa after row 1300 did not reach the stream/,
+      );
+      assert.equal(await length(), entries.length);
+      // Collected again from the file's start (a new run), every row is there exactly once.
+      const retry = StreamPublisher.fromConfig(redis, env.config);
+      assert.deepEqual(await retry.publishByPosition('flights', rows(1, 1500)), {
+        appended: 200,
+        duplicates: 1300,
+        bloomFalsePositives: 0,
+      });
+      assert.equal(await length(), 1500);
+    });
+
+    it('sends rows that are not in file order through the Bloom filter and the exact record', async () => {
+      const shuffled = [...rows(1, 3, () => '{"o":1}')].reverse().map((e) => ({ ...e, source: 'other' }));
+      const counts = await publisher.publishByPosition('other', shuffled);
+      assert.deepEqual([counts.appended, counts.duplicates], [3, 0]);
+      assert.equal(await env.rt.redis().exists(bloomKey(env.config.redisPrefix, 'other')), 1);
+      assert.deepEqual((await publisher.publishByPosition('other', shuffled)).duplicates, 3);
+    });
   });
 
   it('keeps each bad record once in the dead-letter stream, with its reason and raw text', async () => {

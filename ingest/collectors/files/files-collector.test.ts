@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withDuck } from '../../../core/duckdb.ts';
-import { isCheckpoint } from '../../source.ts';
+import { isCheckpoint, recordsOf } from '../../source.ts';
 import { filesCollector, linkInto } from './files-collector.ts';
 import { type ArrayElement, JsonArraySplitter } from './json-array-splitter.ts';
 
@@ -19,7 +19,7 @@ async function collect(): Promise<string[]> {
   const texts: string[] = [];
   for await (const item of filesCollector({ inbox })()) {
     if (isCheckpoint(item)) await item.checkpoint({ read: 0, published: 0, duplicates: 0, deadLettered: 0 });
-    else texts.push(item.text);
+    else texts.push(...recordsOf(item).map((r) => r.text));
   }
   return texts;
 }
@@ -113,11 +113,12 @@ describe('filesCollector at volume', () => {
         // As the runner would count them, without a stream: every record new, the rejected ones dead-lettered.
         await item.checkpoint({ read, published: read - rejected, duplicates: 0, deadLettered: rejected });
         [read, rejected] = [0, 0];
-      } else {
-        records.push(item);
-        read++;
-        if (item.rejected) rejected++;
-      }
+      } else
+        for (const record of recordsOf(item)) {
+          records.push(record);
+          read++;
+          if (record.rejected) rejected++;
+        }
     }
     return records;
   }

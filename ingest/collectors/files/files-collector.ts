@@ -1,5 +1,5 @@
 // The files collector: reads every file in an inbox folder (CSV, JSON array, NDJSON, Parquet), streamed and never
-// whole, yields each record's text, then moves the file to processed/, or to failed/ with a `<name>.reason.txt`.
+// whole, yields the records' texts a group at a time, then moves the file to processed/, or to failed/ with a `<name>.reason.txt`.
 // A file is moved by a checkpoint, i.e. only once all its records are in the stream.
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
@@ -35,6 +35,9 @@ export interface FilesCollectorOptions {
    */
   positions?: boolean;
 }
+
+/** Records are handed on in groups of up to this many (one await a group, not a record). */
+const RECORDS_PER_YIELD = 512;
 
 /** How much of an oversized record its dead letter keeps. */
 const PREVIEW_BYTES = 1024;
@@ -75,7 +78,7 @@ interface CsvRow {
  * UTF-8, and a file that ends inside a quoted field (cut short) are rejected with their text, line and byte offset;
  * the rest of the file goes on.
  */
-async function* csvRecords(file: string, delimiter: string, maxBytes: number): AsyncGenerator<RawRecord> {
+async function* csvRecords(file: string, delimiter: string, maxBytes: number): AsyncGenerator<RawRecord[]> {
   const name = path.basename(file);
   const parser = createReadStream(file).pipe(
     parseCsv({
@@ -95,26 +98,56 @@ async function* csvRecords(file: string, delimiter: string, maxBytes: number): A
   const skipped: CsvSkip[] = [];
   parser.on('skip', (error) => skipped.push(error));
   let header: string[] | undefined;
+  // Each cell's `"name":` prefix (a JSON object's key, escaped once), the first with its opening brace.
+  let keys: string[] = [];
   let end = 0; // the byte after the previous row
-  for await (const { record, raw, info } of parser as AsyncIterable<CsvRow>) {
-    const decodedWhole = !raw.includes('\uFFFD');
-    const start = decodedWhole ? info.bytes - Buffer.byteLength(raw) : end;
-    yield* skippedRows(name, skipped, start);
-    const text = raw.replace(/\r?\n$/, '');
-    const line = info.lines - (text.match(/\n/g)?.length ?? 0);
-    end = info.bytes;
-    if (!header) {
-      header = record;
-      continue;
+  let out: RawRecord[] = [];
+  try {
+    for await (const { record, raw, info } of parser as AsyncIterable<CsvRow>) {
+      if (out.length >= RECORDS_PER_YIELD) {
+        yield out;
+        out = [];
+      }
+      const decodedWhole = !raw.includes('\uFFFD');
+      const start = decodedWhole ? info.bytes - Buffer.byteLength(raw) : end;
+      if (skipped.length) out.push(...skippedRows(name, skipped, start));
+      end = info.bytes;
+      if (!header) {
+        header = record;
+        // Written directly only when that is the text of the object: names unique, none an array index (which an
+        // object orders first).
+        const plain = new Set(header).size === header.length && !header.some((h) => /^(0|[1-9]\d*)$/.test(h));
+        keys = plain ? header.map((h, i) => `${i === 0 ? '{' : ','}${JSON.stringify(h)}:`) : [];
+        continue;
+      }
+      const ok = record.length === header.length && (decodedWhole || (await isUtf8Range(file, start, end)));
+      if (ok && keys.length) {
+        // The row as a JSON object keyed by the header, written directly: the text JSON.stringify gives of the object.
+        let text = '';
+        for (let i = 0; i < record.length; i++) text += keys[i] + JSON.stringify(record[i]);
+        out.push({ text: `${text}}` });
+        continue;
+      }
+      if (ok) {
+        out.push({ text: JSON.stringify(Object.fromEntries(header.map((h, i) => [h, record[i]]))) });
+        continue;
+      }
+      const text = raw.replace(/\r?\n$/, '');
+      const line = info.lines - (text.match(/\n/g)?.length ?? 0);
+      const where = `${name} line ${line} (byte ${start})`;
+      out.push(
+        record.length !== header.length
+          ? { text, rejected: `${where}: ${record.length} cells where the header has ${header.length}` }
+          : { text, rejected: `${where}: not valid UTF-8` },
+      );
     }
-    const where = `${name} line ${line} (byte ${start})`;
-    if (record.length !== header.length)
-      yield { text, rejected: `${where}: ${record.length} cells where the header has ${header.length}` };
-    else if (!decodedWhole && !(await isUtf8Range(file, start, end)))
-      yield { text, rejected: `${where}: not valid UTF-8` };
-    else yield { text: JSON.stringify(Object.fromEntries(header.map((h, i) => [h, record[i]]))) };
+  } catch (error) {
+    // The rows read before a failure are collected all the same.
+    if (out.length) yield out;
+    throw error;
   }
-  yield* skippedRows(name, skipped);
+  out.push(...skippedRows(name, skipped));
+  if (out.length) yield out;
 }
 
 /**
@@ -143,22 +176,28 @@ async function isUtf8Range(file: string, start: number, end: number): Promise<bo
 }
 
 /** Elements as their exact text, each decoded strictly: one that is not UTF-8 is rejected with its position. */
-async function* jsonArrayRecords(file: string, maxBytes: number): AsyncGenerator<RawRecord> {
+async function* jsonArrayRecords(file: string, maxBytes: number): AsyncGenerator<RawRecord[]> {
   const lenient = new TextDecoder('utf-8');
   const splitter = new JsonArraySplitter(maxBytes, PREVIEW_BYTES);
   for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
-    for (const { bytes, index, at, length } of splitter.push(chunk)) {
-      const where = `element ${index} (byte ${at})`;
-      if (length !== undefined) {
-        yield { text: lenient.decode(bytes), rejected: oversized(file, where, length, maxBytes) };
-        continue;
+    const out: RawRecord[] = [];
+    try {
+      for (const { bytes, index, at, length } of splitter.push(chunk)) {
+        const where = `element ${index} (byte ${at})`;
+        if (length !== undefined) {
+          out.push({ text: lenient.decode(bytes), rejected: oversized(file, where, length, maxBytes) });
+          continue;
+        }
+        if (isUtf8(bytes)) out.push({ text: bytes.toString('utf8') });
+        else
+          out.push({
+            text: lenient.decode(bytes),
+            rejected: `${path.basename(file)} ${where}: not valid UTF-8 (at byte ${at + firstInvalidByte(bytes)} of the file)`,
+          });
       }
-      if (isUtf8(bytes)) yield { text: bytes.toString('utf8') };
-      else
-        yield {
-          text: lenient.decode(bytes),
-          rejected: `${path.basename(file)} ${where}: not valid UTF-8 (at byte ${at + firstInvalidByte(bytes)} of the file)`,
-        };
+    } finally {
+      // The elements before a malformed one are collected all the same.
+      if (out.length) yield out;
     }
   }
   splitter.end();
@@ -169,7 +208,7 @@ async function* jsonArrayRecords(file: string, maxBytes: number): AsyncGenerator
  * Each chunk is scanned once and a line's pieces are joined once, so the time is linear in the file's size; a line
  * past `maxBytes` is not kept whole but rejected with its first bytes.
  */
-async function* ndjsonRecords(file: string, maxBytes: number): AsyncGenerator<RawRecord> {
+async function* ndjsonRecords(file: string, maxBytes: number): AsyncGenerator<RawRecord[]> {
   const lenient = new TextDecoder('utf-8');
   let lineNumber = 0;
   let offset = 0; // of the current line's first byte
@@ -204,11 +243,13 @@ async function* ndjsonRecords(file: string, maxBytes: number): AsyncGenerator<Ra
   };
   for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
     let from = 0;
+    const out: RawRecord[] = [];
     for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
       const record = endLine(chunk.subarray(from, nl));
       from = nl + 1;
-      if (record) yield record;
+      if (record) out.push(record);
     }
+    if (out.length) yield out;
     const rest = chunk.subarray(from);
     // Past the limit only the preview's bytes are kept; the rest of the line is counted, not held.
     if (length < PREVIEW_BYTES || length + rest.length <= maxBytes) pieces.push(rest);
@@ -217,7 +258,7 @@ async function* ndjsonRecords(file: string, maxBytes: number): AsyncGenerator<Ra
   }
   if (length) {
     const record = endLine(Buffer.alloc(0));
-    if (record) yield record;
+    if (record) yield [record];
   }
 }
 
@@ -243,7 +284,7 @@ function firstInvalidByte(bytes: Buffer): number {
 }
 
 /** Rows as JSON objects, streamed from DuckDB chunk by chunk (one pass over the file, bounded memory). */
-async function* parquetRecords(file: string): AsyncGenerator<RawRecord> {
+async function* parquetRecords(file: string): AsyncGenerator<RawRecord[]> {
   const duck = await DuckSession.open({ threads: 1 });
   // DuckDB reads *, ?, [ and { in a path as a glob: such a file is read through a link of a plain name.
   const plain = /[*?[\]{}]/.test(path.basename(file))
@@ -253,7 +294,7 @@ async function* parquetRecords(file: string): AsyncGenerator<RawRecord> {
     if (plain) await link(file, plain).catch(() => copyFile(file, plain));
     // The alias cannot be a column's name: `to_json(t)` of a file with a column t would give that column alone.
     const rows = `select to_json(__strata_row)::varchar from read_parquet(${sqlString(plain ?? file)}, hive_partitioning = false) __strata_row`;
-    for await (const texts of duck.streamColumn(rows)) for (const text of texts) yield { text: String(text) };
+    for await (const texts of duck.streamColumn(rows)) yield texts.map((text) => ({ text: String(text) }));
   } finally {
     duck.close();
     if (plain) await rm(path.dirname(plain), { recursive: true, force: true });
@@ -354,10 +395,10 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
                 ? ndjsonRecords(file, maxBytes)
                 : parquetRecords(file);
         const hash = options.positions ? (await sha256Of(file)).slice(0, 16) : undefined;
-        for await (const record of records) {
-          read++;
-          if (hash) record.position = `${hash}:${read}`;
-          yield record;
+        for await (const group of records) {
+          if (hash) for (const record of group) record.position = `${hash}:${++read}`;
+          else read += group.length;
+          yield group;
         }
       } catch (error) {
         const reason = `${name}: ${(error as Error).message} (after ${read} records, which were collected)`;
