@@ -14,7 +14,7 @@ import { CommitConflictError, describeError } from '../core/errors.ts';
 import { withRetry } from '../core/retry.ts';
 import type { Runtime } from '../lake/runtime.ts';
 import { StreamPublisher } from '../streams/publisher.ts';
-import { REJECTED_BY_COLLECTOR, toEnvelopes } from '../ingest/ingest-runner.ts';
+import { REJECTED_BY_COLLECTOR, toEnvelopes } from '../ingest/envelopes.ts';
 import type { SourceDefinition } from '../ingest/source.ts';
 
 export interface ReplayResult {

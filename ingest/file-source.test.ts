@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileParser, fileSource, utcTime } from './file-source.ts';
-import { toEnvelopes } from './ingest-runner.ts';
+import { toEnvelopes } from './envelopes.ts';
 
 describe('a declared file source', () => {
   it('reads a time without a zone as UTC, and keeps a zone that is given', () => {

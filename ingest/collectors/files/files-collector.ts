@@ -4,13 +4,14 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { copyFile, link, lstat, mkdir, mkdtemp, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, mkdtemp, open, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { DuckSession, sqlString } from '../../../core/duckdb.ts';
 import { TerminalError } from '../../../core/errors.ts';
 import type { CheckpointCounts, Collected, RawRecord } from '../../source.ts';
+import { CsvScanner, type ScannedRow, type ScanStop } from './csv-scanner.ts';
 import { JsonArraySplitter } from './json-array-splitter.ts';
 
 export const FILE_FORMATS = ['csv', 'json', 'ndjson', 'parquet'] as const;
@@ -35,6 +36,9 @@ export interface FilesCollectorOptions {
    */
   positions?: boolean;
 }
+
+/** Decodes bytes that may not be UTF-8, with U+FFFD for what is not: the text a dead letter keeps of them. */
+const lenientUtf8 = new TextDecoder('utf-8');
 
 /** Records are handed on in groups of up to this many (one await a group, not a record). */
 const RECORDS_PER_YIELD = 512;
@@ -73,17 +77,99 @@ interface CsvRow {
   info: { bytes: number; lines: number };
 }
 
+/** A CSV file's header, and each cell's `"name":` prefix (a JSON object's key, escaped once; none when unusable). */
+class CsvRows {
+  header?: string[];
+  private keys: string[] = [];
+
+  constructor(private readonly name: string) {}
+
+  /** Takes a row: the header first, then each row as a record, or a rejected one saying where and why. */
+  take(cells: string[], utf8: boolean, where: () => string, text: () => string): RawRecord | undefined {
+    const header = this.header;
+    if (!header) {
+      this.header = cells;
+      // Written directly only when that is the text of the object: names unique, none an array index (which an
+      // object orders first).
+      const plain = new Set(cells).size === cells.length && !cells.some((h) => /^(0|[1-9]\d*)$/.test(h));
+      this.keys = plain ? cells.map((h, i) => `${i === 0 ? '{' : ','}${JSON.stringify(h)}:`) : [];
+      return undefined;
+    }
+    if (cells.length === header.length && utf8) {
+      if (!this.keys.length) return { text: JSON.stringify(Object.fromEntries(header.map((h, i) => [h, cells[i]]))) };
+      // The row as a JSON object keyed by the header, written directly: the text JSON.stringify gives of the object.
+      let json = '';
+      for (let i = 0; i < cells.length; i++) json += this.keys[i] + JSON.stringify(cells[i]);
+      return { text: `${json}}` };
+    }
+    const at = `${this.name} line ${where()}`;
+    return cells.length !== header.length
+      ? { text: text(), rejected: `${at}: ${cells.length} cells where the header has ${header.length}` }
+      : { text: text(), rejected: `${at}: not valid UTF-8` };
+  }
+}
+
 /**
  * Rows as JSON objects keyed by the header. A row with fewer or more cells than the header, a row that is not valid
  * UTF-8, and a file that ends inside a quoted field (cut short) are rejected with their text, line and byte offset;
- * the rest of the file goes on.
+ * the rest of the file goes on. The common shape of a file is read by CsvScanner; from the first row it does not
+ * read, csv-parse reads the rest.
  */
-async function* csvRecords(file: string, delimiter: string, maxBytes: number): AsyncGenerator<RawRecord[]> {
+export async function* csvRecords(
+  file: string,
+  delimiter: string,
+  maxBytes: number,
+  /** Off: csv-parse reads the whole file (what the scanner is tested against). */
+  scan = true,
+): AsyncGenerator<RawRecord[]> {
+  const rows = new CsvRows(path.basename(file));
+  let from: ScanStop & { lineEnd?: string } = { byte: 0, line: 1 };
+  if (scan && CsvScanner.scannable(delimiter)) {
+    const scanner = new CsvScanner(delimiter.charCodeAt(0), maxBytes);
+    const take = (found: ScannedRow[], utf8: boolean): RawRecord[] => {
+      const out: RawRecord[] = [];
+      for (const { cells, line, start, bytes } of found) {
+        const where = () => `${line} (byte ${start})`;
+        const record = rows.take(cells, utf8 || isUtf8(bytes), where, () => lenientUtf8.decode(bytes));
+        if (record) out.push(record);
+      }
+      return out;
+    };
+    let previousWhole = true;
+    for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+      // One check a chunk: a row is checked alone only when its chunk, or the one before (which may hold its first
+      // bytes), is not valid UTF-8 as a whole.
+      const whole = isUtf8(chunk);
+      const out = take(scanner.push(chunk), whole && previousWhole);
+      previousWhole = whole;
+      if (out.length) yield out;
+      if (scanner.unusual) break;
+    }
+    if (!scanner.unusual) {
+      const out = take(scanner.push(Buffer.alloc(0), true), false);
+      if (out.length) yield out;
+    }
+    if (!scanner.unusual) return;
+    from = { ...scanner.unusual, lineEnd: scanner.lineEnd };
+  }
+  yield* csvParseRecords(file, delimiter, maxBytes, rows, from);
+}
+
+/** csv-parse from a byte and line of the file on (the whole file, or the rest after CsvScanner's first unusual row). */
+async function* csvParseRecords(
+  file: string,
+  delimiter: string,
+  maxBytes: number,
+  rows: CsvRows,
+  /** Where to start, and the file's record delimiter when not from its start (csv-parse finds it in the first line). */
+  from: ScanStop & { lineEnd?: string },
+): AsyncGenerator<RawRecord[]> {
   const name = path.basename(file);
-  const parser = createReadStream(file).pipe(
+  const parser = createReadStream(file, { start: from.byte }).pipe(
     parseCsv({
       delimiter,
-      bom: true,
+      bom: from.byte === 0,
+      ...(from.lineEnd && { record_delimiter: from.lineEnd }),
       skip_empty_lines: true,
       relax_column_count: true,
       trim: true,
@@ -96,11 +182,53 @@ async function* csvRecords(file: string, delimiter: string, maxBytes: number): A
     }),
   );
   const skipped: CsvSkip[] = [];
-  parser.on('skip', (error) => skipped.push(error));
-  let header: string[] | undefined;
-  // Each cell's `"name":` prefix (a JSON object's key, escaped once), the first with its opening brace.
-  let keys: string[] = [];
-  let end = 0; // the byte after the previous row
+  parser.on('skip', (error: CsvSkip) =>
+    skipped.push({
+      code: error.code,
+      message: error.message,
+      raw: error.raw,
+      lines: (error.lines ?? 1) + from.line - 1,
+      bytes: (error.bytes ?? 0) + from.byte, // the end of the row before it
+    }),
+  );
+  let end = from.byte; // the byte after the previous row
+  // csv-parse's raw text and line count go wrong with CRLF (a raw row lacks its LFs), so a rejected row's place and
+  // text are read from the file: from the last place known, counting lines, past the empty lines before the row.
+  let known = { byte: from.byte, line: from.line };
+  // A row on one line starts after the last LF before its end; one with a newline in a quoted cell, past the empty
+  // lines after the row before it (not known after a skipped row: then its start is the skipped row's).
+  const place = async (previous: number, rowEnd = previous + 4096, oneLine = false) => {
+    const size = (await stat(file)).size;
+    const bytes = await readRange(file, known.byte, Math.min(rowEnd, size));
+    let last = bytes.length;
+    if (bytes[last - 1] === 0x0a) last--;
+    if (bytes[last - 1] === 0x0d) last--;
+    let at = Math.max(0, previous - known.byte);
+    if (oneLine) at = Math.max(at, bytes.lastIndexOf(0x0a, last - 1) + 1);
+    let line = known.line;
+    for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) line++;
+    for (; bytes[at] === 0x0a || bytes[at] === 0x0d; at++) if (bytes[at] === 0x0a) line++;
+    known = { byte: known.byte + at, line };
+    return { start: known.byte, line, text: lenientUtf8.decode(bytes.subarray(at, Math.max(at, last))) };
+  };
+  // The rows csv-parse skipped (a quote never closed, text after a closing quote) that began before byte `upTo`, as
+  // rejected records in file order; csv-parse runs ahead of the rows read by at most its buffer, so few wait here.
+  // It gives the end of the row before: the row's own line and byte are found from there, like a rejected row's.
+  const skippedRows = async (upTo = Number.POSITIVE_INFINITY): Promise<RawRecord[]> => {
+    const rejected: RawRecord[] = [];
+    while (skipped.length && (skipped[0]!.bytes ?? 0) < upTo) {
+      const e = skipped.shift()!;
+      const at = await place(e.bytes ?? known.byte);
+      const why =
+        e.code === 'CSV_QUOTE_NOT_CLOSED'
+          ? 'the file ends inside a quoted field (cut short?)'
+          : e.message.split(':')[0];
+      // csv-parse's raw text of a CRLF file starts with the previous line's CR: it is not part of the row.
+      const text = (e.raw ?? '').replace(/^[\r\n]+/, '');
+      rejected.push({ text, rejected: `${name} line ${at.line} (byte ${at.start}): ${why}` });
+    }
+    return rejected;
+  };
   let out: RawRecord[] = [];
   try {
     for await (const { record, raw, info } of parser as AsyncIterable<CsvRow>) {
@@ -108,68 +236,43 @@ async function* csvRecords(file: string, delimiter: string, maxBytes: number): A
         yield out;
         out = [];
       }
-      const decodedWhole = !raw.includes('\uFFFD');
-      const start = decodedWhole ? info.bytes - Buffer.byteLength(raw) : end;
-      if (skipped.length) out.push(...skippedRows(name, skipped, start));
-      end = info.bytes;
-      if (!header) {
-        header = record;
-        // Written directly only when that is the text of the object: names unique, none an array index (which an
-        // object orders first).
-        const plain = new Set(header).size === header.length && !header.some((h) => /^(0|[1-9]\d*)$/.test(h));
-        keys = plain ? header.map((h, i) => `${i === 0 ? '{' : ','}${JSON.stringify(h)}:`) : [];
-        continue;
+      const previous = end;
+      end = from.byte + info.bytes;
+      if (skipped.length) {
+        out.push(...(await skippedRows(end)));
       }
-      const ok = record.length === header.length && (decodedWhole || (await isUtf8Range(file, start, end)));
-      if (ok && keys.length) {
-        // The row as a JSON object keyed by the header, written directly: the text JSON.stringify gives of the object.
-        let text = '';
-        for (let i = 0; i < record.length; i++) text += keys[i] + JSON.stringify(record[i]);
-        out.push({ text: `${text}}` });
-        continue;
-      }
-      if (ok) {
-        out.push({ text: JSON.stringify(Object.fromEntries(header.map((h, i) => [h, record[i]]))) });
-        continue;
-      }
-      const text = raw.replace(/\r?\n$/, '');
-      const line = info.lines - (text.match(/\n/g)?.length ?? 0);
-      const where = `${name} line ${line} (byte ${start})`;
-      out.push(
-        record.length !== header.length
-          ? { text, rejected: `${where}: ${record.length} cells where the header has ${header.length}` }
-          : { text, rejected: `${where}: not valid UTF-8` },
+      const utf8 = !raw.includes('\uFFFD') || (await isUtf8Range(file, previous, end));
+      const bad = rows.header !== undefined && (!utf8 || record.length !== rows.header.length);
+      const at = bad ? await place(previous, end, !record.some((cell) => cell.includes('\n'))) : undefined;
+      const taken = rows.take(
+        record,
+        utf8,
+        () => `${at!.line} (byte ${at!.start})`,
+        () => at!.text,
       );
+      if (taken) out.push(taken);
     }
   } catch (error) {
     // The rows read before a failure are collected all the same.
     if (out.length) yield out;
     throw error;
   }
-  out.push(...skippedRows(name, skipped));
+  out.push(...(await skippedRows()));
   if (out.length) yield out;
-}
-
-/**
- * The rows csv-parse skipped before byte `upTo`, as rejected records in file order. The parser runs ahead of the rows
- * read by at most its buffer, so few wait here.
- */
-function* skippedRows(name: string, skipped: CsvSkip[], upTo = Number.POSITIVE_INFINITY): Generator<RawRecord> {
-  while (skipped.length && (skipped[0]!.bytes ?? 0) < upTo) {
-    const e = skipped.shift()!;
-    const why =
-      e.code === 'CSV_QUOTE_NOT_CLOSED' ? 'the file ends inside a quoted field (cut short?)' : e.message.split(':')[0];
-    yield { text: e.raw ?? '', rejected: `${name} line ${e.lines} (byte ${e.bytes}): ${why}` };
-  }
 }
 
 /** Whether the file's bytes [start, end) are valid UTF-8 (a row that decoded with U+FFFD may hold that character). */
 async function isUtf8Range(file: string, start: number, end: number): Promise<boolean> {
+  return isUtf8(await readRange(file, start, end));
+}
+
+/** The file's bytes [start, end). */
+async function readRange(file: string, start: number, end: number): Promise<Buffer> {
   const handle = await open(file);
   try {
     const bytes = Buffer.alloc(end - start);
     await handle.read(bytes, 0, bytes.length, start);
-    return isUtf8(bytes);
+    return bytes;
   } finally {
     await handle.close();
   }
