@@ -13,7 +13,8 @@ parseCommand({
     'Examples:\n  curl "http://127.0.0.1:8787/v1/tables/shop_totals?country=FR&date[gte]=2026-11-03&order=-date"\n' +
     '  curl "http://127.0.0.1:8787/v1/tables/shop_totals?format=csv" > shop_totals.csv\n' +
     '  curl -X POST -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d \'{"layer":"silver"}\' http://127.0.0.1:8787/v1/admin/jobs\n\n' +
-    'Settings (docs/configuration.md): STRATA_API_KEYS (admin actions), STRATA_API_RATE_LIMIT, STRATA_API_CORS_ORIGINS,\n' +
+    'Settings (docs/configuration.md): STRATA_API_KEYS (keys and their scopes), STRATA_API_READ (open, or key: reads need\n' +
+    'a key), STRATA_API_RATE_LIMIT, STRATA_API_CORS_ORIGINS,\n' +
     'STRATA_API_TRUST_PROXY, STRATA_API_MAX_BODY_BYTES.',
 });
 
@@ -32,6 +33,11 @@ runMain(async () => {
   if (livePid(pidFile) === undefined) writePidFile(pidFile, process.pid);
   console.log(`Strata dashboard and API on http://${server.address} (API docs at /docs)`);
   if (!cfg.api.keys.length) console.log('Admin actions are off: set STRATA_API_KEYS to enable POST /v1/admin/*.');
+  console.log(
+    cfg.api.read === 'key'
+      ? "Reads need a key with the route's scope (STRATA_API_READ=key; docs/api.md)."
+      : 'Reads are open to anyone who can reach the API (STRATA_API_READ=open; set it to key to need a key).',
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());

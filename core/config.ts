@@ -46,7 +46,10 @@ const schema = z.object({
   S3_FORCE_PATH_STYLE: bool(true),
   STRATA_API_HOST: z.string().default('127.0.0.1'),
   STRATA_API_PORT: port(8787),
-  /** API keys for admin actions (trigger a job, replay dead letters), comma-separated, ≥ 24 characters each. None: admin actions are off. */
+  /**
+   * API keys, comma-separated, ≥ 24 characters each: `<key>` is an admin key (trigger a job, replay dead letters, and
+   * every read), `<key>@<scope>+<scope>` has only those scopes (docs/api.md). None: admin actions are off.
+   */
   STRATA_API_KEYS: z
     .string()
     .default('')
@@ -56,9 +59,11 @@ const schema = z.object({
           .split(',')
           .map((k) => k.trim())
           .filter(Boolean)
-          .every((k) => k.length >= 24),
+          .every((k) => (k.includes('@') ? k.slice(0, k.lastIndexOf('@')) : k).length >= 24),
       'each key needs ≥ 24 characters (e.g. `openssl rand -hex 24`)',
     ),
+  /** Reads without a key: `open` (the local default) serves every read route to anyone; `key` needs a key with the route's scope. */
+  STRATA_API_READ: z.enum(['open', 'key']).default('open'),
   /** Requests a client (IP address) may make per minute, in bursts up to the same number; 0 turns rate limiting off. */
   STRATA_API_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
   /** Take the client's address from X-Forwarded-For (only behind a proxy you run: clients can set the header). */
@@ -153,6 +158,8 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly keys: readonly string[];
+    /** Whether reads need a key (STRATA_API_READ). */
+    readonly read: 'open' | 'key';
     readonly rateLimitPerMinute: number;
     readonly trustProxy: boolean;
     readonly corsOrigins: readonly string[];
@@ -239,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = processEnvi
       host: e.STRATA_API_HOST,
       port: e.STRATA_API_PORT,
       keys: list(e.STRATA_API_KEYS),
+      read: e.STRATA_API_READ,
       rateLimitPerMinute: e.STRATA_API_RATE_LIMIT,
       trustProxy: e.STRATA_API_TRUST_PROXY,
       corsOrigins: list(e.STRATA_API_CORS_ORIGINS),

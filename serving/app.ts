@@ -17,14 +17,17 @@ import { lakeRoutes } from './routes/lake.ts';
 import { liveRoutes } from './routes/live.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { PIPELINE_ROUTES } from './pipelines/index.ts';
-import { clientAddress, isKeyHolder, rateLimit, requireApiKey } from './security.ts';
+import { clientAddress, isKeyHolder, parseApiKeys, rateLimit, ReadPolicy, requireApiKey } from './security.ts';
 import { redactError } from './redact.ts';
 import { apiError, onError, validationHook } from './errors.ts';
 import { tablesRoutes } from './routes/tables.ts';
 import { errorResponses, HealthSchema, MAX_URL_BYTES, ReadySchema } from './schemas.ts';
 
 export interface ApiSettings {
+  /** STRATA_API_KEYS entries: `<key>` (admin) or `<key>@<scope>+<scope>`. */
   keys: readonly string[];
+  /** STRATA_API_READ: whether reads need a key. */
+  read: 'open' | 'key';
   rateLimitPerMinute: number;
   trustProxy: boolean;
   corsOrigins: readonly string[];
@@ -55,6 +58,7 @@ export interface AppDependencies {
 
 export const DEFAULT_SETTINGS: ApiSettings = {
   keys: [],
+  read: 'open',
   rateLimitPerMinute: 1200,
   trustProxy: false,
   corsOrigins: [],
@@ -178,6 +182,26 @@ export function createApp({
     }),
   );
   app.use('/v1/admin/*', requireApiKey(options.keys));
+  // Reads by scope (docs/api.md): a table by its name, a pipeline's routes by the pipeline's, the rest as operations.
+  const { keys, problems } = parseApiKeys(options.keys);
+  if (problems.length) throw new Error(`STRATA_API_KEYS: ${problems.join('; ')}`);
+  const policy = new ReadPolicy(keys, options.read);
+  app.use('/v1/*', async (c, next) => {
+    const [, , segment = '', name] = c.req.path.split('/');
+    if (segment === 'admin') return next();
+    const reader = policy.readerOf(c);
+    if (segment === 'tables') {
+      if (name) policy.require(reader, policy.mayRead(reader, safeDecode(name)), `read:${safeDecode(name)}`);
+      else policy.require(reader, reader.key || policy.mode === 'open', 'read:<table>');
+    } else if (OPERATIONS.has(segment)) policy.require(reader, policy.mayOperate(reader), 'read:operations');
+    else policy.require(reader, policy.mayRead(reader, segment), `read:${segment}`);
+    return next();
+  });
+  app.use('/metrics', async (c, next) => {
+    const reader = policy.readerOf(c);
+    policy.require(reader, policy.mayOperate(reader), 'read:operations');
+    return next();
+  });
 
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const, service: 'strata' as const }, 200));
   app.openapi(readyRoute, async (c) => {
@@ -211,12 +235,17 @@ export function createApp({
 
   app.route(
     '/v1/tables',
-    tablesRoutes(pool, gold, {
-      pool: exportPool,
-      slots: new ClientSlots(options.maxExports, options.exportsPerClient),
-      stallMillis: options.exportStallSeconds * 1000,
-      clientOf,
-    }),
+    tablesRoutes(
+      pool,
+      gold,
+      {
+        pool: exportPool,
+        slots: new ClientSlots(options.maxExports, options.exportsPerClient),
+        stallMillis: options.exportStallSeconds * 1000,
+        clientOf,
+      },
+      (c, table) => policy.mayRead(policy.readerOf(c), table),
+    ),
   );
   for (const pipeline of Object.values(PIPELINE_ROUTES)) app.route('/v1', pipeline.mount(pool));
   app.route('/v1', operationsRoutes(pool, redis, redisPrefix, seesErrors));
@@ -227,7 +256,8 @@ export function createApp({
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',
-    description: 'One of the keys in STRATA_API_KEYS, as `Authorization: Bearer <key>`',
+    description:
+      'One of the keys in STRATA_API_KEYS, as `Authorization: Bearer <key>`: admin routes need the scope admin; reads need a key with the route\'s scope when STRATA_API_READ=key (docs/api.md)',
   });
   const document = { openapi: '3.1.0', info: API_INFO, servers: [{ url: '/' }], tags: TAGS };
   app.doc31('/openapi.json', document);
@@ -246,6 +276,17 @@ export function createApp({
   app.onError(onError);
   return app;
 }
+
+/** The /v1 routes read as operations (scope read:operations); tables and pipelines are read by name. */
+const OPERATIONS = new Set(['runs', 'quality', 'streams', 'lake', 'events']);
+
+const safeDecode = (text: string) => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+};
 
 const TAGS = [
   { name: 'tables', description: 'Gold tables, filtered, paged and exported' },

@@ -88,9 +88,108 @@ export function clientAddress(trustProxy: boolean): (c: Context) => string {
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
+/**
+ * An API key and what it may do (STRATA_API_KEYS entries: `<key>` alone is an admin key; `<key>@<scope>+<scope>`
+ * names its scopes). Scopes: `admin` (everything), `read:<pattern>` (the gold tables, and the pipelines' routes, whose
+ * names match the pattern; `*` is any run of characters), `read:operations` (runs, quality, streams, the lake's
+ * catalog, live events, metrics).
+ */
+export interface ApiKey {
+  secret: string;
+  scopes: readonly string[];
+}
+
+const SCOPE = /^(admin|read:operations|read:[a-z0-9_*]+)$/;
+
+/** Reads STRATA_API_KEYS entries; every problem is listed (the key itself never is). */
+export function parseApiKeys(entries: readonly string[]): { keys: ApiKey[]; problems: string[] } {
+  const keys: ApiKey[] = [];
+  const problems: string[] = [];
+  entries.forEach((entry, i) => {
+    const at = entry.lastIndexOf('@');
+    const secret = at < 0 ? entry : entry.slice(0, at);
+    const scopes =
+      at < 0
+        ? ['admin']
+        : entry
+            .slice(at + 1)
+            .split('+')
+            .filter(Boolean);
+    if (secret.length < 24) problems.push(`key ${i + 1}: needs ≥ 24 characters (e.g. \`openssl rand -hex 24\`)`);
+    if (!scopes.length) problems.push(`key ${i + 1}: no scope after @ (admin, read:<table pattern>, read:operations)`);
+    for (const scope of scopes)
+      if (!SCOPE.test(scope))
+        problems.push(`key ${i + 1}: unknown scope "${scope}" (admin, read:<table pattern>, read:operations)`);
+    keys.push({ secret, scopes });
+  });
+  return { keys, problems };
+}
+
+/** Whether a pattern of `read:<pattern>` covers a name (a table's, or a pipeline's). */
+const covers = (pattern: string, name: string) =>
+  new RegExp(`^${pattern.replaceAll('*', '.*')}$`).test(name.toLowerCase());
+
+/** Who is asking: the scopes of the key sent, or none for an anonymous request. */
+export interface Reader {
+  key: boolean;
+  scopes: readonly string[];
+}
+
+const ANONYMOUS: Reader = { key: false, scopes: [] };
+
+/** What a reader may read; in open mode (STRATA_API_READ=open) an anonymous reader reads everything but admin. */
+export class ReadPolicy {
+  private readonly known: { digest: Buffer; key: ApiKey }[];
+
+  constructor(
+    keys: readonly ApiKey[],
+    readonly mode: 'open' | 'key',
+  ) {
+    this.known = keys.map((key) => ({ digest: digest(key.secret), key }));
+  }
+
+  /** The request's reader; a bearer key that is not configured is refused (401), whatever the mode. */
+  readerOf(c: Context): Reader {
+    const header = c.req.header('authorization');
+    if (header === undefined) return ANONYMOUS;
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) apiError(401, 'send the API key as "Authorization: Bearer <key>"', 'unauthorized');
+    const given = digest(match[1]!);
+    const found = this.known.find((k) => timingSafeEqual(k.digest, given));
+    if (!found) apiError(401, 'the API key is not one of STRATA_API_KEYS', 'unauthorized');
+    return { key: true, scopes: found.key.scopes };
+  }
+
+  /** Whether the reader may read a table (or a pipeline's routes) of this name. */
+  mayRead(reader: Reader, name: string): boolean {
+    if (!reader.key) return this.mode === 'open';
+    return reader.scopes.some(
+      (s) => s === 'admin' || (s.startsWith('read:') && s !== 'read:operations' && covers(s.slice(5), name)),
+    );
+  }
+
+  /** Whether the reader may read the operational routes. */
+  mayOperate(reader: Reader): boolean {
+    if (!reader.key) return this.mode === 'open';
+    return reader.scopes.some((s) => s === 'admin' || s === 'read:operations');
+  }
+
+  /** Refuses a reader who may not: 401 without a key (in key mode), 403 with one that lacks the scope. */
+  require(reader: Reader, allowed: boolean, scope: string): void {
+    if (allowed) return;
+    if (!reader.key)
+      apiError(
+        401,
+        `reads need an API key (STRATA_API_READ=key): send "Authorization: Bearer <key>" with ${scope}`,
+        'unauthorized',
+      );
+    apiError(403, `this key lacks the scope ${scope}`, 'forbidden');
+  }
+}
+
 /** Whether the request carries one of the keys (read routes show key holders full error texts). */
 export function isKeyHolder(keys: readonly string[]): (c: Context) => boolean {
-  const known = keys.map(digest);
+  const known = parseApiKeys(keys).keys.map((k) => digest(k.secret));
   return (c) => {
     const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
     if (!match || !known.length) return false;
@@ -99,11 +198,12 @@ export function isKeyHolder(keys: readonly string[]): (c: Context) => boolean {
   };
 }
 
-/** Admin routes need `Authorization: Bearer <key>` with one of the configured keys (compared in constant time). */
+/** Admin routes need `Authorization: Bearer <key>` with a key of scope admin (compared in constant time). */
 export function requireApiKey(keys: readonly string[]): MiddlewareHandler {
-  const holds = isKeyHolder(keys);
+  const parsed = parseApiKeys(keys).keys;
+  const policy = new ReadPolicy(parsed, 'key');
   return async (c, next) => {
-    if (keys.length === 0)
+    if (!parsed.some((k) => k.scopes.includes('admin')))
       apiError(
         403,
         'admin actions are off: set STRATA_API_KEYS (comma-separated keys) and send one as "Authorization: Bearer <key>"',
@@ -111,7 +211,8 @@ export function requireApiKey(keys: readonly string[]): MiddlewareHandler {
       );
     if (!/^Bearer\s+\S+$/i.test(c.req.header('authorization') ?? ''))
       apiError(401, 'this action needs an API key: send "Authorization: Bearer <key>"', 'unauthorized');
-    if (!holds(c)) apiError(401, 'the API key is not one of STRATA_API_KEYS', 'unauthorized');
+    const reader = policy.readerOf(c);
+    if (!reader.scopes.includes('admin')) apiError(403, 'this key lacks the scope admin', 'forbidden');
     return next();
   };
 }

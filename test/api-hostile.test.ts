@@ -220,7 +220,12 @@ describe('internal error texts', { timeout: 120_000 }, () => {
       assert.ok(!JSON.stringify(anonymous).includes(secret), secret);
     const holder = await runs({ authorization: `Bearer ${KEY}` });
     assert.equal(holder.error, ERROR);
-    assert.equal((await runs({ authorization: 'Bearer wrong-key-wrong-key-wrong-key' })).error, redacted);
+    // A key that is not one of STRATA_API_KEYS is refused, not read as anonymous: its sender learns it is wrong.
+    const wrong = await app.request('/v1/runs?kind=collect', {
+      headers: { authorization: 'Bearer wrong-key-wrong-key-wrong-key' },
+    });
+    assert.equal(wrong.status, 401);
+    assert.doesNotMatch(await wrong.text(), /s3cret|secret_table/);
   });
 
   it('a filter value PostgreSQL refuses is named without its own text', async () => {

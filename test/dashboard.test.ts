@@ -280,6 +280,30 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     await page.screenshot({ path: path.join(screenshots, 'crypto-live.png'), fullPage: true });
     await page.close();
   });
+
+  it('asks for a key when reads need one, and reads with it for the rest of the session', async () => {
+    const key = 'dashboard-reader-0123456789abcdef';
+    const guarded = createApp({ pool: env.rt.pool, settings: { keys: [`${key}@read:*`], read: 'key' } });
+    const other = serve({ fetch: guarded.fetch, hostname: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => other.once('listening', resolve));
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/tables`);
+      await page.waitForSelector('#api-key');
+      assert.match((await page.textContent('#api-key label')) ?? '', /STRATA_API_READ=key/);
+      await page.fill('#api-key input', key);
+      await Promise.all([page.waitForEvent('load'), page.click('#api-key button')]);
+      await page.waitForSelector('main[data-ready="true"]', { timeout: 30_000 });
+      assert.equal(await page.locator('#api-key').count(), 0);
+      const gold = await pgCount("select count(*) as n from information_schema.tables where table_schema = 'gold'");
+      assert.ok(gold > 0);
+      assert.equal(await page.locator('main table tbody tr').count(), gold);
+    } finally {
+      await page.close();
+      (other as unknown as { closeAllConnections?(): void }).closeAllConnections?.();
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
 });
 
 /** Each chart's drawn marks (its data-points), keyed by the title of its card. */

@@ -1,6 +1,7 @@
 // /v1/tables: the gold tables served from PostgreSQL, with filters, sort, field selection, cursor paging and streamed
 // csv/ndjson exports. Table and column names are accepted only from the GoldCatalog; every value is a parameter.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import pg from 'pg';
 import type { Pool } from '../../core/postgres.ts';
 import { GOLD_SCHEMA } from '../../gold/served.ts';
@@ -89,33 +90,41 @@ const rowsRoute = createRoute({
   },
 });
 
-export function tablesRoutes(pool: Pool, gold: GoldCatalog, exports: ExportBudget): OpenAPIHono {
+export function tablesRoutes(
+  pool: Pool,
+  gold: GoldCatalog,
+  exports: ExportBudget,
+  /** Whether the request may read a table (its key's scopes): the list shows only those. */
+  mayRead: (c: Context, table: string) => boolean = () => true,
+): OpenAPIHono {
   const app = new OpenAPIHono();
   const catalog = new CatalogReadModel(pool);
 
   app.openapi(listRoute, async (c) => {
     const loaded = new Map((await catalog.goldLoads()).map((l) => [l.table_name, l]));
     const tables = await Promise.all(
-      (await gold.tables()).map(async (t) => {
-        const load = loaded.get(t.name);
-        // The loader keeps the count; only a table loaded before it did (or by hand) is counted here.
-        const rows =
-          load?.row_count ??
-          (
-            await pool.query<{ n: number }>(
-              `select count(*)::bigint as n from ${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(t.name)}`,
-            )
-          ).rows[0]!.n;
-        return {
-          name: t.name,
-          description: t.description,
-          rows,
-          primaryKey: t.primaryKey,
-          snapshotId: load?.snapshot_id ?? null,
-          loadedAt: load?.loaded_at.toISOString() ?? null,
-          columns: t.columns,
-        };
-      }),
+      (await gold.tables())
+        .filter((t) => mayRead(c, t.name))
+        .map(async (t) => {
+          const load = loaded.get(t.name);
+          // The loader keeps the count; only a table loaded before it did (or by hand) is counted here.
+          const rows =
+            load?.row_count ??
+            (
+              await pool.query<{ n: number }>(
+                `select count(*)::bigint as n from ${pg.escapeIdentifier(GOLD_SCHEMA)}.${pg.escapeIdentifier(t.name)}`,
+              )
+            ).rows[0]!.n;
+          return {
+            name: t.name,
+            description: t.description,
+            rows,
+            primaryKey: t.primaryKey,
+            snapshotId: load?.snapshot_id ?? null,
+            loadedAt: load?.loaded_at.toISOString() ?? null,
+            columns: t.columns,
+          };
+        }),
     );
     return c.json({ tables }, 200);
   });

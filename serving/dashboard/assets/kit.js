@@ -1,11 +1,43 @@
 // What every dashboard page uses: the API client, cards, tables, number and time formats, links and errors.
 export const main = document.getElementById('page');
 
+/** The API key this tab reads with, when the API needs one (STRATA_API_READ=key): kept for the tab's session only. */
+const KEY_ITEM = 'strata-api-key';
+
 export async function api(path) {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const headers = { accept: 'application/json' };
+  const key = sessionStorage.getItem(KEY_ITEM);
+  if (key) headers.authorization = `Bearer ${key}`;
+  const response = await fetch(path, { headers });
   const body = await response.json().catch(() => ({}));
+  if (response.status === 401 || response.status === 403) askForKey(body.error?.message);
   if (!response.ok) throw new Error(body.error?.message ?? `${path} answered ${response.status}`);
   return body;
+}
+
+/** A form above the page for an API key (once), saying why: the API refused to read without one, or with this one. */
+function askForKey(reason) {
+  if (document.getElementById('api-key')) return;
+  const form = document.createElement('form');
+  form.id = 'api-key';
+  form.className = 'key-form';
+  const label = document.createElement('label');
+  label.textContent = `${reason ?? 'This API needs a key.'} API key: `;
+  const input = document.createElement('input');
+  input.type = 'password';
+  input.autocomplete = 'off';
+  label.appendChild(input);
+  const button = document.createElement('button');
+  button.type = 'submit';
+  button.textContent = 'Read with this key';
+  form.append(label, button);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (input.value.trim()) sessionStorage.setItem(KEY_ITEM, input.value.trim());
+    else sessionStorage.removeItem(KEY_ITEM);
+    location.reload();
+  });
+  main.prepend(form);
 }
 
 /** A card with a title, for one chart or table; returns its body element. */
