@@ -104,6 +104,8 @@ const schema = z.object({
   STRATA_MAX_EVENT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   /** How long the exact record of a seen event is kept (in day buckets); past it, silver removes a late duplicate by key. */
   STRATA_DEDUP_RETENTION_DAYS: z.coerce.number().int().positive().max(365).default(30),
+  /** Days of log lines kept in strata_catalog.logs (GET /v1/logs); older ones are deleted by the next command. */
+  STRATA_LOG_RETENTION_DAYS: z.coerce.number().int().positive().max(3650).default(30),
   /** Events each source's Bloom filter is sized for; past it the false-positive rate rises (more exact checks, never a wrong drop). */
   STRATA_DEDUP_CAPACITY: z.coerce.number().int().positive().default(10_000_000),
   /** Target false-positive rate of the Bloom filter at capacity: the share of new events that need an exact check. */
@@ -173,6 +175,8 @@ export interface Config {
   readonly chromiumPath: string;
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
+  /** STRATA_LOG_RETENTION_DAYS. */
+  readonly logRetentionDays: number;
   readonly dedup: { readonly capacity: number; readonly falsePositiveRate: number };
   readonly streamMaxBacklog: number;
   readonly backpressureMaxWaitMillis: number;
@@ -260,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined> = processEnvi
     chromiumPath: e.STRATA_CHROMIUM_PATH,
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
+    logRetentionDays: e.STRATA_LOG_RETENTION_DAYS,
     dedup: { capacity: e.STRATA_DEDUP_CAPACITY, falsePositiveRate: e.STRATA_DEDUP_FP_RATE },
     streamMaxBacklog: e.STRATA_STREAM_MAX_BACKLOG,
     backpressureMaxWaitMillis: e.STRATA_BACKPRESSURE_MAX_WAIT_SECONDS * 1000,

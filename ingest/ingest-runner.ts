@@ -2,6 +2,7 @@
 import { envOf } from '../core/config.ts';
 import { newRunId, type StepResult } from '../lake/catalog/runs.ts';
 import { failpoint } from '../core/failpoints.ts';
+import { logLine } from '../core/log.ts';
 import { describeError } from '../core/errors.ts';
 import type { Runtime } from '../lake/runtime.ts';
 import type { EventEnvelope } from '../streams/envelope.ts';
@@ -111,6 +112,15 @@ export async function runIngest(
         }),
       onChange: (event) => {
         if (event.state === 'paused' || event.state === 'draining') result.pauses++;
+        if (event.state !== 'resumed')
+          logLine(
+            'warn',
+            `${source.name}: backpressure, ${event.state} at a backlog of ${event.backlog} of ${event.limit}`,
+            {
+              runId,
+              target: source.name,
+            },
+          );
         options.onBackpressure?.(event);
       },
     });

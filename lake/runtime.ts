@@ -6,6 +6,8 @@ import { type Config, redactUrl } from '../core/config.ts';
 import { TransientError } from '../core/errors.ts';
 import { withRetry } from '../core/retry.ts';
 import { createPool, type Pool } from '../core/postgres.ts';
+import { attachLogSink, commandName, LogSink } from '../core/log.ts';
+import path from 'node:path';
 import { openStore, type ObjectStore } from './storage/index.ts';
 
 /** Errors that mean the database is not there (or refuses us), as opposed to a failure inside it. */
@@ -31,6 +33,8 @@ export interface Runtime {
   store: ObjectStore;
   /** Redis, connected on first use. */
   redis(): Redis;
+  /** The process's log lines, on their way to strata_catalog.logs. */
+  logs: LogSink;
   close(): Promise<void>;
 }
 
@@ -56,9 +60,19 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     throw error;
   }
   let redis: Redis | undefined;
+  // The process's log lines go to PostgreSQL from here on, over a connection of their own (core/log.ts).
+  const logPool = createPool(config.databaseUrl, 1, { connectionTimeoutMillis: 2000 });
+  logPool.on('error', () => {}); // a connection lost while idle: the next batch reconnects
+  const logs = new LogSink(logPool, {
+    command: commandName(),
+    fallbackFile: path.join(config.dataDir, 'logs', `${commandName()}.log`),
+    retentionDays: config.logRetentionDays,
+  });
+  const detachLogs = attachLogSink(logs);
   return {
     config,
     pool,
+    logs,
     catalog,
     runs: new RunLog(pool),
     store: openStore(config),
@@ -84,6 +98,9 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     },
     async close() {
       await redis?.quit().catch(() => redis?.disconnect());
+      detachLogs();
+      await logs.close();
+      await logPool.end().catch(() => {});
       await pool.end();
     },
   };

@@ -257,7 +257,7 @@ export function createApp({
     type: 'http',
     scheme: 'bearer',
     description:
-      'One of the keys in STRATA_API_KEYS, as `Authorization: Bearer <key>`: admin routes need the scope admin; reads need a key with the route\'s scope when STRATA_API_READ=key (docs/api.md)',
+      "One of the keys in STRATA_API_KEYS, as `Authorization: Bearer <key>`: admin routes need the scope admin; reads need a key with the route's scope when STRATA_API_READ=key (docs/api.md)",
   });
   const document = { openapi: '3.1.0', info: API_INFO, servers: [{ url: '/' }], tags: TAGS };
   app.doc31('/openapi.json', document);
@@ -278,7 +278,7 @@ export function createApp({
 }
 
 /** The /v1 routes read as operations (scope read:operations); tables and pipelines are read by name. */
-const OPERATIONS = new Set(['runs', 'quality', 'streams', 'lake', 'events']);
+const OPERATIONS = new Set(['runs', 'quality', 'streams', 'lake', 'events', 'logs']);
 
 const safeDecode = (text: string) => {
   try {

@@ -57,6 +57,9 @@ export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix:
   ]);
   const lakeFiles = gauge('strata_lake_files', 'Live files per layer', ['layer']);
   const lakeBytes = gauge('strata_lake_bytes', 'Bytes of live files per layer', ['layer']);
+  const logLines = gauge('strata_log_lines', 'Log lines of the last 24 hours in strata_catalog.logs, by level', [
+    'level',
+  ]);
 
   const scrapeErrors = gauge(
     'strata_scrape_errors',
@@ -86,6 +89,10 @@ export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix:
           lakeFiles.set({ layer: l.layer }, l.files);
           lakeBytes.set({ layer: l.layer }, l.bytes);
         }
+      }),
+      guarded(async () => {
+        logLines.reset();
+        for (const l of await catalog.logCounts()) logLines.set({ level: l.level }, l.lines);
       }),
       ...(redis
         ? [

@@ -20,7 +20,7 @@ export * from './types.ts';
 
 const SCHEMA_SQL = readFileSync(path.join(sourceDir(import.meta.url), 'schema.sql'), 'utf8');
 /** Bump when schema.sql changes; every statement in it must be idempotent (if not exists). */
-export const CATALOG_SCHEMA_VERSION = 4;
+export const CATALOG_SCHEMA_VERSION = 5;
 
 export class Catalog {
   constructor(readonly pool: Pool) {}

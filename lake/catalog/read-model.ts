@@ -179,6 +179,28 @@ export class CatalogReadModel {
     return rows;
   }
 
+  /** Log lines, newest first: at or above a level, of one run, since a time (strata_catalog.logs, core/log.ts). */
+  async logs(filter: { levels: readonly string[]; runId?: string; since?: Date; limit: number }): Promise<LogRow[]> {
+    const values: unknown[] = [filter.levels];
+    const where = ['level = any($1)'];
+    if (filter.runId) where.push(`run_id = $${values.push(filter.runId)}`);
+    if (filter.since) where.push(`at >= $${values.push(filter.since)}`);
+    const { rows } = await this.pool.query<LogRow>(
+      `select at, level, command, run_id, target, message, details from strata_catalog.logs
+        where ${where.join(' and ')} order by at desc, id desc limit ${Math.trunc(filter.limit)}`,
+      values,
+    );
+    return rows;
+  }
+
+  /** Log lines of the last 24 hours by level (for /metrics). */
+  async logCounts(): Promise<{ level: string; lines: number }[]> {
+    const { rows } = await this.pool.query<{ level: string; lines: string }>(
+      "select level, count(*) as lines from strata_catalog.logs where at > now() - interval '24 hours' group by level",
+    );
+    return rows.map((r) => ({ level: r.level, lines: Number(r.lines) }));
+  }
+
   /** Each silver and gold table with its quarantined rows and its latest job run. */
   async tableQuality(): Promise<TableQualityRow[]> {
     const { rows } = await this.pool.query<TableQualityRow>(
@@ -233,4 +255,14 @@ export class CatalogReadModel {
     );
     return rows;
   }
+}
+
+export interface LogRow {
+  at: Date;
+  level: string;
+  command: string;
+  run_id: string | null;
+  target: string | null;
+  message: string;
+  details: Record<string, unknown>;
 }

@@ -1,6 +1,7 @@
 // Every collector, writer and job run is recorded in the catalog: who, what, rows in/out, errors, duration.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { logLine } from '../../core/log.ts';
 import type { Pool } from '../../core/postgres.ts';
 
 export const RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
@@ -96,6 +97,7 @@ export class RunLog {
       'insert into strata_catalog.runs (run_id, kind, target, started_at, owner) values ($1, $2, $3, coalesce($4, clock_timestamp()), $5)',
       [runId, kind, target, startedAt ?? null, OWNER],
     );
+    logLine('info', `${kind} ${target} started`, { runId, target });
     return runId;
   }
 
@@ -115,6 +117,10 @@ export class RunLog {
           where run_id = $1 and status = 'running'`,
         [r.run_id, `interrupted: its process (${r.owner}) ended before the run finished`],
       );
+    for (const r of dead)
+      logLine('error', `run ${r.run_id} interrupted: its process (${r.owner}) ended before the run finished`, {
+        runId: r.run_id,
+      });
     return dead.length;
   }
 
@@ -139,9 +145,9 @@ export class RunLog {
   }
 
   async finish(runId: string, outcome: RunOutcome): Promise<void> {
-    await this.pool.query(
+    const { rows } = await this.pool.query<{ kind: string; target: string }>(
       `update strata_catalog.runs set finished_at = clock_timestamp(), status = $2, rows_in = $3, rows_out = $4, rows_quarantined = $5, error = $6, details = $7
-        where run_id = $1`,
+        where run_id = $1 returning kind, target`,
       [
         runId,
         outcome.status,
@@ -152,5 +158,14 @@ export class RunLog {
         JSON.stringify(outcome.details ?? {}),
       ],
     );
+    // The run's outcome in the logs too, where its other lines are (GET /v1/logs?run=).
+    const run = rows[0];
+    const fields = { runId, target: run?.target };
+    const what = `${run?.kind ?? 'run'} ${run?.target ?? runId}`;
+    if (outcome.rowsRejected)
+      logLine('warn', `${what}: ${outcome.rowsRejected} rows rejected (dead-lettered or quarantined)`, fields);
+    if (outcome.status === 'failed') logLine('error', `${what} failed: ${outcome.error ?? 'no reason given'}`, fields);
+    else
+      logLine('info', `${what} ${outcome.status}: ${outcome.rowsIn ?? 0} rows in, ${outcome.rowsOut ?? 0} out`, fields);
   }
 }

@@ -86,3 +86,17 @@ alter table strata_catalog.runs add column if not exists owner text;
 create index if not exists runs_running on strata_catalog.runs (run_id) where status = 'running';
 
 create index if not exists runs_started on strata_catalog.runs (started_at desc);
+
+-- Every command's log lines (core/log.ts), kept STRATA_LOG_RETENTION_DAYS: what GET /v1/logs reads.
+create table if not exists strata_catalog.logs (
+  id      bigserial primary key,
+  at      timestamptz not null,
+  level   text not null,
+  command text not null,
+  run_id  text,
+  target  text,
+  message text not null,
+  details jsonb not null default '{}'
+);
+create index if not exists logs_at on strata_catalog.logs (at desc);
+create index if not exists logs_run on strata_catalog.logs (run_id, at) where run_id is not null;

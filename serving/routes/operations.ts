@@ -3,6 +3,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import { RUN_KINDS, RUN_STATUSES } from '../../lake/catalog/runs.ts';
+import { LOG_LEVELS } from '../../core/log.ts';
 import type { Pool } from '../../core/postgres.ts';
 import { CatalogReadModel } from '../../lake/catalog/read-model.ts';
 import type { Context } from 'hono';
@@ -59,6 +60,51 @@ const qualityRoute = createRoute({
       content: { 'application/json': { schema: QualitySchema } },
     },
     ...errorResponses(414, 429, 503),
+  },
+});
+
+export const MAX_LOG_LINES = 1000;
+
+const LogLineSchema = z
+  .object({
+    at: z.string().openapi({ example: '2026-12-03T02:00:00.000Z' }),
+    level: z.enum(LOG_LEVELS),
+    command: z.string().openapi({ description: 'The command that wrote it', example: 'ingest-run' }),
+    runId: z.string().nullable(),
+    target: z.string().nullable().openapi({ description: 'The source or table it is about', example: 'shop_orders' }),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .openapi('LogLine');
+
+const logsRoute = createRoute({
+  method: 'get',
+  path: '/logs',
+  operationId: 'listLogs',
+  tags: ['operations'],
+  summary: "Every command's log lines, newest first: a run's errors and warnings, or everything since a time",
+  security: [],
+  request: {
+    query: z.object({
+      level: z
+        .enum(LOG_LEVELS)
+        .optional()
+        .openapi({ description: 'This level and the ones above it (default info)', example: 'warn' }),
+      run: z
+        .string()
+        .max(200)
+        .optional()
+        .openapi({ description: 'One run’s lines (its runId)', example: 'collect-20261203T020000000Z-1a2b3c4d' }),
+      since: z.iso.datetime({ offset: true }).optional().openapi({ example: '2026-12-03T00:00:00Z' }),
+      limit: limitParam(MAX_LOG_LINES, 200),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'Log lines, newest first',
+      content: { 'application/json': { schema: z.object({ lines: z.array(LogLineSchema) }).openapi('LogList') } },
+    },
+    ...errorResponses(400, 414, 429, 503),
   },
 });
 
@@ -158,6 +204,32 @@ export function operationsRoutes(
             : null,
         })),
         deadLetters,
+      },
+      200,
+    );
+  });
+
+  app.openapi(logsRoute, async (c) => {
+    const { level = 'info', run, since, limit: rawLimit } = c.req.valid('query');
+    const rows = await catalog.logs({
+      levels: LOG_LEVELS.slice(LOG_LEVELS.indexOf(level)),
+      runId: run,
+      since: since ? new Date(since) : undefined,
+      limit: limitOf(rawLimit, MAX_LOG_LINES, 200),
+    });
+    const whole = seesErrors(c);
+    return c.json(
+      {
+        lines: rows.map((r) => ({
+          at: r.at.toISOString(),
+          level: r.level as (typeof LOG_LEVELS)[number],
+          command: r.command,
+          runId: r.run_id,
+          target: r.target,
+          // Lines carry error texts: an anonymous reader sees them redacted, as in /v1/runs.
+          message: whole || r.level === 'info' || r.level === 'debug' ? r.message : redactError(r.message),
+          details: whole ? r.details : (redactDeep(r.details) as Record<string, unknown>),
+        })),
       },
       200,
     );
