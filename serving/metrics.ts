@@ -57,9 +57,7 @@ export function createMetrics(pool: Pool, redis: Redis | undefined, redisPrefix:
   ]);
   const lakeFiles = gauge('strata_lake_files', 'Live files per layer', ['layer']);
   const lakeBytes = gauge('strata_lake_bytes', 'Bytes of live files per layer', ['layer']);
-  const logLines = gauge('strata_log_lines', 'Log lines of the last 24 hours in strata_catalog.logs, by level', [
-    'level',
-  ]);
+  const logLines = gauge('strata_log_lines', 'Log lines of the last 24 hours (GET /v1/logs), by level', ['level']);
 
   const scrapeErrors = gauge(
     'strata_scrape_errors',

@@ -64,6 +64,7 @@ describe('the API', { timeout: 240_000 }, () => {
       '/v1/events',
       '/v1/lake',
       '/v1/lake/{layer}/{table}',
+      '/v1/logs',
       '/v1/odds/matches',
       '/v1/quality',
       '/v1/runs',
