@@ -50,8 +50,11 @@ export async function jobLockHolder(db: Pick<pg.Pool, 'query'> | pg.Client): Pro
 
 async function lockHolder(db: Pick<pg.Pool, 'query'> | pg.Client, key: number): Promise<string | undefined> {
   const { rows } = await db.query<{ application_name: string }>(
+    // Advisory locks are per database: a holder in another database of the same server (another Strata, a test's
+    // own database) is not this one's.
     `select a.application_name from pg_locks l join pg_stat_activity a using (pid)
-      where l.locktype = 'advisory' and l.granted and l.objid = ${key} and l.pid <> pg_backend_pid() limit 1`,
+      where l.locktype = 'advisory' and l.granted and l.objid = ${key} and l.pid <> pg_backend_pid()
+        and l.database = (select oid from pg_database where datname = current_database()) limit 1`,
   );
   return rows[0] ? rows[0].application_name || 'a process' : undefined;
 }

@@ -281,6 +281,28 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     await page.close();
   });
 
+  it("health: a run's log lines in its detail, kept in the URL", async () => {
+    await env.rt.logs.flush();
+    const { runs } = await apiGet<{ runs: { runId: string }[] }>('/v1/runs?limit=15');
+    const { page, errors } = await open('health');
+    const first = runs[0]!.runId;
+    const { lines } = await apiGet<{ lines: { message: string }[] }>(`/v1/logs?run=${first}&level=debug&limit=1000`);
+    assert.ok(lines.length > 0, `the run ${first} has log lines`);
+    await page.locator('section:has(h2:text("Last runs")) tbody tr').first().locator('a').click();
+    const detail = page.locator('section:has(h2:text("Run detail"))');
+    await detail.locator('tbody tr').first().waitFor();
+    assert.deepEqual(
+      await detail.locator('tbody tr td:nth-child(4)').allTextContents(),
+      lines.map((l) => l.message).reverse(),
+    );
+    assert.equal(new URL(page.url()).searchParams.get('run'), first);
+    await page.reload();
+    await page.waitForSelector('main[data-ready="true"]');
+    assert.equal(await detail.locator('tbody tr').count(), lines.length, 'the selection survives a reload');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   it('asks for a key when reads need one, and reads with it for the rest of the session', async () => {
     const key = 'dashboard-reader-0123456789abcdef';
     const guarded = createApp({ pool: env.rt.pool, settings: { keys: [`${key}@read:*`], read: 'key' } });

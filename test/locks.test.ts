@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { withRedisLock } from '../core/locks.ts';
+import { acquireStreamLock, streamHolder } from '../jobs/job-lock.ts';
 import { sleep } from '../core/retry.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 
@@ -59,5 +60,26 @@ describe('withRedisLock', () => {
     assert.equal(await env.rt.redis().get(key), 'other-scheduler token');
     assert.ok((await env.rt.redis().pttl(key)) > 50_000, 'not renewed with our TTL either');
     await env.rt.redis().del(key);
+  });
+});
+
+describe('the stream lock', () => {
+  let one: Isolated;
+  let other: Isolated;
+  before(async () => {
+    [one, other] = await Promise.all([isolatedRuntime(), isolatedRuntime()]);
+  });
+  after(async () => Promise.all([one?.cleanup(), other?.cleanup()]));
+
+  it("is its own database's: a stream in another database of the same server is not named as this one's", async () => {
+    const lock = await acquireStreamLock(one.rt, 'stream (one)');
+    try {
+      assert.match((await streamHolder(one.rt.pool)) ?? '', /^strata stream \(one\) pid \d+/);
+      assert.equal(await streamHolder(other.rt.pool), undefined);
+      const second = await acquireStreamLock(other.rt, 'stream (other)');
+      await second.release();
+    } finally {
+      await lock.release();
+    }
   });
 });

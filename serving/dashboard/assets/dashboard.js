@@ -135,8 +135,24 @@ const PAGES = {
         ['Error', (t) => (t.lastLoad?.status === 'failed' ? t.lastLoad.error : t.lastRun?.error)],
       ],
     );
+    const detail = card('Run detail', {
+      wide: true,
+      note: "A run's log lines, oldest first: click a run's start time",
+    });
+    const showRun = async (runId) => {
+      select({ run: runId });
+      const { lines } = await api(`/v1/logs?run=${encodeURIComponent(runId)}&level=debug&limit=1000`);
+      detail.dataset.run = runId;
+      if (!lines.length) return empty(detail, `No log line for ${runId}.`);
+      table(detail, lines.reverse(), [
+        ['Time', (l) => utcTime(l.at)],
+        ['Level', (l) => badge(l.level)],
+        ['Command', (l) => l.command],
+        ['Message', (l) => l.message],
+      ]);
+    };
     table(card('Last runs', { wide: true, note: 'Times in UTC' }), runs.runs, [
-      ['Started', (r) => `${utcTime(r.startedAt)} (${ago(r.startedAt)})`],
+      ['Started', (r) => link(`${utcTime(r.startedAt)} (${ago(r.startedAt)})`, () => showRun(r.runId))],
       ['Kind', (r) => r.kind],
       ['Target', (r) => r.target],
       ['Status', (r) => badge(r.status)],
@@ -146,6 +162,8 @@ const PAGES = {
       ['Duration', (r) => (r.durationMillis === null ? '—' : `${number(r.durationMillis / 1000, 1)} s`)],
       ['Error', (r) => r.error],
     ]);
+    if (selected('run')) await showRun(selected('run'));
+    else empty(detail, "Click a run's start time to see its log lines (GET /v1/logs?run=).");
     table(card('Streams', { wide: true }), streams.streams, [
       ['Source', (s) => s.source],
       ['In Redis', (s) => number(s.length)],
