@@ -4,7 +4,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { copyFile, link, lstat, mkdir, mkdtemp, open, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, mkdtemp, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
@@ -196,19 +196,19 @@ async function* csvParseRecords(
   // text are read from the file: from the last place known, counting lines, past the empty lines before the row.
   let known = { byte: from.byte, line: from.line };
   // A row on one line starts after the last LF before its end; one with a newline in a quoted cell, past the empty
-  // lines after the row before it (not known after a skipped row: then its start is the skipped row's).
+  // lines after the row before it (not known after a skipped row: then its start is the skipped row's). The lines
+  // before are counted in chunks, so memory holds one row's region, however far the last place known is.
   const place = async (previous: number, rowEnd = previous + 4096, oneLine = false) => {
-    const size = (await stat(file)).size;
-    const bytes = await readRange(file, known.byte, Math.min(rowEnd, size));
+    const from = Math.max(previous, known.byte);
+    let line = known.line + (await newlinesIn(file, known.byte, from));
+    const bytes = await readRange(file, from, Math.max(from, rowEnd));
     let last = bytes.length;
     if (bytes[last - 1] === 0x0a) last--;
     if (bytes[last - 1] === 0x0d) last--;
-    let at = Math.max(0, previous - known.byte);
-    if (oneLine) at = Math.max(at, bytes.lastIndexOf(0x0a, last - 1) + 1);
-    let line = known.line;
+    let at = oneLine ? bytes.lastIndexOf(0x0a, last - 1) + 1 : 0;
     for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) line++;
     for (; bytes[at] === 0x0a || bytes[at] === 0x0d; at++) if (bytes[at] === 0x0a) line++;
-    known = { byte: known.byte + at, line };
+    known = { byte: from + at, line };
     return { start: known.byte, line, text: lenientUtf8.decode(bytes.subarray(at, Math.max(at, last))) };
   };
   // The rows csv-parse skipped (a quote never closed, text after a closing quote) that began before byte `upTo`, as
@@ -266,16 +266,29 @@ async function isUtf8Range(file: string, start: number, end: number): Promise<bo
   return isUtf8(await readRange(file, start, end));
 }
 
-/** The file's bytes [start, end). */
+/** The file's bytes [start, end), or fewer where the file ends first. */
 async function readRange(file: string, start: number, end: number): Promise<Buffer> {
   const handle = await open(file);
   try {
     const bytes = Buffer.alloc(end - start);
-    await handle.read(bytes, 0, bytes.length, start);
-    return bytes;
+    const { bytesRead } = await handle.read(bytes, 0, bytes.length, start);
+    return bytes.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
+}
+
+/** How many LFs the file's bytes [start, end) hold, read a MiB at a time. */
+async function newlinesIn(file: string, start: number, end: number): Promise<number> {
+  if (end <= start) return 0;
+  let count = 0;
+  for await (const chunk of createReadStream(file, {
+    start,
+    end: end - 1,
+    highWaterMark: 1024 * 1024,
+  }) as AsyncIterable<Buffer>)
+    for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a, at + 1)) count++;
+  return count;
 }
 
 /** Elements as their exact text, each decoded strictly: one that is not UTF-8 is rejected with its position. */
