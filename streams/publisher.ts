@@ -218,6 +218,15 @@ async function inWindow(calls: readonly (() => Promise<void>)[]): Promise<void> 
   if (failure) throw failure.error;
 }
 
+/** A script's reply, or a TransientError naming the stream Redis refused the append to. */
+async function refusedAs(stream: string, reply: Promise<number[]>): Promise<number[]> {
+  try {
+    return await reply;
+  } catch (error) {
+    throw new TransientError(`Redis refused an append to ${stream}`, { cause: error });
+  }
+}
+
 const utcDay = (millis: number) => new Date(millis).toISOString().slice(0, 10).replaceAll('-', '');
 
 export class StreamPublisher {
@@ -254,6 +263,11 @@ export class StreamPublisher {
     );
   }
 
+  /** How long dedup records live: the retention and the day being written (bucket and watermark TTL). */
+  private ttlSeconds(): string {
+    return String((this.dedup.retentionDays + 1) * 86_400);
+  }
+
   /** Appends events not seen before; returns how many were appended and how many were duplicates. */
   publish(source: string, events: readonly EventEnvelope[]): Promise<PublishCounts> {
     return this.append(source, streamKey(this.prefix, source), [ENVELOPE_FIELD], events, (e, args) => {
@@ -277,7 +291,6 @@ export class StreamPublisher {
     }
     await ensureNoEviction(this.redis as unknown as Redis);
     const stream = streamKey(this.prefix, source);
-    const ttl = String((this.dedup.retentionDays + 1) * 86_400);
     const counts: PublishCounts = { appended: 0, duplicates: 0, bloomFalsePositives: 0 };
     const calls: (() => Promise<void>)[] = [];
     for (let i = 0; i < events.length; ) {
@@ -289,14 +302,15 @@ export class StreamPublisher {
       this.lastSent.set(stream, { file, row: positions[end - 1]!.row });
       const from = i;
       calls.push(async () => {
-        const args = [stream, filePositionKey(this.prefix, source, file), ttl, ENVELOPE_FIELD, String(previous)];
+        const args = [
+          stream,
+          filePositionKey(this.prefix, source, file),
+          this.ttlSeconds(),
+          ENVELOPE_FIELD,
+          String(previous),
+        ];
         for (let j = from; j < end; j++) args.push(String(positions[j]!.row), encodeEnvelope(events[j]!));
-        let reply: number[];
-        try {
-          reply = await this.redis.strataPublishPositions(2, ...args);
-        } catch (error) {
-          throw new TransientError(`Redis refused an append to ${stream}`, { cause: error });
-        }
+        const reply = await refusedAs(stream, this.redis.strataPublishPositions(2, ...args));
         if (Number(reply[0]) < 0)
           throw new TransientError(
             `${stream}: rows of file ${file} after row ${reply[1]} did not reach the stream (an earlier append failed); collecting the file again appends them`,
@@ -345,7 +359,7 @@ export class StreamPublisher {
       stream,
       bloomKey(this.prefix, space),
       ...buckets,
-      String((this.dedup.retentionDays + 1) * 86_400),
+      this.ttlSeconds(),
       String(fields.length),
       ...fields,
     ];
@@ -370,12 +384,7 @@ export class StreamPublisher {
           args.push(word, mask);
           for (const value of item) args.push(value);
         }
-        let reply: number[];
-        try {
-          reply = await this.redis.strataPublish(2 + buckets.length, ...args);
-        } catch (error) {
-          throw new TransientError(`Redis refused an append to ${stream}`, { cause: error });
-        }
+        const reply = await refusedAs(stream, this.redis.strataPublish(2 + buckets.length, ...args));
         counts.appended += Number(reply[0]);
         counts.duplicates += Number(reply[1]);
         counts.bloomFalsePositives += Number(reply[2]);
