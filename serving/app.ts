@@ -17,7 +17,7 @@ import { lakeRoutes } from './routes/lake.ts';
 import { liveRoutes } from './routes/live.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { PIPELINE_ROUTES } from './pipelines/index.ts';
-import { clientAddress, isKeyHolder, parseApiKeys, rateLimit, ReadPolicy, requireApiKey } from './security.ts';
+import { clientAddress, parseApiKeys, rateLimit, ReadPolicy } from './security.ts';
 import { redactError } from './redact.ts';
 import { apiError, onError, validationHook } from './errors.ts';
 import { tablesRoutes } from './routes/tables.ts';
@@ -171,7 +171,10 @@ export function createApp({
     );
   }
   const clientOf = clientAddress(options.trustProxy);
-  const seesErrors = isKeyHolder(options.keys);
+  const { keys, problems } = parseApiKeys(options.keys);
+  if (problems.length) throw new Error(`STRATA_API_KEYS: ${problems.join('; ')}`);
+  const policy = new ReadPolicy(keys, options.read);
+  const seesErrors = policy.holdsKey.bind(policy);
   // Every route, the dashboard, /metrics and /docs included: none is free to serve.
   app.use(rateLimit({ requestsPerMinute: options.rateLimitPerMinute, clientOf }));
   app.use(
@@ -181,11 +184,8 @@ export function createApp({
       onError: () => apiError(413, `the body is larger than ${options.maxBodyBytes} bytes`),
     }),
   );
-  app.use('/v1/admin/*', requireApiKey(options.keys));
+  app.use('/v1/admin/*', policy.adminOnly());
   // Reads by scope (docs/api.md): a table by its name, a pipeline's routes by the pipeline's, the rest as operations.
-  const { keys, problems } = parseApiKeys(options.keys);
-  if (problems.length) throw new Error(`STRATA_API_KEYS: ${problems.join('; ')}`);
-  const policy = new ReadPolicy(keys, options.read);
   app.use('/v1/*', async (c, next) => {
     const [, , segment = '', name] = c.req.path.split('/');
     if (segment === 'admin') return next();

@@ -136,6 +136,7 @@ export interface Reader {
 }
 
 const ANONYMOUS: Reader = { key: false, scopes: [] };
+const BEARER = /^Bearer\s+(\S+)$/i;
 
 /** What a reader may read; in open mode (STRATA_API_READ=open) an anonymous reader reads everything but admin. */
 export class ReadPolicy {
@@ -148,16 +149,44 @@ export class ReadPolicy {
     this.known = keys.map((key) => ({ digest: digest(key.secret), key }));
   }
 
+  /** The configured key a well-formed `Authorization: Bearer <key>` names (compared in constant time), if any. */
+  private keyOf(c: Context): ApiKey | undefined {
+    const match = BEARER.exec(c.req.header('authorization') ?? '');
+    if (!match) return undefined;
+    const given = digest(match[1]!);
+    return this.known.find((k) => timingSafeEqual(k.digest, given))?.key;
+  }
+
+  /** Whether the request carries one of the keys, any scope (read routes show key holders full error texts). */
+  holdsKey(c: Context): boolean {
+    return this.keyOf(c) !== undefined;
+  }
+
   /** The request's reader; a bearer key that is not configured is refused (401), whatever the mode. */
   readerOf(c: Context): Reader {
     const header = c.req.header('authorization');
     if (header === undefined) return ANONYMOUS;
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) apiError(401, 'send the API key as "Authorization: Bearer <key>"', 'unauthorized');
-    const given = digest(match[1]!);
-    const found = this.known.find((k) => timingSafeEqual(k.digest, given));
+    if (!BEARER.test(header)) apiError(401, 'send the API key as "Authorization: Bearer <key>"', 'unauthorized');
+    const found = this.keyOf(c);
     if (!found) apiError(401, 'the API key is not one of STRATA_API_KEYS', 'unauthorized');
-    return { key: true, scopes: found.key.scopes };
+    return { key: true, scopes: found.scopes };
+  }
+
+  /** Admin routes need `Authorization: Bearer <key>` with a key of scope admin. */
+  adminOnly(): MiddlewareHandler {
+    const enabled = this.known.some((k) => k.key.scopes.includes('admin'));
+    return async (c, next) => {
+      if (!enabled)
+        apiError(
+          403,
+          'admin actions are off: set STRATA_API_KEYS (comma-separated keys) and send one as "Authorization: Bearer <key>"',
+          'admin_disabled',
+        );
+      if (!BEARER.test(c.req.header('authorization') ?? ''))
+        apiError(401, 'this action needs an API key: send "Authorization: Bearer <key>"', 'unauthorized');
+      if (!this.readerOf(c).scopes.includes('admin')) apiError(403, 'this key lacks the scope admin', 'forbidden');
+      return next();
+    };
   }
 
   /** Whether the reader may read a table (or a pipeline's routes) of this name. */
@@ -185,34 +214,4 @@ export class ReadPolicy {
       );
     apiError(403, `this key lacks the scope ${scope}`, 'forbidden');
   }
-}
-
-/** Whether the request carries one of the keys (read routes show key holders full error texts). */
-export function isKeyHolder(keys: readonly string[]): (c: Context) => boolean {
-  const known = parseApiKeys(keys).keys.map((k) => digest(k.secret));
-  return (c) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    if (!match || !known.length) return false;
-    const given = digest(match[1]!);
-    return known.some((k) => timingSafeEqual(k, given));
-  };
-}
-
-/** Admin routes need `Authorization: Bearer <key>` with a key of scope admin (compared in constant time). */
-export function requireApiKey(keys: readonly string[]): MiddlewareHandler {
-  const parsed = parseApiKeys(keys).keys;
-  const policy = new ReadPolicy(parsed, 'key');
-  return async (c, next) => {
-    if (!parsed.some((k) => k.scopes.includes('admin')))
-      apiError(
-        403,
-        'admin actions are off: set STRATA_API_KEYS (comma-separated keys) and send one as "Authorization: Bearer <key>"',
-        'admin_disabled',
-      );
-    if (!/^Bearer\s+\S+$/i.test(c.req.header('authorization') ?? ''))
-      apiError(401, 'this action needs an API key: send "Authorization: Bearer <key>"', 'unauthorized');
-    const reader = policy.readerOf(c);
-    if (!reader.scopes.includes('admin')) apiError(403, 'this key lacks the scope admin', 'forbidden');
-    return next();
-  };
 }
