@@ -15,6 +15,7 @@ import { withRetry } from '../core/retry.ts';
 import type { Runtime } from '../lake/runtime.ts';
 import { StreamPublisher } from '../streams/publisher.ts';
 import { REJECTED_BY_COLLECTOR, toEnvelopes } from '../ingest/envelopes.ts';
+import { protectorFor } from '../ingest/protect.ts';
 import type { SourceDefinition } from '../ingest/source.ts';
 
 export interface ReplayResult {
@@ -73,6 +74,7 @@ export async function replayDeadLetters(
       const letters = await pendingLetters(rt, duck, snapshot.files, options.limit ?? Number.MAX_SAFE_INTEGER);
       result.examined = letters.length;
       const publisher = StreamPublisher.fromConfig(rt.redis(), rt.config);
+      const protector = protectorFor(rt.config, source);
       const replayed = new Set<string>();
       for (let i = 0; i < letters.length; i += BATCH) {
         const records = letters.slice(i, i + BATCH).filter((l) => {
@@ -81,7 +83,7 @@ export async function replayDeadLetters(
         });
         const parsed = records.map((l) => ({
           id: l.event_id,
-          event: toEnvelopes(source, [{ text: l.raw }], runId, rt.config.maxEventBytes).events[0],
+          event: toEnvelopes(source, [{ text: l.raw }], runId, rt.config.maxEventBytes, protector).events[0],
         }));
         const replayable = parsed.filter((p) => p.event);
         result.stillFailing += records.length - replayable.length;

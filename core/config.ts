@@ -5,6 +5,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { keyProblems } from './sensitive.ts';
 
 import { PROJECT_ROOT } from './paths.ts';
 
@@ -62,6 +63,18 @@ const schema = z.object({
           .every((k) => (k.includes('@') ? k.slice(0, k.lastIndexOf('@')) : k).length >= 24),
       'each key needs ≥ 24 characters (e.g. `openssl rand -hex 24`)',
     ),
+  /**
+   * Keys that encrypt and hash sources' sensitive fields, oldest first: `k1:<64 hex>,k2:<64 hex>` (docs/security.md).
+   * New values use the last; every listed key still decrypts. Unset: a key is generated once in
+   * <data dir>/secrets/encryption.keys (local use; set it in production, where the data folder is not backed up).
+   */
+  STRATA_ENCRYPTION_KEYS: z
+    .string()
+    .default('')
+    .superRefine((v, ctx) => {
+      if (v.trim() === '') return;
+      for (const problem of keyProblems(v)) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   /** Reads without a key: `open` (the local default) serves every read route to anyone; `key` needs a key with the route's scope. */
   STRATA_API_READ: z.enum(['open', 'key']).default('open'),
   /** Requests a client (IP address) may make per minute, in bursts up to the same number; 0 turns rate limiting off. */
@@ -175,6 +188,8 @@ export interface Config {
   readonly chromiumPath: string;
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
+  /** STRATA_ENCRYPTION_KEYS, when set (core/keys.ts falls back to the data folder's key file). */
+  readonly encryptionKeys?: string;
   /** STRATA_LOG_RETENTION_DAYS. */
   readonly logRetentionDays: number;
   readonly dedup: { readonly capacity: number; readonly falsePositiveRate: number };
@@ -261,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined> = processEnvi
       exportStallSeconds: e.STRATA_API_EXPORT_STALL_SECONDS,
       eventsPerClient: e.STRATA_API_EVENTS_PER_CLIENT,
     },
+    encryptionKeys: e.STRATA_ENCRYPTION_KEYS.trim() || undefined,
     chromiumPath: e.STRATA_CHROMIUM_PATH,
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,
@@ -289,7 +305,12 @@ export function loadConfig(env: Record<string, string | undefined> = processEnvi
 }
 
 /** Settings that hold a secret whole: never printed, only described. */
-const SECRET_SETTINGS = new Set(['STRATA_API_KEYS', 'S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID']);
+const SECRET_SETTINGS = new Set([
+  'STRATA_API_KEYS',
+  'STRATA_ENCRYPTION_KEYS',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_ACCESS_KEY_ID',
+]);
 
 /**
  * A setting's value as an error may print it: a secret as its length, a URL with its password masked (wherever the
@@ -337,4 +358,5 @@ export const envFor = (cfg: Config): Record<string, string> => ({
   STRATA_LAKE_URL: cfg.lakeUrl,
   STRATA_DATA_DIR: cfg.dataDir,
   STRATA_FILE_SOURCES: cfg.fileSources,
+  ...(cfg.encryptionKeys ? { STRATA_ENCRYPTION_KEYS: cfg.encryptionKeys } : {}),
 });

@@ -4,63 +4,92 @@ import { createHash } from 'node:crypto';
 import { describeError } from '../core/errors.ts';
 import { eventIdOf, type EventEnvelope } from '../streams/envelope.ts';
 import { previewOf, type DeadLetter } from '../streams/publisher.ts';
+import type { RecordProtector } from './protect.ts';
 import type { RawRecord, SourceDefinition } from './source.ts';
 
 /** Starts the reason of a record its collector rejected: its text is not the record as sent, so replay leaves it. */
 export const REJECTED_BY_COLLECTOR = 'rejected by the collector: ';
 
+/** What became of a batch of records: events to publish, dead letters, and sensitive fields dropped (by name). */
+export interface Envelopes {
+  events: EventEnvelope[];
+  letters: DeadLetter[];
+  dropped: Record<string, number>;
+}
+
 /**
  * Parses each raw record into an envelope (id from its content), or into a dead letter with the reason: the
- * collector's (`rejected`), its size past `maxEventBytes`, or the parser's.
+ * collector's (`rejected`), its size past `maxEventBytes`, or the parser's. With a `protector` (a source with
+ * sensitive fields), the parser reads the clear record and everything kept holds only its protected form.
  */
 export function toEnvelopes(
   source: Pick<SourceDefinition, 'name' | 'schemaVersion' | 'identity' | 'parse'>,
   records: readonly RawRecord[],
   runId: string,
   maxEventBytes = Number.POSITIVE_INFINITY,
-): { events: EventEnvelope[]; letters: DeadLetter[] } {
+  protector?: RecordProtector,
+): Envelopes {
   const ingestedAt = new Date().toISOString();
   const events: EventEnvelope[] = [];
   const letters: DeadLetter[] = [];
+  const dropped: Record<string, number> = {};
   const byPosition = source.identity === 'position';
-  for (const record of records) {
-    if (record.rejected) {
-      letters.push({ reason: `${REJECTED_BY_COLLECTOR}${record.rejected}`, raw: record.text });
+  // A record a collector rejected, or one too large, may not have the shape its fields are found by: it is kept encrypted whole.
+  const keep = (text: string) => (protector ? protector.protectText(text) : text);
+  const keepWhole = (text: string) => (protector ? protector.protectWhole(text) : text);
+  for (const collected of records) {
+    if (collected.rejected) {
+      letters.push({ reason: `${REJECTED_BY_COLLECTOR}${collected.rejected}`, raw: keepWhole(collected.text) });
       continue;
     }
+    const text = protector ? protector.clear(collected.text) : collected.text;
     // Length first: a UTF-8 byte count is only needed when the text could be over the limit.
-    const bytes = record.text.length * 3 > maxEventBytes ? Buffer.byteLength(record.text) : 0;
+    const bytes = text.length * 3 > maxEventBytes ? Buffer.byteLength(text) : 0;
     if (bytes > maxEventBytes) {
       // Only a preview is kept (Redis and the lake stay bounded); the whole text's hash tells one such record from another.
       letters.push({
         reason: `record of ${bytes} bytes is larger than STRATA_MAX_EVENT_BYTES (${maxEventBytes}); only a preview of it is kept; raise the limit if such records are expected`,
-        raw: previewOf(record.text),
-        key: `oversized:${createHash('sha256').update(record.text).digest('hex')}`,
+        raw: keepWhole(previewOf(text)),
+        key: `oversized:${createHash('sha256').update(text).digest('hex')}`,
       });
       continue;
     }
-    const parsed = safeParse(source, record.text);
+    const parsed = safeParse(source, text);
     if (!parsed.ok) {
-      letters.push({ reason: parsed.reason, raw: record.text });
+      letters.push({ reason: parsed.reason, raw: keep(text) });
       continue;
     }
-    const naturalKey = byPosition ? record.position : parsed.naturalKey;
+    let payload = text;
+    let identity = text;
+    if (protector) {
+      const result = protector.protect(text);
+      if ('whole' in result) {
+        letters.push({
+          reason: 'not a JSON object: its sensitive fields cannot be found (kept encrypted whole)',
+          raw: result.whole,
+        });
+        continue;
+      }
+      ({ payload, identity } = result);
+      for (const name of result.dropped) dropped[name] = (dropped[name] ?? 0) + 1;
+    }
+    const naturalKey = byPosition ? collected.position : parsed.naturalKey;
     if (naturalKey === undefined) {
-      letters.push({ reason: 'the collector gave no position for a source identified by position', raw: record.text });
+      letters.push({ reason: 'the collector gave no position for a source identified by position', raw: payload });
       continue;
     }
     events.push({
       source: source.name,
-      event_id: eventIdOf(source.name, naturalKey, record.text),
+      event_id: eventIdOf(source.name, naturalKey, identity),
       natural_key: naturalKey,
       observed_at: parsed.observedAt,
       ingested_at: ingestedAt,
       schema_version: source.schemaVersion,
       run_id: runId,
-      payload: record.text,
+      payload,
     });
   }
-  return { events, letters };
+  return { events, letters, dropped };
 }
 
 /** A parser that throws is treated like one that rejects: the record is dead-lettered with the error's message. */

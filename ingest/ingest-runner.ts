@@ -10,7 +10,8 @@ import { Backpressure, type BackpressureEvent } from '../streams/backlog.ts';
 import { sourceStateKey, streamKey } from '../streams/keys.ts';
 import { liveWriters } from '../streams/writers.ts';
 import { StreamPublisher, type DeadLetter } from '../streams/publisher.ts';
-import { toEnvelopes } from './envelopes.ts';
+import { type Envelopes, toEnvelopes } from './envelopes.ts';
+import { protectorFor } from './protect.ts';
 import {
   isCheckpoint,
   recordsOf,
@@ -39,6 +40,8 @@ export interface IngestResult extends StepResult {
   drainedInline: number;
   /** New events the Bloom filter took for seen until the exact check said otherwise (measured false positives). */
   bloomFalsePositives: number;
+  /** Sensitive fields removed (sensitivity `drop`), by field: how many records had one. */
+  fieldsDropped?: Record<string, number>;
 }
 
 export interface IngestOptions {
@@ -96,6 +99,7 @@ export async function runIngest(
       get: async (key: string) => (await rt.redis().hget(stateKey, key)) ?? undefined,
       propose: (key: string, value: string) => void proposed.set(key, value),
     };
+    const protector = protectorFor(rt.config, source);
     const batchSize = options.batchSize ?? 1000;
     let batch: RawRecord[] = [];
     let batchChars = 0;
@@ -137,7 +141,7 @@ export async function runIngest(
       const parts: Prepared[] = [];
       for (let i = 0; i < records.length; i += partSize) {
         const part = records.slice(i, i + partSize);
-        parts.push({ records: part.length, ...toEnvelopes(source, part, runId, rt.config.maxEventBytes) });
+        parts.push({ records: part.length, ...toEnvelopes(source, part, runId, rt.config.maxEventBytes, protector) });
       }
       await inFlight;
       inFlight = publishParts(parts);
@@ -156,7 +160,7 @@ export async function runIngest(
       }
       failpoint('ingest-after-publish');
     };
-    const publishPart = async ({ records, events, letters }: Prepared) => {
+    const publishPart = async ({ records, events, letters, dropped }: Prepared) => {
       const published =
         source.identity === 'position'
           ? await publisher.publishByPosition(source.name, events)
@@ -168,6 +172,10 @@ export async function runIngest(
       result.bloomFalsePositives += published.bloomFalsePositives;
       result.rowsRejected += dead.appended;
       result.deadLetterDuplicates += dead.duplicates;
+      for (const [field, n] of Object.entries(dropped)) {
+        result.fieldsDropped ??= {};
+        result.fieldsDropped[field] = (result.fieldsDropped[field] ?? 0) + n;
+      }
       options.onProgress?.({ ...result, durationMillis: Date.now() - started });
     };
     const env = envOf(rt.config);
@@ -188,6 +196,11 @@ export async function runIngest(
     await settle();
     // Only now is every record of the run in the stream: a cursor saved earlier could skip records after a crash.
     if (proposed.size) await rt.redis().hset(stateKey, Object.fromEntries(proposed));
+    for (const [field, n] of Object.entries(result.fieldsDropped ?? {}))
+      logLine('info', `${source.name}: sensitive field ${field} dropped from ${n} records`, {
+        runId,
+        target: source.name,
+      });
   } catch (error) {
     // A batch still being published finishes (or fails) before the run is reported.
     await inFlight.catch(() => {});
@@ -200,10 +213,8 @@ export async function runIngest(
 }
 
 /** A part of a batch, turned into envelopes and dead letters, waiting for its turn to be published. */
-interface Prepared {
+interface Prepared extends Envelopes {
   records: number;
-  events: EventEnvelope[];
-  letters: DeadLetter[];
 }
 
 /** What became of the records between two checkpoints, from the run's counters then and now. */

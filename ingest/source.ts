@@ -1,5 +1,6 @@
 // What a source is: a collector of raw records and a parser that finds each record's natural key and time.
 import type { Config } from '../core/config.ts';
+import type { SensitiveFields } from '../core/sensitive.ts';
 import type { DeclaredSettings, SettingsShape } from './source-settings.ts';
 
 /** One record as collected: its raw text, kept byte for byte in the envelope's payload. */
@@ -85,6 +86,12 @@ export interface SourceDefinition {
    * key, so identical records at two positions are two events (file sources with no key columns).
    */
   identity?: 'content' | 'position';
+  /**
+   * Fields protected at the collector, before anything is kept (docs/security.md): by name or dotted path
+   * (`agency.email`), `encrypt` (AES-256-GCM, readable with a key), `hash` (keyed HMAC: joins and grouping still work)
+   * or `drop` (removed, and counted in the run's log).
+   */
+  sensitive?: SensitiveFields;
   /** Finds the natural key and observation time; a failure sends the record to the dead-letter stream. */
   parse(raw: string): ParseResult;
 }
