@@ -5,11 +5,10 @@ import { failpoint } from '../core/failpoints.ts';
 import { logLine } from '../core/log.ts';
 import { describeError } from '../core/errors.ts';
 import type { Runtime } from '../lake/runtime.ts';
-import type { EventEnvelope } from '../streams/envelope.ts';
 import { Backpressure, type BackpressureEvent } from '../streams/backlog.ts';
 import { sourceStateKey, streamKey } from '../streams/keys.ts';
 import { liveWriters } from '../streams/writers.ts';
-import { StreamPublisher, type DeadLetter } from '../streams/publisher.ts';
+import { StreamPublisher } from '../streams/publisher.ts';
 import { type Envelopes, toEnvelopes } from './envelopes.ts';
 import { protectorFor } from './protect.ts';
 import {
