@@ -10,7 +10,9 @@ const { values } = parseCommand({
   summary:
     'Opens DuckDB with a view per lake table (bronze.*, silver.*, gold.*), each over the files of its current snapshot, and the\n' +
     'declared views (the `views` of each table definition). For the official DuckDB CLI, see `pnpm lake:catalog`.\n' +
-    'With -c, runs one query and prints the result; without, reads queries (ending with ;) from the prompt.',
+    'With -c, runs one query and prints the result; without, reads queries (ending with ;) from the prompt.\n' +
+    'Sensitive values read as ciphertext; strata_decrypt(column) shows them in clear where the keys are configured\n' +
+    "(STRATA_ENCRYPTION_KEYS, or the data folder's key file): docs/security.md.",
   options: {
     command: { type: 'string', short: 'c', valueName: 'query', description: 'Run this query and exit' },
     'as-of': {
@@ -21,12 +23,15 @@ const { values } = parseCommand({
   },
   details:
     'Examples:\n  pnpm sql -c "select count(*) from gold.shop_totals"\n  pnpm sql -c "select country, sum(amount) from silver.shop_orders group by all"\n' +
-    '  pnpm sql --as-of 2026-11-23T08:00:00Z -c "select count(*) from bronze.shop_orders"   (a time at or after the first snapshot)',
+    '  pnpm sql --as-of 2026-11-23T08:00:00Z -c "select count(*) from bronze.shop_orders"   (a time at or after the first snapshot)\n' +
+    '  pnpm sql -c "select agency, strata_decrypt(agency_email) from gold.listing_agencies"',
 });
 
 // Everything else loads once the arguments are read, so that --help answers at once.
 const { config } = await import('../core/config.ts');
 const { DuckSession } = await import('../core/duckdb.ts');
+const { keyRingOf } = await import('../core/keys.ts');
+const { defineSensitiveFunctions } = await import('../core/sensitive-sql.ts');
 const { asOfGaps, attachLake } = await import('../jobs/lake-session.ts');
 const { withRuntime } = await import('../lake/runtime.ts');
 
@@ -68,6 +73,7 @@ runMain(async () =>
   withRuntime(config(), async (rt) => {
     const duck = await DuckSession.open({ tempDirectory: path.join(rt.config.dataDir, 'tmp', 'duckdb') });
     try {
+      await defineSensitiveFunctions(duck, keyRingOf(rt.config));
       const asOf = values['as-of'] === undefined ? undefined : new Date(values['as-of']);
       if (asOf && Number.isNaN(asOf.getTime()))
         throw new TerminalError(`--as-of "${values['as-of']}" is not a time; use ISO-8601, e.g. 2026-11-23T08:00:00Z`);

@@ -100,6 +100,33 @@ export class DuckSession {
     return (first ? Object.values(first)[0] : undefined) as T;
   }
 
+  /**
+   * Defines a SQL function of one text argument computed in JavaScript (NULL in, NULL out). A throw stops the query
+   * with its message.
+   */
+  async defineTextFunction(name: string, fn: (value: string) => string): Promise<void> {
+    const { DuckDBScalarFunction, VARCHAR } = await import('@duckdb/node-api');
+    this.connection.registerScalarFunction(
+      DuckDBScalarFunction.create({
+        name,
+        returnType: VARCHAR,
+        parameterTypes: [VARCHAR],
+        mainFunction: (info, input, output) => {
+          const values = input.getColumnVector(0);
+          try {
+            for (let row = 0; row < input.rowCount; row++) {
+              const value = values.getItem(row);
+              output.setItem(row, value === null ? null : fn(String(value)));
+            }
+            output.flush();
+          } catch (error) {
+            info.setError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        },
+      }),
+    );
+  }
+
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();

@@ -1,5 +1,6 @@
 // Finds table definitions: each table is a folder `<layer>/tables/<name>/` holding `<name>.table.ts` and `<name>.sql`.
 // A folder may also declare a family (an array of specs sharing the SQL file, told apart by `params`).
+import { SENSITIVITIES } from '../core/sensitive.ts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { config, PROJECT_ROOT } from '../core/config.ts';
@@ -86,6 +87,16 @@ function validate(spec: TableSpec, file: string, layer: string, folder: string, 
     if (!EXPECTATION_ACTIONS.includes(e.action))
       problems.push(`expectation ${rule}: action "${e.action}" must be one of ${EXPECTATION_ACTIONS.join(', ')}`);
   }
+  for (const [column, sensitivity] of Object.entries(spec.sensitive ?? {})) {
+    if (!SENSITIVITIES.includes(sensitivity))
+      problems.push(`sensitive.${column}: "${sensitivity}" must be one of ${SENSITIVITIES.join(', ')}`);
+    else if (sensitivity !== 'hash' && [...(spec.primaryKey ?? []), spec.partitionBy].includes(column))
+      problems.push(
+        `sensitive.${column}: a key or partition column can only be hashed (encryption is random, a dropped column is gone)`,
+      );
+  }
+  if (spec.writeMode === 'view' && spec.sensitive)
+    problems.push('a view writes nothing: protect the columns in the tables that read it');
   if (problems.length)
     throw new TerminalError(`Invalid table definition ${file}:\n${problems.map((p) => `- ${p}`).join('\n')}`);
   return spec;

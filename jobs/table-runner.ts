@@ -210,6 +210,18 @@ export async function defineView(duck: DuckSession, view: TableDefinition): Prom
 
 const stripSemicolon = (sql: string) => sql.trim().replace(/;\s*$/, '');
 
+/** The table's SQL with its sensitive columns encrypted, hashed or left out (rules and files see only those). */
+function protectedSql(table: TableDefinition): string {
+  const sql = stripSemicolon(table.sql);
+  const columns = Object.entries(table.sensitive ?? {});
+  if (columns.length === 0) return sql;
+  const dropped = columns.filter(([, s]) => s === 'drop').map(([c]) => sqlIdent(c));
+  const replaced = columns
+    .filter(([, s]) => s !== 'drop')
+    .map(([c, s]) => `strata_${s}(${sqlIdent(c)}::varchar) as ${sqlIdent(c)}`);
+  return `select *${dropped.length ? ` exclude (${dropped.join(', ')})` : ''}${replaced.length ? ` replace (${replaced.join(', ')})` : ''} from (${sql})`;
+}
+
 /** merge and append keep the first valid row per key; ranking rows while checking them saves a second sort. */
 const ranksRows = (table: TableDefinition) => table.writeMode !== 'view' && MODES[table.writeMode].ranksRows;
 const RANK = '__rank';
@@ -224,7 +236,7 @@ async function checkRows(
   rules: [string, Expectation][],
   onProgress?: (percent: number) => void,
 ): Promise<string[]> {
-  const source = `(${stripSemicolon(table.sql)})`;
+  const source = `(${protectedSql(table)})`;
   const columns = (await describe(duck, `select * from ${source}`)).map((c) => c.name);
   const broken = (e: Expectation) => `not coalesce((${e.check}), false)`;
   const flags = rules.map(([rule, e]) => `${broken(e)} as ${broke(rule)}`);

@@ -1,4 +1,5 @@
 // How a silver or gold table is declared (DESIGN.md contract 6): a definition beside its SQL file.
+import type { Sensitivity } from '../core/sensitive.ts';
 import type { StepResult } from '../lake/catalog/runs.ts';
 import type { PlanScope } from './plan.ts';
 
@@ -84,6 +85,12 @@ export interface TableSpec {
   indexes?: string[][];
   /** writeMode "window": the windows, event time and lateness; the output adds period_start and period_end. */
   window?: WindowSpec;
+  /**
+   * Output columns protected before anything is written (docs/security.md): `encrypt` (strata_encrypt: values already
+   * encrypted stay as they are), `hash` (strata_hash, the keyed hash sources use) or `drop`. Gold files and the
+   * PostgreSQL tables then hold only ciphertext or hashes; the API masks encrypted values for keys without read:sensitive.
+   */
+  sensitive?: Record<string, Sensitivity>;
   /**
    * Kept current by `pnpm stream` in micro-batches of new input files. While a stream runs it owns the table, and
    * `pnpm job:*` leaves it alone; without one, the jobs run it like any other table.

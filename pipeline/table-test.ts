@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { drainSource } from '../bronze/bronze-writer.ts';
 import { withDuck } from '../core/duckdb.ts';
+import { keyRingOf } from '../core/keys.ts';
 import { isolatedRuntime, type Isolated } from '../infra/local/sandbox.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import { SOURCES } from '../ingest/sources/index.ts';
@@ -20,7 +21,10 @@ import { runBatch } from './run-batch.ts';
 type Row = Record<string, unknown>;
 
 export interface TableExpectation {
-  /** The table's rows after the batch, in any order; only the columns named here are compared. */
+  /**
+   * The table's rows after the batch, in any order; only the columns named here are compared. An encrypted value
+   * reads as `clear:<its text>` (so a test shows both that it was encrypted and what it holds).
+   */
   rows?: Row[];
   /** Its quarantine's rows (columns such as `_reason`, `_rules` or the table's own), or how many there are. */
   quarantine?: Row[] | number;
@@ -135,8 +139,14 @@ async function readTable(rt: Runtime, ref: TableRef): Promise<{ columns: string[
     return duck.allJson(`select * from ${viewName(ref)}`);
   });
   const numeric = new Set(columns.filter((t) => NUMERIC_AS_TEXT.test(t.type)).map((t) => t.name));
+  // Encrypted values are compared in clear (the test's own data folder holds the key); hashes as they are.
+  const ring = keyRingOf(rt.config);
   const value = (c: string, v: unknown) =>
-    numeric.has(c) && typeof v === 'string' && Number.isFinite(Number(v)) ? Number(v) : v;
+    numeric.has(c) && typeof v === 'string' && Number.isFinite(Number(v))
+      ? Number(v)
+      : ring && typeof v === 'string' && v.startsWith('enc:')
+        ? `clear:${ring.reveal(v)}`
+        : v;
   return {
     columns: columns.map((c) => c.name),
     rows: rows.map((row) => Object.fromEntries(Object.entries(row).map(([c, v]) => [c, value(c, v ?? null)]))),

@@ -1,6 +1,7 @@
 // Source `listings`: real-estate listings from three places at once — a paginated JSON API, CSV/JSON dumps dropped in
 // an inbox, and a legacy PostgreSQL table. Each origin keeps its own shape and units in bronze (silver unifies them);
-// the origin is recognised from the record's shape, and the natural key is `<origin>:<id>`.
+// the origin is recognised from the record's shape, and the natural key is `<origin>:<id>`. Agency emails and phones
+// are encrypted at the collector (docs/security.md).
 import { databaseCollector } from '../../collectors/database/database-collector.ts';
 import { filesCollector } from '../../collectors/files/files-collector.ts';
 import { httpCollector } from '../../collectors/http/http-collector.ts';
@@ -54,4 +55,11 @@ export const listingsSource = {
   settings: listingsSettings,
   inbox: (config, env) => listingsInbox(config, listingsSettings.read(env)),
   parse: parseListing,
+  // Agencies' contacts are personal data: encrypted before anything is kept. The partner JSON nests them under agency.
+  sensitive: {
+    agency_email: 'encrypt',
+    agency_phone: 'encrypt',
+    'agency.email': 'encrypt',
+    'agency.phone': 'encrypt',
+  },
 } satisfies SourceDefinition;

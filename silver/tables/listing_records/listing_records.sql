@@ -40,6 +40,10 @@ unified as (
     end as surface_m2,
     try_cast(json_extract_string(payload, '$.rooms') as integer) as rooms,
     try_cast(coalesce(json_extract_string(payload, '$.updated_at'), json_extract_string(payload, '$.modified_at'), json_extract_string(payload, '$.updated')) as timestamptz) as updated_at,
+    -- The agency and its contact; the email and phone are ciphertext (the source encrypts them): strata_decrypt reads them.
+    case origin when 'partner-json' then json_extract_string(payload, '$.agency.name') else json_extract_string(payload, '$.agency') end as agency,
+    case origin when 'partner-json' then json_extract_string(payload, '$.agency.email') else json_extract_string(payload, '$.agency_email') end as agency_email,
+    case origin when 'partner-json' then json_extract_string(payload, '$.agency.phone') else json_extract_string(payload, '$.agency_phone') end as agency_phone,
     -- When two origins report the same moment, the more precise one wins.
     case origin when 'api' then 1 when 'partner-json' then 2 when 'legacy' then 3 else 4 end as origin_rank,
     event_id,
