@@ -1,5 +1,7 @@
 // The Strata API as a Hono app: one sub-app per resource, one error handler, and an OpenAPI 3.1 document generated
 // from the routes' zod schemas. Tests call app.request() directly.
+import type { KeyRing } from '../core/sensitive.ts';
+import { masked, revealed } from './sensitive-values.ts';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Redis } from 'ioredis';
 import type { Pool } from '../core/postgres.ts';
@@ -54,6 +56,8 @@ export interface AppDependencies {
   admin?: AdminActions;
   /** Gold-load notifications for /v1/events (and to refresh the table catalog at once). */
   live?: LiveFeed;
+  /** Decrypts sensitive values for keys with read:sensitive (without it, they see the ciphertext). */
+  keyRing?: KeyRing;
 }
 
 export const DEFAULT_SETTINGS: ApiSettings = {
@@ -133,6 +137,7 @@ export function createApp({
   settings,
   admin,
   live,
+  keyRing,
 }: AppDependencies): OpenAPIHono {
   const options = { ...DEFAULT_SETTINGS, ...settings };
   const app = new OpenAPIHono({ defaultHook: validationHook });
@@ -174,6 +179,7 @@ export function createApp({
   const { keys, problems } = parseApiKeys(options.keys);
   if (problems.length) throw new Error(`STRATA_API_KEYS: ${problems.join('; ')}`);
   const policy = new ReadPolicy(keys, options.read);
+  const clear = revealed(keyRing);
   const seesErrors = policy.holdsKey.bind(policy);
   // Every route, the dashboard, /metrics and /docs included: none is free to serve.
   app.use(rateLimit({ requestsPerMinute: options.rateLimitPerMinute, clientOf }));
@@ -245,6 +251,7 @@ export function createApp({
         clientOf,
       },
       (c, table) => policy.mayRead(policy.readerOf(c), table),
+      (c) => (policy.maySeeSensitive(policy.readerOf(c)) ? clear : masked),
     ),
   );
   for (const pipeline of Object.values(PIPELINE_ROUTES)) app.route('/v1', pipeline.mount(pool));

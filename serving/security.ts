@@ -92,7 +92,7 @@ const digest = (key: string) => createHash('sha256').update(key).digest();
  * An API key and what it may do (STRATA_API_KEYS entries: `<key>` alone is an admin key; `<key>@<scope>+<scope>`
  * names its scopes). Scopes: `admin` (everything), `read:<pattern>` (the gold tables, and the pipelines' routes, whose
  * names match the pattern; `*` is any run of characters), `read:operations` (runs, quality, streams, the lake's
- * catalog, live events, metrics).
+ * catalog, live events, metrics), `read:sensitive` (encrypted values in clear, in what the key may read).
  */
 export interface ApiKey {
   secret: string;
@@ -116,10 +116,13 @@ export function parseApiKeys(entries: readonly string[]): { keys: ApiKey[]; prob
             .split('+')
             .filter(Boolean);
     if (secret.length < 24) problems.push(`key ${i + 1}: needs ≥ 24 characters (e.g. \`openssl rand -hex 24\`)`);
-    if (!scopes.length) problems.push(`key ${i + 1}: no scope after @ (admin, read:<table pattern>, read:operations)`);
+    if (!scopes.length)
+      problems.push(`key ${i + 1}: no scope after @ (admin, read:<table pattern>, read:operations, read:sensitive)`);
     for (const scope of scopes)
       if (!SCOPE.test(scope))
-        problems.push(`key ${i + 1}: unknown scope "${scope}" (admin, read:<table pattern>, read:operations)`);
+        problems.push(
+          `key ${i + 1}: unknown scope "${scope}" (admin, read:<table pattern>, read:operations, read:sensitive)`,
+        );
     keys.push({ secret, scopes });
   });
   return { keys, problems };
@@ -134,6 +137,9 @@ export interface Reader {
   key: boolean;
   scopes: readonly string[];
 }
+
+/** read: scopes that name a kind of data, not a table pattern. */
+const NOT_PATTERNS = new Set(['read:operations', 'read:sensitive']);
 
 const ANONYMOUS: Reader = { key: false, scopes: [] };
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -193,8 +199,13 @@ export class ReadPolicy {
   mayRead(reader: Reader, name: string): boolean {
     if (!reader.key) return this.mode === 'open';
     return reader.scopes.some(
-      (s) => s === 'admin' || (s.startsWith('read:') && s !== 'read:operations' && covers(s.slice(5), name)),
+      (s) => s === 'admin' || (s.startsWith('read:') && !NOT_PATTERNS.has(s) && covers(s.slice(5), name)),
     );
+  }
+
+  /** Whether the reader sees encrypted values in clear: a key with read:sensitive or admin, never an anonymous reader. */
+  maySeeSensitive(reader: Reader): boolean {
+    return reader.key && reader.scopes.some((s) => s === 'admin' || s === 'read:sensitive');
   }
 
   /** Whether the reader may read the operational routes. */

@@ -1,5 +1,6 @@
 // The API and dashboard as one running server: connections (PostgreSQL pool, Redis, the LISTEN feed), the admin
 // actions, the Hono app on @hono/node-server, and an orderly stop.
+import { keyRingOf } from '../core/keys.ts';
 import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
@@ -56,6 +57,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
       settings: cfg.api,
       admin,
       live,
+      keyRing: keyRingOf(cfg),
     });
     server = serveApp(app, cfg.api.host, cfg.api.port);
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 // Turns the query string of GET /v1/tables/:name into one parameterised SELECT: filters, sort, field selection and
 // keyset (cursor) paging. Names are taken only from the table's catalog entry; every value is a query parameter.
+import { masked, type ShowSensitive } from './sensitive-values.ts';
 import pg from 'pg';
 import { GOLD_SCHEMA } from '../gold/served.ts';
 import { apiError } from './errors.ts';
@@ -31,6 +32,8 @@ export interface TableQuery {
   /** The normalised sort and its key columns, for cursors. */
   order: string;
   keyColumns: number;
+  /** How the reader sees encrypted values (default: masked). */
+  showSensitive?: ShowSensitive;
 }
 
 interface Cursor {
@@ -185,7 +188,11 @@ export function cursorAfter(query: TableQuery, lastRow: Record<string, unknown>)
 /** The row without its key aliases. */
 export function publicRow(query: TableQuery, row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const f of query.fields) out[f] = row[f];
+  const show = query.showSensitive ?? masked;
+  for (const f of query.fields) {
+    const value = row[f];
+    out[f] = typeof value === 'string' && value.startsWith('enc:') ? show(value) : value;
+  }
   return out;
 }
 

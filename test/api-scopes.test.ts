@@ -3,6 +3,7 @@
 // routes, admin everything; with STRATA_API_READ=open anonymous reads pass and a narrow key stays narrow.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { KeyRing } from '../core/sensitive.ts';
 import { createApp } from '../serving/app.ts';
 import { parseApiKeys } from '../serving/security.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
@@ -10,7 +11,10 @@ import { isolatedRuntime, type Isolated } from './support/isolated.ts';
 const ADMIN = 'admin-key-0123456789abcdef';
 const SHOP = 'shop-reader-0123456789abcdef';
 const OPS = 'operations-0123456789abcdef';
-const KEYS = [ADMIN, `${SHOP}@read:shop_*`, `${OPS}@read:operations`];
+const SENSITIVE = 'shop-sensitive-0123456789abcdef';
+const KEYS = [ADMIN, `${SHOP}@read:shop_*`, `${OPS}@read:operations`, `${SENSITIVE}@read:shop_*+read:sensitive`];
+const ring = KeyRing.parse(`k1:${'ab'.repeat(32)}`);
+const EMAIL = ring.encrypt('buyer@example.fr');
 
 describe('reads scoped by API key', { timeout: 120_000 }, () => {
   let env: Isolated;
@@ -19,12 +23,14 @@ describe('reads scoped by API key', { timeout: 120_000 }, () => {
     await env.rt.pool.query(`create schema if not exists gold;
       create table gold.shop_orders (id bigint primary key, total numeric); insert into gold.shop_orders values (1, 9.5);
       create table gold.shop_totals (day date primary key, total numeric); insert into gold.shop_totals values ('2026-12-01', 9.5);
-      create table gold.staff_pay (id bigint primary key, amount numeric); insert into gold.staff_pay values (1, 1000)`);
+      create table gold.staff_pay (id bigint primary key, amount numeric); insert into gold.staff_pay values (1, 1000);
+      create table gold.shop_buyers (id bigint primary key, email text, email_hash text);
+      insert into gold.shop_buyers values (1, '${EMAIL}', '${ring.hash('buyer@example.fr')}')`);
   });
   after(async () => env?.cleanup());
 
   const app = (read: 'open' | 'key') =>
-    createApp({ pool: env.rt.pool, settings: { rateLimitPerMinute: 0, keys: KEYS, read } });
+    createApp({ pool: env.rt.pool, settings: { rateLimitPerMinute: 0, keys: KEYS, read }, keyRing: ring });
   const status = async (a: ReturnType<typeof app>, path: string, key?: string, method = 'GET') =>
     (await a.request(path, { method, headers: key ? { authorization: `Bearer ${key}` } : {} })).status;
   /** 401 and 403 as they are; any other answer (a pipeline's table may not exist here: 503) as "let through", 200. */
@@ -36,12 +42,12 @@ describe('reads scoped by API key', { timeout: 120_000 }, () => {
   it('parses keys and scopes, listing every problem', () => {
     assert.deepEqual(
       parseApiKeys(KEYS).keys.map((k) => k.scopes),
-      [['admin'], ['read:shop_*'], ['read:operations']],
+      [['admin'], ['read:shop_*'], ['read:operations'], ['read:shop_*', 'read:sensitive']],
     );
     assert.deepEqual(parseApiKeys(['short@read:x', `${SHOP}@write:all+read:Bad`]).problems, [
       'key 1: needs ≥ 24 characters (e.g. `openssl rand -hex 24`)',
-      'key 2: unknown scope "write:all" (admin, read:<table pattern>, read:operations)',
-      'key 2: unknown scope "read:Bad" (admin, read:<table pattern>, read:operations)',
+      'key 2: unknown scope "write:all" (admin, read:<table pattern>, read:operations, read:sensitive)',
+      'key 2: unknown scope "read:Bad" (admin, read:<table pattern>, read:operations, read:sensitive)',
     ]);
     assert.throws(() => createApp({ pool: env.rt.pool, settings: { keys: [`${SHOP}@nope`] } }), /unknown scope "nope"/);
   });
@@ -89,9 +95,9 @@ describe('reads scoped by API key', { timeout: 120_000 }, () => {
         .map((t) => t.name)
         .filter((n) => /^(shop|staff)_/.test(n))
         .sort();
-    assert.deepEqual(await names(SHOP), ['shop_orders', 'shop_totals']);
+    assert.deepEqual(await names(SHOP), ['shop_buyers', 'shop_orders', 'shop_totals']);
     assert.deepEqual(await names(OPS), []);
-    assert.deepEqual(await names(ADMIN), ['shop_orders', 'shop_totals', 'staff_pay']);
+    assert.deepEqual(await names(ADMIN), ['shop_buyers', 'shop_orders', 'shop_totals', 'staff_pay']);
     const refused = await a.request('/v1/tables/staff_pay', { headers: { authorization: `Bearer ${SHOP}` } });
     assert.deepEqual(await refused.json(), {
       error: { code: 'forbidden', message: 'this key lacks the scope read:staff_pay' },
@@ -107,5 +113,46 @@ describe('reads scoped by API key', { timeout: 120_000 }, () => {
     assert.equal(await status(a, '/v1/tables/staff_pay', SHOP), 403);
     assert.equal(await status(a, '/v1/tables/shop_orders', SHOP), 200);
     assert.equal(await status(a, '/v1/admin/jobs', undefined, 'POST'), 401);
+  });
+
+  it('masks encrypted values unless the key has read:sensitive (or admin), in pages and exports alike', async () => {
+    const hash = ring.hash('buyer@example.fr');
+    for (const mode of ['open', 'key'] as const) {
+      const a = app(mode);
+      const read = async (format: 'json' | 'ndjson', key?: string) => {
+        const response = await a.request(`/v1/tables/shop_buyers?format=${format}`, {
+          headers: key ? { authorization: `Bearer ${key}` } : {},
+        });
+        if (response.status !== 200) return response.status;
+        const text = await response.text();
+        const rows =
+          format === 'json'
+            ? (JSON.parse(text) as { rows: unknown[] }).rows
+            : text
+                .trim()
+                .split('\n')
+                .map((l) => JSON.parse(l));
+        return rows;
+      };
+      const masked = [{ id: 1, email: '[sensitive]', email_hash: hash }];
+      const clear = [{ id: 1, email: 'buyer@example.fr', email_hash: hash }];
+      assert.deepEqual(await read('json'), mode === 'open' ? masked : 401, `${mode}: anonymous`);
+      for (const format of ['json', 'ndjson'] as const) {
+        assert.deepEqual(await read(format, SHOP), masked, `${mode}: read:shop_* (${format})`);
+        assert.deepEqual(await read(format, SENSITIVE), clear, `${mode}: read:sensitive (${format})`);
+        assert.deepEqual(await read(format, ADMIN), clear, `${mode}: admin (${format})`);
+      }
+      assert.equal(await read('json', OPS), 403, `${mode}: read:operations`);
+    }
+    // The scope read:sensitive names no table: alone, it reads none.
+    const alone = createApp({
+      pool: env.rt.pool,
+      settings: { rateLimitPerMinute: 0, keys: [`${SENSITIVE}@read:sensitive`], read: 'key' },
+      keyRing: ring,
+    });
+    const refused = await alone.request('/v1/tables/shop_buyers', {
+      headers: { authorization: `Bearer ${SENSITIVE}` },
+    });
+    assert.equal(refused.status, 403);
   });
 });

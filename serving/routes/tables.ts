@@ -9,6 +9,7 @@ import { CatalogReadModel } from '../../lake/catalog/read-model.ts';
 import { apiError } from '../errors.ts';
 import type { GoldCatalog } from '../gold-catalog.ts';
 import { type ExportBudget, startExport } from '../row-stream.ts';
+import { masked, type ShowSensitive } from '../sensitive-values.ts';
 import { errorResponses, RowsSchema, TableListSchema } from '../schemas.ts';
 import { jsonText, WIRE_TYPES } from '../wire-types.ts';
 import {
@@ -96,6 +97,8 @@ export function tablesRoutes(
   exports: ExportBudget,
   /** Whether the request may read a table (its key's scopes): the list shows only those. */
   mayRead: (c: Context, table: string) => boolean = () => true,
+  /** How the request's reader sees encrypted values (its key's read:sensitive scope). */
+  showSensitive: (c: Context) => ShowSensitive = () => masked,
 ): OpenAPIHono {
   const app = new OpenAPIHono();
   const catalog = new CatalogReadModel(pool);
@@ -136,7 +139,7 @@ export function tablesRoutes(
     const read = async () => {
       const table = await gold.table(name);
       if (!table) apiError(404, `no gold table "${name.slice(0, 60)}"; GET /v1/tables lists them`);
-      const query = buildTableQuery(table, params);
+      const query = { ...buildTableQuery(table, params), showSensitive: showSensitive(c) };
       if (query.format !== 'json') return startExport(exports, c, query);
       const [page, count] = await Promise.all([
         pool.query({ text: query.sql, values: query.values, types: WIRE_TYPES }),
