@@ -1,5 +1,5 @@
-// `pnpm lake:compact`, `pnpm lake:vacuum`, `pnpm lake:check` and `pnpm lake:catalog`: lake maintenance through the
-// catalog. Compaction, vacuum and a repair hold the jobs lock, so none runs beside a job.
+// `pnpm lake:compact`, `pnpm lake:vacuum`, `pnpm lake:check`, `pnpm lake:catalog` and `pnpm lake:rekey`: lake
+// maintenance through the catalog. Compaction, vacuum, rekeying and a repair hold the jobs lock, so none runs beside a job.
 import { parseCommand, runMain } from '../core/cli.ts';
 import { TerminalError } from '../core/errors.ts';
 import type { CompactResult } from '../lake/compact.ts';
@@ -8,7 +8,7 @@ import path from 'node:path';
 
 const { values, positionals } = parseCommand({
   usage:
-    'pnpm lake:compact [--table <layer.name>] [--target-mb <n>] [--dry-run] | pnpm lake:vacuum [--retention-hours <n>] [--dry-run] | pnpm lake:check [--repair] | pnpm lake:catalog [--output <file>]',
+    'pnpm lake:compact [--table <layer.name>] [--target-mb <n>] [--dry-run] | pnpm lake:vacuum [--retention-hours <n>] [--dry-run] | pnpm lake:check [--repair] | pnpm lake:catalog [--output <file>] | pnpm lake:rekey [--dry-run]',
   summary:
     'lake:compact merges the small files of each partition of bronze tables (or one table) into one file, committed as a new\n' +
     'snapshot with the same rows; older snapshots stay readable. lake:vacuum deletes files that snapshots older than the\n' +
@@ -18,7 +18,10 @@ const { values, positionals } = parseCommand({
     'stale cached copies; --repair removes the last three (missing files need a restore). Exit code 1 when a current file is\n' +
     'missing. Compaction, vacuum and a repair wait for no job: they hold the jobs lock (--wait queues behind a running job).\n' +
     'lake:catalog writes a DuckDB database file holding a view per table over its current snapshot (and the declared views),\n' +
-    'for the official DuckDB CLI: `duckdb -readonly .strata/lake.duckdb`. Run it again after jobs to see their new snapshots.',
+    'for the official DuckDB CLI: `duckdb -readonly .strata/lake.duckdb`. Run it again after jobs to see their new snapshots.\n' +
+    'lake:rekey rewrites every file holding a value encrypted under an older key than the newest of STRATA_ENCRYPTION_KEYS\n' +
+    '(a new snapshot, same rows) and reloads the gold tables it changed into PostgreSQL; `pnpm lake:vacuum --retention-hours 0`\n' +
+    'then deletes the replaced files, after which the old key can leave the list (docs/security.md).',
   options: {
     table: {
       type: 'string',
@@ -36,11 +39,11 @@ const { values, positionals } = parseCommand({
       valueName: 'n',
       description: 'lake:vacuum: keep replaced files this long (default: STRATA_LAKE_RETENTION_HOURS, 168)',
     },
-    'dry-run': { type: 'boolean', description: 'Say what would change, change nothing' },
+    'dry-run': { type: 'boolean', description: 'Say what would change, change nothing (compact, vacuum, rekey)' },
     repair: { type: 'boolean', description: 'lake:check: remove orphans, temporary files and stale cached copies' },
     wait: {
       type: 'boolean',
-      description: 'If a job runs, wait for it instead of exiting (compact, vacuum, check --repair)',
+      description: 'If a job runs, wait for it instead of exiting (compact, vacuum, rekey, check --repair)',
     },
     output: {
       type: 'string',
@@ -58,6 +61,7 @@ const { refOf } = await import('../lake/catalog/catalog.ts');
 const { compactTable } = await import('../lake/compact.ts');
 const { vacuumLake } = await import('../lake/vacuum.ts');
 const { checkLake } = await import('../lake/check.ts');
+const { rekeyLake } = await import('../pipeline/rekey.ts');
 const { withJobLock } = await import('../jobs/job-lock.ts');
 const { writeLakeCatalog } = await import('../jobs/lake-catalog.ts');
 const { withRuntime } = await import('../lake/runtime.ts');
@@ -105,8 +109,31 @@ runMain(async () => {
       );
       return 0;
     }
+    if (action === 'rekey') {
+      const dryRun = Boolean(values['dry-run']);
+      const r = await locked(() =>
+        rekeyLake(rt, {
+          dryRun,
+          onTable: (t) => {
+            if (t.filesRewritten)
+              console.log(
+                `  ${t.table}: ${dryRun ? 'would rewrite' : 'rewrote'} ${t.filesRewritten} of ${t.filesChecked} files (${t.rows} rows)`,
+              );
+          },
+        }),
+      );
+      const files = r.tables.reduce((n, t) => n + t.filesRewritten, 0);
+      console.log(
+        `${dryRun ? 'would move' : 'moved'} ${files} files of ${r.tables.filter((t) => t.filesRewritten).length} tables to key ${r.key}` +
+          (r.reloaded.length ? `; reloaded into PostgreSQL: ${r.reloaded.join(', ')}` : '') +
+          (files && !dryRun
+            ? '\nThe replaced files stay until `pnpm lake:vacuum` (--retention-hours 0 deletes them now).'
+            : ''),
+      );
+      return 0;
+    }
     throw new TerminalError(
-      'Run `pnpm lake:compact`, `pnpm lake:vacuum`, `pnpm lake:check` or `pnpm lake:catalog` (see --help)',
+      'Run `pnpm lake:compact`, `pnpm lake:vacuum`, `pnpm lake:check`, `pnpm lake:catalog` or `pnpm lake:rekey` (see --help)',
     );
   });
 });

@@ -145,6 +145,10 @@ async function footerStats(duck: DuckSession, locals: string[]) {
             coalesce(max(try_cast(stats_max_value as double)) filter (where type <> 'BYTE_ARRAY')::varchar, max(stats_max_value)) as hi
        from parquet_metadata(${list}) where not contains(path_in_schema, '.') group by all`,
   );
-  for (const s of stats) result.get(String(s.file_name))!.columns[String(s.col)] = { min: s.lo, max: s.hi };
+  for (const s of stats) {
+    // Ciphertext has no order worth pruning by, and the catalog would keep it past a rekey: not recorded.
+    if ([s.lo, s.hi].some((v) => typeof v === 'string' && v.startsWith('enc:'))) continue;
+    result.get(String(s.file_name))!.columns[String(s.col)] = { min: s.lo, max: s.hi };
+  }
   return result;
 }

@@ -80,7 +80,7 @@ async function readersOf(rt: Runtime, table: TableRef): Promise<string> {
 async function latestWriteOf(rt: Runtime, table: TableRef): Promise<number | undefined> {
   const { rows } = await rt.pool.query<{ id: string | null }>(
     `select max(s.snapshot_id) as id from strata_catalog.snapshots s join strata_catalog.tables t using (table_id)
-      where t.layer = $1 and t.name = $2 and s.operation <> 'compact'`,
+      where t.layer = $1 and t.name = $2 and s.operation not in ('compact', 'rekey')`,
     [table.layer, table.name],
   );
   return rows[0]?.id == null ? undefined : Number(rows[0].id);

@@ -20,7 +20,11 @@ export interface Isolated {
 /** The configuration of the shared test services (the environment `pnpm test` runs with). */
 export const baseConfig = () => loadConfig(processEnvironment());
 
-export async function isolatedConfig(lake: LakeKind = 'file'): Promise<{ config: Config; cleanup(): Promise<void> }> {
+/** A namespace of its own; `env` adds settings (e.g. STRATA_ENCRYPTION_KEYS) to the test environment's. */
+export async function isolatedConfig(
+  lake: LakeKind = 'file',
+  env: Record<string, string> = {},
+): Promise<{ config: Config; cleanup(): Promise<void> }> {
   const base = baseConfig();
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
   const database = `strata_test_${id}`;
@@ -37,6 +41,7 @@ export async function isolatedConfig(lake: LakeKind = 'file'): Promise<{ config:
     DATABASE_URL: dbUrl.toString(),
     STRATA_REDIS_PREFIX: `strata-test-${id}`,
     STRATA_LAKE_URL: lake === 'file' ? `file://${lakeDir}` : `s3://strata-test-${id}/lake`,
+    ...env,
   });
   return {
     config,
@@ -63,8 +68,8 @@ export async function isolatedConfig(lake: LakeKind = 'file'): Promise<{ config:
 }
 
 /** An isolated configuration with an open runtime; cleanup closes it and removes everything it created. */
-export async function isolatedRuntime(lake: LakeKind = 'file'): Promise<Isolated> {
-  const { config, cleanup } = await isolatedConfig(lake);
+export async function isolatedRuntime(lake: LakeKind = 'file', env: Record<string, string> = {}): Promise<Isolated> {
+  const { config, cleanup } = await isolatedConfig(lake, env);
   const rt = await openRuntime(config);
   return {
     config,

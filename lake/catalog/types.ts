@@ -52,7 +52,7 @@ export interface CommitRequest {
    * each of them still live. A conflict throws CommitConflictError and changes nothing.
    */
   baseSnapshotId: number | null;
-  operation: 'append' | 'replace' | 'compact' | 'merge' | 'overwrite';
+  operation: 'append' | 'replace' | 'compact' | 'merge' | 'overwrite' | 'rekey';
   add: DataFile[];
   /** Files to remove in the same snapshot: 'all' (replace) or ids of live files. */
   remove?: 'all' | number[];
