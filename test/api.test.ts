@@ -111,6 +111,7 @@ describe('the API', { timeout: 240_000 }, () => {
         'bookmaker_payouts',
         'crypto_ohlc_hour',
         'crypto_ohlc_minute',
+        'listing_agencies',
         'listings_price_m2',
         'odds_best_prices',
         'weapon_rankings',

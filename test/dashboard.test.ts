@@ -121,7 +121,7 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
         'No backlog: all 5 streams are written to the lake.',
       );
     assert.equal(charts['Quarantined rows per table'] ?? 0, quarantined.length);
-    assert.equal(await page.locator('section:has(h2:text("Gold tables served")) tbody tr').count(), 8);
+    assert.equal(await page.locator('section:has(h2:text("Gold tables served")) tbody tr').count(), 9);
     assert.equal(await page.locator('section:has(h2:text("Last runs")) tbody tr').count(), 15);
     await page.close();
   });
@@ -235,7 +235,7 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
     const { page, charts, errors } = await open('tables');
     assert.deepEqual(errors, []);
     assert.equal(charts['Rows per gold table'], tables.length);
-    assert.equal(tables.length, 8);
+    assert.equal(tables.length, 9);
     await page.close();
     for (const t of tables) {
       const opened = await open(`table-${t.name}`, `/tables/${t.name}`);
