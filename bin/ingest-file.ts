@@ -1,5 +1,6 @@
 // `pnpm ingest:file <path>...`: your own files with no code. Declares a file source per file (or checks the file
 // against its declaration), puts the file in the source's inbox and collects every row into the source's stream.
+import type { SensitiveFields, Sensitivity } from '../core/sensitive.ts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCommand, runMain } from '../core/cli.ts';
@@ -8,7 +9,7 @@ import type { FileFormat } from '../ingest/collectors/files/files-collector.ts';
 
 const { values, positionals } = parseCommand({
   usage:
-    'pnpm ingest:file <path>... [--source <name>] [--format csv|ndjson|json|parquet] [--key <col,...>] [--time <col>]',
+    'pnpm ingest:file <path>... [--source <name>] [--format csv|ndjson|json|parquet] [--key <col,...>] [--time <col>] [--sensitive <col[=encrypt|hash|drop],...>]',
   summary:
     'Collects your own CSV, JSON-array, NDJSON or Parquet files with no code. The first file of a source declares it in\n' +
     'STRATA_FILE_SOURCES (default ingest/file-sources.json: format, key and time columns, column types read from the\n' +
@@ -42,6 +43,12 @@ const { values, positionals } = parseCommand({
       valueName: 'char',
       description: 'CSV: the cell delimiter (default , or a tab for .tsv)',
     },
+    sensitive: {
+      type: 'string',
+      valueName: 'col[=how],...',
+      description:
+        'Columns protected before anything is kept: encrypt (the default), hash or drop, e.g. email,phone=hash (docs/security.md)',
+    },
     move: { type: 'boolean', description: 'Move the files into the inbox instead of copying them' },
   },
   details:
@@ -57,6 +64,7 @@ const { fileInbox, fileSource } = await import('../ingest/file-source.ts');
 const { declareFileSource, placeInInbox } = await import('../ingest/ingest-file.ts');
 const { CODE_SOURCES } = await import('../ingest/sources/index.ts');
 const { withRuntime } = await import('../lake/runtime.ts');
+const { SENSITIVITIES } = await import('../core/sensitive.ts');
 const { collectOnce } = await import('../pipeline/collect.ts');
 const { ingestSummary } = await import('../pipeline/summary.ts');
 
@@ -76,6 +84,21 @@ async function latestReport(file: string): Promise<string | undefined> {
   return newest && readFile(path.join(dir, newest.n), 'utf8');
 }
 
+/** `email,phone=hash` → { email: 'encrypt', phone: 'hash' }. */
+function sensitiveOption(text: string): SensitiveFields {
+  const fields: Record<string, Sensitivity> = {};
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [column = '', how = 'encrypt'] = item.split('=');
+    if (!SENSITIVITIES.includes(how as Sensitivity))
+      throw new TerminalError(`--sensitive ${item}: say ${column}=encrypt, ${column}=hash or ${column}=drop`);
+    fields[column] = how as Sensitivity;
+  }
+  return fields;
+}
+
 runMain(async () => {
   if (!positionals.length) throw new TerminalError('Name at least one file: pnpm ingest:file <path>...');
   const format = values.format as FileFormat | undefined;
@@ -85,6 +108,7 @@ runMain(async () => {
     ?.split(',')
     .map((k) => k.trim())
     .filter(Boolean);
+  const sensitive = values.sensitive === undefined ? undefined : sensitiveOption(values.sensitive);
   const cfg = config();
   return withRuntime(cfg, async (rt) => {
     // Every file is declared and placed first, then each source is collected once (its whole inbox).
@@ -93,7 +117,7 @@ runMain(async () => {
       const file = path.resolve(given);
       const declared = await declareFileSource(
         file,
-        { source: values.source, format, key, time: values.time, delimiter: values.delimiter },
+        { source: values.source, format, key, time: values.time, delimiter: values.delimiter, sensitive },
         cfg.fileSources,
         Object.keys(CODE_SOURCES),
       );

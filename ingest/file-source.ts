@@ -61,6 +61,7 @@ export function fileSource(name: string, declaration: FileSourceDeclaration): So
     schemaVersion: 1,
     schedule: '*/5 * * * *',
     identity: byPosition ? 'position' : 'content',
+    sensitive: declaration.sensitive,
     collect: (context) =>
       filesCollector({
         inbox: fileInbox(context.config!, name),

@@ -27,7 +27,9 @@ describe('file source declarations', () => {
         time: 'when',
         csv: { delimiter: ';' },
         columns: { id: 'BIGINT' },
+        sensitive: { id: 'encrypt', email: 'hash' },
       },
+      people: { format: 'csv', columns: { name: 'VARCHAR' }, sensitive: { name: 'scramble' } },
       taken: { format: 'csv', columns: { a: 'INT' }, extra: true },
     };
     assert.throws(
@@ -40,9 +42,12 @@ describe('file source declarations', () => {
           '- "taken": ingest/sources/taken/ already defines a source of that name; choose another',
           '- orders.columns: declare at least one column',
           '- orders.format: expected one of "csv"|"json"|"ndjson"|"parquet"',
+          '- people.sensitive.name: expected one of "encrypt"|"hash"|"drop"',
           '- taken: Unrecognized key: "extra"',
           '- trips.csv: CSV options belong to a source of format "csv"',
           '- trips.key: "nope" is not a column (columns: id)',
+          '- trips.sensitive: "email" is not a column (columns: id)',
+          '- trips.sensitive: "id" is a key or time column, kept in clear in every envelope; choose another key',
           '- trips.time: "when" is not a column (columns: id)',
         ]);
         return true;

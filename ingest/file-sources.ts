@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DuckSession, sqlString } from '../core/duckdb.ts';
 import { ConfigError } from '../core/errors.ts';
+import { SENSITIVITIES } from '../core/sensitive.ts';
 import { FILE_FORMATS, formatOf, type FileFormat } from './collectors/files/files-collector.ts';
 
 export const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
@@ -23,6 +24,8 @@ const declarationSchema = z
       .object({ delimiter: z.string().length(1).default(',') })
       .strict()
       .optional(),
+    /** Columns protected before anything is kept (docs/security.md): encrypt, hash or drop. */
+    sensitive: z.record(z.string().min(1), z.enum(SENSITIVITIES)).optional(),
     /** Each column's DuckDB type, in the file's order: what silver.<name> casts the payload's values to. */
     columns: z
       .record(z.string().min(1), z.string().min(1))
@@ -66,6 +69,14 @@ export function checkFileSources(raw: unknown, file: string, codeSources: readon
     const known = `(columns: ${columns.join(', ')})`;
     for (const k of d.key) if (!columns.includes(k)) problems.push(`${name}.key: "${k}" is not a column ${known}`);
     if (d.time && !columns.includes(d.time)) problems.push(`${name}.time: "${d.time}" is not a column ${known}`);
+    for (const column of Object.keys(d.sensitive ?? {})) {
+      if (!columns.includes(column)) problems.push(`${name}.sensitive: "${column}" is not a column ${known}`);
+      // The key and time become the envelope's natural_key and observed_at, which are never protected.
+      else if (d.key.includes(column) || d.time === column)
+        problems.push(
+          `${name}.sensitive: "${column}" is a key or time column, kept in clear in every envelope; choose another key`,
+        );
+    }
     if (d.csv && d.format !== 'csv') problems.push(`${name}.csv: CSV options belong to a source of format "csv"`);
     sources[name] = d;
   }

@@ -1,5 +1,6 @@
 // What `pnpm ingest:file` does before collecting: declare the file's source (or check the file against its
 // declaration, adding new columns) and put the file in the source's inbox, whole or not at all.
+import type { SensitiveFields } from '../core/sensitive.ts';
 import { copyFile, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.ts';
@@ -22,6 +23,8 @@ export interface DeclareOptions {
   key?: string[];
   time?: string;
   delimiter?: string;
+  /** Columns protected before anything is kept, for a new source (an existing one's are edited in its declaration). */
+  sensitive?: SensitiveFields;
 }
 
 export interface Declared {
@@ -72,6 +75,8 @@ export async function declareFileSource(
       problems.push(`it is declared with key ${listed(existing.key)}, not ${listed(options.key)}`);
     if (options.time && options.time !== existing.time)
       problems.push(`it is declared with time column ${existing.time ?? '(none)'}, not ${options.time}`);
+    if (options.sensitive && JSON.stringify(options.sensitive) !== JSON.stringify(existing.sensitive ?? {}))
+      problems.push(`it is declared with sensitive columns ${JSON.stringify(existing.sensitive ?? {})}`);
     if (problems.length)
       throw new ConfigError(
         `source "${name}": ${problems.join('; ')}. Edit its declaration in ${declarationsFile}, or use another --source`,
@@ -87,6 +92,7 @@ export async function declareFileSource(
     key: options.key ?? [],
     ...(options.time ? { time: options.time } : {}),
     ...(csv ? { csv } : {}),
+    ...(options.sensitive ? { sensitive: options.sensitive } : {}),
     columns,
   };
   const checked = checkFileSources({ ...sources, [name]: draft }, declarationsFile, codeSources);

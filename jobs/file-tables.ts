@@ -13,7 +13,7 @@ const TEXTUAL = /^(VARCHAR|TEXT|STRING|CHAR|BPCHAR)$/i;
 
 /** The SELECT that types a file source's bronze payloads. */
 export function fileTableSql(name: string, declaration: FileSourceDeclaration): string {
-  const columns = Object.entries(declaration.columns);
+  const columns = keptColumns(declaration);
   const typed = JSON.stringify(Object.fromEntries(columns));
   const asText = JSON.stringify(Object.fromEntries(columns.map(([c]) => [c, 'VARCHAR'])));
   // A CSV cell is text: an empty one is NULL, as DuckDB's read_csv reads it.
@@ -44,6 +44,19 @@ from (
 `;
 }
 
+/**
+ * The columns silver.<name> holds, with their types: a dropped sensitive column is gone, an encrypted or hashed one is
+ * text (ciphertext or a hash, whatever the file's type was).
+ */
+function keptColumns(declaration: FileSourceDeclaration): [string, string][] {
+  const sensitive = declaration.sensitive ?? {};
+  return Object.entries(declaration.columns)
+    .filter(([column]) => sensitive[column] !== 'drop')
+    .map(([column, type]) => [column, sensitive[column] ? 'VARCHAR' : type]);
+}
+
+const SENSITIVE_NOTE = { encrypt: 'encrypted (strata_decrypt reads it)', hash: 'a keyed hash', drop: '' } as const;
+
 /** The definition of a file source's silver table. */
 export function fileTable(name: string, declaration: FileSourceDeclaration, declaredIn: string): TableDefinition {
   const eventId = eventIdColumn(declaration);
@@ -66,7 +79,17 @@ export function fileTable(name: string, declaration: FileSourceDeclaration, decl
       values_have_their_types: { check: '_types_ok', action: 'quarantine' },
     },
     columns: {
-      ...Object.fromEntries(Object.entries(declaration.columns).map(([c, type]) => [c, `${type}, from the file`])),
+      ...Object.fromEntries(
+        keptColumns(declaration).map(([c, type]) => {
+          const sensitivity = declaration.sensitive?.[c];
+          return [
+            c,
+            sensitivity
+              ? `${declaration.columns[c]} in the file, ${SENSITIVE_NOTE[sensitivity]}`
+              : `${type}, from the file`,
+          ];
+        }),
+      ),
       [eventId]: 'Envelope id of the bronze event this row came from',
     },
     sql: fileTableSql(name, declaration),

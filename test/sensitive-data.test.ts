@@ -292,4 +292,50 @@ describe('sensitive fields end to end: the listings pipeline', { timeout: 300_00
     );
     assert.match(gold, new RegExp(`\\b${AGENCIES.length}\\b`));
   });
+
+  it('a file source declared with --sensitive: encrypted, hashed and dropped columns, typed silver as text', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'strata-customers-'));
+    try {
+      const csv = path.join(folder, 'customers.csv');
+      writeFileSync(
+        csv,
+        'id,email,phone,note,spent\n1,ann@example.org,+44 20 7946 0000,VIP,12.5\n2,bob@example.org,+44 20 7946 0001,,3\n3,ann@example.org,+44 20 7946 0000,again,1\n',
+      );
+      const env = {
+        ...process.env,
+        ...envFor(config),
+        STRATA_ENCRYPTION_KEYS: `${K1},${K2}`,
+        STRATA_FILE_SOURCES: path.join(folder, 'file-sources.json'),
+      };
+      const cli = (script: string, args: string[]) =>
+        run(process.execPath, scriptArgs(script, args), { cwd: PROJECT_ROOT, env, timeout: 120_000 });
+      await cli('bin/ingest-file.ts', [csv, '--sensitive', 'email,phone=hash,note=drop']);
+      await cli('bin/bronze.ts', ['--once']);
+      await cli('bin/job.ts', ['silver', '--select', 'customers']);
+      const { stdout } = await cli('bin/sql.ts', [
+        '-c',
+        "select id, strata_decrypt(email) as email, phone = strata_hash('+44 20 7946 0000') as same_phone, spent from silver.customers order by id",
+      ]);
+      assert.match(stdout, /1\s+ann@example\.org\s+true\s+12\.5/);
+      assert.match(stdout, /2\s+bob@example\.org\s+false\s+3/);
+      assert.match(stdout, /3\s+ann@example\.org\s+true\s+1/);
+      // The hashes of one phone are equal (joins work); the note is gone; nothing is in clear in the lake.
+      const columns = await cli('bin/sql.ts', [
+        '-c',
+        'select count(distinct phone) as phones, count(*) as n from silver.customers',
+      ]);
+      assert.match(columns.stdout, /\b2\s+3\b/);
+      const described = await cli('bin/sql.ts', ['-c', 'describe silver.customers']);
+      assert.doesNotMatch(described.stdout, /\bnote\b/);
+      assert.match(described.stdout, /spent\s+DOUBLE/);
+      const lake = [...(await lakeTexts(lakeFolder)).entries()].filter(([f]) => f.includes('customers'));
+      assert.ok(lake.length >= 2, 'bronze and silver files of customers');
+      for (const [file, text] of lake) {
+        assert.doesNotMatch(text, /ann@example|bob@example|\+44 20 7946|\bnote\b/, file);
+        assert.match(text, /enc:k2:/, file);
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });
