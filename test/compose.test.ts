@@ -63,13 +63,14 @@ describe('docker-compose.yml', () => {
       'REDIS_PASSWORD',
       'STRATA_API_DB_PASSWORD',
       'STRATA_DB_PASSWORD',
+      'STRATA_ENCRYPTION_KEYS',
       'STRATA_S3_SECRET_KEY',
     ]);
     for (const name of required) assert.ok(documented.has(name), `${name} is in .env.example`);
     // A password is never written in the file: a variable, or a URL whose password is a variable.
     for (const [name, service] of Object.entries(compose.services))
       for (const [key, value] of Object.entries(service.environment ?? {})) {
-        if (/PASSWORD|SECRET|AUTH/.test(key)) assert.match(value, /^\$\{\w+:\?/, `${name}.${key}`);
+        if (/PASSWORD|SECRET|AUTH|ENCRYPTION_KEYS/.test(key)) assert.match(value, /^\$\{\w+:\?/, `${name}.${key}`);
         const password = /^\w+:\/\/[^:@/]*:([^@]*)@/.exec(value)?.[1];
         if (password !== undefined) assert.match(password, /^\$\{\w+:\?/, `${name}.${key}`);
       }
