@@ -35,11 +35,16 @@ export function toEnvelopes(
   const dropped: Record<string, number> = {};
   const byPosition = source.identity === 'position';
   // A record a collector rejected, or one too large, may not have the shape its fields are found by: it is kept encrypted whole.
-  const keep = (text: string) => (protector ? protector.protectText(text) : text);
-  const keepWhole = (text: string) => (protector ? protector.protectWhole(text) : text);
+  // The kept text of a protected letter is random: its key (what makes a re-collected one a duplicate) is the clear text's keyed hash.
+  const letter = (reason: string, text: string, kept: (text: string) => string, key?: string): DeadLetter =>
+    protector
+      ? { reason, raw: kept(text), key: key ?? protector.letterKey(text) }
+      : { reason, raw: text, ...(key ? { key } : {}) };
+  const fields = (text: string) => protector!.protectText(text);
+  const whole = (text: string) => protector!.protectWhole(text);
   for (const collected of records) {
     if (collected.rejected) {
-      letters.push({ reason: `${REJECTED_BY_COLLECTOR}${collected.rejected}`, raw: keepWhole(collected.text) });
+      letters.push(letter(`${REJECTED_BY_COLLECTOR}${collected.rejected}`, collected.text, whole));
       continue;
     }
     const text = protector ? protector.clear(collected.text) : collected.text;
@@ -47,16 +52,14 @@ export function toEnvelopes(
     const bytes = text.length * 3 > maxEventBytes ? Buffer.byteLength(text) : 0;
     if (bytes > maxEventBytes) {
       // Only a preview is kept (Redis and the lake stay bounded); the whole text's hash tells one such record from another.
-      letters.push({
-        reason: `record of ${bytes} bytes is larger than STRATA_MAX_EVENT_BYTES (${maxEventBytes}); only a preview of it is kept; raise the limit if such records are expected`,
-        raw: keepWhole(previewOf(text)),
-        key: `oversized:${createHash('sha256').update(text).digest('hex')}`,
-      });
+      const digest = protector ? protector.letterKey(text) : createHash('sha256').update(text).digest('hex');
+      const reason = `record of ${bytes} bytes is larger than STRATA_MAX_EVENT_BYTES (${maxEventBytes}); only a preview of it is kept; raise the limit if such records are expected`;
+      letters.push(letter(reason, previewOf(text), whole, `oversized:${digest}`));
       continue;
     }
     const parsed = safeParse(source, text);
     if (!parsed.ok) {
-      letters.push({ reason: parsed.reason, raw: keep(text) });
+      letters.push(letter(parsed.reason, text, fields));
       continue;
     }
     let payload = text;
@@ -75,7 +78,11 @@ export function toEnvelopes(
     }
     const naturalKey = byPosition ? collected.position : parsed.naturalKey;
     if (naturalKey === undefined) {
-      letters.push({ reason: 'the collector gave no position for a source identified by position', raw: payload });
+      letters.push({
+        reason: 'the collector gave no position for a source identified by position',
+        raw: payload,
+        ...(protector ? { key: protector.letterKey(text) } : {}),
+      });
       continue;
     }
     events.push({

@@ -44,6 +44,14 @@ describe('RecordProtector', () => {
     assert.doesNotMatch(result.payload, /a@b\.fr|\+33 1|Ann/);
   });
 
+  it('identifies a record by its payload when nothing in it was encrypted (hashes and removals are the same each time)', () => {
+    const hashedOnly = new RecordProtector({ owner: 'hash', note: 'drop' }, ring);
+    const result = hashedOnly.protect(JSON.stringify({ id: 'c', owner: 'Ann', note: 'x' }));
+    assert.ok(!('whole' in result));
+    assert.equal(result.payload, JSON.stringify({ id: 'c', owner: ring.hash('Ann') }));
+    assert.equal(result.identity, result.payload);
+  });
+
   it('keeps a record without sensitive fields byte for byte, and encrypts a text that is not a JSON object whole', () => {
     const text = '{"id": "b",  "n": 1.50}';
     const result = protector.protect(text);
@@ -68,6 +76,12 @@ describe('toEnvelopes with sensitive fields', () => {
     assert.equal(first.events[0]!.event_id, second.events[0]!.event_id);
     assert.notEqual(first.events[0]!.payload, second.events[0]!.payload);
     assert.equal(first.letters.length, 2);
+    // Their kept text is random, their key is not: collected again, a bad record is one dead letter still.
+    assert.deepEqual(
+      first.letters.map((l) => l.key),
+      second.letters.map((l) => l.key),
+    );
+    assert.notEqual(first.letters[0]!.raw, second.letters[0]!.raw);
     const kept = JSON.stringify([first.events, first.letters]);
     assert.doesNotMatch(kept, /@b\.fr/);
     // A dead letter replayed is opened first: the event it becomes is the one the record would have made.

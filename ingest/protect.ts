@@ -24,8 +24,9 @@ export interface Protected {
   /** The record's text to publish: its sensitive fields protected, the rest as it was. */
   payload: string;
   /**
-   * What the event id is computed from: a keyed hash of the record's clear text, so that the same record collected
-   * twice gets the same id (encryption is random) and the id tells nothing of the clear values.
+   * What the event id is computed from. Where a value was encrypted: a keyed hash of the record's clear text, so that
+   * the same record collected twice gets the same id (encryption is random) and the id tells nothing of the clear
+   * values. Otherwise the payload itself (hashes and removals are the same each time).
    */
   identity: string;
   /** Fields removed (sensitivity `drop`), for the run's log. */
@@ -67,6 +68,7 @@ export class RecordProtector {
     if (!record || typeof record !== 'object' || Array.isArray(record)) return { whole: this.ring.encrypt(text) };
     const dropped: string[] = [];
     let changed = false;
+    let encrypted = false;
     for (const path of this.paths) {
       const parent = parentOf(record as Record<string, unknown>, path.parts);
       const leaf = path.parts[path.parts.length - 1]!;
@@ -82,9 +84,16 @@ export class RecordProtector {
       const plain = typeof value === 'string' ? value : JSON.stringify(value);
       parent[leaf] = path.sensitivity === 'encrypt' ? this.ring.encrypt(plain) : this.ring.hash(plain);
       changed = true;
+      encrypted ||= path.sensitivity === 'encrypt';
     }
     // A record without any of the fields keeps its bytes; one with them is written again as JSON.
-    return { payload: changed ? JSON.stringify(record) : text, identity: this.ring.hash(text), dropped };
+    const payload = changed ? JSON.stringify(record) : text;
+    return { payload, identity: encrypted ? this.ring.hash(text) : payload, dropped };
+  }
+
+  /** What tells a dead letter from another when its kept text is encrypted (random): a keyed hash of the clear text. */
+  letterKey(text: string): string {
+    return this.ring.hash(text);
   }
 
   /** Encrypts a text whole (a record whose shape is unknown: rejected by its collector, or cut to a preview). */
