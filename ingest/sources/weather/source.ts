@@ -43,4 +43,6 @@ export const weatherSource = {
     })(context);
   },
   parse: parseWeather,
+  // The observer's email is of no use downstream: removed before anything is kept (docs/security.md).
+  sensitive: { observer_email: 'drop' },
 } satisfies SourceDefinition;
