@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../core/config.ts';
+import { keyRingOf } from '../core/keys.ts';
 import { sleep } from '../core/retry.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import {
@@ -56,6 +57,15 @@ describe('weapons source', { timeout: 120_000 }, () => {
     ][];
     const keys = entries.map(([, f]) => decodeEnvelope(f[1]!).natural_key).sort();
     assert.deepEqual(keys, named.map((r) => `${r.type}|${r.name}`).sort());
+    // Each page's editor is kept as the keyed hash of the handle (sensitive: hash): equal per editor, never the handle.
+    const ring = keyRingOf(env.config)!;
+    const editors = new Map(pages.map((p) => [p.type, ring.hash(p.editedBy)]));
+    for (const [, f] of entries) {
+      const payload = decodeEnvelope(f[1]!).payload;
+      const w = JSON.parse(payload) as { weapon_type: string; edited_by: string };
+      assert.equal(w.edited_by, editors.get(w.weapon_type as never));
+      assert.ok(!pages.some((p) => payload.includes(p.editedBy)), payload);
+    }
     // The Hammer page is broken on purpose, and its dead letter says so and why Hammer is missing.
     const letters = (await env.rt.redis().xrange(deadLetterKey(env.config.redisPrefix, 'weapons'), '-', '+')) as [
       string,

@@ -11,6 +11,7 @@ export function extractWeapons($: CheerioRoot, url: string): Record<string, unkn
   const type = $('h1.weapon-type').text().trim();
   if (!type) return undefined; // the index: links only
   const editedAt = $('time').attr('datetime');
+  const editedBy = $('a.editor').text().trim() || null;
   return $('table.weapon-table tbody tr')
     .toArray()
     .map((tr) => {
@@ -22,6 +23,7 @@ export function extractWeapons($: CheerioRoot, url: string): Record<string, unkn
         weapon_type: type,
         ...Object.fromEntries(COLUMNS.map((c, i) => [c, cells[i] ?? null])),
         edited_at: editedAt,
+        edited_by: editedBy,
         page: new URL(url).pathname,
       };
     });
@@ -55,4 +57,6 @@ export const weaponsSource = {
     })();
   },
   parse: parseWeapon,
+  // An editor's handle names a person: kept as a keyed hash, so edits can still be counted per editor.
+  sensitive: { edited_by: 'hash' },
 } satisfies SourceDefinition;

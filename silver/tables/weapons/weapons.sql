@@ -10,6 +10,7 @@ select
   try_cast(split_part(json_extract_string(payload, '$.element'), ' ', 2) as integer)  as element_damage,
   length(json_extract_string(payload, '$.slots')) - length(replace(json_extract_string(payload, '$.slots'), '◯', '')) as slots,
   try_cast(json_extract_string(payload, '$.edited_at') as timestamptz)                as edited_at,
+  json_extract_string(payload, '$.edited_by')                                         as edited_by,
   event_id,
   payload as _raw
 from bronze.weapons

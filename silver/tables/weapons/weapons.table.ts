@@ -32,6 +32,7 @@ export default WEAPON_TYPES.map(
         element_damage: 'Element damage or null',
         slots: 'Decoration slots (0–3)',
         edited_at: 'When the wiki page was last edited (UTC)',
+        edited_by: "Who last edited it: a keyed hash of the wiki user's handle (strata_hash('<handle>') finds one)",
         event_id: 'Envelope id of the bronze event',
       },
     }) satisfies TableSpec,
