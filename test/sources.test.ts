@@ -163,8 +163,24 @@ describe('crypto source', () => {
       ['succeeded', 10, valid(clock), 10 - valid(clock)],
       first.error,
     );
+    // The same second again: every tick is a duplicate, every bad one a dead letter already kept, though the wallets
+    // are encrypted anew each time (identity and dead-letter keys come from the clear record).
     const sameSecond = await runIngest(env.rt, cryptoSource, { context: { baseUrl: api.url } });
-    assert.equal(sameSecond.rowsOut, 0);
+    assert.deepEqual(
+      [sameSecond.rowsOut, sameSecond.duplicates, sameSecond.rowsRejected, sameSecond.deadLetterDuplicates],
+      [0, valid(clock), 0, 10 - valid(clock)],
+    );
+    const ring = keyRingOf(env.config)!;
+    const entries = (await env.rt.redis().xrange(`${env.config.redisPrefix}:stream:crypto`, '-', '+')) as [
+      string,
+      string[],
+    ][];
+    const wallets = new Map(ticks(clock).map((t) => [t.symbol, t.taker_wallet]));
+    for (const [, f] of entries) {
+      const tick = JSON.parse(decodeEnvelope(f[1]!).payload) as { symbol: string; taker_wallet: string };
+      assert.match(tick.taker_wallet, /^enc:/);
+      assert.equal(ring.decrypt(tick.taker_wallet), wallets.get(tick.symbol));
+    }
     let total = first.rowsOut;
     for (let s = 1; s <= 30; s++) {
       clock += 1000;

@@ -30,4 +30,6 @@ export const cryptoSource = {
     })(context);
   },
   parse: parseTick,
+  // A wallet address identifies a person: encrypted at the collector (docs/security.md).
+  sensitive: { taker_wallet: 'encrypt' },
 } satisfies SourceDefinition;
