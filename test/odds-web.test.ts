@@ -5,10 +5,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../core/config.ts';
+import { keyRingOf } from '../core/keys.ts';
 import { deadLetterKey, streamKey } from '../streams/keys.ts';
 import { decodeEnvelope } from '../streams/envelope.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
-import { generateOddsSite } from '../ingest/sources/odds/fixtures/generator.ts';
+import { generateOddsSite, PARTNER_ID } from '../ingest/sources/odds/fixtures/generator.ts';
 import { startOddsFixtureServer } from '../ingest/sources/odds/fixtures/server.ts';
 import { oddsSource } from '../ingest/sources/odds/source.ts';
 import { isolatedRuntime, type Isolated } from './support/isolated.ts';
@@ -64,7 +65,14 @@ describe('odds source (web collector, static and JavaScript-rendered pages)', { 
       page[1][page[1].indexOf('reason') + 1]!,
       /no records found on the page \(has its layout changed\?\) — deliberate: the bundled odds fixture changed this page's layout on purpose/,
     );
-    const kept = JSON.parse(page[1][page[1].indexOf('raw') + 1]!) as { url: string; html: string };
+    // The page's links carry the partner id the source drops (sensitive): the page is kept encrypted whole.
+    const raw = page[1][page[1].indexOf('raw') + 1]!;
+    assert.match(raw, /^enc:\w+:/);
+    const kept = JSON.parse(keyRingOf(env.config)!.decrypt(raw)) as { url: string; html: string };
+    assert.match(kept.html, new RegExp(PARTNER_ID));
+    // Nowhere else: the rows keep no link, the other dead letters lost it with the field.
+    const everything = JSON.stringify([entries, letters]);
+    assert.doesNotMatch(everything, new RegExp(PARTNER_ID));
     assert.equal(
       new URL(kept.url).pathname + new URL(kept.url).search,
       `/football/${changed[0]!.league.slug}?page=${changed[0]!.page}`,

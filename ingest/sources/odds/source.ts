@@ -26,6 +26,7 @@ export function extractOdds($: CheerioRoot, url: string): Record<string, unknown
         odds_x: cell('ox'),
         odds_2: cell('o2'),
         updated_at: $(tr).attr('data-updated'),
+        affiliate_url: $(tr).find('td.bookmaker a').attr('href') ?? null,
         page: new URL(url).pathname,
       };
     });
@@ -78,4 +79,6 @@ export const oddsSource = {
     })();
   },
   parse: parseOdds,
+  // The bookmaker links carry the site owner's partner id, a credential: removed before anything is kept.
+  sensitive: { affiliate_url: 'drop' },
 } satisfies SourceDefinition;
