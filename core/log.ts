@@ -2,7 +2,7 @@
 // table they belong to, queryable by `GET /v1/logs`. Writing never blocks or fails the pipeline: lines wait in a
 // bounded buffer and go in batches; while PostgreSQL cannot take them the buffer holds them, and past its size the
 // oldest go to a local file, which is said once. Lines already in the file are not sent again (docs/operations.md).
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Pool } from './postgres.ts';
 
@@ -29,6 +29,12 @@ export interface LogSinkOptions {
   fallbackFile: string;
   /** Lines held while PostgreSQL is away; past it the oldest go to the file. */
   maxBuffered?: number;
+  /**
+   * The file is rotated past this size (default 64 MiB) to `<file>.1`, `.2`, … up to `keepFiles` (default 4); the
+   * oldest beyond them is deleted and its lines counted as lost (said once each time): disk use stays bounded.
+   */
+  maxFileBytes?: number;
+  keepFiles?: number;
   flushMillis?: number;
   /** Lines a day older than this are deleted, at start and each hour (STRATA_LOG_RETENTION_DAYS). */
   retentionDays?: number;
@@ -46,6 +52,8 @@ export class LogSink {
   private down = false;
   private closed = false;
   readonly counts = { written: 0, toFile: 0, lost: 0 };
+  /** The file's size as last known (read once, then kept). */
+  private fileBytes?: number;
 
   constructor(
     private readonly pool: Pool,
@@ -136,9 +144,15 @@ export class LogSink {
   }
 
   private toFile(lines: LogLine[]): void {
+    const file = this.options.fallbackFile;
     try {
-      mkdirSync(path.dirname(this.options.fallbackFile), { recursive: true });
-      appendFileSync(this.options.fallbackFile, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      mkdirSync(path.dirname(file), { recursive: true });
+      const text = lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+      const bytes = Buffer.byteLength(text);
+      this.fileBytes ??= existsSync(file) ? statSync(file).size : 0;
+      if (this.fileBytes > 0 && this.fileBytes + bytes > (this.options.maxFileBytes ?? 64 * 1024 * 1024)) this.rotate();
+      appendFileSync(file, text);
+      this.fileBytes += bytes;
       this.counts.toFile += lines.length;
     } catch (error) {
       this.counts.lost += lines.length;
@@ -146,6 +160,24 @@ export class LogSink {
         `logs: ${lines.length} lines lost: neither PostgreSQL nor ${this.options.fallbackFile} took them (${(error as Error).message})`,
       );
     }
+  }
+
+  /** `<file>` becomes `<file>.1`, each `.n` becomes `.n+1`, and the one past `keepFiles` is deleted (its lines lost, said). */
+  private rotate(): void {
+    const file = this.options.fallbackFile;
+    const keep = this.options.keepFiles ?? 4;
+    const oldest = `${file}.${keep}`;
+    if (existsSync(oldest)) {
+      const lost = readFileSync(oldest).reduce((n, byte) => n + (byte === 10 ? 1 : 0), 0);
+      rmSync(oldest);
+      this.counts.lost += lost;
+      this.say(
+        `logs: ${lost} lines lost: ${oldest} was deleted to keep the fallback files to ${keep + 1} of ${Math.ceil((this.options.maxFileBytes ?? 64 * 1024 * 1024) / 1024)} KiB (PostgreSQL has been away long)`,
+      );
+    }
+    for (let i = keep - 1; i >= 1; i--) if (existsSync(`${file}.${i}`)) renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+    renameSync(file, `${file}.1`);
+    this.fileBytes = 0;
   }
 
   private say(text: string): void {
