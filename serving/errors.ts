@@ -2,7 +2,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { TransientError } from '../core/errors.ts';
+import { describeError, TransientError } from '../core/errors.ts';
+import { logLine } from '../core/log.ts';
 import { classifyPgError } from '../core/postgres.ts';
 
 const CODES: Record<number, string> = {
@@ -84,6 +85,7 @@ export function onError(error: Error, c: Context): Response {
       503,
     );
   console.error(`[api] ${c.req.method} ${c.req.path}:`, error);
+  logLine('error', `${c.req.method} ${c.req.path}: ${describeError(error)}`, { details: { stack: error.stack } });
   return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
 }
 

@@ -1,11 +1,13 @@
 // The API and dashboard as one running server: connections (PostgreSQL pool, Redis, the LISTEN feed), the admin
 // actions, the Hono app on @hono/node-server, and an orderly stop.
 import { keyRingOf } from '../core/keys.ts';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import type { Config } from '../core/config.ts';
 import { TerminalError } from '../core/errors.ts';
+import { attachLogSink, LogSink, logLine } from '../core/log.ts';
 import { createPool } from '../core/postgres.ts';
 import { isPortOpen, livePid } from '../infra/local/process.ts';
 import { pidFileOf } from '../infra/local/service.ts';
@@ -38,12 +40,24 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
   redis.on('error', () => {}); // /readyz reports Redis; the API keeps serving without it
   const live = new LiveFeed(cfg.databaseUrl);
   const admin = adminActions(cfg, pool);
+  // Log lines (start, stop, internal errors) go to strata_catalog.logs as the writing role: the API's own only reads.
+  const logPool = createPool(cfg.adminDatabaseUrl, 1, { connectionTimeoutMillis: 2000 });
+  logPool.on('error', () => {});
+  const logs = new LogSink(logPool, {
+    command: 'serve',
+    fallbackFile: path.join(cfg.dataDir, 'logs', 'serve.log'),
+    retentionDays: cfg.logRetentionDays,
+  });
+  const detachLogs = attachLogSink(logs);
   const close = async () => {
     await live.stop();
     await admin.close();
     await pool.end();
     await exportPool.end();
     redis.disconnect();
+    detachLogs();
+    await logs.close();
+    await logPool.end();
   };
   let server: ReturnType<typeof serve>;
   try {
@@ -64,6 +78,9 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
       server.once('listening', resolve);
       server.once('error', reject);
     });
+    logLine('info', `API listening on http://${address}`, {
+      details: { read: cfg.api.read, keys: cfg.api.keys.length },
+    });
   } catch (error) {
     await close();
     // Another server took the port between the check and the listen.
@@ -78,6 +95,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
         // Live event streams never end on their own: give answers in flight a second, then close what is left.
         setTimeout(() => (server as unknown as { closeAllConnections(): void }).closeAllConnections(), 1000).unref();
       });
+      logLine('info', 'API stopped');
       await close();
     },
   };

@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, readDotenv, type Config } from '../core/config.ts';
+import { createPool } from '../core/postgres.ts';
+import { openRuntime } from '../lake/runtime.ts';
 import { SERVICE_NAMES, servicesDown, servicesStatus } from '../infra/local/index.ts';
 import { freePort, isPortOpen, waitUntil } from '../infra/local/process.ts';
 import { spawnCli, type Exit } from './support/cli.ts';
@@ -49,6 +51,8 @@ describe('pnpm serve', { timeout: 180_000 }, () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'strata-serve-'));
     env = { STRATA_DATA_DIR: dataDir, STRATA_API_PORT: String(await freePort()) };
     config = loadConfig({ ...readDotenv(), ...process.env, ...env });
+    // The catalog (and its logs table) as any command creates it: the API only writes log lines into it.
+    await (await openRuntime(config)).close();
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -92,6 +96,20 @@ describe('pnpm serve', { timeout: 180_000 }, () => {
       );
       other.child.kill('SIGTERM');
       assert.equal((await endsWithin(other.exited, () => other!.child.kill('SIGKILL'))).code, 0);
+      // The API logs its start and its stop into strata_catalog.logs, as every command does.
+      const pool = createPool(config.databaseUrl, 1);
+      try {
+        const { rows } = await pool.query<{ message: string }>(
+          "select message from strata_catalog.logs where command = 'serve' and at > now() - interval '5 minutes' order by id",
+        );
+        const mine = rows
+          .map((r) => r.message)
+          .filter((m) => m.includes(`:${otherEnv.STRATA_API_PORT}`) || m === 'API stopped');
+        assert.ok(mine.includes(`API listening on http://127.0.0.1:${otherEnv.STRATA_API_PORT}`), JSON.stringify(mine));
+        assert.ok(mine.includes('API stopped'), JSON.stringify(mine));
+      } finally {
+        await pool.end();
+      }
       const [status] = await servicesStatus(config, ['api']);
       assert.deepEqual([status!.state, status!.pid], ['running (ours)', first.child.pid]);
       const [down] = await servicesDown(config, ['api']);
