@@ -305,7 +305,11 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
 
   it('asks for a key when reads need one, and reads with it for the rest of the session', async () => {
     const key = 'dashboard-reader-0123456789abcdef';
-    const guarded = createApp({ pool: env.rt.pool, settings: { keys: [`${key}@read:*`], read: 'key' } });
+    const guarded = createApp({
+      pool: env.rt.pool,
+      settings: { keys: [`${key}@read:*+read:operations`], read: 'key' },
+      live,
+    });
     const other = serve({ fetch: guarded.fetch, hostname: '127.0.0.1', port: 0 });
     await new Promise((resolve) => other.once('listening', resolve));
     const page = await browser.newPage();
@@ -320,6 +324,10 @@ describe('the dashboard in headless Chromium', { timeout: 300_000 }, () => {
       const gold = await pgCount("select count(*) as n from information_schema.tables where table_schema = 'gold'");
       assert.ok(gold > 0);
       assert.equal(await page.locator('main table tbody tr').count(), gold);
+      // Live updates follow the event stream with the key too.
+      await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/crypto`);
+      await page.waitForSelector('.live[data-live="connected"]', { timeout: 30_000 });
+      assert.equal(await page.locator('#api-key').count(), 0);
     } finally {
       await page.close();
       (other as unknown as { closeAllConnections?(): void }).closeAllConnections?.();

@@ -15,6 +15,51 @@ export async function api(path) {
   return body;
 }
 
+/**
+ * Follows a server-sent event stream with the tab's key (EventSource cannot send one): `on[event](data)` for each
+ * event, reconnecting after the server's `retry` (3 s) when the stream ends or fails. A 401/403 asks for a key and stops.
+ */
+export function liveEvents(path, on) {
+  let retryMillis = 3000;
+  const connect = async () => {
+    const headers = { accept: 'text/event-stream' };
+    const key = sessionStorage.getItem(KEY_ITEM);
+    if (key) headers.authorization = `Bearer ${key}`;
+    try {
+      const response = await fetch(path, { headers });
+      if (response.status === 401 || response.status === 403) {
+        askForKey((await response.json().catch(() => ({}))).error?.message);
+        return;
+      }
+      if (!response.ok || !response.body) throw new Error(`${path} answered ${response.status}`);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields = { event: 'message', data: [] };
+          for (const line of block.split('\n')) {
+            const colon = line.indexOf(':');
+            const [name, text] = colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1).replace(/^ /, '')];
+            if (name === 'data') fields.data.push(text);
+            else if (name === 'event') fields.event = text;
+            else if (name === 'retry' && Number(text) > 0) retryMillis = Number(text);
+          }
+          on[fields.event]?.(fields.data.join('\n'));
+        }
+      }
+    } catch {
+      // The network or the server went away: the next attempt comes after the retry delay.
+    }
+    setTimeout(connect, retryMillis);
+  };
+  void connect();
+}
+
 /** A form above the page for an API key (once), saying why: the API refused to read without one, or with this one. */
 function askForKey(reason) {
   if (document.getElementById('api-key')) return;

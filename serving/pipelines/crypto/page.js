@@ -1,6 +1,6 @@
 // The crypto example's dashboard page: drawn in the browser from the API, redrawn when a new gold load lands.
 import { candleChart } from '/assets/charts.js';
-import { api, card, empty, main, number, showError } from '/assets/kit.js';
+import { api, card, empty, liveEvents, main, number, showError } from '/assets/kit.js';
 
 export async function render() {
   const status = document.createElement('p');
@@ -24,8 +24,10 @@ export async function render() {
     status.textContent = `Live: updated ${new Date().toISOString().slice(11, 19)} UTC`;
   };
   await draw();
-  const events = new EventSource('/v1/events?tables=crypto_ohlc_minute');
-  events.addEventListener('gold-loaded', () => void draw().catch(showError));
-  events.addEventListener('resync', () => void draw().catch(showError));
-  events.addEventListener('ready', () => (status.dataset.live = 'connected'));
+  // With the tab's API key, where reads need one (EventSource could not send it).
+  liveEvents('/v1/events?tables=crypto_ohlc_minute', {
+    'gold-loaded': () => void draw().catch(showError),
+    resync: () => void draw().catch(showError),
+    ready: () => (status.dataset.live = 'connected'),
+  });
 }
