@@ -44,7 +44,8 @@ export function liveEvents(path, on) {
           const fields = { event: 'message', data: [] };
           for (const line of block.split('\n')) {
             const colon = line.indexOf(':');
-            const [name, text] = colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1).replace(/^ /, '')];
+            const [name, text] =
+              colon < 0 ? [line, ''] : [line.slice(0, colon), line.slice(colon + 1).replace(/^ /, '')];
             if (name === 'data') fields.data.push(text);
             else if (name === 'event') fields.event = text;
             else if (name === 'retry' && Number(text) > 0) retryMillis = Number(text);
