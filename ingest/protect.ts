@@ -16,7 +16,14 @@ export function protectorFor(
   source: Pick<SourceDefinition, 'sensitive'>,
 ): RecordProtector | undefined {
   if (!source.sensitive || Object.keys(source.sensitive).length === 0) return undefined;
-  const ring = keyRingOf(config, { create: true, onGenerated: (file) => logLine('warn', generatedKeyNotice(file)) });
+  const ring = keyRingOf(config, {
+    create: true,
+    onGenerated: (file) => {
+      // On the terminal as well as in the logs: whoever runs this must learn where the key is, and to keep it.
+      console.warn(generatedKeyNotice(file));
+      logLine('warn', generatedKeyNotice(file));
+    },
+  });
   return new RecordProtector(source.sensitive, ring!);
 }
 

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { drainSource } from '../bronze/bronze-writer.ts';
 import { envFor, PROJECT_ROOT } from '../core/config.ts';
 import { withDuck } from '../core/duckdb.ts';
+import { keyRingOf } from '../core/keys.ts';
 import { scriptArgs } from '../core/modules.ts';
 import { runIngest } from '../ingest/ingest-runner.ts';
 import {
@@ -28,6 +29,7 @@ import { listingsSource } from '../ingest/sources/listings/source.ts';
 import { openRuntime, type Runtime } from '../lake/runtime.ts';
 import { vacuumLake } from '../lake/vacuum.ts';
 import { runBatch } from '../pipeline/run-batch.ts';
+import { createApp } from '../serving/app.ts';
 import { rekeyLake } from '../pipeline/rekey.ts';
 import { isolatedConfig } from './support/isolated.ts';
 
@@ -194,6 +196,38 @@ describe('sensitive fields end to end: the listings pipeline', { timeout: 300_00
       assert.match(row.agency_email, /^enc:k1:[\w-]+$/);
       assert.match(row.agency_phone, /^enc:k1:[\w-]+$/);
     }
+    // The API over the same PostgreSQL: masked to anonymous readers and to a key without read:sensitive, in clear
+    // with it; refused without a key where reads need one.
+    const reader = 'agencies-reader-0123456789abcdef';
+    const trusted = 'agencies-trusted-0123456789abcdef';
+    const keyRing = keyRingOf(config)!;
+    type Contact = { agency_email: string; agency_phone: string };
+    const read = async (mode: 'open' | 'key', key?: string): Promise<Contact[] | number> => {
+      const app = createApp({
+        pool: rt.pool,
+        settings: {
+          rateLimitPerMinute: 0,
+          read: mode,
+          keys: [`${reader}@read:listing_*`, `${trusted}@read:listing_*+read:sensitive`],
+        },
+        keyRing,
+      });
+      const response = await app.request('/v1/tables/listing_agencies', {
+        headers: key ? { authorization: `Bearer ${key}` } : {},
+      });
+      if (response.status !== 200) return response.status;
+      return ((await response.json()) as { rows: Contact[] }).rows.map(({ agency_email, agency_phone }) => ({
+        agency_email,
+        agency_phone,
+      }));
+    };
+    const masked = AGENCIES.map(() => ({ agency_email: '[sensitive]', agency_phone: '[sensitive]' }));
+    assert.deepEqual(await read('open'), masked);
+    assert.deepEqual(await read('key', reader), masked);
+    assert.equal(await read('key'), 401);
+    const clear = (await read('key', trusted)) as Contact[];
+    assert.deepEqual(clear.map((r) => r.agency_email).sort(), AGENCIES.map((a) => a.email).sort());
+    assert.deepEqual(clear.map((r) => r.agency_phone).sort(), AGENCIES.map((a) => a.phone).sort());
   });
 
   it('pnpm sql with the key reads the contacts in clear; DuckDB and pnpm sql without it see ciphertext', async () => {
@@ -254,19 +288,29 @@ describe('sensitive fields end to end: the listings pipeline', { timeout: 300_00
     assert.match(counted, new RegExp(`\\b${listings}\\s+\\d+\\s+${listings}\\b`), counted);
     assert.doesNotMatch(counted, new RegExp(`\\b${listings}\\s+0\\s+${listings}\\b`), 'some values under k2');
 
-    const rekeyed = await rekeyLake(rt);
-    assert.equal(rekeyed.key, 'k2');
-    const rewritten = Object.fromEntries(rekeyed.tables.map((t) => [t.table, t.filesRewritten]));
-    assert.deepEqual(rekeyed.reloaded, ['listing_agencies'], JSON.stringify(rewritten));
+    // The command, as a user runs it after appending k2.
+    const env = { ...process.env, ...envFor(config), STRATA_ENCRYPTION_KEYS: keys };
+    const dry = await run(process.execPath, scriptArgs('bin/lake.ts', ['rekey', '--dry-run']), {
+      cwd: PROJECT_ROOT,
+      env,
+    });
+    assert.match(dry.stdout, /would move \d+ files of \d+ tables to key k2/);
+    const { stdout } = await run(process.execPath, scriptArgs('bin/lake.ts', ['rekey']), { cwd: PROJECT_ROOT, env });
+    const rewritten = Object.fromEntries(
+      [...stdout.matchAll(/^\s+(\S+): rewrote (\d+) of \d+ files/gm)].map((m) => [m[1]!, Number(m[2])]),
+    );
     for (const layer of [
       'bronze.listings',
       'bronze.listings__dead_letters',
       'silver.listings',
       'gold.listing_agencies',
     ])
-      assert.ok(rewritten[layer]! > 0, `${layer}: ${JSON.stringify(rewritten)}`);
+      assert.ok(rewritten[layer]! > 0, `${layer}: ${stdout}`);
+    assert.match(stdout, /moved \d+ files of \d+ tables to key k2; reloaded into PostgreSQL: listing_agencies/);
+    const again = await rekeyLake(rt);
+    assert.equal(again.key, 'k2');
     assert.equal(
-      (await rekeyLake(rt)).tables.reduce((n, t) => n + t.filesRewritten, 0),
+      again.tables.reduce((n, t) => n + t.filesRewritten, 0),
       0,
       'a second run has nothing',
     );

@@ -108,6 +108,8 @@ export const ${camel(t.name)}Source = {
 ${collectBody[t.kind](t)}
   },
   parse: parse${camel(`_${t.name}`)},${t.kind === 'files' ? `\n  inbox: (config, env) => inboxPath(config, '${t.name}', ${camel(t.name)}Settings.read(env).inbox),` : ''}
+  // Personal data in the records? Protect it before anything is kept (docs/security.md), e.g.
+  // sensitive: { email: 'encrypt', phone: 'hash', note: 'drop' },
 } satisfies SourceDefinition;
 `;
 
