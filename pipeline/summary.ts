@@ -69,8 +69,16 @@ export function ingestSummary(result: IngestResult): string {
         `${result.durationMillis} ms`,
       ],
     ],
-  );
+  ) + droppedLine(result);
 }
+
+/** Sensitive fields the run removed (docs/security.md), said under the table when there were any. */
+const droppedLine = (result: IngestResult) => {
+  const dropped = Object.entries(result.fieldsDropped ?? {});
+  return dropped.length
+    ? `\nsensitive fields dropped: ${dropped.map(([field, n]) => `${field} (from ${n} records)`).join(', ')}`
+    : '';
+};
 
 /** Bronze drains, a line per source. */
 export function bronzeSummary(results: BronzeResult[]): string {

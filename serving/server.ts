@@ -40,7 +40,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
   redis.on('error', () => {}); // /readyz reports Redis; the API keeps serving without it
   const live = new LiveFeed(cfg.databaseUrl);
   const admin = adminActions(cfg, pool);
-  // Log lines (start, stop, internal errors) go to strata_catalog.logs as the writing role: the API's own only reads.
+  // Log lines (start, stop, internal errors) go to the catalog's logs as the writing role: the API's own only reads.
   const logPool = createPool(cfg.adminDatabaseUrl, 1, { connectionTimeoutMillis: 2000 });
   logPool.on('error', () => {});
   const logs = new LogSink(logPool, {

@@ -331,7 +331,8 @@ export class StreamPublisher {
   deadLetter(source: string, runId: string, letters: readonly DeadLetter[]): Promise<PublishCounts> {
     const failedAt = new Date().toISOString();
     return this.append(`${source}:dlq`, deadLetterKey(this.prefix, source), DEAD_LETTER_FIELDS, letters, (l, args) => {
-      const id = eventIdOf(source, l.key ?? 'dead-letter', l.raw);
+      // A key, where given, is the letter's whole identity: its kept text may be a preview, or encrypted anew each time.
+      const id = l.key === undefined ? eventIdOf(source, 'dead-letter', l.raw) : eventIdOf(source, l.key, '');
       const raw =
         l.raw.length > this.maxRawBytes / 3 && Buffer.byteLength(l.raw) > this.maxRawBytes ? previewOf(l.raw) : l.raw;
       args.push(id, source, id, l.reason, raw, runId, failedAt);
