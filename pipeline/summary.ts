@@ -44,32 +44,34 @@ export function loadSummary(loads: LoadResult[]): string {
 
 /** One collection run, a line. */
 export function ingestSummary(result: IngestResult): string {
-  return formatTable(
-    [
-      'source',
-      'status',
-      'seen',
-      'new',
-      'duplicate',
-      'failed (dead-lettered)',
-      'bloom false positives',
-      'paused',
-      'duration',
-    ],
-    [
+  return (
+    formatTable(
       [
-        result.target,
-        result.status,
-        result.rowsIn,
-        result.rowsOut,
-        result.duplicates,
-        result.rowsRejected + result.deadLetterDuplicates,
-        result.bloomFalsePositives,
-        `${result.backpressureMillis} ms`,
-        `${result.durationMillis} ms`,
+        'source',
+        'status',
+        'seen',
+        'new',
+        'duplicate',
+        'failed (dead-lettered)',
+        'bloom false positives',
+        'paused',
+        'duration',
       ],
-    ],
-  ) + droppedLine(result);
+      [
+        [
+          result.target,
+          result.status,
+          result.rowsIn,
+          result.rowsOut,
+          result.duplicates,
+          result.rowsRejected + result.deadLetterDuplicates,
+          result.bloomFalsePositives,
+          `${result.backpressureMillis} ms`,
+          `${result.durationMillis} ms`,
+        ],
+      ],
+    ) + droppedLine(result)
+  );
 }
 
 /** Sensitive fields the run removed (docs/security.md), said under the table when there were any. */
