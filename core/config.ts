@@ -106,6 +106,13 @@ const schema = z.object({
     .string()
     .refine(validateCron, 'is not a valid cron expression (e.g. "*/15 * * * *")')
     .default('*/15 * * * *'),
+  /**
+   * The URL engines reach the lake's root at, as Iceberg metadata names files (docs/iceberg.md): default the lake's own
+   * (file:///… or s3://bucket/prefix). Set it when readers see the lake elsewhere (an HTTP server, s3a://).
+   */
+  STRATA_ICEBERG_BASE_URL: z.string().optional(),
+  /** A table's Iceberg metadata is written at most this often (a streaming table commits every second). */
+  STRATA_ICEBERG_INTERVAL_SECONDS: z.coerce.number().min(0).default(10),
   /** How long files replaced by a newer snapshot stay readable (time travel) before `pnpm lake:vacuum` deletes them. */
   STRATA_LAKE_RETENTION_HOURS: z.coerce.number().min(0).default(168),
   /** A stream's backlog (entries the bronze group has not acknowledged) at which collectors pause until it halves. */
@@ -188,6 +195,8 @@ export interface Config {
   readonly chromiumPath: string;
   readonly jobsSchedule: string;
   readonly dedupRetentionDays: number;
+  /** STRATA_ICEBERG_BASE_URL (undefined: the lake's URL) and STRATA_ICEBERG_INTERVAL_SECONDS. */
+  readonly iceberg: { readonly baseUrl?: string; readonly intervalMillis: number };
   /** STRATA_ENCRYPTION_KEYS, when set (core/keys.ts falls back to the data folder's key file). */
   readonly encryptionKeys?: string;
   /** STRATA_LOG_RETENTION_DAYS. */
@@ -277,6 +286,10 @@ export function loadConfig(env: Record<string, string | undefined> = processEnvi
       eventsPerClient: e.STRATA_API_EVENTS_PER_CLIENT,
     },
     encryptionKeys: e.STRATA_ENCRYPTION_KEYS.trim() || undefined,
+    iceberg: {
+      baseUrl: (e.STRATA_ICEBERG_BASE_URL ?? '').replace(/\/+$/, '') || undefined,
+      intervalMillis: e.STRATA_ICEBERG_INTERVAL_SECONDS * 1000,
+    },
     chromiumPath: e.STRATA_CHROMIUM_PATH,
     jobsSchedule: e.STRATA_JOBS_SCHEDULE,
     dedupRetentionDays: e.STRATA_DEDUP_RETENTION_DAYS,

@@ -8,6 +8,7 @@ import { withRetry } from '../core/retry.ts';
 import { createPool, type Pool } from '../core/postgres.ts';
 import { attachLogSink, commandName, LogSink } from '../core/log.ts';
 import path from 'node:path';
+import { IcebergFollower } from './iceberg/iceberg-follower.ts';
 import { openStore, type ObjectStore } from './storage/index.ts';
 
 /** Errors that mean the database is not there (or refuses us), as opposed to a failure inside it. */
@@ -35,6 +36,8 @@ export interface Runtime {
   redis(): Redis;
   /** The process's log lines, on their way to strata_catalog.logs. */
   logs: LogSink;
+  /** Keeps every table's Iceberg metadata in step with the catalog's commits (lake/iceberg/). */
+  iceberg: IcebergFollower;
   close(): Promise<void>;
 }
 
@@ -69,13 +72,14 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     retentionDays: config.logRetentionDays,
   });
   const detachLogs = attachLogSink(logs);
-  return {
+  const rt: Runtime = {
     config,
     pool,
     logs,
     catalog,
     runs: new RunLog(pool),
     store: openStore(config),
+    iceberg: undefined as unknown as IcebergFollower,
     redis() {
       if (!redis) {
         redis = new Redis(config.redisUrl, {
@@ -97,6 +101,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
       return redis;
     },
     async close() {
+      await iceberg.close();
       await redis?.quit().catch(() => redis?.disconnect());
       detachLogs();
       await logs.close();
@@ -104,6 +109,13 @@ export async function openRuntime(config: Config): Promise<Runtime> {
       await pool.end();
     },
   };
+  const iceberg = new IcebergFollower(rt, {
+    baseUrl: config.iceberg.baseUrl ?? config.lakeUrl,
+    intervalMillis: config.iceberg.intervalMillis,
+  });
+  rt.iceberg = iceberg;
+  catalog.onCommitted((table) => iceberg.committed(table));
+  return rt;
 }
 
 /** Opens a runtime, runs `fn`, and always closes it. */

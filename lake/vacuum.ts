@@ -1,7 +1,8 @@
 // Vacuum: deletes objects no snapshot within the retention needs: files removed by a snapshot older than the
 // retention, and orphans (objects the catalog never recorded, e.g. uploads whose commit never happened) older
 // than the retention and than an hour. Snapshots that listed a deleted file can no longer be read, and say so.
-import { LAYERS } from './catalog/catalog.ts';
+import { isIcebergMetadata } from './iceberg/iceberg-writer.ts';
+import { LAYERS, refOf } from './catalog/catalog.ts';
 import type { Runtime } from './runtime.ts';
 import type { ObjectInfo } from './storage/object-store.ts';
 
@@ -41,7 +42,8 @@ export async function findOrphans(
   const paths = known ?? (await rt.catalog.knownPaths());
   const objects = (await Promise.all(LAYERS.map((layer) => rt.store.list(`${layer}/`)))).flat();
   const cutoff = orphanCutoff(now, retentionMillis);
-  const unknown = objects.filter((o) => !paths.has(o.key));
+  // Iceberg metadata is not in the catalog: its follower removes what no metadata version names any more.
+  const unknown = objects.filter((o) => !paths.has(o.key) && !isIcebergMetadata(o.key));
   return {
     orphans: unknown.filter((o) => o.modifiedAt < cutoff),
     young: unknown.filter((o) => o.modifiedAt >= cutoff),
@@ -64,6 +66,8 @@ export async function vacuumLake(rt: Runtime, options: VacuumOptions): Promise<V
   if (options.dryRun) return result;
   // Mark first, then delete: a crash in between leaves an object no snapshot will read, which the next vacuum removes.
   if (expired.length) await rt.catalog.markDeleted(expired.map((f) => f.fileId));
+  // Iceberg metadata drops the snapshots those files made readable before a file goes: it never names a deleted one.
+  for (const table of new Set(expired.map((f) => f.table))) await rt.iceberg.sync(refOf(table));
   for (const p of result.paths) await rt.store.delete(p);
   return result;
 }

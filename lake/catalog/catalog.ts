@@ -90,8 +90,62 @@ export class Catalog {
   }
 
   /** Commits a new snapshot atomically; throws CommitConflictError when the table moved past baseSnapshotId. */
-  commit(request: CommitRequest): Promise<number> {
-    return commitSnapshot(this.pool, request);
+  async commit(request: CommitRequest): Promise<number> {
+    const snapshotId = await commitSnapshot(this.pool, request);
+    for (const listener of this.committed) listener(request.table, snapshotId);
+    return snapshotId;
+  }
+
+  private readonly committed: ((table: TableRef, snapshotId: number) => void)[] = [];
+
+  /** Told after each commit of this process (the Iceberg follower catches up from it); never awaited by the commit. */
+  onCommitted(listener: (table: TableRef, snapshotId: number) => void): void {
+    this.committed.push(listener);
+  }
+
+  /** When a snapshot was committed, by which operation, after which parent. */
+  async snapshotInfo(
+    snapshotId: number,
+  ): Promise<{ committedAt: Date; operation: string; parentSnapshotId: number | null } | undefined> {
+    const { rows } = await this.pool.query<{
+      committed_at: Date;
+      operation: string;
+      parent_snapshot_id: string | null;
+    }>('select committed_at, operation, parent_snapshot_id from strata_catalog.snapshots where snapshot_id = $1', [
+      snapshotId,
+    ]);
+    const row = rows[0];
+    return (
+      row && {
+        committedAt: row.committed_at,
+        operation: row.operation,
+        parentSnapshotId: row.parent_snapshot_id === null ? null : Number(row.parent_snapshot_id),
+      }
+    );
+  }
+
+  /** Of these snapshots of a table, those still readable (no file of theirs removed by lake:vacuum). */
+  async readableSnapshots(t: TableRef, snapshotIds: readonly number[]): Promise<Set<number>> {
+    if (snapshotIds.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ id: string }>(
+      `select s.id from unnest($3::bigint[]) as s(id)
+        where not exists (
+          select 1 from strata_catalog.files f join strata_catalog.tables t using (table_id)
+           where t.layer = $1 and t.name = $2 and f.deleted_at is not null
+             and f.added_snapshot_id <= s.id and (f.removed_snapshot_id is null or f.removed_snapshot_id > s.id))`,
+      [t.layer, t.name, snapshotIds],
+    );
+    return new Set(rows.map((r) => Number(r.id)));
+  }
+
+  /** Operations of a table's snapshots in (after, upTo]. */
+  async operationsBetween(t: TableRef, after: number, upTo: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ operation: string }>(
+      `select s.operation from strata_catalog.snapshots s join strata_catalog.tables t using (table_id)
+        where t.layer = $1 and t.name = $2 and s.snapshot_id > $3 and s.snapshot_id <= $4`,
+      [t.layer, t.name, after, upTo],
+    );
+    return rows.map((r) => r.operation);
   }
 
   /** What a snapshot's commit recorded about itself (a window table keeps its watermark there). */

@@ -1,0 +1,176 @@
+// Iceberg manifests and manifest lists (format spec, "Manifests" and "Manifest Lists"), written as Avro object
+// container files with avsc. The Avro schemas carry the spec's field ids (`field-id`, and `element-id`/`key-id`/
+// `value-id` where Iceberg's Java writer puts them), which readers match fields by.
+import avro from 'avsc';
+
+/** Maps whose keys are not strings are arrays of key/value records in Iceberg's Avro (logicalType "map"). */
+const intMap = (name: string, keyId: number, valueId: number, value: string) => ({
+  type: 'array',
+  logicalType: 'map',
+  items: {
+    type: 'record',
+    name,
+    fields: [
+      { name: 'key', type: 'int', 'field-id': keyId },
+      { name: 'value', type: value, 'field-id': valueId },
+    ],
+  },
+});
+
+const optional = (type: unknown) => ['null', type];
+
+/** A partition field of a spec, as the `partition` struct of a manifest holds it. */
+export interface PartitionField {
+  /** Partition field id (1000 and up). */
+  fieldId: number;
+  name: string;
+  /** The Avro type of its value: a date partition holds days since the epoch. */
+  avro: { type: 'int'; logicalType: 'date' } | 'string';
+}
+
+/** The manifest_entry schema (spec, "Manifest Entry Fields", v2) for a partition spec. */
+export function manifestEntrySchema(partition: readonly PartitionField[]) {
+  return {
+    type: 'record',
+    name: 'manifest_entry',
+    fields: [
+      { name: 'status', type: 'int', 'field-id': 0 },
+      { name: 'snapshot_id', type: optional('long'), default: null, 'field-id': 1 },
+      { name: 'sequence_number', type: optional('long'), default: null, 'field-id': 3 },
+      { name: 'file_sequence_number', type: optional('long'), default: null, 'field-id': 4 },
+      {
+        name: 'data_file',
+        'field-id': 2,
+        type: {
+          type: 'record',
+          name: 'r2',
+          fields: [
+            { name: 'content', type: 'int', 'field-id': 134 },
+            { name: 'file_path', type: 'string', 'field-id': 100 },
+            { name: 'file_format', type: 'string', 'field-id': 101 },
+            {
+              name: 'partition',
+              'field-id': 102,
+              type: {
+                type: 'record',
+                name: 'r102',
+                fields: partition.map((p) => ({
+                  name: p.name,
+                  type: optional(p.avro),
+                  default: null,
+                  'field-id': p.fieldId,
+                })),
+              },
+            },
+            { name: 'record_count', type: 'long', 'field-id': 103 },
+            { name: 'file_size_in_bytes', type: 'long', 'field-id': 104 },
+            {
+              name: 'value_counts',
+              type: optional(intMap('k119_v120', 119, 120, 'long')),
+              default: null,
+              'field-id': 109,
+            },
+            {
+              name: 'null_value_counts',
+              type: optional(intMap('k121_v122', 121, 122, 'long')),
+              default: null,
+              'field-id': 110,
+            },
+            {
+              name: 'lower_bounds',
+              type: optional(intMap('k126_v127', 126, 127, 'bytes')),
+              default: null,
+              'field-id': 125,
+            },
+            {
+              name: 'upper_bounds',
+              type: optional(intMap('k129_v130', 129, 130, 'bytes')),
+              default: null,
+              'field-id': 128,
+            },
+            { name: 'sort_order_id', type: optional('int'), default: null, 'field-id': 140 },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+/** The manifest_file schema of a manifest list (spec, "Manifest Lists", v2). */
+export const MANIFEST_FILE_SCHEMA = {
+  type: 'record',
+  name: 'manifest_file',
+  fields: [
+    { name: 'manifest_path', type: 'string', 'field-id': 500 },
+    { name: 'manifest_length', type: 'long', 'field-id': 501 },
+    { name: 'partition_spec_id', type: 'int', 'field-id': 502 },
+    { name: 'content', type: 'int', 'field-id': 517 },
+    { name: 'sequence_number', type: 'long', 'field-id': 515 },
+    { name: 'min_sequence_number', type: 'long', 'field-id': 516 },
+    { name: 'added_snapshot_id', type: 'long', 'field-id': 503 },
+    { name: 'added_files_count', type: 'int', 'field-id': 504 },
+    { name: 'existing_files_count', type: 'int', 'field-id': 505 },
+    { name: 'deleted_files_count', type: 'int', 'field-id': 506 },
+    { name: 'added_rows_count', type: 'long', 'field-id': 512 },
+    { name: 'existing_rows_count', type: 'long', 'field-id': 513 },
+    { name: 'deleted_rows_count', type: 'long', 'field-id': 514 },
+    {
+      name: 'partitions',
+      type: optional({
+        type: 'array',
+        'element-id': 508,
+        items: {
+          type: 'record',
+          name: 'r508',
+          fields: [
+            { name: 'contains_null', type: 'boolean', 'field-id': 509 },
+            { name: 'contains_nan', type: optional('boolean'), default: null, 'field-id': 518 },
+            { name: 'lower_bound', type: optional('bytes'), default: null, 'field-id': 510 },
+            { name: 'upper_bound', type: optional('bytes'), default: null, 'field-id': 511 },
+          ],
+        },
+      }),
+      default: null,
+      'field-id': 507,
+    },
+  ],
+};
+
+/** 64-bit values as bigint (snapshot ids and counts can pass 2^53). */
+const LONG = avro.types.LongType.__with({
+  fromBuffer: (b: Buffer) => b.readBigInt64LE(),
+  toBuffer: (n: bigint | number) => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(BigInt(n));
+    return b;
+  },
+  fromJSON: (n: number | bigint) => BigInt(n),
+  toJSON: (n: bigint) => Number(n),
+  isValid: (n: unknown) => typeof n === 'bigint' || Number.isInteger(n),
+  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+/** An Avro object container file of `records`, with Iceberg's key-value metadata in its header. */
+export async function avroFile(
+  schema: object,
+  records: readonly object[],
+  metadata: Record<string, string>,
+): Promise<Buffer> {
+  const type = avro.Type.forSchema(schema as avro.Schema, { registry: { long: LONG } as never });
+  // avsc writes `metadata` into the container's header (its types do not list the option).
+  const options = {
+    codec: 'null',
+    metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v)])),
+  };
+  const encoder = new avro.streams.BlockEncoder(type, options as never);
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    encoder.on('data', (chunk: Buffer) => chunks.push(chunk));
+    encoder.on('end', resolve);
+    encoder.on('error', reject);
+  });
+  for (const record of records) encoder.write(record);
+  encoder.end();
+  await done;
+  return Buffer.concat(chunks);
+}
