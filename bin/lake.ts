@@ -8,7 +8,7 @@ import path from 'node:path';
 
 const { values, positionals } = parseCommand({
   usage:
-    'pnpm lake:compact [--table <layer.name>] [--target-mb <n>] [--dry-run] | pnpm lake:vacuum [--retention-hours <n>] [--dry-run] | pnpm lake:check [--repair] | pnpm lake:catalog [--output <file>] | pnpm lake:rekey [--dry-run]',
+    'pnpm lake:compact [--table <layer.name>] [--target-mb <n>] [--dry-run] | pnpm lake:vacuum [--retention-hours <n>] [--dry-run] | pnpm lake:check [--repair] | pnpm lake:catalog [--output <file>] | pnpm lake:rekey [--dry-run] | pnpm lake:iceberg',
   summary:
     'lake:compact merges the small files of each partition of bronze tables (or one table) into one file, committed as a new\n' +
     'snapshot with the same rows; older snapshots stay readable. lake:vacuum deletes files that snapshots older than the\n' +
@@ -21,7 +21,9 @@ const { values, positionals } = parseCommand({
     'for the official DuckDB CLI: `duckdb -readonly .strata/lake.duckdb`. Run it again after jobs to see their new snapshots.\n' +
     'lake:rekey rewrites every file holding a value encrypted under an older key than the newest of STRATA_ENCRYPTION_KEYS\n' +
     '(a new snapshot, same rows) and reloads the gold tables it changed into PostgreSQL; `pnpm lake:vacuum --retention-hours 0`\n' +
-    'then deletes the replaced files, after which the old key can leave the list (docs/security.md).',
+    'then deletes the replaced files, after which the old key can leave the list (docs/security.md).\n' +
+    "lake:iceberg brings every table's Iceberg metadata level with its current snapshot (each commit does it by itself;\n" +
+    'this catches up after a crash): docs/iceberg.md.',
   options: {
     table: {
       type: 'string',
@@ -132,8 +134,19 @@ runMain(async () => {
       );
       return 0;
     }
+    if (action === 'iceberg') {
+      const results = await rt.iceberg.catchUp();
+      for (const r of results.filter((x) => x.version !== undefined || x.expired))
+        console.log(
+          `  ${r.table}: v${r.version ?? '-'} at snapshot ${r.snapshotId ?? '-'}${r.expired ? `, ${r.expired} snapshots expired` : ''}`,
+        );
+      console.log(
+        `Iceberg metadata of ${results.length} tables is current (${results.filter((r) => r.version !== undefined).length} written now)`,
+      );
+      return 0;
+    }
     throw new TerminalError(
-      'Run `pnpm lake:compact`, `pnpm lake:vacuum`, `pnpm lake:check`, `pnpm lake:catalog` or `pnpm lake:rekey` (see --help)',
+      'Run `pnpm lake:compact`, `pnpm lake:vacuum`, `pnpm lake:check`, `pnpm lake:catalog`, `pnpm lake:rekey` or `pnpm lake:iceberg` (see --help)',
     );
   });
 });

@@ -1,6 +1,8 @@
 // The batch pipeline, written once: silver, then gold, then the PostgreSQL loads of the gold tables that changed
 // (as dlt's pipeline.run() does extract → normalize → load). Commands, the scheduler, the API's admin actions and the
 // demo all run a batch through here.
+import { describeError } from '../core/errors.ts';
+import { logLine } from '../core/log.ts';
 import { loadGold } from '../gold/gold-job.ts';
 import type { LoadResult } from '../gold/loader/postgres-loader.ts';
 import { runJob, type JobOptions } from '../jobs/job-runner.ts';
@@ -30,6 +32,12 @@ export async function runBatch(rt: Runtime, { layers, onLoaded, ...options }: Ba
     tables.push(...(await runJob(rt, { ...options, layer })));
   }
   const loads = await loadGold(rt, tables, onLoaded);
+  // Iceberg metadata left behind by a process that died after a commit is caught up here (docs/iceberg.md).
+  await rt.iceberg
+    .catchUp()
+    .catch((error: unknown) =>
+      logLine('warn', `iceberg: catching up failed (${describeError(error)}); pnpm lake:iceberg retries`),
+    );
   return { tables, loads, ok: batchSucceeded(tables, loads) };
 }
 

@@ -136,33 +136,20 @@ export const MANIFEST_FILE_SCHEMA = {
   ],
 };
 
-/** 64-bit values as bigint (snapshot ids and counts can pass 2^53). */
-const LONG = avro.types.LongType.__with({
-  fromBuffer: (b: Buffer) => b.readBigInt64LE(),
-  toBuffer: (n: bigint | number) => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt(n));
-    return b;
-  },
-  fromJSON: (n: number | bigint) => BigInt(n),
-  toJSON: (n: bigint) => Number(n),
-  isValid: (n: unknown) => typeof n === 'bigint' || Number.isInteger(n),
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
-
 /** An Avro object container file of `records`, with Iceberg's key-value metadata in its header. */
 export async function avroFile(
   schema: object,
   records: readonly object[],
   metadata: Record<string, string>,
 ): Promise<Buffer> {
-  const type = avro.Type.forSchema(schema as avro.Schema, { registry: { long: LONG } as never });
-  // avsc writes `metadata` into the container's header (its types do not list the option).
+  // Given the schema itself (not a Type), avsc writes it whole into the header, field ids included; the header is
+  // written at once, so a manifest of no files is still a valid file. Longs are JS numbers: ids and counts stay < 2^53.
   const options = {
     codec: 'null',
+    writeHeader: true,
     metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v)])),
   };
-  const encoder = new avro.streams.BlockEncoder(type, options as never);
+  const encoder = new avro.streams.BlockEncoder(schema as avro.Schema, options as never);
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
     encoder.on('data', (chunk: Buffer) => chunks.push(chunk));

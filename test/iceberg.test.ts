@@ -1,0 +1,326 @@
+// Every lake table as an Apache Iceberg table (docs/iceberg.md), checked with readers nobody here wrote: icebird reads
+// each table of the examples over HTTP (a static server on the lake folder) and finds the rows `pnpm sql` finds, now
+// and at an earlier metadata version; the manifests carry the spec's v2 fields and ids; a process killed between a
+// commit and its metadata write leaves metadata naming live files only, which `pnpm lake:iceberg` brings level.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import avro from 'avsc';
+import { icebergRead } from 'icebird';
+import { envFor, loadConfig, processEnvironment, PROJECT_ROOT, type Config } from '../core/config.ts';
+import { withDuck } from '../core/duckdb.ts';
+import { scriptArgs } from '../core/modules.ts';
+import { attachLake } from '../jobs/lake-session.ts';
+import type { TableRef } from '../lake/catalog/catalog.ts';
+import { readCurrentMetadata, type TableMetadata } from '../lake/iceberg/iceberg-writer.ts';
+import { openRuntime, type Runtime } from '../lake/runtime.ts';
+import { loadBronze } from './support/bronze-fixture.ts';
+import { isolatedConfig } from './support/isolated.ts';
+import { loadPipelineFixture, WEATHER } from './support/pipeline-fixture.ts';
+import { serveFolder } from './support/static-server.ts';
+
+const run = promisify(execFile);
+
+type Row = Record<string, unknown>;
+
+/** A value as both readers can agree on it: times as ISO instants, numbers as numbers, nested values as JSON. */
+function canonical(value: unknown, duckType: string): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string') {
+    if (/^TIMESTAMP/.test(duckType) || duckType === 'DATE') {
+      const iso = value.replace(' ', 'T').replace(/(T.*[+-]\d\d)$/, '$1:00');
+      const text = duckType === 'DATE' ? `${value}T00:00:00Z` : /[zZ]$|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`;
+      const time = new Date(text);
+      if (Number.isNaN(time.getTime())) throw new Error(`${duckType} value ${JSON.stringify(value)} is not a time`);
+      return time.toISOString();
+    }
+    if (/^(BIGINT|HUGEINT|DECIMAL|UBIGINT)/.test(duckType)) return Number(value);
+    return value;
+  }
+  if (typeof value === 'number') return Math.round(value * 1e9) / 1e9;
+  return JSON.parse(JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? Number(v) : v)));
+}
+
+/** A table's rows as `pnpm sql` reads them (the same lake session), optionally as of a time. */
+async function sqlRows(rt: Runtime, t: TableRef, asOf?: Date): Promise<{ types: Map<string, string>; rows: string[] }> {
+  return withDuck(async (duck) => {
+    await attachLake(rt, duck, { asOf });
+    const { columns, rows } = await duck.allJson(`select * from "${t.layer}"."${t.name}"`);
+    const types = new Map(columns.map((c) => [c.name, c.type]));
+    return { types, rows: rows.map((r) => rowText(r, types)).sort() };
+  });
+}
+
+const rowText = (row: Row, types: Map<string, string>) =>
+  JSON.stringify([...types.keys()].map((c) => canonical(row[c], types.get(c)!)));
+
+describe('every lake table as an Iceberg table', { timeout: 600_000 }, () => {
+  let config: Config;
+  let rt: Runtime;
+  let lakeFolder: string;
+  let server: { url: string; close(): Promise<void> };
+  let cleanup: () => Promise<void>;
+  const tableUrl = (t: TableRef) => `${server.url}/${t.layer}/${t.name}`;
+  const tables = async () => (await rt.catalog.listTables()).filter((t) => t.snapshotId !== null);
+
+  before(async () => {
+    const isolated = await isolatedConfig('file');
+    cleanup = isolated.cleanup;
+    lakeFolder = isolated.config.lakeUrl.slice('file://'.length);
+    server = await serveFolder(lakeFolder);
+    // Engines reach the lake through the server: its URL is the root the metadata names files under.
+    config = loadConfig({
+      ...processEnvironment(),
+      DATABASE_URL: isolated.config.databaseUrl,
+      STRATA_REDIS_PREFIX: isolated.config.redisPrefix,
+      STRATA_LAKE_URL: isolated.config.lakeUrl,
+      STRATA_ICEBERG_BASE_URL: server.url,
+    });
+    rt = await openRuntime(config);
+    await loadPipelineFixture(rt);
+    await rt.iceberg.catchUp();
+  });
+  after(async () => {
+    await rt?.close();
+    await server?.close();
+    await cleanup?.();
+  });
+
+  it('icebird reads every table of the examples over HTTP, with the rows pnpm sql reads', async () => {
+    const all = await tables();
+    assert.ok(all.length >= 20, `${all.length} tables`);
+    for (const layer of ['bronze', 'silver', 'gold'])
+      assert.ok(
+        all.some((t) => t.layer === layer),
+        layer,
+      );
+    for (const t of all) {
+      const mine = await sqlRows(rt, t);
+      const theirs = (await icebergRead({ tableUrl: tableUrl(t) })) as Row[];
+      assert.equal(theirs.length, mine.rows.length, `${t.layer}.${t.name}: rows`);
+      assert.deepEqual(theirs.map((r) => rowText(r, mine.types)).sort(), mine.rows, `${t.layer}.${t.name}: values`);
+    }
+  });
+
+  it('reads an earlier metadata version as pnpm sql --as-of reads the time of its snapshot', async () => {
+    const weather: TableRef = { layer: 'bronze', name: 'weather' };
+    const before = await readCurrentMetadata(rt, weather);
+    assert.ok(before);
+    const then = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // More readings: a new snapshot, and a new metadata version naming both.
+    await loadBronze(
+      rt,
+      'weather',
+      WEATHER.slice(0, 5).map((r) => ({
+        key: `${r.station_id}|2026-12-01T00:00:00Z`,
+        observedAt: '2026-12-01T00:00:00Z',
+        payload: { ...r, observed_at: '2026-12-01T00:00:00Z' },
+      })),
+    );
+    await rt.iceberg.sync(weather);
+    const now = await readCurrentMetadata(rt, weather);
+    assert.equal(now!.version, before.version + 1);
+    assert.equal(now!.metadata.snapshots.length, before.metadata.snapshots.length + 1);
+    assert.equal(
+      now!.metadata['metadata-log'].at(-1)!['metadata-file'],
+      `${tableUrl(weather)}/metadata/v${before.version}.metadata.json`,
+    );
+    const current = (await icebergRead({ tableUrl: tableUrl(weather) })) as Row[];
+    const earlier = (await icebergRead({
+      tableUrl: tableUrl(weather),
+      metadataFileName: `v${before.version}.metadata.json`,
+    })) as Row[];
+    const sqlNow = await sqlRows(rt, weather);
+    const sqlThen = await sqlRows(rt, weather, then);
+    assert.equal(current.length, sqlNow.rows.length);
+    assert.equal(earlier.length, sqlThen.rows.length);
+    assert.equal(current.length - earlier.length, 5);
+    assert.deepEqual(earlier.map((r) => rowText(r, sqlThen.types)).sort(), sqlThen.rows);
+  });
+
+  it("writes manifests and manifest lists whose Avro schemas carry the spec's v2 fields, ids and types", async () => {
+    for (const t of await tables()) {
+      const { metadata } = (await readCurrentMetadata(rt, t))!;
+      assert.equal(metadata['format-version'], 2);
+      const snapshot = metadata.snapshots.find((s) => s['snapshot-id'] === metadata['current-snapshot-id'])!;
+      const list = await decode(localOf(snapshot['manifest-list']));
+      assert.deepEqual(missing(list.schema, MANIFEST_FILE), [], `${t.layer}.${t.name}: manifest list`);
+      for (const manifest of list.records as {
+        manifest_path: string;
+        added_files_count: number;
+        existing_files_count: number;
+      }[]) {
+        const m = await decode(localOf(manifest.manifest_path));
+        assert.deepEqual(missing(m.schema, MANIFEST_ENTRY), [], `${t.layer}.${t.name}: manifest`);
+        for (const key of ['schema', 'schema-id', 'partition-spec', 'partition-spec-id', 'format-version', 'content'])
+          assert.ok(m.metadata[key], `${t.layer}.${t.name}: manifest metadata ${key}`);
+        const entries = m.records as { status: number; data_file: { record_count: bigint; file_path: string } }[];
+        assert.equal(entries.length, manifest.added_files_count + manifest.existing_files_count);
+        const catalogRows = await rt.catalog.rowCount(t);
+        assert.equal(
+          entries.reduce((n, e) => n + Number(e.data_file.record_count), 0),
+          catalogRows,
+        );
+      }
+    }
+  });
+
+  it('a process killed between a commit and its metadata write leaves metadata naming live files only, and lake:iceberg catches up', async () => {
+    const gold: TableRef = { layer: 'gold', name: 'weather_daily' };
+    const before = (await readCurrentMetadata(rt, gold))!;
+    // New readings, then the gold job killed at its first metadata write (after its commits).
+    await loadBronze(
+      rt,
+      'weather',
+      WEATHER.slice(0, 12).map((r) => ({
+        key: `${r.station_id}|2026-12-02T00:00:00Z`,
+        observedAt: '2026-12-02T00:00:00Z',
+        payload: { ...r, observed_at: '2026-12-02T00:00:00Z', updated_at: '2026-12-02T00:10:00Z' },
+      })),
+    );
+    const env = {
+      ...process.env,
+      ...envFor(config),
+      STRATA_ICEBERG_BASE_URL: server.url,
+      STRATA_ICEBERG_INTERVAL_SECONDS: '0',
+    };
+    const killed = await run(process.execPath, scriptArgs('bin/job.ts', ['silver']), {
+      cwd: PROJECT_ROOT,
+      env: { ...env, STRATA_FAILPOINT: 'iceberg-before-write:1' },
+    }).then(
+      () => undefined,
+      (error: { signal?: string }) => error.signal,
+    );
+    assert.equal(killed, 'SIGKILL');
+    await run(process.execPath, scriptArgs('bin/job.ts', ['gold']), {
+      cwd: PROJECT_ROOT,
+      env: { ...env, STRATA_FAILPOINT: 'iceberg-before-write:1' },
+    }).catch(() => undefined);
+    const lagging = (await readCurrentMetadata(rt, gold))!;
+    const current = (await rt.catalog.currentSnapshot(gold))!;
+    assert.equal(lagging.version, before.version, 'the killed job wrote no metadata');
+    assert.notEqual(lagging.metadata['current-snapshot-id'], current.snapshotId, 'the catalog moved on');
+    // What the lagging metadata names was committed and is still there.
+    for (const file of await namedFiles(lagging.metadata)) {
+      assert.ok(existsSync(path.join(lakeFolder, file)), file);
+      assert.ok((await rt.catalog.knownPaths()).has(file), file);
+    }
+    const { stdout } = await run(process.execPath, scriptArgs('bin/lake.ts', ['iceberg']), { cwd: PROJECT_ROOT, env });
+    assert.match(stdout, /gold\.weather_daily: v\d+ at snapshot \d+/);
+    const caught = (await readCurrentMetadata(rt, gold))!;
+    assert.equal(caught.metadata['current-snapshot-id'], current.snapshotId);
+    const theirs = (await icebergRead({ tableUrl: tableUrl(gold) })) as Row[];
+    assert.equal(theirs.length, (await sqlRows(rt, gold)).rows.length);
+  });
+
+  /** A metadata URL or data file URL as a path in the lake folder. */
+  const localOf = (url: string) => path.join(lakeFolder, url.slice(server.url.length));
+
+  /** The data files the metadata's current snapshot names, relative to the lake root. */
+  async function namedFiles(metadata: TableMetadata): Promise<string[]> {
+    const snapshot = metadata.snapshots.find((s) => s['snapshot-id'] === metadata['current-snapshot-id'])!;
+    const list = await decode(localOf(snapshot['manifest-list']));
+    const files: string[] = [];
+    for (const m of list.records as { manifest_path: string }[])
+      for (const e of (await decode(localOf(m.manifest_path))).records as { data_file: { file_path: string } }[])
+        files.push(e.data_file.file_path.slice(server.url.length + 1));
+    return files;
+  }
+});
+
+/** An Avro container file read with avsc: its writer schema, header metadata and records. */
+async function decode(
+  file: string,
+): Promise<{ schema: AvroRecord; metadata: Record<string, string>; records: unknown[] }> {
+  const bytes = readFileSync(file);
+  return new Promise((resolve, reject) => {
+    const records: unknown[] = [];
+    let schema: AvroRecord | undefined;
+    let metadata: Record<string, string> = {};
+    const decoder = new avro.streams.BlockDecoder({
+      parseHook: (s: unknown) => {
+        schema = s as AvroRecord;
+        return avro.Type.forSchema(s as avro.Schema, { wrapUnions: false, registry: {} });
+      },
+    } as never);
+    decoder.on('metadata', (_type: unknown, _codec: unknown, header: { meta: Record<string, Buffer> }) => {
+      metadata = Object.fromEntries(Object.entries(header.meta).map(([k, v]) => [k, v.toString('utf8')]));
+    });
+    decoder.on('data', (r: unknown) => records.push(r));
+    decoder.on('end', () => resolve({ schema: schema!, metadata, records }));
+    decoder.on('error', reject);
+    decoder.end(bytes);
+  });
+}
+
+interface AvroRecord {
+  type: 'record';
+  fields: { name: string; type: unknown; 'field-id'?: number }[];
+}
+
+/**
+ * The required fields of Iceberg v2 (format/spec.md, "Manifest Entry Fields", "Data File Fields", "Manifest Lists"):
+ * id, name and Avro type, with the nested struct they belong to.
+ */
+type Expected = [id: number, name: string, type: string | Expected[]];
+const DATA_FILE: Expected[] = [
+  [134, 'content', 'int'],
+  [100, 'file_path', 'string'],
+  [101, 'file_format', 'string'],
+  [102, 'partition', []],
+  [103, 'record_count', 'long'],
+  [104, 'file_size_in_bytes', 'long'],
+];
+const MANIFEST_ENTRY: Expected[] = [
+  [0, 'status', 'int'],
+  [1, 'snapshot_id', 'long?'],
+  [3, 'sequence_number', 'long?'],
+  [4, 'file_sequence_number', 'long?'],
+  [2, 'data_file', DATA_FILE],
+];
+const MANIFEST_FILE: Expected[] = [
+  [500, 'manifest_path', 'string'],
+  [501, 'manifest_length', 'long'],
+  [502, 'partition_spec_id', 'int'],
+  [517, 'content', 'int'],
+  [515, 'sequence_number', 'long'],
+  [516, 'min_sequence_number', 'long'],
+  [503, 'added_snapshot_id', 'long'],
+  [504, 'added_files_count', 'int'],
+  [505, 'existing_files_count', 'int'],
+  [506, 'deleted_files_count', 'int'],
+  [512, 'added_rows_count', 'long'],
+  [513, 'existing_rows_count', 'long'],
+  [514, 'deleted_rows_count', 'long'],
+];
+
+/** What of `expected` the schema lacks or gets wrong (by field id), as readable lines. */
+function missing(schema: AvroRecord, expected: Expected[], where = ''): string[] {
+  const problems: string[] = [];
+  for (const [id, name, type] of expected) {
+    const field = schema.fields.find((f) => f['field-id'] === id);
+    if (!field) {
+      problems.push(`${where}${name}: no field with id ${id}`);
+      continue;
+    }
+    if (field.name !== name) problems.push(`${where}${id}: named ${field.name}, not ${name}`);
+    if (Array.isArray(type)) {
+      const record = field.type as AvroRecord;
+      if (record?.type !== 'record') problems.push(`${where}${name}: not a record`);
+      else problems.push(...missing(record, type, `${where}${name}.`));
+    } else {
+      const optional = type.endsWith('?');
+      const base = type.replace('?', '');
+      const actual = field.type;
+      const ok = optional ? Array.isArray(actual) && actual[0] === 'null' && actual[1] === base : actual === base;
+      if (!ok) problems.push(`${where}${name}: type ${JSON.stringify(actual)}, not ${type}`);
+    }
+  }
+  return problems;
+}
