@@ -15,6 +15,7 @@ import { GoldCatalog } from './gold-catalog.ts';
 import type { LiveFeed } from './live-feed.ts';
 import { createMetrics } from './metrics.ts';
 import { adminRoutes, type AdminActions } from './routes/admin.ts';
+import { icebergRoutes, type S3Settings } from './routes/iceberg.ts';
 import { lakeRoutes } from './routes/lake.ts';
 import { liveRoutes } from './routes/live.ts';
 import { operationsRoutes } from './routes/operations.ts';
@@ -58,6 +59,8 @@ export interface AppDependencies {
   live?: LiveFeed;
   /** Decrypts sensitive values for keys with read:sensitive (without it, they see the ciphertext). */
   keyRing?: KeyRing;
+  /** S3 settings /iceberg hands engines for an s3:// lake (never credentials). */
+  s3?: S3Settings;
 }
 
 export const DEFAULT_SETTINGS: ApiSettings = {
@@ -138,6 +141,7 @@ export function createApp({
   admin,
   live,
   keyRing,
+  s3,
 }: AppDependencies): OpenAPIHono {
   const options = { ...DEFAULT_SETTINGS, ...settings };
   const app = new OpenAPIHono({ defaultHook: validationHook });
@@ -203,6 +207,12 @@ export function createApp({
     else policy.require(reader, policy.mayRead(reader, segment), `read:${segment}`);
     return next();
   });
+  // The Iceberg REST catalog names every layer's files: it is read as a whole, with read:iceberg (or read:*).
+  app.use('/iceberg/*', async (c, next) => {
+    const reader = policy.readerOf(c);
+    policy.require(reader, policy.mayRead(reader, 'iceberg'), 'read:iceberg');
+    return next();
+  });
   app.use('/metrics', async (c, next) => {
     const reader = policy.readerOf(c);
     policy.require(reader, policy.mayOperate(reader), 'read:operations');
@@ -257,6 +267,7 @@ export function createApp({
   for (const pipeline of Object.values(PIPELINE_ROUTES)) app.route('/v1', pipeline.mount(pool));
   app.route('/v1', operationsRoutes(pool, redis, redisPrefix, seesErrors));
   app.route('/v1/lake', lakeRoutes(pool));
+  app.route('/iceberg', icebergRoutes(pool, store, s3));
   app.route('/v1', liveRoutes(live, { perClient: options.eventsPerClient, clientOf }));
   app.route('/v1/admin', adminRoutes(admin));
 

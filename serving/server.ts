@@ -72,6 +72,7 @@ export async function startServer(cfg: Config): Promise<RunningServer> {
       admin,
       live,
       keyRing: keyRingOf(cfg),
+      s3: cfg.s3,
     });
     server = serveApp(app, cfg.api.host, cfg.api.port);
     await new Promise<void>((resolve, reject) => {

@@ -9,7 +9,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import avro from 'avsc';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { icebergRead } from 'icebird';
+import { IcebergRestCatalog } from 'iceberg-js';
 import { envFor, loadConfig, processEnvironment, PROJECT_ROOT, type Config } from '../core/config.ts';
 import { withDuck } from '../core/duckdb.ts';
 import { scriptArgs } from '../core/modules.ts';
@@ -17,6 +20,7 @@ import { attachLake } from '../jobs/lake-session.ts';
 import type { TableRef } from '../lake/catalog/catalog.ts';
 import { readCurrentMetadata, type TableMetadata } from '../lake/iceberg/iceberg-writer.ts';
 import { openRuntime, type Runtime } from '../lake/runtime.ts';
+import { createApp } from '../serving/app.ts';
 import { loadBronze } from './support/bronze-fixture.ts';
 import { isolatedConfig } from './support/isolated.ts';
 import { loadPipelineFixture, WEATHER } from './support/pipeline-fixture.ts';
@@ -217,6 +221,69 @@ describe('every lake table as an Iceberg table', { timeout: 600_000 }, () => {
     assert.equal(caught.metadata['current-snapshot-id'], current.snapshotId);
     const theirs = (await icebergRead({ tableUrl: tableUrl(gold) })) as Row[];
     assert.equal(theirs.length, (await sqlRows(rt, gold)).rows.length);
+  });
+
+  it('serves the catalog as an Iceberg REST catalog: iceberg-js lists the namespaces and tables and loads every table', async () => {
+    const key = 'iceberg-reader-0123456789abcdef';
+    const app = createApp({
+      pool: rt.pool,
+      store: rt.store,
+      settings: {
+        rateLimitPerMinute: 0,
+        read: 'key',
+        keys: [`${key}@read:iceberg`, 'other-reader-0123456789abcdef@read:gold_*'],
+      },
+    });
+    const api = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => api.once('listening', resolve));
+    const baseUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/iceberg`;
+    try {
+      const catalog = new IcebergRestCatalog({ baseUrl, auth: { type: 'bearer', token: key } });
+      const { namespaces } = await catalog.listNamespaces();
+      assert.deepEqual(namespaces, [{ namespace: ['bronze'] }, { namespace: ['silver'] }, { namespace: ['gold'] }]);
+      const expected = await tables();
+      let loaded = 0;
+      for (const { namespace } of namespaces) {
+        const { identifiers } = await catalog.listTables({ namespace });
+        assert.deepEqual(
+          identifiers.map((i) => i.name).sort(),
+          expected
+            .filter((t) => t.layer === namespace[0])
+            .map((t) => t.name)
+            .sort(),
+          namespace[0],
+        );
+        for (const id of identifiers) {
+          const result = (await catalog.loadTableResult(id))!;
+          const current = (await readCurrentMetadata(rt, { layer: namespace[0] as TableRef['layer'], name: id.name }))!;
+          assert.equal(
+            result['metadata-location'],
+            `${tableUrl({ layer: namespace[0] as TableRef['layer'], name: id.name })}/metadata/v${current.version}.metadata.json`,
+          );
+          assert.equal(
+            result.metadata['current-snapshot-id'],
+            (await rt.catalog.currentSnapshot({ layer: namespace[0] as TableRef['layer'], name: id.name }))!.snapshotId,
+          );
+          loaded++;
+        }
+      }
+      assert.equal(loaded, expected.length);
+      // Behind the key scopes: no key, or a key without read:iceberg, is refused.
+      const anonymous = await fetch(`${baseUrl}/v1/namespaces`);
+      assert.equal(anonymous.status, 401);
+      const other = await fetch(`${baseUrl}/v1/namespaces`, {
+        headers: { authorization: 'Bearer other-reader-0123456789abcdef' },
+      });
+      assert.equal(other.status, 403);
+      const absent = await fetch(`${baseUrl}/v1/namespaces/gold/tables/nosuch`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      assert.equal(absent.status, 404);
+      assert.equal(((await absent.json()) as { error: { type: string } }).error.type, 'NoSuchTableException');
+    } finally {
+      (api as unknown as { closeAllConnections(): void }).closeAllConnections();
+      await new Promise((resolve) => api.close(resolve));
+    }
   });
 
   /** A metadata URL or data file URL as a path in the lake folder. */
