@@ -6,6 +6,7 @@ import type { Pool, PoolClient } from '../core/postgres.ts';
 import { classifyPgError } from '../core/postgres.ts';
 import type { ClientSlots } from './client-slots.ts';
 import { apiError } from './errors.ts';
+import { arrowEncoder, parquetEncoder } from './binary-exports.ts';
 import { publicRow, type TableQuery } from './table-query.ts';
 import { jsonText, WIRE_TYPES } from './wire-types.ts';
 
@@ -90,13 +91,12 @@ export async function streamRows(pool: Pool, query: TableQuery, options: StreamO
     release(true);
     throw error;
   }
-  const encode = query.format === 'csv' ? csvLine : (row: Record<string, unknown>) => `${jsonText(row)}\n`;
-  const encoder = new TextEncoder();
+  const encoder = encoderOf(query);
   let pending: IteratorResult<Record<string, unknown>> | undefined = first;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      if (query.format === 'csv')
-        controller.enqueue(encoder.encode(csvLine(Object.fromEntries(query.fields.map((f) => [f, f])))));
+      const head = encoder.head?.();
+      if (head) controller.enqueue(head);
       armStall();
     },
     async pull(controller) {
@@ -104,19 +104,26 @@ export async function streamRows(pool: Pool, query: TableQuery, options: StreamO
       if (released) return controller.error(new Error('the export stalled'));
       try {
         // Up to one batch a pull: small enough to stay bounded, large enough that a chunk is not one row.
-        let text = '';
-        for (let i = 0; i < BATCH_ROWS; i++) {
+        const batch: Record<string, unknown>[] = [];
+        let done = false;
+        while (batch.length < BATCH_ROWS) {
           const next = pending ?? (await rows.next());
           pending = undefined;
           if (next.done) {
-            if (text) controller.enqueue(encoder.encode(text));
-            controller.close();
-            release(false);
-            return;
+            done = true;
+            break;
           }
-          text += encode(publicRow(query, next.value));
+          batch.push(publicRow(query, next.value));
         }
-        controller.enqueue(encoder.encode(text));
+        const bytes = batch.length ? encoder.batch(batch) : undefined;
+        if (bytes?.byteLength) controller.enqueue(bytes);
+        if (done) {
+          const tail = encoder.end();
+          if (tail.byteLength) controller.enqueue(tail);
+          controller.close();
+          release(false);
+          return;
+        }
         armStall();
       } catch (error) {
         // Headers are sent: the client sees a cut stream, so the reason is logged here rather than lost.
@@ -131,13 +138,58 @@ export async function streamRows(pool: Pool, query: TableQuery, options: StreamO
       release(true);
     },
   });
-  const type = query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson';
   return new Response(body, {
     headers: {
-      'content-type': type,
-      ...(query.format === 'csv' ? { 'content-disposition': `attachment; filename="${query.table}.csv"` } : {}),
+      'content-type': encoder.contentType,
+      ...(encoder.attachment
+        ? { 'content-disposition': `attachment; filename="${query.table}.${encoder.attachment}"` }
+        : {}),
     },
   });
+}
+
+/** How an export's rows become bytes: a line each (csv, ndjson), or a record batch / row group per batch. */
+interface ExportEncoder {
+  contentType: string;
+  /** The file extension of a download (csv, arrow and parquet are files; ndjson a stream). */
+  attachment?: string;
+  head?(): Uint8Array | undefined;
+  batch(rows: readonly Record<string, unknown>[]): Uint8Array;
+  end(): Uint8Array;
+}
+
+function encoderOf(query: TableQuery): ExportEncoder {
+  const text = new TextEncoder();
+  const columns = query.fields.map((name) => ({ name, type: query.types[name]! }));
+  switch (query.format) {
+    case 'csv':
+      return {
+        contentType: 'text/csv; charset=utf-8',
+        attachment: 'csv',
+        head: () => text.encode(csvLine(Object.fromEntries(query.fields.map((f) => [f, f])))),
+        batch: (rows) => text.encode(rows.map(csvLine).join('')),
+        end: () => new Uint8Array(),
+      };
+    case 'arrow': {
+      const arrow = arrowEncoder(columns);
+      return { ...arrow, attachment: arrow.extension, batch: (rows) => arrow.batch(rows), end: () => arrow.end() };
+    }
+    case 'parquet': {
+      const parquet = parquetEncoder(columns);
+      return {
+        ...parquet,
+        attachment: parquet.extension,
+        batch: (rows) => parquet.batch(rows),
+        end: () => parquet.end(),
+      };
+    }
+    default:
+      return {
+        contentType: 'application/x-ndjson',
+        batch: (rows) => text.encode(rows.map((row) => `${jsonText(row)}\n`).join('')),
+        end: () => new Uint8Array(),
+      };
+  }
 }
 
 /** One RFC 4180 line: fields quoted when they hold a comma, quote or line break; NULL as an empty field. */

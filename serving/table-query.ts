@@ -7,7 +7,7 @@ import { apiError } from './errors.ts';
 import type { GoldTable } from './gold-catalog.ts';
 
 export const OPERATORS = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
-export const FORMATS = ['json', 'csv', 'ndjson'] as const;
+export const FORMATS = ['json', 'csv', 'ndjson', 'arrow', 'parquet'] as const;
 export type Format = (typeof FORMATS)[number];
 const RESERVED = ['fields', 'order', 'limit', 'cursor', 'format', 'count'] as const;
 export const DEFAULT_LIMIT = 100;
@@ -22,6 +22,8 @@ export interface TableQuery {
   format: Format;
   /** Columns returned, in order. */
   fields: string[];
+  /** Their PostgreSQL types (format_type), what the arrow and parquet exports type their columns by. */
+  types: Record<string, string>;
   /** Rows asked for (undefined: all of them, streamed). */
   limit?: number;
   sql: string;
@@ -103,7 +105,7 @@ export function buildTableQuery(table: GoldTable, params: [string, string][]): T
     if (!(n >= 1 && n <= max))
       apiError(
         400,
-        `limit must be an integer between 1 and ${max}${format === 'json' ? ' (use format=csv or ndjson to export more)' : ''}, got "${clip(raw)}"`,
+        `limit must be an integer between 1 and ${max}${format === 'json' ? ' (use format=csv, ndjson, arrow or parquet to export more)' : ''}, got "${clip(raw)}"`,
       );
     limit = n;
   }
@@ -138,6 +140,7 @@ export function buildTableQuery(table: GoldTable, params: [string, string][]): T
     table: table.name,
     format,
     fields,
+    types: Object.fromEntries(fields.map((f) => [f, table.columns.find((c) => c.name === f)!.type])),
     limit,
     order,
     keyColumns: keys.length,

@@ -50,7 +50,8 @@ const rowsRoute = createRoute({
     `Filters on any column: \`?city=Paris\`, \`?date[gte]=2026-11-03\` (operators ${Object.keys(OPERATORS).join(', ')}). Values are sent ` +
     'to PostgreSQL as parameters; table and column names are accepted only when the database catalog knows them. ' +
     'Pages follow a cursor: each JSON page gives `nextCursor` (and `next`, its URL) until the last. `format=csv` or ' +
-    '`format=ndjson` streams every matching row (or `limit` of them) without paging.',
+    '`format=ndjson` streams every matching row (or `limit` of them) without paging; `format=arrow` (Arrow IPC stream) ' +
+    'and `format=parquet` do the same in binary, typed by the columns.',
   request: {
     params: z.object({
       name: z.string().openapi({
@@ -67,10 +68,10 @@ const rowsRoute = createRoute({
         '100',
       ),
       cursor: text('The `nextCursor` of the previous page', 'eyJvIjoiIiwiayI6WyJQYXJpcyJdfQ'),
-      format: z
-        .enum(FORMATS)
-        .optional()
-        .openapi({ description: 'json (paged), csv or ndjson (streamed)', example: 'json' }),
+      format: z.enum(FORMATS).optional().openapi({
+        description: 'json (paged); csv, ndjson, arrow (Arrow IPC stream) or parquet (one file), streamed',
+        example: 'json',
+      }),
       count: z
         .literal('exact')
         .optional()
@@ -85,6 +86,14 @@ const rowsRoute = createRoute({
         'application/json': { schema: RowsSchema },
         'text/csv': { schema: z.string().openapi({ description: 'RFC 4180, a header line first' }) },
         'application/x-ndjson': { schema: z.string().openapi({ description: 'One JSON object a line' }) },
+        'application/vnd.apache.arrow.stream': {
+          schema: z
+            .string()
+            .openapi({ format: 'binary', description: 'Arrow IPC stream: a record batch per 1,000 rows' }),
+        },
+        'application/vnd.apache.parquet': {
+          schema: z.string().openapi({ format: 'binary', description: 'A Parquet file: a row group per 1,000 rows' }),
+        },
       },
     },
     ...errorResponses(400, 404, 414, 429, 503),
