@@ -49,7 +49,7 @@ function kindOf(pgType: string): Kind {
 }
 
 /** A value in the JS form each writer takes: numbers, bigints, Dates (UTC) or text. */
-function valueOf(kind: Kind, value: unknown): unknown {
+function jsValueOf(kind: Kind, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'int':
@@ -92,7 +92,7 @@ export function arrowEncoder(columns: readonly ExportColumn[]): BatchEncoder {
     batch(rows) {
       const children = columns.map((c, i) => {
         const vector = vectorFromArray(
-          rows.map((r) => valueOf(kinds[i]!, r[c.name])),
+          rows.map((r) => jsValueOf(kinds[i]!, r[c.name])),
           schema.fields[i]!.type as never,
         );
         // A batch of a cursor's rows fits one chunk; several would need as many record batches.
@@ -158,7 +158,7 @@ export function parquetEncoder(columns: readonly ExportColumn[]): BatchEncoder {
     batch(rows) {
       if (rows.length === 0) return new Uint8Array();
       writer.write({
-        columnData: columns.map((c, i) => ({ name: c.name, data: rows.map((r) => valueOf(kinds[i]!, r[c.name])) })),
+        columnData: columns.map((c, i) => ({ name: c.name, data: rows.map((r) => jsValueOf(kinds[i]!, r[c.name])) })),
         rowGroupSize: rows.length,
       });
       return take();
