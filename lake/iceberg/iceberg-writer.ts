@@ -154,7 +154,9 @@ export async function syncIceberg(
         ]
       : []),
   ];
-  const { live: metadataLog, dropped } = await keepReadableVersions(rt, folder, log, keptIds);
+  // Without an expired snapshot every earlier version still reads (snapshots are only ever added): nothing to check.
+  const { live: metadataLog, dropped } =
+    result.expired > 0 ? await keepReadableVersions(rt, folder, log, keptIds) : { live: log, dropped: [] };
   const metadata: TableMetadata = {
     'format-version': 2,
     'table-uuid': prior?.['table-uuid'] ?? randomUUID(),
@@ -183,7 +185,7 @@ export async function syncIceberg(
   await rt.store.putBytes(`${folder}/v${version}.metadata.json`, JSON.stringify(metadata, null, 1));
   await rt.store.putBytes(`${folder}/version-hint.text`, String(version));
   // Only now, with the new version current, are the files of what it no longer names removed.
-  await removeUnreferenced(rt, folder, metadata, dropped);
+  if (result.expired > 0) await removeUnreferenced(rt, folder, metadata, dropped);
   result.version = version;
   result.snapshotId = current.snapshotId;
   return result;
