@@ -318,6 +318,52 @@ describe('every lake table as an Iceberg table', { timeout: 600_000 }, () => {
     assert.equal((await icebergRead({ tableUrl: tableUrl(weather) })).length, rows.length);
   });
 
+  it('maps date partitions to an identity transform, and a new column to a new schema id keeping the old ids', async () => {
+    const daily: TableRef = { layer: 'gold', name: 'weather_daily' };
+    const { metadata } = (await readCurrentMetadata(rt, daily))!;
+    const spec = metadata['partition-specs'].find((p) => p['spec-id'] === metadata['default-spec-id'])!;
+    const schema = metadata.schemas.find((x) => x['schema-id'] === metadata['current-schema-id'])!;
+    const date = schema.fields.find((f) => f.name === 'date')!;
+    assert.deepEqual(spec.fields, [{ 'source-id': date.id, 'field-id': 1000, name: 'date', transform: 'identity' }]);
+    const snapshot = metadata.snapshots.find((x) => x['snapshot-id'] === metadata['current-snapshot-id'])!;
+    const list = await decode(localOf(snapshot['manifest-list']));
+    const entries = (await decode(localOf((list.records[0] as { manifest_path: string }).manifest_path))).records as {
+      data_file: { file_path: string; partition: { date: number } };
+    }[];
+    for (const e of entries) {
+      const day = /date=(\d{4}-\d\d-\d\d)/.exec(e.data_file.file_path)![1]!;
+      assert.equal(e.data_file.partition.date, Date.parse(`${day}T00:00:00Z`) / 86_400_000, e.data_file.file_path);
+    }
+    // A new column: the next id, a new schema, every earlier field keeping its id.
+    const listings: TableRef = { layer: 'bronze', name: 'listings' };
+    const before = (await readCurrentMetadata(rt, listings))!.metadata;
+    const file = (await rt.catalog.currentSnapshot(listings))!.files[0]!;
+    await withDuck(async (duck) => {
+      const local = await rt.store.localPath(file.path);
+      await duck.run(
+        `copy (select *, 'x' as added_later from read_parquet('${local}', hive_partitioning = false)) to '${local}.new' (format parquet)`,
+      );
+      const info = await rt.store.putFile(`bronze/listings/evolved-${Date.now()}.parquet`, `${local}.new`);
+      await rt.catalog.commit({
+        table: listings,
+        baseSnapshotId: (await rt.catalog.currentSnapshot(listings))!.snapshotId,
+        operation: 'append',
+        add: [{ path: info.key, rowCount: file.rowCount, bytes: info.bytes }],
+      });
+    });
+    await rt.iceberg.sync(listings);
+    const after = (await readCurrentMetadata(rt, listings))!.metadata;
+    const old = before.schemas.at(-1)!;
+    const now = after.schemas.find((x) => x['schema-id'] === after['current-schema-id'])!;
+    assert.equal(now['schema-id'], old['schema-id'] + 1);
+    assert.equal(after['last-column-id'], before['last-column-id'] + 1);
+    for (const f of old.fields) assert.equal(now.fields.find((g) => g.name === f.name)?.id, f.id, f.name);
+    assert.equal(now.fields.find((f) => f.name === 'added_later')!.id, after['last-column-id']);
+    const rows = (await icebergRead({ tableUrl: tableUrl(listings) })) as Row[];
+    assert.equal(rows.length, await rt.catalog.rowCount(listings));
+    assert.equal(rows.filter((r) => r.added_later === 'x').length, file.rowCount);
+  });
+
   /** A metadata URL or data file URL as a path in the lake folder. */
   const localOf = (url: string) => path.join(lakeFolder, url.slice(server.url.length));
 

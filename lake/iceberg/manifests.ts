@@ -19,6 +19,14 @@ const intMap = (name: string, keyId: number, valueId: number, value: string) => 
 
 const optional = (type: unknown) => ['null', type];
 
+/** An optional per-column metrics map of data_file: field id, then its key id (the value id follows it). */
+const metricsField = (name: string, fieldId: number, keyId: number, value: string) => ({
+  name,
+  type: optional(intMap(`k${keyId}_v${keyId + 1}`, keyId, keyId + 1, value)),
+  default: null,
+  'field-id': fieldId,
+});
+
 /** A partition field of a spec, as the `partition` struct of a manifest holds it. */
 export interface PartitionField {
   /** Partition field id (1000 and up). */
@@ -64,30 +72,10 @@ export function manifestEntrySchema(partition: readonly PartitionField[]) {
             },
             { name: 'record_count', type: 'long', 'field-id': 103 },
             { name: 'file_size_in_bytes', type: 'long', 'field-id': 104 },
-            {
-              name: 'value_counts',
-              type: optional(intMap('k119_v120', 119, 120, 'long')),
-              default: null,
-              'field-id': 109,
-            },
-            {
-              name: 'null_value_counts',
-              type: optional(intMap('k121_v122', 121, 122, 'long')),
-              default: null,
-              'field-id': 110,
-            },
-            {
-              name: 'lower_bounds',
-              type: optional(intMap('k126_v127', 126, 127, 'bytes')),
-              default: null,
-              'field-id': 125,
-            },
-            {
-              name: 'upper_bounds',
-              type: optional(intMap('k129_v130', 129, 130, 'bytes')),
-              default: null,
-              'field-id': 128,
-            },
+            metricsField('value_counts', 109, 119, 'long'),
+            metricsField('null_value_counts', 110, 121, 'long'),
+            metricsField('lower_bounds', 125, 126, 'bytes'),
+            metricsField('upper_bounds', 128, 129, 'bytes'),
             { name: 'sort_order_id', type: optional('int'), default: null, 'field-id': 140 },
           ],
         },
