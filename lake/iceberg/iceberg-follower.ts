@@ -23,6 +23,7 @@ export class IcebergFollower {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<unknown>>();
   private readonly again = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -80,7 +81,10 @@ export class IcebergFollower {
       this.again.add(key);
       return;
     }
-    const job = this.sync(table)
+    // One sync at a time in a process: each holds a pooled connection (its lock) while it writes to storage, and a job
+    // committing twenty tables must not hand the pool to their followers.
+    this.queue = this.queue.catch(() => undefined).then(() => this.sync(table));
+    const job = this.queue
       .catch((error: unknown) => {
         // Metadata that lags is caught up later; it never fails the commit that triggered it.
         logLine('warn', `iceberg: ${key}: metadata not written (${describeError(error)}); the next sync catches up`, {
