@@ -66,6 +66,14 @@ export class RecordProtector {
    * (`whole`), and the caller dead-letters it.
    */
   protect(text: string): Protected | { whole: string } {
+    const result = this.protectFields(text);
+    if ('whole' in result) return result;
+    const { payload, dropped, encrypted } = result;
+    return { payload, identity: encrypted ? this.ring.hash(text) : payload, dropped };
+  }
+
+  /** The record with its fields protected, and whether a value was encrypted (its identity then needs the clear text). */
+  private protectFields(text: string): { payload: string; dropped: string[]; encrypted: boolean } | { whole: string } {
     let record: unknown;
     try {
       record = JSON.parse(text);
@@ -94,8 +102,7 @@ export class RecordProtector {
       encrypted ||= path.sensitivity === 'encrypt';
     }
     // A record without any of the fields keeps its bytes; one with them is written again as JSON.
-    const payload = changed ? JSON.stringify(record) : text;
-    return { payload, identity: encrypted ? this.ring.hash(text) : payload, dropped };
+    return { payload: changed ? JSON.stringify(record) : text, dropped, encrypted };
   }
 
   /** What tells a dead letter from another when its kept text is encrypted (random): a keyed hash of the clear text. */
@@ -110,7 +117,7 @@ export class RecordProtector {
 
   /** Protects a text kept only to be read by a person (a dead letter, a preview): its fields, or all of it. */
   protectText(text: string): string {
-    const result = this.protect(text);
+    const result = this.protectFields(text);
     return 'whole' in result ? result.whole : result.payload;
   }
 }
