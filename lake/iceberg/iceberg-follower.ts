@@ -48,8 +48,8 @@ export class IcebergFollower {
   }
 
   /** Syncs one table (one sync at a time per table in this process; others wait on a PostgreSQL advisory lock). */
-  sync(table: TableRef, expire?: ReadonlySet<number>): Promise<SyncResult> {
-    return withTableLock(this.rt, table, () => syncIceberg(this.rt, table, { baseUrl: this.options.baseUrl, expire }));
+  sync(table: TableRef): Promise<SyncResult> {
+    return withTableLock(this.rt, table, () => syncIceberg(this.rt, table, this.options.baseUrl));
   }
 
   /** Every table of the catalog brought level with its current snapshot (and vacuumed snapshots dropped). */

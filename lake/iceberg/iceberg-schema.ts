@@ -205,10 +205,7 @@ export function boundOf(type: IcebergType, value: unknown): Buffer | undefined {
       return text === 'true' || text === 'false' ? Buffer.from([text === 'true' ? 1 : 0]) : undefined;
     case 'int': {
       const n = Number(text);
-      if (!Number.isInteger(n)) return undefined;
-      const b = Buffer.alloc(4);
-      b.writeInt32LE(n);
-      return b;
+      return Number.isInteger(n) ? int32LE(n) : undefined;
     }
     case 'long': {
       if (!/^-?\d+(\.0+)?$/.test(text)) return undefined;
@@ -226,9 +223,7 @@ export function boundOf(type: IcebergType, value: unknown): Buffer | undefined {
     case 'date': {
       const millis = Date.parse(`${text.slice(0, 10)}T00:00:00Z`);
       if (!/^\d{4}-\d\d-\d\d/.test(text) || Number.isNaN(millis)) return undefined;
-      const b = Buffer.alloc(4);
-      b.writeInt32LE(Math.floor(millis / DAY_MILLIS));
-      return b;
+      return int32LE(Math.floor(millis / DAY_MILLIS));
     }
     case 'timestamp':
     case 'timestamptz': {
@@ -253,6 +248,13 @@ function microsOf(text: string): bigint | undefined {
   const millis = Date.parse(`${m[1]}T${m[2]}${zone}`);
   if (Number.isNaN(millis)) return undefined;
   return BigInt(millis) * 1000n + BigInt((m[3] ?? '').padEnd(6, '0') || '0');
+}
+
+/** A 4-byte little-endian int: Iceberg's serialization of int and date values (days since the epoch). */
+export function int32LE(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(n);
+  return b;
 }
 
 /** Days since the epoch of a date (what a date partition holds). */

@@ -10,6 +10,7 @@ import type { Runtime } from '../runtime.ts';
 import {
   boundOf,
   daysOf,
+  int32LE,
   FieldIds,
   type IcebergField,
   type IcebergSchema,
@@ -87,14 +88,10 @@ export interface SyncResult {
 }
 
 /**
- * Brings a table's Iceberg metadata up to its current catalog snapshot, and drops snapshots whose files are gone (or
- * about to go: `expire`, the snapshots vacuum will make unreadable).
+ * Brings a table's Iceberg metadata up to its current catalog snapshot, and drops snapshots whose files lake:vacuum
+ * removed (it marks them before it deletes them). `baseUrl` is the lake's root as engines reach it.
  */
-export async function syncIceberg(
-  rt: Runtime,
-  t: TableRef,
-  options: { baseUrl: string; expire?: ReadonlySet<number> } = { baseUrl: '' },
-): Promise<SyncResult> {
+export async function syncIceberg(rt: Runtime, t: TableRef, baseUrl: string): Promise<SyncResult> {
   const result: SyncResult = { table: `${t.layer}.${t.name}`, expired: 0 };
   const current = await rt.catalog.currentSnapshot(t);
   if (!current) return result;
@@ -102,15 +99,12 @@ export async function syncIceberg(
   const prior = previous?.metadata;
   const priorIds = (prior?.snapshots ?? []).map((s) => s['snapshot-id']);
   const readable = await rt.catalog.readableSnapshots(t, priorIds);
-  const kept = (prior?.snapshots ?? []).filter(
-    (s) => readable.has(s['snapshot-id']) && !options.expire?.has(s['snapshot-id']),
-  );
+  const kept = (prior?.snapshots ?? []).filter((s) => readable.has(s['snapshot-id']));
   const upToDate = prior?.['current-snapshot-id'] === current.snapshotId;
   if (upToDate && kept.length === priorIds.length) return result;
-  if (upToDate && !kept.some((s) => s['snapshot-id'] === current.snapshotId)) return result;
   failpoint('iceberg-before-write');
 
-  const location = `${options.baseUrl}/${t.layer}/${t.name}`;
+  const location = `${baseUrl}/${t.layer}/${t.name}`;
   const folder = metadataFolder(t);
   const now = Date.now();
   const ids = new FieldIds(prior?.schemas ?? [], prior?.['last-column-id'] ?? 0);
@@ -134,7 +128,7 @@ export async function syncIceberg(
 
   let snapshots = kept;
   if (!upToDate) {
-    const added = await writeSnapshot(rt, t, current, prior, { location, folder, schema, spec, fields });
+    const added = await writeSnapshot(rt, t, current, prior, { root: baseUrl, location, folder, schema, spec, fields });
     snapshots = [...kept, added];
   }
   if (snapshots.length > MAX_SNAPSHOTS) snapshots = snapshots.slice(snapshots.length - MAX_SNAPSHOTS);
@@ -217,7 +211,14 @@ async function writeSnapshot(
   t: TableRef,
   current: Snapshot,
   prior: TableMetadata | undefined,
-  ctx: { location: string; folder: string; schema: IcebergSchema; spec: PartitionSpec; fields: IcebergField[] },
+  ctx: {
+    root: string;
+    location: string;
+    folder: string;
+    schema: IcebergSchema;
+    spec: PartitionSpec;
+    fields: IcebergField[];
+  },
 ): Promise<IcebergSnapshot> {
   const priorId = prior?.['current-snapshot-id'];
   const partition: PartitionField[] = ctx.spec.fields.map((f) => ({
@@ -241,7 +242,7 @@ async function writeSnapshot(
     file_sequence_number: f.addedSnapshotId,
     data_file: {
       content: 0,
-      file_path: `${rootOf(ctx.location, t)}/${f.path}`,
+      file_path: `${ctx.root}/${f.path}`,
       file_format: 'PARQUET',
       partition: Object.fromEntries(
         ctx.spec.fields.map((p) => {
@@ -273,11 +274,6 @@ async function writeSnapshot(
   const existing = entries.filter((e) => e.status === 0);
   const rows = (list: typeof entries) => list.reduce((n, e) => n + e.data_file.record_count, 0);
   const partitionDays = entries.flatMap((e) => Object.values(e.data_file.partition) as (number | null)[]);
-  const day = (d: number) => {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(d);
-    return b;
-  };
   const present = partitionDays.filter((d): d is number => d !== null);
   const listKey = `${ctx.folder}/snap-${current.snapshotId}-${tag}.avro`;
   const list = await avroFile(
@@ -302,8 +298,8 @@ async function writeSnapshot(
               {
                 contains_null: partitionDays.some((d) => d === null),
                 contains_nan: false,
-                lower_bound: present.length ? day(Math.min(...present)) : null,
-                upper_bound: present.length ? day(Math.max(...present)) : null,
+                lower_bound: present.length ? int32LE(Math.min(...present)) : null,
+                upper_bound: present.length ? int32LE(Math.max(...present)) : null,
               },
             ]
           : null,
@@ -355,9 +351,6 @@ async function writeSnapshot(
   };
 }
 
-/** The lake's root in metadata: a table's location less its `<layer>/<name>`. */
-const rootOf = (location: string, t: TableRef) => location.slice(0, -`/${t.layer}/${t.name}`.length);
-
 /**
  * Earlier metadata versions whose snapshots are all kept stay in the log; the others are dropped from it (their files
  * are removed once the new version is current).
@@ -382,31 +375,28 @@ async function keepReadableVersions(
   return { live, dropped };
 }
 
-/** Deletes the metadata files no kept version names: dropped versions, and manifests of expired snapshots. */
+/**
+ * Deletes the metadata files no kept version names: dropped versions, and the manifests of expired snapshots. Every
+ * version the log keeps names only snapshots the current one keeps (keepReadableVersions dropped the others), so the
+ * current version's snapshots name every manifest still needed.
+ */
 async function removeUnreferenced(
   rt: Runtime,
   folder: string,
   current: TableMetadata,
   dropped: string[],
 ): Promise<void> {
-  const named = new Set<string>([`${folder}/version-hint.text`]);
-  const versions = [
-    current,
-    ...(await Promise.all(
-      current['metadata-log'].map(async (e) => {
-        const key = `${folder}/${e['metadata-file'].slice(e['metadata-file'].lastIndexOf('/') + 1)}`;
-        named.add(key);
-        return JSON.parse((await rt.store.getBytes(key)).toString('utf8')) as TableMetadata;
-      }),
-    )),
-  ];
-  for (const v of versions)
-    for (const s of v.snapshots) {
-      const list = s['manifest-list'].slice(s['manifest-list'].lastIndexOf('/') + 1);
-      named.add(`${folder}/${list}`);
-      // A list's manifest shares its tag: snap-<id>-<tag>.avro names <tag>-m0.avro.
-      named.add(`${folder}/${list.replace(/^snap-\d+-/, '').replace(/\.avro$/, '')}-m0.avro`);
-    }
+  const fileOf = (url: string) => `${folder}/${url.slice(url.lastIndexOf('/') + 1)}`;
+  const named = new Set<string>([
+    `${folder}/version-hint.text`,
+    ...current['metadata-log'].map((e) => fileOf(e['metadata-file'])),
+  ]);
+  for (const s of current.snapshots) {
+    const list = fileOf(s['manifest-list']);
+    named.add(list);
+    // A list's manifest shares its tag: snap-<id>-<tag>.avro names <tag>-m0.avro.
+    named.add(list.replace(/\/snap-\d+-([^/]+)\.avro$/, '/$1-m0.avro'));
+  }
   for (const object of await rt.store.list(`${folder}/`)) {
     const version = /\/v\d+\.metadata\.json$/.test(object.key);
     if (named.has(object.key) || (version && !dropped.includes(object.key))) continue;
