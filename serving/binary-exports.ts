@@ -28,10 +28,12 @@ export interface ExportColumn {
   type: string;
 }
 
-/** What turns batches of rows into the bytes of a binary export. */
+/** How an export's rows become bytes, a batch at a time (the text formats use it too: serving/row-stream.ts). */
 export interface BatchEncoder {
   contentType: string;
-  extension: string;
+  /** The file extension of a download (csv, arrow and parquet are files; ndjson a stream). */
+  attachment?: string;
+  head?(): Uint8Array | undefined;
   batch(rows: readonly Record<string, unknown>[]): Uint8Array;
   end(): Uint8Array;
 }
@@ -88,7 +90,7 @@ export function arrowEncoder(columns: readonly ExportColumn[]): BatchEncoder {
   const writer = new RecordBatchStreamWriter();
   return {
     contentType: 'application/vnd.apache.arrow.stream',
-    extension: 'arrows',
+    attachment: 'arrows',
     batch(rows) {
       const children = columns.map((c, i) => {
         const vector = vectorFromArray(
@@ -154,7 +156,7 @@ export function parquetEncoder(columns: readonly ExportColumn[]): BatchEncoder {
   const writer = new ParquetWriter({ writer: out, schema: schema as never });
   return {
     contentType: 'application/vnd.apache.parquet',
-    extension: 'parquet',
+    attachment: 'parquet',
     batch(rows) {
       if (rows.length === 0) return new Uint8Array();
       writer.write({

@@ -6,7 +6,7 @@ import type { Pool, PoolClient } from '../core/postgres.ts';
 import { classifyPgError } from '../core/postgres.ts';
 import type { ClientSlots } from './client-slots.ts';
 import { apiError } from './errors.ts';
-import { arrowEncoder, parquetEncoder } from './binary-exports.ts';
+import { arrowEncoder, type BatchEncoder, parquetEncoder } from './binary-exports.ts';
 import { publicRow, type TableQuery } from './table-query.ts';
 import { jsonText, WIRE_TYPES } from './wire-types.ts';
 
@@ -148,17 +148,8 @@ export async function streamRows(pool: Pool, query: TableQuery, options: StreamO
   });
 }
 
-/** How an export's rows become bytes: a line each (csv, ndjson), or a record batch / row group per batch. */
-interface ExportEncoder {
-  contentType: string;
-  /** The file extension of a download (csv, arrow and parquet are files; ndjson a stream). */
-  attachment?: string;
-  head?(): Uint8Array | undefined;
-  batch(rows: readonly Record<string, unknown>[]): Uint8Array;
-  end(): Uint8Array;
-}
-
-function encoderOf(query: TableQuery): ExportEncoder {
+/** A line a row for csv and ndjson; a record batch (arrow) or row group (parquet) a batch. */
+function encoderOf(query: TableQuery): BatchEncoder {
   const text = new TextEncoder();
   const columns = query.fields.map((name) => ({ name, type: query.types[name]! }));
   switch (query.format) {
@@ -170,19 +161,10 @@ function encoderOf(query: TableQuery): ExportEncoder {
         batch: (rows) => text.encode(rows.map(csvLine).join('')),
         end: () => new Uint8Array(),
       };
-    case 'arrow': {
-      const arrow = arrowEncoder(columns);
-      return { ...arrow, attachment: arrow.extension, batch: (rows) => arrow.batch(rows), end: () => arrow.end() };
-    }
-    case 'parquet': {
-      const parquet = parquetEncoder(columns);
-      return {
-        ...parquet,
-        attachment: parquet.extension,
-        batch: (rows) => parquet.batch(rows),
-        end: () => parquet.end(),
-      };
-    }
+    case 'arrow':
+      return arrowEncoder(columns);
+    case 'parquet':
+      return parquetEncoder(columns);
     default:
       return {
         contentType: 'application/x-ndjson',
