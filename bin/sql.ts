@@ -24,7 +24,7 @@ const { values } = parseCommand({
   details:
     'Examples:\n  pnpm sql -c "select count(*) from gold.shop_totals"\n  pnpm sql -c "select country, sum(amount) from silver.shop_orders group by all"\n' +
     '  pnpm sql --as-of 2026-11-23T08:00:00Z -c "select count(*) from bronze.shop_orders"   (a time at or after the first snapshot)\n' +
-    '  pnpm sql -c "select agency, strata_decrypt(agency_email) from gold.listing_agencies"',
+    '  pnpm sql -c "select id, strata_decrypt(email) from silver.shop_customers"',
 });
 
 // Everything else loads once the arguments are read, so that --help answers at once.

@@ -8,7 +8,7 @@ import { ConfigError, TerminalError } from './errors.ts';
 export const SENSITIVITIES = ['encrypt', 'hash', 'drop'] as const;
 export type Sensitivity = (typeof SENSITIVITIES)[number];
 
-/** Fields by their name, or a dotted path into nested objects (`agency.email`). */
+/** Fields by their name, or a dotted path into nested objects (`contact.email`). */
 export type SensitiveFields = Readonly<Record<string, Sensitivity>>;
 
 const KEY_ID = /^[A-Za-z0-9_]{1,16}$/;

@@ -88,7 +88,7 @@ export interface SourceDefinition {
   identity?: 'content' | 'position';
   /**
    * Fields protected at the collector, before anything is kept (docs/security.md): by name or dotted path
-   * (`agency.email`), `encrypt` (AES-256-GCM, readable with a key), `hash` (keyed HMAC: joins and grouping still work)
+   * (`contact.email`), `encrypt` (AES-256-GCM, readable with a key), `hash` (keyed HMAC: joins and grouping still work)
    * or `drop` (removed, and counted in the run's log).
    */
   sensitive?: SensitiveFields;
