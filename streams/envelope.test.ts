@@ -47,6 +47,33 @@ describe('event envelope', () => {
     assert.equal(encodeEnvelope(envelope), expected);
   });
 
+  it('writes each envelope whole when the fields a batch shares change from one event to the next', () => {
+    const base: EventEnvelope = {
+      source: 'a',
+      event_id: 'e1',
+      natural_key: 'k',
+      observed_at: 'o',
+      ingested_at: 'i1',
+      schema_version: 1,
+      run_id: 'r1',
+      payload: '{}',
+    };
+    const sequence: EventEnvelope[] = [
+      base,
+      { ...base, event_id: 'e2', payload: '{"x":1}' },
+      { ...base, source: 'b' },
+      { ...base, source: 'b', ingested_at: 'i2' },
+      { ...base, source: 'b', ingested_at: 'i2', schema_version: 2 },
+      { ...base, source: 'b', ingested_at: 'i2', schema_version: 2, run_id: 'r2' },
+      base,
+    ];
+    for (const envelope of sequence)
+      assert.equal(
+        encodeEnvelope(envelope),
+        JSON.stringify(Object.fromEntries(ENVELOPE_FIELDS.map((f) => [f, envelope[f]]))),
+      );
+  });
+
   it('rejects an entry that lacks or mistypes envelope fields, naming them', () => {
     assert.throws(
       () => decodeEnvelope('{"source":"weather","payload":"{}","schema_version":"1"}'),

@@ -36,11 +36,27 @@ export function eventIdOf(source: string, naturalKey: string, payload: string): 
 /** The one field of a stream entry: the envelope as a JSON document (every contract field, one value to parse). */
 export const ENVELOPE_FIELD = 'envelope';
 
+/**
+ * The fields a run's events share (source, ingested_at, schema_version, run_id), written once and reused while they
+ * stay the same: a batch's envelopes differ only in id, key, time and payload.
+ */
+const shared = { source: '', ingestedAt: '', schemaVersion: Number.NaN, runId: '', head: '', tail: '' };
+
 /** The JSON text stored in the stream; keys in ENVELOPE_FIELDS order. */
 export function encodeEnvelope(e: EventEnvelope): string {
   // Written field by field (the same text JSON.stringify gives): it runs once per event on the collectors' hot path.
   const q = JSON.stringify;
-  return `{"source":${q(e.source)},"event_id":${q(e.event_id)},"natural_key":${q(e.natural_key)},"observed_at":${q(e.observed_at)},"ingested_at":${q(e.ingested_at)},"schema_version":${q(e.schema_version)},"run_id":${q(e.run_id)},"payload":${q(e.payload)}}`;
+  if (e.source !== shared.source) {
+    shared.source = e.source;
+    shared.head = `{"source":${q(e.source)},"event_id":`;
+  }
+  if (e.ingested_at !== shared.ingestedAt || e.schema_version !== shared.schemaVersion || e.run_id !== shared.runId) {
+    shared.ingestedAt = e.ingested_at;
+    shared.schemaVersion = e.schema_version;
+    shared.runId = e.run_id;
+    shared.tail = `,"ingested_at":${q(e.ingested_at)},"schema_version":${q(e.schema_version)},"run_id":${q(e.run_id)},"payload":`;
+  }
+  return `${shared.head}${q(e.event_id)},"natural_key":${q(e.natural_key)},"observed_at":${q(e.observed_at)}${shared.tail}${q(e.payload)}}`;
 }
 
 /** Parses a stream entry's envelope text; a missing or mistyped field is a contract violation, named. */

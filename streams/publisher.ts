@@ -94,26 +94,33 @@ return {added, n - added, falsePositives}
 
 // Rows identified by their position in a file (decision 0035): a file's rows come in order, so "seen" is one number, the
 // last row of the file in the stream. KEYS[1] = stream, KEYS[2] = the file's watermark. ARGV[1] = its TTL (s),
-// ARGV[2] = the field name, ARGV[3] = the last row the previous call for this file carried (0 for a run's first), then
-// per event its row (increasing) and its value. A watermark below ARGV[3] means that an earlier call did not land:
-// the call is refused (-1), since appending past it would make the missing rows look seen. Returns { appended,
+// ARGV[2] = the field name, ARGV[3] = the last row the previous call for this file carried (0 for a run's first),
+// ARGV[4] = the call's rows (increasing, comma-separated), ARGV[5] = its first row, ARGV[6] = its last, ARGV[7] = how
+// many, ARGV[8] = their values, one per row, each ended by a newline (an envelope's JSON text holds none): one argument
+// for the call rather than two a row, since Node's cost a row is what bounds the rate. The rows are read only when
+// the watermark lies between the first and the last. A watermark below ARGV[3] means that an earlier call did not
+// land: the call is refused (-1), since appending past it would make the missing rows look seen. Returns { appended,
 // duplicates, 0 }, or { -1, watermark, 0 }.
 const POSITIONS_LUA = `
 local seen = tonumber(redis.call('GET', KEYS[2]) or '0')
 if seen < tonumber(ARGV[3]) then return {-1, seen, 0} end
-local stream, field = KEYS[1], ARGV[2]
-local top, added, n = seen, 0, 0
-for at = 4, #ARGV, 2 do
-  n = n + 1
-  local row = tonumber(ARGV[at])
-  if row > seen then
-    redis.call('XADD', stream, '*', field, ARGV[at + 1])
-    added = added + 1
-    top = row
+local stream, field, values = KEYS[1], ARGV[2], ARGV[8]
+local first, last, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local find, sub = string.find, string.sub
+local added = 0
+if last > seen then
+  local nextRow
+  if first <= seen then nextRow = string.gmatch(ARGV[4], '%d+') end
+  local at = 1
+  for _ = 1, n do
+    local stop = find(values, '\\n', at, true)
+    if not nextRow or tonumber(nextRow()) > seen then
+      redis.call('XADD', stream, '*', field, sub(values, at, stop - 1))
+      added = added + 1
+    end
+    at = stop + 1
   end
-end
-if top > seen then
-  redis.call('SET', KEYS[2], top, 'EX', ARGV[1])
+  redis.call('SET', KEYS[2], last, 'EX', ARGV[1])
 elseif seen > 0 then
   redis.call('EXPIRE', KEYS[2], ARGV[1])
 end
@@ -302,15 +309,28 @@ export class StreamPublisher {
       this.lastSent.set(stream, { file, row: positions[end - 1]!.row });
       const from = i;
       calls.push(async () => {
-        const args = [
+        const rows: number[] = [];
+        let values = '';
+        for (let j = from; j < end; j++) {
+          rows.push(positions[j]!.row);
+          values += `${encodeEnvelope(events[j]!)}\n`;
+        }
+        const reply = await refusedAs(
           stream,
-          filePositionKey(this.prefix, source, file),
-          this.ttlSeconds(),
-          ENVELOPE_FIELD,
-          String(previous),
-        ];
-        for (let j = from; j < end; j++) args.push(String(positions[j]!.row), encodeEnvelope(events[j]!));
-        const reply = await refusedAs(stream, this.redis.strataPublishPositions(2, ...args));
+          this.redis.strataPublishPositions(
+            2,
+            stream,
+            filePositionKey(this.prefix, source, file),
+            this.ttlSeconds(),
+            ENVELOPE_FIELD,
+            String(previous),
+            rows.join(','),
+            String(rows[0]),
+            String(rows.at(-1)),
+            String(rows.length),
+            values,
+          ),
+        );
         if (Number(reply[0]) < 0)
           throw new TransientError(
             `${stream}: rows of file ${file} after row ${reply[1]} did not reach the stream (an earlier append failed); collecting the file again appends them`,

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { TerminalError } from '../core/errors.ts';
 import { findBinary } from '../core/os-packages.ts';
 import { after, before, describe, it } from 'node:test';
-import { decodeEnvelope } from '../streams/envelope.ts';
+import { decodeEnvelope, encodeEnvelope } from '../streams/envelope.ts';
 import { bloomKey, deadLetterKey, filePositionKey, seenBucketKey, streamKey } from '../streams/keys.ts';
 import { bloomProbe, bloomShape, StreamPublisher } from '../streams/publisher.ts';
 import { envelope } from './support/envelopes.ts';
@@ -157,6 +157,35 @@ describe('StreamPublisher', () => {
       const ttl = await env.rt.redis().ttl(watermark);
       assert.ok(ttl > 31 * 86_400 - 60 && ttl <= 31 * 86_400, `ttl ${ttl}`);
       assert.equal(await env.rt.redis().exists(bloomKey(env.config.redisPrefix, 'flights')), 0, 'no Bloom filter');
+    });
+
+    it('appends each value whole and in order, past gaps in the rows and a watermark inside a call', async () => {
+      const redis = env.rt.redis();
+      const stream = streamKey(env.config.redisPrefix, 'gaps');
+      const odd = (r: number) => `{"r":${r},"text":"ünï\\n\\"😀\u2028 ${'x'.repeat(r % 7)}"}`;
+      // Rows 1..900 without every 3rd (rows a collector rejected are not events), as two calls of a run.
+      const gapped = rows(1, 900, odd)
+        .filter((_, i) => (i + 1) % 3 !== 0)
+        .map((e) => ({ ...e, source: 'gaps' }));
+      const publisher = StreamPublisher.fromConfig(redis, env.config);
+      assert.deepEqual(await publisher.publishByPosition('gaps', gapped.slice(0, 250)), {
+        appended: 250,
+        duplicates: 0,
+        bloomFalsePositives: 0,
+      });
+      // Again from the start, in calls of 500: the watermark (row 374) lies inside the first call.
+      const again = StreamPublisher.fromConfig(redis, env.config);
+      assert.deepEqual(await again.publishByPosition('gaps', gapped), {
+        appended: 350,
+        duplicates: 250,
+        bloomFalsePositives: 0,
+      });
+      const kept = (await redis.xrange(stream, '-', '+')).map(([, fields]) => fields);
+      assert.deepEqual(
+        kept,
+        gapped.map((e) => ['envelope', encodeEnvelope(e)]),
+      );
+      assert.equal(await redis.get(filePositionKey(env.config.redisPrefix, 'gaps', file)), '899');
     });
 
     it('refuses to append past rows whose call failed, so that they never look seen', async () => {
