@@ -89,7 +89,7 @@ export async function runIngest(
     drainedInline: 0,
     durationMillis: 0,
   };
-  let inFlight: Promise<void> = Promise.resolve();
+  const outstanding: Promise<void>[] = [];
   try {
     const stream = streamKey(rt.config.redisPrefix, source.name);
     const stateKey = sourceStateKey(rt.config.redisPrefix, source.name);
@@ -129,9 +129,12 @@ export async function runIngest(
     });
     // A batch is published in parts of at most half the backlog limit, so that it never takes a stream past its limit.
     const partSize = Math.max(1, Math.floor((options.maxBacklog ?? rt.config.streamMaxBacklog) / 2));
-    // One batch is published while the collector produces the next and turns it into envelopes (Node reads, hashes
-    // and encodes while Redis appends); a checkpoint, a saved cursor and the run's end wait for it. Its failure
-    // surfaces at the next wait.
+    // Batches are published in order while the collector produces the next and turns it into envelopes (Node reads,
+    // hashes and encodes while Redis appends). Two may be out at once: the publisher queues the second one's calls
+    // behind the first one's, so Redis is not idle between batches while Node finishes one. A batch's calls are
+    // queued only once the one before has queued all of its own (`queued`), which keeps the stream in record order.
+    // A checkpoint, a saved cursor and the run's end wait for all of them; a failure surfaces at the next wait.
+    let queued: Promise<void> = Promise.resolve();
     const publishBatch = async () => {
       if (batch.length === 0) return;
       const records = batch;
@@ -142,29 +145,41 @@ export async function runIngest(
         const part = records.slice(i, i + partSize);
         parts.push({ records: part.length, ...toEnvelopes(source, part, runId, rt.config.maxEventBytes, protector) });
       }
-      await inFlight;
-      inFlight = publishParts(parts);
-      inFlight.catch(() => {});
+      while (outstanding.length >= BATCHES_OUT) await outstanding.shift();
+      // A batch that failed to be queued (its backlog wait ended in an error) stops every batch after it: publishing
+      // those would put rows of a file past rows that never reached the stream.
+      const published = queued.then(() => queueParts(parts));
+      queued = published.then(() => {});
+      queued.catch(() => {});
+      const done = published.then((outcomes) => Promise.all(outcomes)).then(() => failpoint('ingest-after-publish'));
+      done.catch(() => {});
+      outstanding.push(done);
     };
     const settle = async () => {
       await publishBatch();
-      await inFlight;
+      const outcomes = await Promise.allSettled(outstanding.splice(0));
+      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
     };
-    const publishParts = async (parts: Prepared[]) => {
+    /** Queues each part once the backlog admits it; returns when all are queued, with their outcomes. */
+    const queueParts = async (parts: Prepared[]): Promise<Promise<void>[]> => {
       failpoint('ingest-before-publish');
+      const outcomes: Promise<void>[] = [];
       for (const part of parts) {
         // Pull-based: while this waits, the collector is not asked for more records.
         result.backpressureMillis += await backpressure.admit(part.records);
-        await publishPart(part);
+        outcomes.push(publishPart(part));
       }
-      failpoint('ingest-after-publish');
+      return outcomes;
     };
     const publishPart = async ({ records, events, letters, dropped }: Prepared) => {
-      const published =
+      // Both are queued at once (the dead letters go to a stream of their own).
+      const [published, dead] = await Promise.all([
         source.identity === 'position'
-          ? await publisher.publishByPosition(source.name, events)
-          : await publisher.publish(source.name, events);
-      const dead = await publisher.deadLetter(source.name, runId, letters);
+          ? publisher.publishByPosition(source.name, events)
+          : publisher.publish(source.name, events),
+        publisher.deadLetter(source.name, runId, letters),
+      ]);
       result.rowsIn += records;
       result.rowsOut += published.appended;
       result.duplicates += published.duplicates;
@@ -201,8 +216,8 @@ export async function runIngest(
         target: source.name,
       });
   } catch (error) {
-    // A batch still being published finishes (or fails) before the run is reported.
-    await inFlight.catch(() => {});
+    // Batches still being published finish (or fail) before the run is reported.
+    await Promise.allSettled(outstanding);
     result.status = 'failed';
     result.error = describeError(error);
   }
@@ -223,6 +238,9 @@ const countsSince = (now: IngestResult, then: IngestResult): CheckpointCounts =>
   duplicates: now.duplicates - then.duplicates,
   deadLettered: now.rowsRejected + now.deadLetterDuplicates - then.rowsRejected - then.deadLetterDuplicates,
 });
+
+/** Batches published at once: one being appended, the next queued behind it (see publishBatch). */
+const BATCHES_OUT = 2;
 
 /** A batch is published at this many characters of records too, so that large records keep memory bounded. */
 const BATCH_MAX_CHARS = 4 * 1024 * 1024;

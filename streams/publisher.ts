@@ -203,26 +203,74 @@ export function bloomShape(
   return { bits: words * 32, hashes: Math.min(16, Math.max(1, formulas.optimalHashes(standard, capacity))), words };
 }
 
+/** A group of calls given to a CallWindow together: settled once all of them are. */
+interface CallGroup {
+  left: number;
+  failure?: { error: unknown };
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * Runs calls a few at a time, the next one sent as soon as one returns (Node encodes it while Redis runs the others);
- * each is atomic on its own, and order within the stream follows call order (one connection). The first failure stops
- * new calls; the calls already sent settle before it is thrown.
+ * Runs calls in the order they were given, a few at a time, the next one sent as soon as one returns (Node encodes it
+ * while Redis runs the others). One window serves every publish of a publisher, so a batch's calls queue behind the
+ * previous batch's instead of waiting for them to return: Redis has the next call before Node is done with the one
+ * after. Each call is atomic on its own, and order within a stream follows call order (one connection). A failure
+ * stops the calls still queued, whichever batch they belong to (appending past rows that did not land would make them
+ * look seen); calls already sent settle before their group is rejected.
  */
-async function inWindow(calls: readonly (() => Promise<void>)[]): Promise<void> {
-  const running = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
-  for (const call of calls) {
-    if (running.size >= CALLS_IN_FLIGHT) await Promise.race(running);
-    if (failure) break;
-    const done: Promise<void> = call()
-      .catch((error: unknown) => {
-        failure ??= { error };
-      })
-      .finally(() => running.delete(done));
-    running.add(done);
+export class CallWindow {
+  private readonly queue: { call: () => Promise<void>; group: CallGroup }[] = [];
+  private running = 0;
+
+  constructor(
+    private readonly size: number,
+    /** Awaited before the first call is sent (the check that Redis never evicts). */
+    private readonly ready: () => Promise<void> = async () => {},
+  ) {}
+
+  /** Queues the calls at once, in order; resolves when all of them returned, or rejects with the first failure. */
+  run(calls: readonly (() => Promise<void>)[]): Promise<void> {
+    if (calls.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const group: CallGroup = { left: calls.length, resolve, reject };
+      for (const call of calls) this.queue.push({ call, group });
+      this.pump();
+    });
   }
-  await Promise.all(running);
-  if (failure) throw failure.error;
+
+  private pump(): void {
+    while (this.running < this.size && this.queue.length) {
+      const { call, group } = this.queue.shift()!;
+      this.running++;
+      // Reactions run in the order they were registered: calls are sent in queue order.
+      this.ready()
+        .then(call)
+        .then(
+          () => this.finish(group),
+          (error: unknown) => {
+            group.failure ??= { error };
+            for (const queued of this.queue.splice(0)) {
+              queued.group.failure ??= { error };
+              this.settle(queued.group);
+            }
+            this.finish(group);
+          },
+        );
+    }
+  }
+
+  private finish(group: CallGroup): void {
+    this.running--;
+    this.settle(group);
+    this.pump();
+  }
+
+  private settle(group: CallGroup): void {
+    if (--group.left > 0) return;
+    if (group.failure) group.reject(group.failure.error);
+    else group.resolve();
+  }
 }
 
 /** A script's reply, or a TransientError naming the stream Redis refused the append to. */
@@ -241,6 +289,8 @@ export class StreamPublisher {
   private readonly shape: ReturnType<typeof bloomShape>;
   /** Per stream, the file whose rows were last sent and the last row sent: the next call's `previous`. */
   private readonly lastSent = new Map<string, { file: string; row: number }>();
+  /** Every call of this publisher, in order (see CallWindow). */
+  private readonly window: CallWindow;
 
   constructor(
     redis: Redis,
@@ -254,6 +304,7 @@ export class StreamPublisher {
       redis.defineCommand('strataPublishPositions', { lua: POSITIONS_LUA });
     }
     this.redis = redis as WithPublish;
+    this.window = new CallWindow(CALLS_IN_FLIGHT, () => ensureNoEviction(redis));
     this.shape = bloomShape(dedup.capacity, dedup.falsePositiveRate);
   }
 
@@ -287,7 +338,7 @@ export class StreamPublisher {
    * gives them, rows increasing within each file): a row at or below the file's watermark was seen, exactly, with no
    * Bloom filter or id record. Events of any other shape, or out of order, go through `publish`.
    */
-  async publishByPosition(source: string, events: readonly EventEnvelope[]): Promise<PublishCounts> {
+  publishByPosition(source: string, events: readonly EventEnvelope[]): Promise<PublishCounts> {
     const positions: { file: string; row: number }[] = [];
     for (const e of events) {
       const match = FILE_POSITION.exec(e.natural_key);
@@ -296,7 +347,6 @@ export class StreamPublisher {
       if (!match || (before && before.file === match[1] && row <= before.row)) return this.publish(source, events);
       positions.push({ file: match[1]!, row });
     }
-    await ensureNoEviction(this.redis as unknown as Redis);
     const stream = streamKey(this.prefix, source);
     const counts: PublishCounts = { appended: 0, duplicates: 0, bloomFalsePositives: 0 };
     const calls: (() => Promise<void>)[] = [];
@@ -340,8 +390,7 @@ export class StreamPublisher {
       });
       i = end;
     }
-    await inWindow(calls);
-    return counts;
+    return this.window.run(calls).then(() => counts);
   }
 
   /**
@@ -363,14 +412,13 @@ export class StreamPublisher {
    * Appends items in calls of EVENTS_PER_CALL, a few in flight. `write` pushes an item's id, then its values (one per
    * field); a call's arguments are written just before it is sent, so that Node encodes while Redis runs the others.
    */
-  private async append<T>(
+  private append<T>(
     space: string,
     stream: string,
     fields: readonly string[],
     items: readonly T[],
     write: (item: T, args: string[]) => void,
   ): Promise<PublishCounts> {
-    await ensureNoEviction(this.redis as unknown as Redis);
     const counts: PublishCounts = { appended: 0, duplicates: 0, bloomFalsePositives: 0 };
     const now = Date.now();
     const buckets = Array.from({ length: this.dedup.retentionDays + 1 }, (_, d) =>
@@ -411,7 +459,6 @@ export class StreamPublisher {
         counts.bloomFalsePositives += Number(reply[2]);
       });
     }
-    await inWindow(calls);
-    return counts;
+    return this.window.run(calls).then(() => counts);
   }
 }
