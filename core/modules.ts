@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { compile, DIST, isStale, outputOf } from './build/compile.mjs';
 import { PROJECT_ROOT } from './paths.ts';
 
@@ -39,3 +40,16 @@ export const scriptArgs = (script: string, args: readonly string[] = []): string
   script,
   ...args,
 ];
+
+/**
+ * A worker thread running the module `name` (no extension) beside the calling module, the way the caller runs:
+ * compiled, its .js twin; from source (tests under tsx), its .ts file, after the thread registers tsx (a thread does
+ * not inherit the loader tsx installed in its parent).
+ */
+export function projectWorker(callerUrl: string, name: string, options: WorkerOptions = {}): Worker {
+  const script = new URL(`${name}${callerUrl.endsWith('.ts') ? '.ts' : '.js'}`, callerUrl);
+  if (!callerUrl.endsWith('.ts')) return new Worker(script, options);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(script.href)}); });`;
+  return new Worker(boot, { ...options, eval: true });
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { withDuck } from '../../../core/duckdb.ts';
 import { isCheckpoint, recordsOf } from '../../source.ts';
-import { filesCollector, linkInto } from './files-collector.ts';
+import { filesCollector, linkInto, readerThreads } from './files-collector.ts';
 import { type ArrayElement, JsonArraySplitter } from './json-array-splitter.ts';
 
 let inbox: string;
@@ -224,6 +224,72 @@ describe('filesCollector at volume', () => {
     assert.deepEqual(records[0], { text: '{"id":0,"name":"r0"}' });
     assert.deepEqual(records[10_006], { text: '{"id":10006,"name":"r10006"}' });
     assert.ok(records.every((r, i) => JSON.parse(r.text).id === i));
+  });
+});
+
+describe('filesCollector on a worker thread', () => {
+  /** The same files in two inboxes: each read one way. */
+  let inboxes: { here: string; worker: string };
+  before(async () => {
+    inboxes = {
+      here: mkdtempSync(path.join(os.tmpdir(), 'strata-inbox-here-')),
+      worker: mkdtempSync(path.join(os.tmpdir(), 'strata-inbox-worker-')),
+    };
+    const many = Array.from({ length: 60_000 }, (_, i) =>
+      i === 31_234 ? `${i},short\n` : `${i},"name ${i}, ""quoted""",${i * 3}\n`,
+    );
+    const files: Record<string, string | Buffer> = {
+      'a.csv': 'id,title,price\n1,"Flat, 2 rooms",250000\n2,"Loft ""Canal""\nwith terrace",410000\n3,no price\n',
+      'b.json': '[ {"id": 4, "note": "a ] and a \\" inside"}, {"id": 5, "tags": ["x", {"y": [1, 2]}]} ]',
+      'c.ndjson': '{"id":6}\n\n{"id":7,"s":"é"}\n',
+      'cut.json': '[{"id":1},{"id":2},{"id":3',
+      'bad.csv': Buffer.concat([
+        Buffer.from('id,name,price\n1,a,10\n2,b\n3,c,30,extra\n'),
+        Buffer.from([0x35, 0x2c, 0xff, 0xfe, 0x2c, 0x35, 0x30, 0x0a]),
+        Buffer.from('6,"multi\nline",60\n7,"cut'),
+      ]),
+      'many.csv': `id,name,total\n${many.join('')}`,
+    };
+    for (const dir of Object.values(inboxes))
+      for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+  });
+  after(() => {
+    for (const dir of Object.values(inboxes)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Every record (text and reason) and every file the collector left in processed/ and failed/, with its text. */
+  async function collectFrom(dir: string, workerFromBytes: number) {
+    const records: { text: string; rejected?: string }[] = [];
+    for await (const item of filesCollector({ inbox: dir, workerFromBytes })()) {
+      if (isCheckpoint(item)) await item.checkpoint({ read: 1, published: 1, duplicates: 0, deadLettered: 0 });
+      else records.push(...recordsOf(item));
+    }
+    const left = ['processed', 'failed'].flatMap((folder) =>
+      readdirSync(path.join(dir, folder))
+        .sort()
+        .map((name) => [folder, name, readFileSync(path.join(dir, folder, name), 'utf8')]),
+    );
+    return { records, left };
+  }
+
+  it('gives the same records, reasons and moves as reading on the collector thread', async () => {
+    const before = readerThreads.started;
+    const here = await collectFrom(inboxes.here, Number.POSITIVE_INFINITY);
+    assert.equal(readerThreads.started, before);
+    const worker = await collectFrom(inboxes.worker, 0);
+    assert.equal(readerThreads.started, before + 6, 'one thread a file');
+    assert.equal(here.records.length, 3 + 2 + 2 + 2 + 6 + 60_000);
+    assert.deepEqual(worker.records, here.records);
+    assert.deepEqual(worker.left, here.left);
+    // What crossed the thread is the records themselves: a bad row with its reason, a row cut short, the break.
+    assert.ok(
+      worker.records.some((r) => r.rejected === 'many.csv line 31236 (byte 1129746): 2 cells where the header has 3'),
+    );
+    assert.ok(worker.records.some((r) => r.rejected?.startsWith('bad.csv line 8 (byte 65): the file ends inside')));
+    assert.match(
+      worker.left.find(([, name]) => name === 'cut.json.reason.txt')![2]!,
+      /the JSON array is not closed \(truncated file\?\) \(after 2 records/,
+    );
   });
 });
 

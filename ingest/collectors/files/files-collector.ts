@@ -4,12 +4,13 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { copyFile, link, lstat, mkdir, mkdtemp, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, mkdtemp, open, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { DuckSession, sqlString } from '../../../core/duckdb.ts';
 import { TerminalError } from '../../../core/errors.ts';
+import { projectWorker } from '../../../core/modules.ts';
 import type { CheckpointCounts, Collected, RawRecord } from '../../source.ts';
 import { CsvScanner, type ScannedRow, type ScanStop } from './csv-scanner.ts';
 import { JsonArraySplitter } from './json-array-splitter.ts';
@@ -35,6 +36,8 @@ export interface FilesCollectorOptions {
    * the file is hashed in one pass before it is read.
    */
   positions?: boolean;
+  /** Files of this many bytes or more are parsed on a worker thread. Default 4 MiB. */
+  workerFromBytes?: number;
 }
 
 /** Decodes bytes that may not be UTF-8, with U+FFFD for what is not: the text a dead letter keeps of them. */
@@ -128,9 +131,11 @@ export async function* csvRecords(
     const scanner = new CsvScanner(delimiter.charCodeAt(0), maxBytes);
     const take = (found: ScannedRow[], utf8: boolean): RawRecord[] => {
       const out: RawRecord[] = [];
-      for (const { cells, line, start, bytes } of found) {
+      for (const { cells, line, start, chunk, from, to } of found) {
         const where = () => `${line} (byte ${start})`;
-        const record = rows.take(cells, utf8 || isUtf8(bytes), where, () => lenientUtf8.decode(bytes));
+        const record = rows.take(cells, utf8 || isUtf8(chunk.subarray(from, to)), where, () =>
+          lenientUtf8.decode(chunk.subarray(from, to)),
+        );
         if (record) out.push(record);
       }
       return out;
@@ -399,6 +404,69 @@ function firstInvalidByte(bytes: Buffer): number {
   return bytes.length;
 }
 
+/** What to read of a file: enough for fileRecords, here or on a worker thread. */
+export interface FileReading {
+  format: FileFormat;
+  file: string;
+  delimiter: string;
+  maxBytes: number;
+}
+
+/** A file's records, by its format, in groups, read on this thread. */
+export function fileRecords({ format, file, delimiter, maxBytes }: FileReading): AsyncGenerator<RawRecord[]> {
+  if (format === 'csv') return csvRecords(file, delimiter, maxBytes);
+  if (format === 'json') return jsonArrayRecords(file, maxBytes);
+  if (format === 'ndjson') return ndjsonRecords(file, maxBytes);
+  return parquetRecords(file);
+}
+
+/** Files from this size on are parsed on a worker thread (below it, starting one costs more than it saves). */
+const WORKER_FROM_BYTES = 4 * 1024 * 1024;
+
+/** Groups a worker may send ahead of the one being taken: what bounds the memory it fills. */
+const WORKER_READ_AHEAD = 4;
+
+/** How many files this process parsed on a worker thread. */
+export const readerThreads = { started: 0 };
+
+/** A worker's message: a group of records, the end, or why it stopped. */
+export type ReaderMessage = { group: RawRecord[] } | { done: true } | { error: string };
+
+/**
+ * fileRecords on a worker thread: the collector's thread, which hashes, encodes and sends every record, no longer
+ * parses them too (`pnpm bench:files`, docs/benchmarks.md). Groups come on credit: the worker sends one more each
+ * time one is taken, so at most WORKER_READ_AHEAD wait. An error in the worker ends the reading here with its message.
+ */
+async function* recordsInWorker(reading: FileReading): AsyncGenerator<RawRecord[]> {
+  const worker = projectWorker(import.meta.url, './file-reader', {
+    workerData: { reading, readAhead: WORKER_READ_AHEAD },
+  });
+  readerThreads.started++;
+  const inbox: ReaderMessage[] = [];
+  let wake: (() => void) | undefined;
+  const deliver = (message: ReaderMessage) => {
+    inbox.push(message);
+    wake?.();
+  };
+  worker.on('message', deliver);
+  worker.on('error', (error) => deliver({ error: error.message }));
+  // After `done` this is never read; before it, the worker died (out of memory, killed).
+  worker.on('exit', (code) => deliver({ error: `the reader thread stopped with exit code ${code}` }));
+  try {
+    for (;;) {
+      while (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      const message = inbox.shift()!;
+      if ('error' in message) throw new Error(message.error);
+      if ('done' in message) return;
+      worker.postMessage('more');
+      yield message.group;
+    }
+  } finally {
+    worker.removeAllListeners();
+    await worker.terminate();
+  }
+}
+
 /** Rows as JSON objects, streamed from DuckDB chunk by chunk (one pass over the file, bounded memory). */
 async function* parquetRecords(file: string): AsyncGenerator<RawRecord[]> {
   const duck = await DuckSession.open({ threads: 1 });
@@ -482,6 +550,7 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
   const failed = path.resolve(options.failedDir ?? path.join(inbox, 'failed'));
   const delimiter = options.csvDelimiter ?? ',';
   const maxBytes = options.maxRecordBytes ?? 1_048_576;
+  const workerFrom = options.workerFromBytes ?? WORKER_FROM_BYTES;
 
   return async function* collectFiles(): AsyncGenerator<Collected> {
     await mkdir(inbox, { recursive: true });
@@ -502,14 +571,12 @@ export function filesCollector(options: FilesCollectorOptions): () => AsyncGener
         if (entry.isSymbolicLink())
           throw new Error('a symbolic link, which the inbox does not follow; put the file itself in the inbox');
         if (!format) throw new Error(`unsupported file type; use one of ${Object.keys(EXTENSIONS).join(', ')}`);
+        const reading = { format, file, delimiter, maxBytes };
+        // Parquet is parsed by DuckDB on threads of its own already.
         const records =
-          format === 'csv'
-            ? csvRecords(file, delimiter, maxBytes)
-            : format === 'json'
-              ? jsonArrayRecords(file, maxBytes)
-              : format === 'ndjson'
-                ? ndjsonRecords(file, maxBytes)
-                : parquetRecords(file);
+          format !== 'parquet' && (await stat(file)).size >= workerFrom
+            ? recordsInWorker(reading)
+            : fileRecords(reading);
         const hash = options.positions ? (await sha256Of(file)).slice(0, 16) : undefined;
         for await (const group of records) {
           if (hash) for (const record of group) record.position = `${hash}:${++read}`;
