@@ -206,3 +206,45 @@ describe("README's order with a backlog limit below the input: pnpm ingest:run, 
     assert.equal(await env.rt.redis().xlen(`${env.config.redisPrefix}:dlq:weather`), 0);
   });
 });
+
+describe('ingest runner order', () => {
+  let env: Isolated;
+  before(async () => (env = await isolatedRuntime()));
+  after(async () => env?.cleanup());
+
+  it('keeps a file\'s rows in order with batches in parts, backlog waits and two batches out at once', {
+    timeout: 60_000,
+  }, async () => {
+    const rows = 7300;
+    const source: SourceDefinition = {
+      ...counting('ordered', rows),
+      identity: 'position',
+      async *collect() {
+        for (let i = 1; i <= rows; i++) yield { text: JSON.stringify({ i }), position: `00000000000000aa:${i}` };
+      },
+      parse: () => ({ ok: true, naturalKey: '', observedAt: '2026-11-01T00:00:00.000Z' }),
+    };
+    const redis = env.rt.redis();
+    const stream = streamKey(env.config.redisPrefix, 'ordered');
+    // No writer: at the limit the run drains the stream itself, here by taking its entries in stream order.
+    const seen: number[] = [];
+    const take = async () => {
+      const entries = await redis.xrange(stream, '-', '+');
+      for (const [, fields] of entries) seen.push(Number(JSON.parse(fields[1]!).natural_key.split(':')[1]));
+      if (entries.length) await redis.xdel(stream, ...entries.map(([id]) => id));
+      return entries.length;
+    };
+    const result = await runIngest(env.rt, source, { batchSize: 1000, maxBacklog: 400, drainInline: take });
+    assert.equal(result.status, 'succeeded', result.error);
+    assert.ok(result.drainedInline > 0 && result.pauses > 0, 'the backlog limit was met');
+    await take();
+    assert.deepEqual([result.rowsIn, result.rowsOut], [rows, rows]);
+    assert.deepEqual(
+      seen,
+      Array.from({ length: rows }, (_, i) => i + 1),
+      'every row once, in file order',
+    );
+    const again = await runIngest(env.rt, source, { batchSize: 1000, maxBacklog: 400, drainInline: take });
+    assert.deepEqual([again.status, again.rowsOut, again.duplicates], ['succeeded', 0, rows]);
+  });
+});
