@@ -230,6 +230,12 @@ async function* csvParseRecords(
           : e.message.split(':')[0];
       // csv-parse's raw text of a CRLF file starts with the previous line's CR: it is not part of the row.
       const text = (e.raw ?? '').replace(/^[\r\n]+/, '');
+      // In an LF file csv-parse counts the row's first byte as read already: the row starts a byte earlier when its
+      // text does (the byte before a row's true start is a line end, which its text never starts with).
+      if (text && at.start > 0) {
+        const head = Buffer.from(text).subarray(0, 64);
+        if ((await readRange(file, at.start - 1, at.start - 1 + head.length)).equals(head)) known.byte = --at.start;
+      }
       rejected.push({ text, rejected: `${name} line ${at.line} (byte ${at.start}): ${why}` });
     }
     return rejected;
