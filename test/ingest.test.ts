@@ -212,7 +212,7 @@ describe('ingest runner order', () => {
   before(async () => (env = await isolatedRuntime()));
   after(async () => env?.cleanup());
 
-  it('keeps a file\'s rows in order with batches in parts, backlog waits and two batches out at once', {
+  it("keeps a file's rows in order with batches in parts, backlog waits and two batches out at once", {
     timeout: 60_000,
   }, async () => {
     const rows = 7300;
