@@ -166,20 +166,23 @@ export async function runIngest(
       failpoint('ingest-before-publish');
       const outcomes: Promise<void>[] = [];
       for (const part of parts) {
-        // Pull-based: while this waits, the collector is not asked for more records.
+        // Pull-based: while this waits, the collector reads at most one batch more, then waits for this one.
         result.backpressureMillis += await backpressure.admit(part.records);
         outcomes.push(publishPart(part));
       }
       return outcomes;
     };
     const publishPart = async ({ records, events, letters, dropped }: Prepared) => {
-      // Both are queued at once (the dead letters go to a stream of their own).
-      const [published, dead] = await Promise.all([
+      // Both are queued at once (the dead letters go to a stream of their own); a failure is thrown once both settled.
+      const [eventsOutcome, lettersOutcome] = await Promise.allSettled([
         source.identity === 'position'
           ? publisher.publishByPosition(source.name, events)
           : publisher.publish(source.name, events),
         publisher.deadLetter(source.name, runId, letters),
       ]);
+      if (eventsOutcome.status === 'rejected') throw eventsOutcome.reason;
+      if (lettersOutcome.status === 'rejected') throw lettersOutcome.reason;
+      const [published, dead] = [eventsOutcome.value, lettersOutcome.value];
       result.rowsIn += records;
       result.rowsOut += published.appended;
       result.duplicates += published.duplicates;
