@@ -12,6 +12,7 @@ import { DuckSession, sqlString } from '../../../core/duckdb.ts';
 import { TerminalError } from '../../../core/errors.ts';
 import { projectWorker } from '../../../core/modules.ts';
 import type { CheckpointCounts, Collected, RawRecord } from '../../source.ts';
+import { AsyncQueue } from '../async-queue.ts';
 import { CsvScanner, type ScannedRow, type ScanStop } from './csv-scanner.ts';
 import { JsonArraySplitter } from './json-array-splitter.ts';
 
@@ -448,24 +449,19 @@ async function* recordsInWorker(reading: FileReading): AsyncGenerator<RawRecord[
     workerData: { reading, readAhead: WORKER_READ_AHEAD },
   });
   readerThreads.started++;
-  const inbox: ReaderMessage[] = [];
-  let wake: (() => void) | undefined;
-  const deliver = (message: ReaderMessage) => {
-    inbox.push(message);
-    wake?.();
-  };
-  worker.on('message', deliver);
-  worker.on('error', (error) => deliver({ error: error.message }));
-  // After `done` this is never read; before it, the worker died (out of memory, killed).
-  worker.on('exit', (code) => deliver({ error: `the reader thread stopped with exit code ${code}` }));
+  // Credits keep at most WORKER_READ_AHEAD groups waiting: a push never waits for room.
+  const groups = new AsyncQueue<RawRecord[]>(WORKER_READ_AHEAD + 1);
+  worker.on('message', (message: ReaderMessage) => {
+    if ('group' in message) void groups.push(message.group);
+    else groups.close('error' in message ? new Error(message.error) : undefined);
+  });
+  worker.on('error', (error) => groups.close(new Error(error.message)));
+  // After `done` this changes nothing; before it, the worker died (out of memory, killed).
+  worker.on('exit', (code) => groups.close(new Error(`the reader thread stopped with exit code ${code}`)));
   try {
-    for (;;) {
-      while (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      const message = inbox.shift()!;
-      if ('error' in message) throw new Error(message.error);
-      if ('done' in message) return;
+    for await (const group of groups) {
       worker.postMessage('more');
-      yield message.group;
+      yield group;
     }
   } finally {
     worker.removeAllListeners();

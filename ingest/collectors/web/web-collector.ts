@@ -8,7 +8,7 @@ import { config } from '../../../core/config.ts';
 import { TerminalError } from '../../../core/errors.ts';
 import { previewOf } from '../../../streams/publisher.ts';
 import type { RawRecord } from '../../source.ts';
-import { AsyncQueue } from './async-queue.ts';
+import { AsyncQueue } from '../async-queue.ts';
 import { ensureChromium } from './chromium.ts';
 
 export const RENDER_MODES = ['static', 'browser'] as const;

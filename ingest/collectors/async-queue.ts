@@ -1,5 +1,6 @@
-// A bounded queue between a push-based producer (a crawler's handlers) and a pull-based consumer (an async
-// generator): a producer awaits room, so a slow consumer slows the crawl instead of filling memory.
+// A bounded queue between a push-based producer (a crawler's handlers, a reader thread's messages) and a pull-based
+// consumer (an async generator): a producer awaits room, so a slow consumer slows the producer instead of filling
+// memory.
 
 export class AsyncQueue<T> {
   private items: T[] = [];
@@ -17,8 +18,9 @@ export class AsyncQueue<T> {
     this.waitingConsumer?.();
   }
 
-  /** Ends the stream; with an error, the consumer throws it after the items already queued. */
+  /** Ends the stream; with an error, the consumer throws it after the items already queued. The first close counts. */
   close(error?: unknown): void {
+    if (this.closed) return;
     this.closed = true;
     this.failure = error;
     this.waitingConsumer?.();
